@@ -1,0 +1,43 @@
+"""Turn ``covhook_pth.py`` into the one-line ``a0_covhook.pth``.
+
+The line keeps the source's guard inline so an interpreter that does not
+measure coverage pays for one dict lookup, not for compiling the hook.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+PTH_NAME = "a0_covhook.pth"
+SOURCE = Path(__file__).with_name("covhook_pth.py")
+
+
+def make_pth_line(source: str) -> str:
+    """Return the .pth line for a hook module made of imports and one guarded ``if``."""
+    tree = ast.parse(source)
+    guards = [node for node in tree.body if isinstance(node, ast.If)]
+    if len(guards) != 1:
+        raise ValueError("the hook source must have exactly one top-level 'if'")
+    guard = guards[0]
+    if guard.orelse:
+        raise ValueError("the hook's top-level 'if' must not have an 'else'")
+    imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    body = "\n".join(ast.unparse(node) for node in guard.body)
+    head = "; ".join(ast.unparse(node) for node in imports)
+    # .pth lines run only if they start with "import".
+    if not head.startswith("import "):
+        raise ValueError("the hook source must start with an import")
+    return f"{head}; exec({body!r}) if {ast.unparse(guard.test)} else None\n"
+
+
+def main(argv: list[str]) -> int:
+    """Write the .pth file into the directory given as the only argument."""
+    (out_dir,) = argv
+    Path(out_dir, PTH_NAME).write_text(make_pth_line(SOURCE.read_text("utf-8")), "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

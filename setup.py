@@ -1,0 +1,65 @@
+"""Build hooks: put the generated ``a0_covhook.pth`` at the root of the wheel.
+
+The .pth must sit directly in site-packages, which no pyproject.toml field can
+express, so ``build_py`` (regular wheels) and ``editable_wheel`` (PEP 660
+installs) each add the one-line file generated from ``pth/covhook_pth.py``.
+It is then listed in the wheel's RECORD, so ``pip uninstall covhook`` removes it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import sys
+import zipfile
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+from setuptools.command.editable_wheel import editable_wheel
+
+sys.path.insert(0, str(Path(__file__).parent / "pth"))
+from make_pth import PTH_NAME, SOURCE, make_pth_line  # noqa: E402
+
+
+def pth_text() -> str:
+    return make_pth_line(SOURCE.read_text("utf-8"))
+
+
+class BuildPyWithPth(build_py):
+    """Regular wheel: the .pth goes next to the package in build/lib."""
+
+    def run(self) -> None:
+        super().run()
+        Path(self.build_lib, PTH_NAME).write_text(pth_text(), "utf-8")
+
+    def get_outputs(self, include_bytecode: bool = True) -> list[str]:
+        return [*super().get_outputs(include_bytecode), str(Path(self.build_lib, PTH_NAME))]
+
+
+def add_to_wheel(wheel: Path, name: str, text: str) -> None:
+    """Add a root-level file to a wheel and to its RECORD, so uninstall removes it."""
+    data = text.encode("utf-8")
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    rebuilt = wheel.with_suffix(".tmp")
+    with zipfile.ZipFile(wheel) as src, zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info)
+            if info.filename.endswith(".dist-info/RECORD"):
+                content += f"{name},sha256={digest},{len(data)}\n".encode()
+            if info.filename != name:
+                dst.writestr(info, content)
+        dst.writestr(name, data)
+    rebuilt.replace(wheel)
+
+
+class EditableWheelWithPth(editable_wheel):
+    """Editable wheel (pip install -e): add the .pth to the wheel setuptools made."""
+
+    def run(self) -> None:
+        super().run()
+        for wheel in Path(self.dist_dir).glob("*editable*.whl"):
+            add_to_wheel(wheel, PTH_NAME, pth_text())
+
+
+setup(cmdclass={"build_py": BuildPyWithPth, "editable_wheel": EditableWheelWithPth})

@@ -1,0 +1,22 @@
+"""covhook: coverage.py for every process a test run starts, tagged with where it ran.
+
+This module is imported at interpreter start-up when coverage is requested, so it
+imports nothing itself.  ``coverage_init`` makes ``covhook`` usable as a
+coverage.py plugin name (``[run] plugins = covhook``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from coverage.plugin_support import Plugins
+
+__version__ = "0.1.0"
+
+
+def coverage_init(reg: Plugins, options: dict[str, Any]) -> None:
+    """coverage.py's plugin entry point: register the origin-tagging configurer."""
+    from covhook.plugin import OriginTagger
+
+    reg.add_configurer(OriginTagger(options))

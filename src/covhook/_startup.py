@@ -1,0 +1,133 @@
+"""Start coverage at interpreter start-up, with covhook's plugin and defaults.
+
+Called by ``a0_covhook.pth`` only when ``COVERAGE_PROCESS_START`` or
+``COVERAGE_PROCESS_CONFIG`` is set.  It mirrors ``coverage.process_startup()``
+(same variables, same "already started" flag, so coverage's own
+``a1_coverage.pth`` stays quiet) and adds: the covhook plugin even when the
+user's config does not list it, process-friendly defaults, and one clear line
+instead of a traceback when something is wrong.  It never raises.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING
+
+from covhook._warn import warn
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from coverage import Coverage
+
+_attempted = False
+
+
+def disabled(environ: os._Environ[str] | dict[str, str] = os.environ) -> bool:
+    """``COVHOOK_DISABLE`` set to anything but empty or ``0`` turns the hook off."""
+    return environ.get("COVHOOK_DISABLE", "") not in ("", "0")
+
+
+def start() -> Coverage | None:
+    """Start coverage once for this process; return it, or None if not started."""
+    global _attempted
+    if _attempted or disabled():
+        return None
+    _attempted = True
+    try:
+        import coverage
+    except ImportError as exc:
+        warn(
+            f"coverage is off in this process: cannot import coverage ({exc})",
+            f"pip install coverage into {sys.prefix}, or unset COVERAGE_PROCESS_START",
+        )
+        return None
+    startup = coverage.process_startup
+    if hasattr(startup, "coverage"):
+        return None  # something already started (or refused) coverage here
+    try:
+        cov = _start(coverage)
+    except Exception as exc:
+        startup.coverage = None  # type: ignore[attr-defined]  # keep a1_coverage.pth quiet
+        warn(f"coverage is off in this process: {describe(exc)}", fix_for(exc))
+        return None
+    return cov
+
+
+def config_source(coverage: ModuleType) -> str:
+    """The ``config_file`` argument process_startup() would use."""
+    prefix = getattr(coverage.control, "CONFIG_DATA_PREFIX", None)
+    data = os.environ.get("COVERAGE_PROCESS_CONFIG")
+    if data and prefix:
+        return f"{prefix}{data}"
+    return os.environ.get("COVERAGE_PROCESS_START", "")
+
+
+def _start(coverage: ModuleType) -> Coverage:
+    source = config_source(coverage)
+    if not source.startswith(":") and not os.path.isfile(source):
+        raise MissingConfig(source)
+    cov: Coverage = coverage.Coverage(config_file=source)
+    from covhook import defaults
+
+    defaults.apply(cov)
+    ensure_writable_dir(str(cov.get_option("run:data_file")))
+    coverage.process_startup.coverage = cov  # type: ignore[attr-defined]
+    # The same switches coverage.control._start_process_coverage sets.
+    cov._warn_no_data = False
+    cov._warn_unimported_source = False
+    cov._warn_preimported_source = False
+    cov._make_pth_file = False  # type: ignore[attr-defined]  # our .pth is installed
+    try:
+        cov.start()
+    except BaseException:
+        cov._auto_save = False
+        raise
+    cov._auto_save = True
+    return cov
+
+
+class MissingConfig(Exception):
+    """COVERAGE_PROCESS_START names a file that is not there."""
+
+
+class UnwritableDataDir(Exception):
+    """The data file's directory cannot be created or written."""
+
+
+def ensure_writable_dir(data_file: str) -> None:
+    """Raise UnwritableDataDir unless the data file's directory is (or can be made) writable."""
+    directory = os.path.dirname(os.path.abspath(data_file))
+    probe = directory
+    while not os.path.isdir(probe):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UnwritableDataDir(directory)
+
+
+def describe(exc: BaseException) -> str:
+    """What went wrong, in words."""
+    if isinstance(exc, MissingConfig):
+        return f"COVERAGE_PROCESS_START={exc.args[0]!r} is not a file"
+    if isinstance(exc, UnwritableDataDir):
+        return f"cannot write coverage data in {exc.args[0]} (permission denied)"
+    return f"coverage failed to start: {type(exc).__name__}: {exc}"
+
+
+def fix_for(exc: BaseException) -> str:
+    """How to make the problem go away."""
+    if isinstance(exc, MissingConfig):
+        return "point COVERAGE_PROCESS_START at your .coveragerc or pyproject.toml, or unset it"
+    if isinstance(exc, UnwritableDataDir):
+        return "make that directory writable, or set [run] data_file / COVERAGE_FILE elsewhere"
+    name = type(exc).__name__
+    if name == "ConfigError":
+        where = os.environ.get("COVERAGE_PROCESS_START") or "your coverage config"
+        return f"correct {where} (try 'coverage debug config'), or unset COVERAGE_PROCESS_START"
+    if name == "PluginError" or "plugin" in str(exc).lower():
+        return "fix or remove the failing plugin in [run] plugins"
+    return "run 'covhook doctor' and report the problem if it persists"

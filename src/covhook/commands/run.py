@@ -1,0 +1,57 @@
+"""``covhook run -- CMD``: run a command with every Python process measured, then combine.
+
+Sets ``COVERAGE_PROCESS_START`` for the command so the installed hook starts
+coverage in it and in every process below it, then combines and reports with
+the per-origin table.  The exit status is the command's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+from covhook import origins
+from covhook.commands.combine import combine
+from covhook.config import find_rcfile
+from covhook.errors import CovhookError
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("run", help="run a command with all its Python processes measured")
+    parser.add_argument("--rcfile", help="coverage config file (default: coverage's search)")
+    parser.add_argument("--append", action="store_true", help="keep data from earlier runs")
+    parser.add_argument("-m", "--show-missing", action="store_true", help="list missing lines")
+    parser.add_argument("cmd", nargs=argparse.REMAINDER, help="the command, after --")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+    if not cmd:
+        raise CovhookError("no command to run", "put it after --, e.g. covhook run -- pytest")
+    with tempfile.TemporaryDirectory(prefix="covhook-run-") as tmp:
+        rcfile = find_rcfile(args.rcfile)
+        if rcfile is None:
+            rcfile = Path(tmp, "coveragerc")
+            rcfile.write_text("[run]\nparallel = True\n", "utf-8")
+        import coverage
+
+        cov = coverage.Coverage(config_file=str(rcfile))
+        data_file = os.path.abspath(str(cov.get_option("run:data_file")))
+        if not args.append:
+            for stale in [data_file, *origins.data_files(data_file)]:
+                Path(stale).unlink(missing_ok=True)
+        env = {k: v for k, v in os.environ.items() if k != "COVERAGE_PROCESS_CONFIG"}
+        env["COVERAGE_PROCESS_START"] = str(rcfile)
+        try:
+            status = subprocess.call(cmd, env=env)
+        except FileNotFoundError as exc:
+            raise CovhookError(f"cannot run {cmd[0]!r}: not found", "check the command") from exc
+        processes = combine(cov, [], keep=False)
+        cov.report(show_missing=args.show_missing)
+        print()
+        print(origins.format_table(origins.table(processes, cov.get_data())))
+    return status

@@ -1,0 +1,205 @@
+"""Where a process runs: the origin tag covhook puts in data file names and contexts.
+
+A tag is ``<place>[_<role>...]``: the place is the machine or container
+(``host-build7``, ``docker-3f2a9c81d0e4``, ``podman-…``, ``k8s-<pod>``,
+``container-…``, or ``origin-<value>`` from ``COVHOOK_ORIGIN``), each role
+is a launcher's identity for the process (``torch-n0-r3of4-a0``,
+``mpi-r1of4``, ``slurm-j77-t3of8``, ``dist-r1of2``, ``xdist-gw0``).
+
+Detection reads environment variables and at most three small files under
+/proc and /run, never runs a subprocess and never imports the launcher: it
+runs in every measured process.  Docker is recognised by combined signals
+(``/.dockerenv`` alone is not enough: some VMs have one).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PLACE_KINDS = ("host", "docker", "podman", "k8s", "container", "origin")
+ROLE_KINDS = ("torch", "dist", "mpi", "slurm", "xdist", "split")
+
+_WORD = r"[A-Za-z0-9][A-Za-z0-9-]*"
+TAG_RE = re.compile(
+    rf"^(?P<place>(?:{'|'.join(PLACE_KINDS)})-{_WORD})"
+    rf"(?P<roles>(?:_(?:{'|'.join(ROLE_KINDS)})-{_WORD})*)$"
+)
+# Our own cgroup names the container (cgroup v1, or v2 seen from the host's namespace) ...
+_CGROUP_ID = re.compile(r"(?:docker[-/]|libpod-|cri-containerd-|crio-)([0-9a-f]{64})")
+# ... and on cgroup v2 the engine's bind mount of /etc/hostname does.  Only that
+# mount point counts: a host's table lists every running container's shm mounts.
+_MOUNT_ID = re.compile(r"/containers/([0-9a-f]{64})/hostname /etc/hostname ")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """A process's place plus the launcher roles it plays there."""
+
+    place: str
+    roles: tuple[str, ...] = ()
+
+    @property
+    def tag(self) -> str:
+        """The name component and static context for this origin."""
+        return "_".join((self.place, *self.roles))
+
+    @property
+    def kind(self) -> str:
+        """``host``, ``docker``, ... : what kind of place the process ran in."""
+        return self.place.split("-", 1)[0]
+
+
+def sanitize(value: str, limit: int = 40) -> str:
+    """Reduce ``value`` to letters, digits and inner dashes, as a tag needs."""
+    cleaned = re.sub(r"[^A-Za-z0-9]+", "-", value).strip("-")[:limit].strip("-")
+    return cleaned or "unknown"
+
+
+def parse_tag(tag: str) -> Origin | None:
+    """Split a tag back into an :class:`Origin`, or None if it is not one."""
+    match = TAG_RE.match(tag)
+    if match is None:
+        return None
+    roles = tuple(r for r in match["roles"].split("_") if r)
+    return Origin(match["place"], roles)
+
+
+def split_tagged_path(path: str) -> tuple[str, str | None]:
+    """Split ``<base>.<tag>`` into base and tag; an untagged path gives ``(path, None)``."""
+    base, dot, last = path.rpartition(".")
+    if dot and os.sep not in last and "/" not in last and TAG_RE.match(last):
+        return base, last
+    return path, None
+
+
+def _read(path: Path, limit: int = 65536) -> str:
+    try:
+        with path.open("r", encoding="utf-8", errors="replace") as f:
+            return f.read(limit)
+    except OSError:
+        return ""
+
+
+def detect_place(environ: Mapping[str, str], root: Path = Path("/")) -> str:
+    """Name the machine or container this process runs in."""
+    override = environ.get("COVHOOK_ORIGIN")
+    if override:
+        return f"origin-{sanitize(override)}"
+    hostname = socket.gethostname()
+
+    containerenv = root / "run/.containerenv"
+    if environ.get("container") == "podman" or containerenv.exists():
+        text = _read(containerenv)
+        found = re.search(r'^id="([0-9a-f]{12,})"', text, re.M)
+        cid = found[1] if found else _container_id(root)
+        return f"podman-{(cid or sanitize(hostname))[:12]}"
+
+    if environ.get("KUBERNETES_SERVICE_HOST"):
+        return f"k8s-{sanitize(environ.get('HOSTNAME') or hostname)}"
+
+    cid = _container_id(root)
+    dockerenv = (root / ".dockerenv").exists()
+    # Docker: /.dockerenv plus a container id in cgroup or mountinfo.  An id
+    # without /.dockerenv is some other engine (containerd, CRI-O, ...).
+    if cid and dockerenv:
+        return f"docker-{cid[:12]}"
+    if cid or environ.get("container"):
+        return f"container-{(cid or sanitize(hostname))[:12]}"
+    return f"host-{sanitize(hostname)}"
+
+
+def _container_id(root: Path) -> str | None:
+    """The 64-hex id a container engine left in our cgroup or mount table."""
+    for name, pattern in (("proc/self/cgroup", _CGROUP_ID), ("proc/self/mountinfo", _MOUNT_ID)):
+        found = pattern.search(_read(root / name, 1 << 20))
+        if found:
+            return found[1]
+    return None
+
+
+def _ints(environ: Mapping[str, str], *names: str) -> list[int] | None:
+    try:
+        return [int(environ[name]) for name in names]
+    except (KeyError, ValueError):
+        return None
+
+
+def _torch(env: Mapping[str, str]) -> str | None:
+    if "TORCHELASTIC_RUN_ID" not in env:
+        return None
+    nums = _ints(env, "GROUP_RANK", "RANK", "WORLD_SIZE")
+    if nums is None:
+        return None
+    restart = _ints(env, "TORCHELASTIC_RESTART_COUNT") or [0]
+    return f"torch-n{nums[0]}-r{nums[1]}of{nums[2]}-a{restart[0]}"
+
+
+def _dist(env: Mapping[str, str]) -> str | None:
+    # torch.distributed's env:// convention, used by launchers other than torchrun.
+    if "TORCHELASTIC_RUN_ID" in env:
+        return None
+    nums = _ints(env, "RANK", "WORLD_SIZE")
+    return f"dist-r{nums[0]}of{nums[1]}" if nums else None
+
+
+def _mpi(env: Mapping[str, str]) -> str | None:
+    for rank_var, size_var in (
+        ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"),
+        ("PMI_RANK", "PMI_SIZE"),
+        ("PMIX_RANK", "OMPI_COMM_WORLD_SIZE"),
+    ):
+        rank = _ints(env, rank_var)
+        if rank is not None:
+            size = _ints(env, size_var)
+            return f"mpi-r{rank[0]}" + (f"of{size[0]}" if size else "")
+    return None
+
+
+def _slurm(env: Mapping[str, str]) -> str | None:
+    proc = _ints(env, "SLURM_PROCID")
+    if proc is None:
+        return None
+    job = sanitize(env.get("SLURM_JOB_ID", "")) if env.get("SLURM_JOB_ID") else None
+    ntasks = _ints(env, "SLURM_NTASKS")
+    return (
+        "slurm-"
+        + (f"j{job}-" if job else "")
+        + f"t{proc[0]}"
+        + (f"of{ntasks[0]}" if ntasks else "")
+    )
+
+
+def _xdist(env: Mapping[str, str]) -> str | None:
+    worker = env.get("PYTEST_XDIST_WORKER")
+    return f"xdist-{sanitize(worker)}" if worker else None
+
+
+def _split(env: Mapping[str, str]) -> str | None:
+    nums = _ints(env, "COVHOOK_SPLIT", "COVHOOK_SPLITS")
+    return f"split-{nums[0]}of{nums[1]}" if nums else None
+
+
+ROLE_DETECTORS: tuple[Callable[[Mapping[str, str]], str | None], ...] = (
+    _torch,
+    _dist,
+    _mpi,
+    _slurm,
+    _xdist,
+    _split,
+)
+
+
+def detect_roles(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """Every launcher identity the environment shows, in a fixed order."""
+    return tuple(role for detector in ROLE_DETECTORS if (role := detector(environ)))
+
+
+def detect(environ: Mapping[str, str] | None = None, root: Path = Path("/")) -> Origin:
+    """The origin of the current process."""
+    env = os.environ if environ is None else environ
+    return Origin(detect_place(env, root), detect_roles(env))

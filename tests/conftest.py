@@ -1,0 +1,55 @@
+"""Shared fixtures: an isolated temp dir and environment for every test, and real venvs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from support import envs
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Run each test in its own temp dir, with os.environ restored afterwards."""
+    saved = dict(os.environ)
+    monkeypatch.chdir(tmp_path)
+    for key in list(os.environ):
+        if key.startswith(("COVERAGE_", "COVHOOK_")):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("COVHOOK_STATE_DIR", str(tmp_path / "_covhook_state"))
+    yield tmp_path
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """covhook's wheel, built once from this checkout."""
+    return envs.build_wheel(tmp_path_factory.mktemp("wheel"))
+
+
+_ENVS: dict[tuple[str, str], envs.Env] = {}
+EnvFactory = Callable[..., envs.Env]
+
+
+@pytest.fixture(scope="session")
+def make_covhook_env(
+    wheel: Path, tmp_path_factory: pytest.TempPathFactory
+) -> EnvFactory:
+    """Factory: a venv with covhook (from the wheel) and a given coverage, cached per session."""
+
+    def make(python: str = "3.11", coverage: str = "coverage==7.17.3") -> envs.Env:
+        key = (python, coverage)
+        if key not in _ENVS:
+            interpreter = envs.PYTHONS[python]
+            if not interpreter.exists():
+                pytest.skip(f"Python {python} is not installed at {interpreter}")
+            root = tmp_path_factory.mktemp(f"venv-{python}-{coverage.replace('=', '')}")
+            _ENVS[key] = envs.make_env(root, interpreter, coverage, str(wheel))
+        return _ENVS[key]
+
+    return make
+

@@ -1,0 +1,79 @@
+"""Real virtual environments with covhook installed, built once per test session.
+
+Building the wheel and a venv costs seconds, so they are cached per session
+(keyed by interpreter and coverage version); every test still runs its own
+processes in its own temp dir.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+PYENV = Path("/root/.pyenv/versions")
+PYTHONS = {
+    "3.11": Path(sys.executable),
+    "3.12": PYENV / "3.12.1/bin/python3",
+    "3.13": PYENV / "3.13.0/bin/python3",
+}
+
+
+@dataclass(frozen=True)
+class Env:
+    """A venv: its interpreter and site-packages."""
+
+    root: Path
+
+    @property
+    def python(self) -> Path:
+        return self.root / "bin" / "python"
+
+    @property
+    def bin(self) -> Path:
+        return self.root / "bin"
+
+    @property
+    def site_packages(self) -> Path:
+        out = subprocess.run(
+            [str(self.python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            capture_output=True, text=True, check=True,
+        )
+        return Path(out.stdout.strip())
+
+    def pip(self, *args: str) -> None:
+        subprocess.run(
+            [str(self.python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *args],
+            check=True, env=clean_env(),
+        )
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """os.environ without anything that would start coverage or covhook by accident."""
+    drop = ("COVERAGE_", "COVHOOK_", "PYTEST_XDIST", "VIRTUAL_ENV", "PYTHONPATH")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    env.update(extra)
+    return env
+
+
+def build_wheel(out_dir: Path) -> Path:
+    """Build covhook's wheel from this checkout, the way pip would."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out_dir), str(REPO)],
+        check=True, env=clean_env(),
+    )
+    (wheel,) = out_dir.glob("covhook-*.whl")
+    return wheel
+
+
+def make_env(root: Path, python: Path, *requirements: str) -> Env:
+    """A fresh venv for ``python`` with ``requirements`` pip-installed."""
+    subprocess.run([str(python), "-m", "venv", str(root)], check=True, env=clean_env())
+    env = Env(root)
+    if requirements:
+        env.pip(*requirements)
+    return env

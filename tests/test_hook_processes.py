@@ -1,0 +1,154 @@
+"""The installed hook measures a whole process tree; plain coverage combines it.
+
+Everything here is real: a venv with covhook's wheel installed by pip, a parent
+that starts children with subprocess, os.system, os.execv, multiprocessing
+spawn and fork, and ``coverage combine`` run from an environment that does not
+have covhook at all.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from support import data, envs
+
+PROGRAMS = Path(__file__).parent / "programs"
+SUFFIX = re.compile(r"^\.coverage\.(?P<tag>[^.]+)\.[^.]+\.(?:pid)?(?P<pid>\d+)\.X\w{6}x(\.H\w{10}h)?$")
+
+COMBOS = [
+    pytest.param("3.11", "coverage==7.17.3", id="py3.11-cov7.17"),
+    pytest.param("3.11", "coverage==7.10.7", id="py3.11-cov7.10"),
+    pytest.param("3.12", "coverage==7.17.3", id="py3.12-cov7.17"),
+    pytest.param("3.13", "coverage==7.17.3", id="py3.13-cov7.17"),
+]
+
+
+@pytest.fixture(scope="session")
+def plain_coverage(tmp_path_factory: pytest.TempPathFactory) -> envs.Env:
+    """An environment with coverage but NOT covhook: where users often combine."""
+    root = tmp_path_factory.mktemp("plain-coverage")
+    return envs.make_env(root, envs.PYTHONS["3.11"], "coverage==7.17.3")
+
+
+def copy_programs(dest: Path) -> None:
+    for name in ("tree.py", "child.py"):
+        shutil.copy(PROGRAMS / name, dest / name)
+
+
+def expected_tag() -> str:
+    host = re.sub(r"[^A-Za-z0-9]+", "-", socket.gethostname()).strip("-")[:40].strip("-")
+    return f"host-{host}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("python", "coverage_req"), COMBOS)
+def test_process_tree_is_measured_and_tagged(
+    make_covhook_env, plain_coverage: envs.Env, tmp_path: Path, python: str, coverage_req: str
+) -> None:
+    env = make_covhook_env(python, coverage_req)
+    assert (env.site_packages / "a0_covhook.pth").is_file()
+    copy_programs(tmp_path)
+    rc = tmp_path / ".coveragerc"
+    rc.write_text("[run]\nparallel = True\n")
+
+    subprocess.run(
+        [str(env.python), "tree.py"],
+        cwd=tmp_path,
+        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc)),
+        check=True,
+    )
+
+    files = data.data_files(tmp_path)
+    names = [SUFFIX.match(f.name) for f in files]
+    assert all(names), [f.name for f in files]
+    assert {m["tag"] for m in names if m} == {expected_tag()}
+    # One file per Python program: parent, subprocess, os.system, spawn, fork,
+    # and the forked child that then execs (two programs, one pid).  Newer
+    # Pythons may add multiprocessing's resource tracker: a process too.
+    per_pid = Counter(m["pid"] for m in names if m)
+    assert len(per_pid) >= 6, per_pid
+    assert sorted(per_pid.values())[-2:] == [1, 2], per_pid
+
+    data.combine_with_plain_coverage(plain_coverage.bin / "coverage", tmp_path)
+    combined = tmp_path / ".coverage"
+    assert data.lines_of(combined, "child.py") >= data.lines_in(
+        tmp_path / "child.py", "covered-by-child"
+    )
+    tree_lines = data.lines_of(combined, "tree.py")
+    for marker in ("covered-by-spawn", "covered-by-fork", "covered-by-exec-parent"):
+        assert data.lines_in(tmp_path / "tree.py", marker) <= tree_lines, marker
+    assert data.contexts(combined) == {expected_tag()}
+
+
+@pytest.mark.slow
+def test_user_plugins_still_load_and_their_context_wins(
+    make_covhook_env, tmp_path: Path
+) -> None:
+    env = make_covhook_env()
+    (tmp_path / "userplugin.py").write_text(
+        "import coverage\n"
+        "class P(coverage.CoveragePlugin):\n"
+        "    def configure(self, config):\n"
+        "        config.set_option('run:context', 'set-by-user-plugin')\n"
+        "def coverage_init(reg, options):\n"
+        "    reg.add_configurer(P())\n"
+    )
+    (tmp_path / "prog.py").write_text("x = 1\n")
+    rc = tmp_path / ".coveragerc"
+    rc.write_text("[run]\nparallel = True\nplugins = userplugin\n")
+    subprocess.run(
+        [str(env.python), "prog.py"],
+        cwd=tmp_path,
+        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc), PYTHONPATH=str(tmp_path)),
+        check=True,
+    )
+    (only,) = data.data_files(tmp_path)
+    assert only.name.startswith(f".coverage.{expected_tag()}.")
+    assert data.contexts(only) == {"set-by-user-plugin"}
+
+
+@pytest.mark.slow
+def test_pip_uninstall_leaves_no_covhook_file(wheel: Path, tmp_path: Path) -> None:
+    env = envs.make_env(tmp_path / "venv", envs.PYTHONS["3.11"], "coverage==7.17.3", str(wheel))
+    site = env.site_packages
+    assert (site / "a0_covhook.pth").is_file()
+    subprocess.run(
+        [str(env.python), "-m", "pip", "uninstall", "-y", "-q", "covhook"],
+        check=True,
+        env=envs.clean_env(),
+    )
+    leftovers = [p for p in site.rglob("*") if "covhook" in p.name.lower()]
+    assert leftovers == []
+    assert not (env.bin / "covhook").exists()
+
+
+@pytest.mark.slow
+def test_editable_install_ships_the_hook(tmp_path: Path) -> None:
+    env = envs.make_env(tmp_path / "venv", envs.PYTHONS["3.11"])
+    env.pip("-e", str(envs.REPO))
+    pth = env.site_packages / "a0_covhook.pth"
+    assert pth.is_file()
+    (tmp_path / "prog.py").write_text("x = 1\n")
+    rc = tmp_path / ".coveragerc"
+    rc.write_text("[run]\nparallel = True\n")
+    subprocess.run(
+        [str(env.python), "prog.py"],
+        cwd=tmp_path,
+        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc)),
+        check=True,
+    )
+    (only,) = data.data_files(tmp_path)
+    assert data.lines_of(only, "prog.py") == {1}
+    subprocess.run(
+        [str(env.python), "-m", "pip", "uninstall", "-y", "-q", "covhook"],
+        check=True,
+        env=envs.clean_env(),
+    )
+    assert not pth.exists()
