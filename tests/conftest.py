@@ -36,9 +36,7 @@ EnvFactory = Callable[..., envs.Env]
 
 
 @pytest.fixture(scope="session")
-def make_covhook_env(
-    wheel: Path, tmp_path_factory: pytest.TempPathFactory
-) -> EnvFactory:
+def make_covhook_env(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> EnvFactory:
     """Factory: a venv with covhook (from the wheel) and a given coverage, cached per session."""
 
     def make(python: str = "3.11", coverage: str = "coverage==7.17.3") -> envs.Env:
@@ -52,4 +50,3 @@ def make_covhook_env(
         return _ENVS[key]
 
     return make
-

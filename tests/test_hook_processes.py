@@ -20,7 +20,9 @@ import pytest
 from support import data, envs
 
 PROGRAMS = Path(__file__).parent / "programs"
-SUFFIX = re.compile(r"^\.coverage\.(?P<tag>[^.]+)\.[^.]+\.(?:pid)?(?P<pid>\d+)\.X\w{6}x(\.H\w{10}h)?$")
+SUFFIX = re.compile(
+    r"^\.coverage\.(?P<tag>[^.]+)\.[^.]+\.(?:pid)?(?P<pid>\d+)\.X\w{6}x(\.H\w{10}h)?$"
+)
 
 COMBOS = [
     pytest.param("3.11", "coverage==7.17.3", id="py3.11-cov7.17"),
@@ -88,9 +90,7 @@ def test_process_tree_is_measured_and_tagged(
 
 
 @pytest.mark.slow
-def test_user_plugins_still_load_and_their_context_wins(
-    make_covhook_env, tmp_path: Path
-) -> None:
+def test_user_plugins_still_load_and_their_context_wins(make_covhook_env, tmp_path: Path) -> None:
     env = make_covhook_env()
     (tmp_path / "userplugin.py").write_text(
         "import coverage\n"

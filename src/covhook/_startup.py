@@ -73,12 +73,13 @@ def _start(coverage: ModuleType) -> Coverage:
 
     defaults.apply(cov)
     ensure_writable_dir(str(cov.get_option("run:data_file")))
-    coverage.process_startup.coverage = cov  # type: ignore[attr-defined]
+    coverage.process_startup.coverage = cov
     # The same switches coverage.control._start_process_coverage sets.
     cov._warn_no_data = False
     cov._warn_unimported_source = False
     cov._warn_preimported_source = False
-    cov._make_pth_file = False  # type: ignore[attr-defined]  # our .pth is installed
+    # Our .pth is installed; coverage 7.10-7.12 would write another one.
+    cov._make_pth_file = False  # type: ignore[attr-defined]
     try:
         cov.start()
     except BaseException:

@@ -80,6 +80,7 @@ def probe_python(python: str) -> dict[str, str | None]:
     try:
         done = subprocess.run(
             [python, "-c", _PROBE],
+            check=False,
             capture_output=True,
             text=True,
             timeout=60,

@@ -79,8 +79,9 @@ def table(processes: Counter[str] | None, data: CoverageData | None) -> list[Ori
     counts = processes if processes is not None else Counter[str]()
     names = sorted(set(counts) | set(lines))
     return [
-        OriginRow(name, counts.get(name, 0) if processes is not None else None,
-                  *lines.get(name, (0, 0)))
+        OriginRow(
+            name, counts.get(name, 0) if processes is not None else None, *lines.get(name, (0, 0))
+        )
         for name in names
     ]
 

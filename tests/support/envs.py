@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import venv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,14 +40,17 @@ class Env:
     def site_packages(self) -> Path:
         out = subprocess.run(
             [str(self.python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         return Path(out.stdout.strip())
 
     def pip(self, *args: str) -> None:
         subprocess.run(
             [str(self.python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *args],
-            check=True, env=clean_env(),
+            check=True,
+            env=clean_env(),
         )
 
 
@@ -64,7 +66,8 @@ def build_wheel(out_dir: Path) -> Path:
     """Build covhook's wheel from this checkout, the way pip would."""
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out_dir), str(REPO)],
-        check=True, env=clean_env(),
+        check=True,
+        env=clean_env(),
     )
     (wheel,) = out_dir.glob("covhook-*.whl")
     return wheel

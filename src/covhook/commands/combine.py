@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import warnings
+from collections import Counter
 
 import coverage
 
@@ -25,7 +26,7 @@ def load_coverage(rcfile: str | None) -> coverage.Coverage:
     return coverage.Coverage(config_file=str(found) if found else True)
 
 
-def combine(cov: coverage.Coverage, paths: list[str], keep: bool) -> origins.Counter[str]:
+def combine(cov: coverage.Coverage, paths: list[str], keep: bool) -> Counter[str]:
     """Combine like ``coverage combine``; one message per unreadable file, none lost."""
     data_file = str(cov.get_option("run:data_file"))
     files = origins.data_files(data_file, paths)

@@ -31,8 +31,12 @@ def describe(pth: Path, python: str | None) -> str:
         can_import = {"coverage", "covhook"} <= present
     parts = ["importable" if can_import else "NOT importable (hook will only warn)"]
     parts.append("current" if current else "outdated (re-run covhook install)")
-    active = bool(os.environ.get("COVERAGE_PROCESS_START") or os.environ.get("COVERAGE_PROCESS_CONFIG"))
-    parts.append("active now" if active and can_import else "inactive (COVERAGE_PROCESS_START unset)")
+    active = bool(
+        os.environ.get("COVERAGE_PROCESS_START") or os.environ.get("COVERAGE_PROCESS_CONFIG")
+    )
+    parts.append(
+        "active now" if active and can_import else "inactive (COVERAGE_PROCESS_START unset)"
+    )
     return ", ".join(parts)
 
 
