@@ -55,23 +55,28 @@ def start() -> Coverage | None:
     return cov
 
 
-def config_source(coverage: ModuleType) -> str:
-    """The ``config_file`` argument process_startup() would use."""
+def config_source(coverage: ModuleType) -> tuple[str, str | None]:
+    """The ``config_file`` argument process_startup() would use, and the file's path.
+
+    The path is None when the config comes serialized in COVERAGE_PROCESS_CONFIG
+    (set by a measured parent's ``patch = subprocess``), which takes precedence.
+    """
     prefix = getattr(coverage.control, "CONFIG_DATA_PREFIX", None)
     data = os.environ.get("COVERAGE_PROCESS_CONFIG")
     if data and prefix:
-        return f"{prefix}{data}"
-    return os.environ.get("COVERAGE_PROCESS_START", "")
+        return f"{prefix}{data}", None
+    path = os.environ.get("COVERAGE_PROCESS_START", "")
+    return path, path
 
 
 def _start(coverage: ModuleType) -> Coverage:
-    source = config_source(coverage)
-    if not source.startswith(":") and not os.path.isfile(source):
-        raise MissingConfig(source)
+    source, path = config_source(coverage)
+    if path is not None and not os.path.isfile(path):
+        raise MissingConfig(path)
     cov: Coverage = coverage.Coverage(config_file=source)
     from covhook import defaults
 
-    defaults.apply(cov)
+    defaults.apply(cov, path)
     ensure_writable_dir(str(cov.get_option("run:data_file")))
     coverage.process_startup.coverage = cov
     # The same switches coverage.control._start_process_coverage sets.

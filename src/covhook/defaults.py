@@ -29,11 +29,20 @@ PLUGIN = "covhook"
 DEFAULT_PATCHES = ("_exit", "execv", "subprocess")
 
 
-def apply(cov: Coverage) -> None:
-    """Adjust ``cov``'s configuration before it starts."""
+def apply(cov: Coverage, config_file: str | None) -> None:
+    """Adjust ``cov``'s configuration before it starts.
+
+    ``config_file`` is the file it was read from (None for a serialized
+    config, which already carries covhook's options).
+    """
     plugins = list(cov.get_option("run:plugins") or [])  # type: ignore[arg-type]
     if PLUGIN not in plugins:
         cov.set_option("run:plugins", [*plugins, PLUGIN])
+        if config_file:
+            from covhook.options import read_section
+
+            for key, value in read_section(config_file).items():
+                cov.set_option(f"{PLUGIN}:{key}", value)
     cov.set_option("run:parallel", True)
     if not cov.get_option("run:patch"):
         cov.set_option("run:patch", list(DEFAULT_PATCHES))

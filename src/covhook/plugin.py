@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 import coverage
@@ -37,6 +38,10 @@ def is_starting_measurement() -> bool:
     return False
 
 
+# Options of the ``[covhook]`` section (``[tool.covhook]`` in pyproject.toml).
+KNOWN_OPTIONS = frozenset({"origin"})
+
+
 class OriginTagger(coverage.CoveragePlugin):
     """Set ``run:data_file`` and ``run:context`` from the detected origin."""
 
@@ -45,18 +50,33 @@ class OriginTagger(coverage.CoveragePlugin):
 
     def configure(self, config: Any) -> None:
         try:
-            if not is_starting_measurement() or not config.get_option("run:parallel"):
+            if not is_starting_measurement():
                 return
-            found = origin.detect()
+            self.check_options()
+            if not config.get_option("run:parallel"):
+                return
+            environ: Mapping[str, str] = os.environ
+            if self.options.get("origin") and not environ.get("COVHOOK_ORIGIN"):
+                environ = {**environ, "COVHOOK_ORIGIN": str(self.options["origin"])}
+            found = origin.detect(environ)
             base, _old_tag = origin.split_tagged_path(
                 os.path.abspath(config.get_option("run:data_file"))
             )
             config.set_option("run:data_file", f"{base}.{found.tag}")
             if not config.get_option("run:context"):
                 config.set_option("run:context", found.tag)
-        except Exception as exc:
+        except Exception as exc:  # never let tagging stop measurement
             warn(
                 f"could not tag this process's coverage data with its origin ({exc!r}); "
                 "it is measured untagged",
                 "report this as a covhook bug with the line above",
+            )
+
+    def check_options(self) -> None:
+        unknown = sorted(set(self.options) - KNOWN_OPTIONS)
+        if unknown:
+            warn(
+                f"unknown option{'s' if len(unknown) > 1 else ''} in [covhook]: "
+                f"{', '.join(unknown)}; ignored",
+                f"use only {', '.join(sorted(KNOWN_OPTIONS))} (see docs/reference.md)",
             )

@@ -1,0 +1,177 @@
+"""Never break Python: every bad input still runs the program, with one covhook line.
+
+Each case starts a real interpreter from a real venv where covhook's wheel is
+installed, runs a program that prints and exits with status 3, and checks that
+the program ran, its status is unchanged, and stderr is exactly one line that
+names covhook, the problem and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from support import data, envs
+
+PROGRAM = "import sys\nprint('program ran')\nsys.exit(3)\n"
+
+
+def run_program(
+    python: Path, cwd: Path, **env: str
+) -> subprocess.CompletedProcess[str]:
+    (cwd / "prog.py").write_text(PROGRAM)
+    return subprocess.run(
+        [str(python), "prog.py"],
+        cwd=cwd,
+        env=envs.clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def assert_one_covhook_line(done: subprocess.CompletedProcess[str], *words: str) -> str:
+    assert done.returncode == 3, done.stderr
+    assert done.stdout == "program ran\n"
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    (line,) = lines
+    assert line.startswith("covhook: ")
+    assert "Fix: " in line
+    for word in words:
+        assert word in line, line
+    return line
+
+
+@pytest.fixture
+def unwritable_dir(tmp_path: Path) -> Iterator[Path]:
+    """A directory nobody can create files in, not even root (chattr +i as root)."""
+    directory = tmp_path / "locked"
+    directory.mkdir()
+    directory.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    immutable = False
+    if os.access(directory, os.W_OK):  # root ignores modes
+        if shutil.which("chattr") is None:
+            pytest.skip("running as root without chattr: cannot make a read-only directory")
+        subprocess.run(["chattr", "+i", str(directory)], check=True)
+        immutable = True
+    try:
+        yield directory
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(directory)], check=True)
+        directory.chmod(stat.S_IRWXU)
+
+
+@pytest.mark.slow
+def test_missing_config_file(make_covhook_env, tmp_path: Path) -> None:
+    env = make_covhook_env()
+    done = run_program(env.python, tmp_path, COVERAGE_PROCESS_START=str(tmp_path / "nope.rc"))
+    assert_one_covhook_line(done, "nope.rc", "COVERAGE_PROCESS_START")
+    assert data.data_files(tmp_path) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (".coveragerc", "[run\nparallel = True\n"),
+        ("pyproject.toml", "[tool.coverage.run]\nparallel = = True\n"),
+        (".coveragerc", "[run]\nparallel = maybe\n"),
+    ],
+    ids=["broken-ini", "broken-toml", "bad-boolean"],
+)
+def test_unparsable_config(make_covhook_env, tmp_path: Path, name: str, text: str) -> None:
+    env = make_covhook_env()
+    rc = tmp_path / name
+    rc.write_text(text)
+    done = run_program(env.python, tmp_path, COVERAGE_PROCESS_START=str(rc))
+    assert_one_covhook_line(done, "ConfigError", "correct")
+
+
+@pytest.mark.slow
+def test_coverage_not_importable(wheel: Path, tmp_path: Path) -> None:
+    venv = envs.make_env(tmp_path / "venv", envs.PYTHONS["3.11"])
+    venv.pip("--no-deps", str(wheel))  # covhook without its coverage dependency
+    rc = tmp_path / ".coveragerc"
+    rc.write_text("[run]\nparallel = True\n")
+    done = run_program(venv.python, tmp_path, COVERAGE_PROCESS_START=str(rc))
+    assert_one_covhook_line(done, "cannot import coverage", "pip install coverage")
+
+
+@pytest.mark.slow
+def test_hook_left_behind_without_covhook(make_covhook_env, tmp_path: Path) -> None:
+    """A .pth whose package is gone (e.g. copied into an image) warns once, even in a venv."""
+    venv = envs.make_env(tmp_path / "venv", envs.PYTHONS["3.11"])
+    shutil.copy(make_covhook_env().site_packages / "a0_covhook.pth", venv.site_packages)
+    rc = tmp_path / ".coveragerc"
+    rc.write_text("[run]\nparallel = True\n")
+    done = run_program(venv.python, tmp_path, COVERAGE_PROCESS_START=str(rc))
+    assert_one_covhook_line(done, "cannot import covhook", "covhook uninstall")
+
+
+@pytest.mark.slow
+def test_unwritable_data_dir(make_covhook_env, tmp_path: Path, unwritable_dir: Path) -> None:
+    env = make_covhook_env()
+    rc = tmp_path / ".coveragerc"
+    rc.write_text(f"[run]\nparallel = True\ndata_file = {unwritable_dir}/.coverage\n")
+    done = run_program(env.python, tmp_path, COVERAGE_PROCESS_START=str(rc))
+    assert_one_covhook_line(done, str(unwritable_dir), "writable")
+    assert list(unwritable_dir.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_plugin_exception(make_covhook_env, tmp_path: Path) -> None:
+    env = make_covhook_env()
+    (tmp_path / "badplugin.py").write_text(
+        "def coverage_init(reg, options):\n    raise RuntimeError('plugin exploded')\n"
+    )
+    rc = tmp_path / ".coveragerc"
+    rc.write_text("[run]\nparallel = True\nplugins = badplugin\n")
+    done = run_program(
+        env.python, tmp_path, COVERAGE_PROCESS_START=str(rc), PYTHONPATH=str(tmp_path)
+    )
+    assert_one_covhook_line(done, "plugin exploded", "plugin")
+
+
+@pytest.mark.slow
+def test_missing_plugin_module(make_covhook_env, tmp_path: Path) -> None:
+    env = make_covhook_env()
+    rc = tmp_path / ".coveragerc"
+    rc.write_text("[run]\nparallel = True\nplugins = no_such_plugin_module\n")
+    done = run_program(env.python, tmp_path, COVERAGE_PROCESS_START=str(rc))
+    assert_one_covhook_line(done, "no_such_plugin_module")
+
+
+@pytest.mark.slow
+def test_unknown_covhook_option(make_covhook_env, tmp_path: Path) -> None:
+    """Our own config section: a typo is named, and coverage still measures."""
+    env = make_covhook_env()
+    rc = tmp_path / ".coveragerc"
+    rc.write_text("[run]\nparallel = True\n[covhook]\norigni = typo\n")
+    done = run_program(env.python, tmp_path, COVERAGE_PROCESS_START=str(rc))
+    assert_one_covhook_line(done, "origni", "[covhook]")
+    (only,) = data.data_files(tmp_path)
+    assert data.lines_of(only, "prog.py") == {1, 2, 3}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("value", ["1", "yes"])
+def test_covhook_disable(make_covhook_env, tmp_path: Path, value: str) -> None:
+    env = make_covhook_env()
+    rc = tmp_path / ".coveragerc"
+    rc.write_text("[run]\nparallel = True\n")
+    done = run_program(
+        env.python, tmp_path, COVERAGE_PROCESS_START=str(rc), COVHOOK_DISABLE=value
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (3, "program ran\n", "")
+    # coverage's own a1_coverage.pth still measures: covhook stepped aside, nothing more.
+    (only,) = data.data_files(tmp_path)
+    assert not only.name.startswith(".coverage.host-")
