@@ -1,0 +1,3 @@
+"""The sample project's own tests run inside containers, never in the host's session."""
+
+collect_ignore_glob = ["project/*"]
