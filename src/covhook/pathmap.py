@@ -166,7 +166,7 @@ def mount_aliases(record: Record, host_mounts: Sequence[Mount]) -> list[Alias]:
     """A container's bind mounts as aliases: mount point -> host directory."""
     aliases = []
     for mount in record.mounts:
-        if record.data_dir and _within(record.data_dir, mount.target):
+        if record.data_dir and _within(mount.target, record.data_dir):
             continue  # the data mount: no source there
         host = host_path(mount, host_mounts)
         if host and host != mount.target and os.path.isdir(host):
