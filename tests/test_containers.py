@@ -13,12 +13,9 @@ process running as that uid.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,27 +23,38 @@ from pathlib import Path
 import coverage
 import pytest
 
-from support import data, envs
+from support import data
 from support.docker import (
-    BASE,
-    WHEELS,
+    OWNER,
+    PROJECT,
     Engine,
+    build_context,
     doc_block,
     dockerd_engine,
     import_base,
+    lines_by_path,
+    marked,
+    new_checkout,
     owners,
     run_block,
+    shell_env,
+    tags,
     world_writable,
 )
 
 pytestmark = [pytest.mark.containers, pytest.mark.docker]
 
-PROJECT = Path(__file__).parent / "programs" / "containers" / "project"
+
+@pytest.fixture
+def checkout() -> Iterator[Path]:
+    """The sample project with a data dir owned by OWNER (see support.docker.new_checkout)."""
+    with new_checkout() as project:
+        yield project
+
+
 SRC = Path(__file__).resolve().parents[1] / "src" / "covhook"
-OWNER = (12345, 12345)  # the host user who owns the data dir (not root)
 OTHER = (23456, 23456)  # a container --user that is neither root nor OWNER
 IMAGE = "myapp-cov"
-NAME = re.compile(r"^\.coverage\.(?P<tag>[^.]+)\.(?P<host>[^.]+)\.pid\d+\.X\w{6}x(\.H\w{10}h)?$")
 # Our own files name the variable; the periodic flush itself comes from issue 3's code.
 OWN_FILES = {"docker_args.py", "containers.py", "pathmap.py"}
 FLUSH_SUPPORTED = any(
@@ -63,27 +71,6 @@ def docker() -> Iterator[Engine]:
         yield engine
 
 
-def shell_env(engine: Engine, extra_path: str = "") -> dict[str, str]:
-    """The environment the docs' blocks run in: covhook/coverage on PATH, our engine."""
-    env = envs.clean_env(**engine.env)
-    env.pop("DOCKER_CERT_PATH", None)
-    bin_dir = str(Path(sys.executable).parent)
-    env["PATH"] = ":".join(p for p in (extra_path, bin_dir, env.get("PATH", "")) if p)
-    env["BASE"] = BASE
-    return env
-
-
-def build_context(dest: Path, wheel: Path) -> Path:
-    """The project's checkout plus wheels/ (covhook's and its dependencies'), and the Dockerfile."""
-    shutil.copytree(PROJECT, dest, dirs_exist_ok=True)
-    wheels = dest / "wheels"
-    wheels.mkdir()
-    for whl in [wheel, *WHEELS.glob("*.whl")]:
-        shutil.copy(whl, wheels)
-    (dest / "Dockerfile").write_text(doc_block("dockerfile"), "utf-8")
-    return dest
-
-
 @pytest.fixture(scope="session")
 def image(docker: Engine, wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
     """The docs' Dockerfile built once per session on the local Debian base."""
@@ -91,44 +78,6 @@ def image(docker: Engine, wheel: Path, tmp_path_factory: pytest.TempPathFactory)
     ctx = build_context(tmp_path_factory.mktemp("docker-build"), wheel)
     run_block("build", ctx, shell_env(docker), timeout=600)
     return IMAGE
-
-
-@pytest.fixture
-def checkout() -> Iterator[Path]:
-    """A copy of the sample project, in a directory every uid may traverse (not write).
-
-    pytest's own tmp dirs are private to root, which would stop OWNER from
-    even reaching the data dir; this one is 0755 and removed afterwards.
-    """
-    base = Path(tempfile.mkdtemp(prefix="covhook-ct-", dir="/tmp"))
-    base.chmod(0o755)
-    project = base / "proj"
-    shutil.copytree(PROJECT, project)
-    covdata = project / "covdata"
-    covdata.mkdir()
-    os.chown(covdata, *OWNER)
-    yield project
-    shutil.rmtree(base, ignore_errors=True)
-
-
-def lines_by_path(data_file: Path) -> dict[str, set[int]]:
-    """{full path: executed lines} of every file with lines, from a combined data file."""
-    cov_data = coverage.CoverageData(str(data_file))
-    cov_data.read()
-    lines = {f: set(cov_data.lines(f) or ()) for f in cov_data.measured_files()}
-    return {f: s for f, s in lines.items() if s}
-
-
-def marked(path: Path, *markers: str) -> set[int]:
-    """Lines carrying any of the markers, plus the module docstring (run at import)."""
-    docstring = {1} if path.read_text("utf-8").startswith('"""') else set()
-    return docstring.union(*(data.lines_in(path, m) for m in markers))
-
-
-def tags(directory: Path) -> list[str]:
-    names = [NAME.match(f.name) for f in data.data_files(directory)]
-    assert all(names), [f.name for f in data.data_files(directory)]
-    return [m["tag"] for m in names if m]
 
 
 def run_as(user: tuple[int, int], *cmd: str) -> subprocess.CompletedProcess[str]:

@@ -89,13 +89,14 @@ def host_path(mount: Mount, host_mounts: Sequence[Mount]) -> str | None:
     A bind mount keeps its filesystem's device number, so the host mount of
     the same device whose root contains the mounted directory tells the host
     path.  Without one (combined on another machine), the directory's path in
-    its filesystem is the best guess: right for the root filesystem.
+    its filesystem is the best guess: right for the root filesystem (a whole
+    filesystem of its own, root ``/``, has no host path).
     """
     candidates = [
         h for h in host_mounts if h.device == mount.device and _within(mount.root, h.root)
     ]
     if not candidates:
-        return mount.root if os.path.isdir(mount.root) else None
+        return mount.root if mount.root != "/" and os.path.isdir(mount.root) else None
     best = max(candidates, key=lambda h: (len(h.root), -len(h.target)))
     rest = mount.root[len(best.root.rstrip("/")) :].lstrip("/")
     return os.path.normpath(os.path.join(best.target, rest))

@@ -19,6 +19,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -26,13 +27,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
 
+import coverage
 import pytest
+
+from support import data, envs
 
 CACHE = Path(os.environ.get("COVHOOK_TEST_CACHE", "/var/cache/covhook-tests"))
 ROOTFS = CACHE / "bookworm-python3.tar"
 WHEELS = CACHE / "wheels-py311"
 BASE = "covhook-test/base:bookworm"
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "containers.md"
+PROJECT = Path(__file__).resolve().parents[1] / "programs" / "containers" / "project"
+OWNER = (12345, 12345)  # the host user who owns the data dir (not root)
+NAME = re.compile(r"^\.coverage\.(?P<tag>[^.]+)\.(?P<host>[^.]+)\.pid\d+\.X\w{6}x(\.H\w{10}h)?$")
 
 
 def unavailable(reason: str) -> NoReturn:
@@ -259,3 +266,64 @@ def world_writable(root: Path) -> list[Path]:
 
 def owners(paths: Sequence[Path]) -> set[tuple[int, int]]:
     return {(p.stat().st_uid, p.stat().st_gid) for p in paths}
+
+
+def shell_env(engine: Engine, extra_path: str = "") -> dict[str, str]:
+    """The environment the docs' blocks run in: covhook/coverage on PATH, our engine."""
+    env = envs.clean_env(**engine.env)
+    env.pop("DOCKER_CERT_PATH", None)
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = ":".join(p for p in (extra_path, bin_dir, env.get("PATH", "")) if p)
+    env["BASE"] = BASE
+    return env
+
+
+def build_context(dest: Path, wheel: Path) -> Path:
+    """The project's checkout plus wheels/ (covhook's and its dependencies'), and the Dockerfile."""
+    shutil.copytree(PROJECT, dest, dirs_exist_ok=True)
+    wheels = dest / "wheels"
+    wheels.mkdir()
+    for whl in [wheel, *WHEELS.glob("*.whl")]:
+        shutil.copy(whl, wheels)
+    (dest / "Dockerfile").write_text(doc_block("dockerfile"), "utf-8")
+    return dest
+
+
+@contextlib.contextmanager
+def new_checkout() -> Iterator[Path]:
+    """A copy of the sample project, in a directory every uid may traverse (not write).
+
+    pytest's own tmp dirs are private to root, which would stop OWNER from
+    even reaching the data dir; this one is 0755 and removed afterwards.
+    """
+    base = Path(tempfile.mkdtemp(prefix="covhook-ct-", dir="/tmp"))
+    base.chmod(0o755)
+    project = base / "proj"
+    shutil.copytree(PROJECT, project)
+    covdata = project / "covdata"
+    covdata.mkdir()
+    os.chown(covdata, *OWNER)
+    try:
+        yield project
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def lines_by_path(data_file: Path) -> dict[str, set[int]]:
+    """{full path: executed lines} of every file with lines, from a combined data file."""
+    cov_data = coverage.CoverageData(str(data_file))
+    cov_data.read()
+    lines = {f: set(cov_data.lines(f) or ()) for f in cov_data.measured_files()}
+    return {f: s for f, s in lines.items() if s}
+
+
+def marked(path: Path, *markers: str) -> set[int]:
+    """Lines carrying any of the markers, plus the module docstring (run at import)."""
+    docstring = {1} if path.read_text("utf-8").startswith('"""') else set()
+    return docstring.union(*(data.lines_in(path, m) for m in markers))
+
+
+def tags(directory: Path) -> list[str]:
+    names = [NAME.match(f.name) for f in data.data_files(directory)]
+    assert all(names), [f.name for f in data.data_files(directory)]
+    return [m["tag"] for m in names if m]

@@ -3,7 +3,6 @@
 import math
 
 import pytest
-
 import shapes
 
 
@@ -12,5 +11,5 @@ def test_circle():
 
 
 def test_unknown():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="hexagon"):
         shapes.area("hexagon", 1)
