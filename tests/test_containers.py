@@ -257,10 +257,15 @@ def test_killed_container_keeps_the_last_flush(docker: Engine, image: str, check
     if not data.data_files(covdata) and not FLUSH_SUPPORTED:
         pytest.xfail("needs the periodic flush (COVHOOK_FLUSH_SECONDS) from issue 3")
     (tag,) = tags(covdata)
+    assert tag.startswith("docker-")
+    assert world_writable(covdata) == []
+    copy = snapshot(covdata, checkout.parent / "copy")
+    # Killed as root before any exit handler: what it left is root's, still deletable.
+    assert_owner_can_delete(covdata)
+    restore(copy, covdata)
     subprocess.run(["covhook", "combine", "covdata"], cwd=checkout, env=env, check=True)
     serve = checkout / "scripts/serve.py"
     assert lines_by_path(checkout / ".coverage")[str(serve)] == marked(serve, "by-serve")
-    assert tag.startswith("docker-")
 
 
 @pytest.mark.slow

@@ -85,26 +85,40 @@ def record(data_dir: str, mountinfo: str = "/proc/self/mountinfo") -> str | None
 
 
 def give_to_owner(data_dir: str, base: str) -> None:
-    """chown the data files and records root left in ``data_dir`` to the dir's owner."""
+    """chown what root left in ``data_dir`` (data files, covhook's files) to the dir's owner.
+
+    That is every ``<base>.*`` entry and every ``.covhook*`` entry (records,
+    the periodic flush's working directory and temporary files), recursively.
+    """
     try:
         owner = os.stat(data_dir)
         if owner.st_uid == 0:
             return
-        names = [
-            os.path.join(data_dir, n) for n in os.listdir(data_dir) if n.startswith(base + ".")
+        tops = [
+            os.path.join(data_dir, n)
+            for n in os.listdir(data_dir)
+            if n.startswith((f"{base}.", ".covhook"))
         ]
-        records = pathmap.mounts_dir(data_dir)
-        if os.path.isdir(records):
-            names += [os.path.join(records, n) for n in os.listdir(records)]
-        for path in names:
-            try:
-                st = os.lstat(path)
-                if st.st_uid == 0 and stat.S_ISREG(st.st_mode):
-                    os.chown(path, owner.st_uid, owner.st_gid, follow_symlinks=False)
-            except FileNotFoundError:  # combined or replaced meanwhile
-                continue
+        for top in tops:
+            for path in _tree(top):
+                try:
+                    st = os.lstat(path)
+                    if st.st_uid == 0 and (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+                        os.chown(path, owner.st_uid, owner.st_gid, follow_symlinks=False)
+                except FileNotFoundError:  # combined or replaced meanwhile
+                    continue
     except OSError as exc:
         warn(
             f"could not give the coverage data in {data_dir} to its owner ({exc})",
             "the files stay owned by root; delete them as root or run the container with --user",
         )
+
+
+def _tree(top: str) -> list[str]:
+    """``top`` and, for a real directory, everything below it (symlinks not followed)."""
+    if os.path.islink(top) or not os.path.isdir(top):
+        return [top]
+    found = [top]
+    for root, dirs, files in os.walk(top):
+        found += [os.path.join(root, n) for n in (*dirs, *files)]
+    return found

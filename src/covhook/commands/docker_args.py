@@ -49,6 +49,7 @@ CARRIED = (
     "disable_warnings",
     "debug",
 )
+FLUSH_WORK_DIR = ".covhook-work"  # covhook.flush.WORK_DIR
 DIR_MODE = 0o2775  # rwxrwsr-x: owner and group write, setgid, others only read
 
 
@@ -125,6 +126,9 @@ def prepare(
     meta = data_dir / pathmap.META_DIR
     make_dir(meta, owner)
     make_dir(meta / pathmap.MOUNTS_DIR, owner)
+    # The periodic flush's working dir, made here so that it is the owner's and
+    # group-writable too (a process would create it with its own uid and umask).
+    make_dir(data_dir / FLUSH_WORK_DIR, owner)
     write_file(meta / RC_NAME, container_rc(rcfile, mount_point), owner)
     write_file(
         meta / pathmap.DOCKER_ARGS_RECORD,
