@@ -22,9 +22,20 @@ from typing import Any
 
 import coverage
 
-from covhook import origin, pathmap
+from covhook import origin
 from covhook._warn import warn
 from covhook.plugin import is_starting_measurement
+
+META_DIR = ".covhook"
+MOUNTS_DIR = "mounts"
+RECORD_VERSION = 1
+# Mounts that can never hold source code.
+VIRTUAL_FS = frozenset(
+    {"proc", "sysfs", "devpts", "mqueue", "cgroup", "cgroup2", "devtmpfs", "overlay", "securityfs"}
+)
+_SKIP_UNDER = ("/proc", "/sys", "/dev")
+# (mount point, mounted directory inside its filesystem, "major:minor", fstype)
+MountRow = tuple[str, str, str, str]
 
 
 def coverage_init(reg: Any, options: dict[str, Any]) -> None:
@@ -62,24 +73,74 @@ class ContainerRecorder(coverage.CoveragePlugin):
             )
 
 
+def mounts_dir(data_dir: str) -> str:
+    """Where containers record their mounts, next to their data files."""
+    return os.path.join(data_dir, META_DIR, MOUNTS_DIR)
+
+
+def record_path(data_dir: str, place: str) -> str:
+    return os.path.join(mounts_dir(data_dir), f"{place}.json")
+
+
+def _unescape(field: str) -> str:
+    # mountinfo escapes space, tab, newline and backslash as \ooo.
+    if "\\" not in field:
+        return field
+    import re
+
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), field)
+
+
+def parse_mountinfo(text: str) -> list[MountRow]:
+    """Every mount in a mountinfo table; malformed lines are skipped."""
+    rows = []
+    for line in text.splitlines():
+        left, sep, right = line.partition(" - ")
+        fields, tail = left.split(), right.split()
+        if sep and len(fields) >= 5 and tail:
+            rows.append((_unescape(fields[4]), _unescape(fields[3]), fields[2], tail[0]))
+    return rows
+
+
+def may_hold_source(target: str, fstype: str) -> bool:
+    """A real filesystem mounted somewhere other than /, /proc, /sys or /dev."""
+    return (
+        fstype not in VIRTUAL_FS
+        and target != "/"
+        and not any(target == s or target.startswith(s + "/") for s in _SKIP_UNDER)
+    )
+
+
 def record(data_dir: str, mountinfo: str = "/proc/self/mountinfo") -> str | None:
-    """Write this container's mount record once; return its path (None if it existed)."""
+    """Write this container's mount record once; return its path (None if it existed).
+
+    Runs at start-up of every measured process in the container, so it stays
+    cheap: one stat when the record exists, no dataclasses, no extra imports.
+    """
     place = origin.detect_place(os.environ)
-    path = pathmap.record_path(data_dir, place)
+    path = record_path(data_dir, place)
     if os.path.exists(path):
         return None
+    import json
+
     with open(mountinfo, encoding="utf-8", errors="surrogateescape") as f:
-        mounts = pathmap.source_mounts(pathmap.parse_mountinfo(f.read()))
-    rec = pathmap.Record(
-        place=place,
-        mounts=tuple(m for m in mounts if os.path.isdir(m.target)),
-        cwd=os.getcwd(),
-        data_dir=data_dir,
-    )
+        rows = parse_mountinfo(f.read())
+    mounts = [
+        {"target": t, "root": r, "device": d, "fstype": fs}
+        for t, r, d, fs in rows
+        if may_hold_source(t, fs) and os.path.isdir(t)
+    ]
+    doc = {
+        "version": RECORD_VERSION,
+        "place": place,
+        "cwd": os.getcwd(),
+        "data_dir": data_dir,
+        "mounts": mounts,
+    }
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "w", encoding="utf-8") as f:
-        f.write(rec.to_json())
+        json.dump(doc, f, indent=1, sort_keys=True)
     os.replace(tmp, path)  # atomic: readers see all of it or nothing
     return path
 

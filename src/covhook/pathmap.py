@@ -29,15 +29,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-META_DIR = ".covhook"
-MOUNTS_DIR = "mounts"
-RECORD_VERSION = 1
+from covhook import containers
+from covhook.containers import META_DIR, mounts_dir, record_path
+
 CONTAINER_KINDS = frozenset({"docker", "podman", "container", "k8s"})
-# Mounts that can never hold source code.
-VIRTUAL_FS = frozenset(
-    {"proc", "sysfs", "devpts", "mqueue", "cgroup", "cgroup2", "devtmpfs", "overlay", "securityfs"}
-)
-_SKIP_UNDER = ("/proc", "/sys", "/dev")
 _PACKAGES_DIR = re.compile(r"^(?P<prefix>.*/(?:site|dist)-packages)/(?P<rest>.+)$")
 
 
@@ -51,32 +46,14 @@ class Mount:
     fstype: str
 
 
-def _unescape(field: str) -> str:
-    # mountinfo escapes space, tab, newline and backslash as \ooo.
-    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), field)
-
-
 def parse_mountinfo(text: str) -> list[Mount]:
     """Every mount in a mountinfo table; malformed lines are skipped."""
-    mounts = []
-    for line in text.splitlines():
-        left, sep, right = line.partition(" - ")
-        fields, tail = left.split(), right.split()
-        if not sep or len(fields) < 5 or not tail:
-            continue
-        mounts.append(Mount(_unescape(fields[4]), _unescape(fields[3]), fields[2], tail[0]))
-    return mounts
+    return [Mount(*row) for row in containers.parse_mountinfo(text)]
 
 
 def source_mounts(mounts: Iterable[Mount]) -> list[Mount]:
     """The mounts that may hold source code: real filesystems, not / or /proc etc."""
-    return [
-        m
-        for m in mounts
-        if m.fstype not in VIRTUAL_FS
-        and m.target != "/"
-        and not any(m.target == s or m.target.startswith(s + "/") for s in _SKIP_UNDER)
-    ]
+    return [m for m in mounts if containers.may_hold_source(m.target, m.fstype)]
 
 
 def _within(path: str, top: str) -> bool:
@@ -112,16 +89,6 @@ class Record:
     data_dir: str = ""  # in the container
     found_in: str = field(default="", compare=False)  # the host data dir it was read from
 
-    def to_json(self) -> str:
-        doc = {
-            "version": RECORD_VERSION,
-            "place": self.place,
-            "cwd": self.cwd,
-            "data_dir": self.data_dir,
-            "mounts": [m.__dict__ for m in self.mounts],
-        }
-        return json.dumps(doc, indent=1, sort_keys=True)
-
     @classmethod
     def from_json(cls, text: str) -> Record:
         doc: dict[str, Any] = json.loads(text)
@@ -130,15 +97,6 @@ class Record:
             for m in doc.get("mounts", [])
         )
         return cls(str(doc["place"]), mounts, str(doc.get("cwd", "")), str(doc.get("data_dir", "")))
-
-
-def mounts_dir(data_dir: str) -> str:
-    """Where containers record their mounts, next to their data files."""
-    return os.path.join(data_dir, META_DIR, MOUNTS_DIR)
-
-
-def record_path(data_dir: str, place: str) -> str:
-    return os.path.join(mounts_dir(data_dir), f"{place}.json")
 
 
 def read_records(data_dirs: Iterable[str]) -> dict[str, Record]:

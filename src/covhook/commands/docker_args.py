@@ -24,7 +24,7 @@ from pathlib import Path
 
 import coverage
 
-from covhook import pathmap
+from covhook import containers, pathmap
 from covhook.config import find_rcfile
 from covhook.errors import CovhookError
 
@@ -123,9 +123,9 @@ def prepare(
         )
     make_dir(data_dir, owner=None)
     owner = data_dir.stat()
-    meta = data_dir / pathmap.META_DIR
+    meta = data_dir / containers.META_DIR
     make_dir(meta, owner)
-    make_dir(meta / pathmap.MOUNTS_DIR, owner)
+    make_dir(meta / containers.MOUNTS_DIR, owner)
     # The periodic flush's working dir, made here so that it is the owner's and
     # group-writable too (a process would create it with its own uid and umask).
     make_dir(data_dir / FLUSH_WORK_DIR, owner)
@@ -136,7 +136,7 @@ def prepare(
         + "\n",
         owner,
     )
-    container_rc_path = f"{mount_point.rstrip('/')}/{pathmap.META_DIR}/{RC_NAME}"
+    container_rc_path = f"{mount_point.rstrip('/')}/{containers.META_DIR}/{RC_NAME}"
     flags = ["-v", f"{data_dir}:{mount_point}", "-e", f"COVERAGE_PROCESS_START={container_rc_path}"]
     if flush > 0:
         flags += ["-e", f"COVHOOK_FLUSH_SECONDS={flush:g}"]
