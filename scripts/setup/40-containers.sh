@@ -34,9 +34,11 @@ REQS=(coverage==7.17.3 pytest==9.2.0 platformdirs==4.14.7)
 if [ ! -f "$WHEELS/.done" ] || [ "$(cat "$WHEELS/.done")" != "${REQS[*]}" ]; then
     rm -rf "$WHEELS"
     mkdir -p "$WHEELS"
+    # (grep drops pip's notes about this machine's extra index; pipefail keeps pip's status.)
     .venv/bin/python -m pip download -q --disable-pip-version-check -d "$WHEELS" \
         --only-binary=:all: --implementation cp --python-version 3.11 \
-        --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 "${REQS[@]}"
+        --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 "${REQS[@]}" 2>&1 |
+        { grep -v '^WARNING: Location' || true; }
     echo "${REQS[*]}" >"$WHEELS/.done"
 fi
 chmod -R a+rX,go-w "$WHEELS"
@@ -46,6 +48,7 @@ chmod -R a+rX,go-w "$WHEELS"
 ROOTFS_TAR="$CACHE/bookworm-python3.tar"
 if [ ! -s "$ROOTFS_TAR" ]; then
     echo "debootstrap: bookworm minbase + python3 (about a minute, cached in $CACHE)"
+    rm -rf "$CACHE"/rootfs.*  # left by an interrupted run
     ROOT=$(mktemp -d "$CACHE/rootfs.XXXXXX")
     trap 'rm -rf "$ROOT"' EXIT
     debootstrap --variant=minbase --include=python3,python3-pip bookworm "$ROOT" \
