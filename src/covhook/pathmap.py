@@ -252,8 +252,9 @@ def plan(files: Sequence[str], data_file: str, cwd: str | None = None) -> Plan:
     """Learn the aliases for ``files`` (data files named ``<data_file>.<tag>…``).
 
     Files from one place get that place's mount record; a container-tagged
-    file whose place has no record (an origin override, say) gets the records
-    of its directory when those agree.  When containers disagree (``/app`` is
+    file whose place has no record, or one tagged by an origin override
+    (``origin-…``), gets the records of its directory when those agree.
+    Files measured on a host get no aliases.  When containers disagree (``/app`` is
     a different host directory in two of them) each place is combined with
     its own aliases; otherwise there is one group.
     """
@@ -278,7 +279,7 @@ def plan(files: Sequence[str], data_file: str, cwd: str | None = None) -> Plan:
         if record is not None:
             aliases = mount_aliases(record, here)
             result.places.add(place)
-        elif place.split("-", 1)[0] in CONTAINER_KINDS or (place and records):
+        elif place.split("-", 1)[0] in (*CONTAINER_KINDS, "origin"):
             aliases = _agreed(records, place_files, here)
         else:
             result.groups.append((place_files, []))
