@@ -22,9 +22,7 @@ from support import data, envs
 PROGRAM = "import sys\nprint('program ran')\nsys.exit(3)\n"
 
 
-def run_program(
-    python: Path, cwd: Path, **env: str
-) -> subprocess.CompletedProcess[str]:
+def run_program(python: Path, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     (cwd / "prog.py").write_text(PROGRAM)
     return subprocess.run(
         [str(python), "prog.py"],
@@ -168,9 +166,7 @@ def test_covhook_disable(make_covhook_env, tmp_path: Path, value: str) -> None:
     env = make_covhook_env()
     rc = tmp_path / ".coveragerc"
     rc.write_text("[run]\nparallel = True\n")
-    done = run_program(
-        env.python, tmp_path, COVERAGE_PROCESS_START=str(rc), COVHOOK_DISABLE=value
-    )
+    done = run_program(env.python, tmp_path, COVERAGE_PROCESS_START=str(rc), COVHOOK_DISABLE=value)
     assert (done.returncode, done.stdout, done.stderr) == (3, "program ran\n", "")
     # coverage's own a1_coverage.pth still measures: covhook stepped aside, nothing more.
     (only,) = data.data_files(tmp_path)
