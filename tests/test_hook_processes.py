@@ -152,3 +152,30 @@ def test_editable_install_ships_the_hook(tmp_path: Path) -> None:
         env=envs.clean_env(),
     )
     assert not pth.exists()
+
+
+@pytest.mark.slow
+def test_child_with_another_origin_gets_its_own_tag_and_context(
+    make_covhook_env, tmp_path: Path
+) -> None:
+    """The parent's tag travels in COVERAGE_PROCESS_CONFIG; the child must replace it."""
+    env = make_covhook_env()
+    (tmp_path / "parent.py").write_text(
+        "import os, subprocess, sys\n"
+        "env = {**os.environ, 'RANK': '1', 'WORLD_SIZE': '2'}\n"
+        "subprocess.run([sys.executable, 'rank.py'], env=env, check=True)\n"
+    )
+    (tmp_path / "rank.py").write_text("x = 1\n")
+    rc = tmp_path / ".coveragerc"
+    rc.write_text("[run]\nparallel = True\n")
+    subprocess.run(
+        [str(env.python), "parent.py"],
+        cwd=tmp_path,
+        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc)),
+        check=True,
+    )
+    tags = sorted(m["tag"] for f in data.data_files(tmp_path) if (m := SUFFIX.match(f.name)))
+    assert tags == [expected_tag(), f"{expected_tag()}_dist-r1of2"]
+    rank_file = next(f for f in data.data_files(tmp_path) if "_dist-r1of2." in f.name)
+    assert data.contexts(rank_file) == {f"{expected_tag()}_dist-r1of2"}
+    assert data.lines_of(rank_file, "rank.py") == {1}
