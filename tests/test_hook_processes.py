@@ -119,11 +119,7 @@ def test_pip_uninstall_leaves_no_covhook_file(wheel: Path, tmp_path: Path) -> No
     env = envs.make_env(tmp_path / "venv", envs.PYTHONS["3.11"], "coverage==7.17.3", str(wheel))
     site = env.site_packages
     assert (site / "a0_covhook.pth").is_file()
-    subprocess.run(
-        [str(env.python), "-m", "pip", "uninstall", "-y", "-q", "covhook"],
-        check=True,
-        env=envs.clean_env(),
-    )
+    envs.pip(env, "uninstall", "-y", "covhook")
     leftovers = [p for p in site.rglob("*") if "covhook" in p.name.lower()]
     assert leftovers == []
     assert not (env.bin / "covhook").exists()
@@ -146,11 +142,7 @@ def test_editable_install_ships_the_hook(tmp_path: Path) -> None:
     )
     (only,) = data.data_files(tmp_path)
     assert data.lines_of(only, "prog.py") == {1}
-    subprocess.run(
-        [str(env.python), "-m", "pip", "uninstall", "-y", "-q", "covhook"],
-        check=True,
-        env=envs.clean_env(),
-    )
+    envs.pip(env, "uninstall", "-y", "covhook")
     assert not pth.exists()
 
 
