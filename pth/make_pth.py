@@ -22,7 +22,7 @@ def make_pth_line(source: str) -> str:
         raise ValueError("the hook source must have exactly one top-level 'if'")
     guard = guards[0]
     if guard.orelse:
-        raise ValueError("the hook's top-level 'if' must not have an 'else'")
+        raise ValueError("the hook source's top-level 'if' must not have an 'else'")
     imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
     body = "\n".join(ast.unparse(node) for node in guard.body)
     head = "; ".join(ast.unparse(node) for node in imports)

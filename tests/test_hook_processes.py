@@ -119,11 +119,7 @@ def test_pip_uninstall_leaves_no_covhook_file(wheel: Path, tmp_path: Path) -> No
     env = envs.make_env(tmp_path / "venv", envs.PYTHONS["3.11"], "coverage==7.17.3", str(wheel))
     site = env.site_packages
     assert (site / "a0_covhook.pth").is_file()
-    subprocess.run(
-        [str(env.python), "-m", "pip", "uninstall", "-y", "-q", "covhook"],
-        check=True,
-        env=envs.clean_env(),
-    )
+    envs.pip(env, "uninstall", "-y", "covhook")
     leftovers = [p for p in site.rglob("*") if "covhook" in p.name.lower()]
     assert leftovers == []
     assert not (env.bin / "covhook").exists()
@@ -146,9 +142,32 @@ def test_editable_install_ships_the_hook(tmp_path: Path) -> None:
     )
     (only,) = data.data_files(tmp_path)
     assert data.lines_of(only, "prog.py") == {1}
-    subprocess.run(
-        [str(env.python), "-m", "pip", "uninstall", "-y", "-q", "covhook"],
-        check=True,
-        env=envs.clean_env(),
-    )
+    envs.pip(env, "uninstall", "-y", "covhook")
     assert not pth.exists()
+
+
+@pytest.mark.slow
+def test_child_with_another_origin_gets_its_own_tag_and_context(
+    make_covhook_env, tmp_path: Path
+) -> None:
+    """The parent's tag travels in COVERAGE_PROCESS_CONFIG; the child must replace it."""
+    env = make_covhook_env()
+    (tmp_path / "parent.py").write_text(
+        "import os, subprocess, sys\n"
+        "env = {**os.environ, 'RANK': '1', 'WORLD_SIZE': '2'}\n"
+        "subprocess.run([sys.executable, 'rank.py'], env=env, check=True)\n"
+    )
+    (tmp_path / "rank.py").write_text("x = 1\n")
+    rc = tmp_path / ".coveragerc"
+    rc.write_text("[run]\nparallel = True\n")
+    subprocess.run(
+        [str(env.python), "parent.py"],
+        cwd=tmp_path,
+        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc)),
+        check=True,
+    )
+    tags = sorted(m["tag"] for f in data.data_files(tmp_path) if (m := SUFFIX.match(f.name)))
+    assert tags == [expected_tag(), f"{expected_tag()}_dist-r1of2"]
+    rank_file = next(f for f in data.data_files(tmp_path) if "_dist-r1of2." in f.name)
+    assert data.contexts(rank_file) == {f"{expected_tag()}_dist-r1of2"}
+    assert data.lines_of(rank_file, "rank.py") == {1}

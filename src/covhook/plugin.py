@@ -63,7 +63,10 @@ class OriginTagger(coverage.CoveragePlugin):
                 os.path.abspath(config.get_option("run:data_file"))
             )
             config.set_option("run:data_file", f"{base}.{found.tag}")
-            if not config.get_option("run:context"):
+            # A context that is a tag came from a measured parent's serialized
+            # config (patch = subprocess): this process has its own origin.
+            context = config.get_option("run:context")
+            if not context or origin.TAG_RE.match(context):
                 config.set_option("run:context", found.tag)
         except Exception as exc:  # never let tagging stop measurement
             warn(

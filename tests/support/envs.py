@@ -47,11 +47,8 @@ class Env:
         return Path(out.stdout.strip())
 
     def pip(self, *args: str) -> None:
-        subprocess.run(
-            [str(self.python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *args],
-            check=True,
-            env=clean_env(),
-        )
+        """``pip install`` into this venv (with the test runner's pip: see ``pip``)."""
+        pip(self, "install", "--no-compile", *args)
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -73,9 +70,24 @@ def build_wheel(out_dir: Path) -> Path:
     return wheel
 
 
+def pip(env: Env, command: str, *args: str) -> None:
+    """Run a pip command against ``env`` with ``pip --python``.
+
+    The venvs are made without pip of their own: bootstrapping pip costs
+    seconds per venv, and pip can install into any interpreter's environment.
+    """
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(env.python), command, "-q",
+         "--disable-pip-version-check", *args],
+        check=True, env=clean_env(),
+    )  # fmt: skip
+
+
 def make_env(root: Path, python: Path, *requirements: str) -> Env:
-    """A fresh venv for ``python`` with ``requirements`` pip-installed."""
-    subprocess.run([str(python), "-m", "venv", str(root)], check=True, env=clean_env())
+    """A fresh venv (without pip) for ``python`` with ``requirements`` pip-installed."""
+    subprocess.run(
+        [str(python), "-m", "venv", "--without-pip", str(root)], check=True, env=clean_env()
+    )
     env = Env(root)
     if requirements:
         env.pip(*requirements)

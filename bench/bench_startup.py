@@ -1,0 +1,150 @@
+"""Interpreter start-up cost of covhook's hook, inactive and active.
+
+Builds the venvs it compares (once, under --work), then times ``python -c
+pass`` in each, interleaving the variants run by run so machine noise hits
+them alike, and prints a Markdown table of medians and differences.
+
+    .venv/bin/python bench/bench_startup.py --runs 40
+
+Inactive (no COVERAGE_PROCESS_START):
+  bare       a venv with nothing installed
+  a1         + coverage (its own a1_coverage.pth)
+  a0         bare + covhook's a0_covhook.pth only (covhook's own cost)
+  a0+a1      coverage + covhook, as ``pip install covhook`` leaves it
+Active (COVERAGE_PROCESS_START=rc with parallel = True):
+  coverage   coverage.process_startup() via a1_coverage.pth
+  covhook    covhook's hook (plugin, origin tag, defaults), same rc
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+COVERAGE = "coverage==7.17.3"
+
+
+def sh(*cmd: str) -> None:
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+
+
+def make_venvs(work: Path, python: str) -> dict[str, Path]:
+    """bare, with-coverage, with-covhook venvs; reuse them if already built."""
+    wheel_dir = work / "wheel"
+    venvs = {name: work / name for name in ("bare", "coverage", "covhook", "a0only")}
+    if all((v / "bin" / "python").exists() for v in venvs.values()):
+        return {k: v / "bin" / "python" for k, v in venvs.items()}
+    shutil.rmtree(work, ignore_errors=True)
+    sh(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheel_dir), str(REPO))
+    (wheel,) = wheel_dir.glob("*.whl")
+    for venv in venvs.values():
+        sh(python, "-m", "venv", str(venv))
+    pip = ("-m", "pip", "install", "-q", "--disable-pip-version-check")
+    sh(str(venvs["coverage"] / "bin" / "python"), *pip, COVERAGE)
+    sh(str(venvs["covhook"] / "bin" / "python"), *pip, COVERAGE, str(wheel))
+    shutil.copy(site_of(venvs["covhook"]) / "a0_covhook.pth", site_of(venvs["a0only"]))
+    return {k: v / "bin" / "python" for k, v in venvs.items()}
+
+
+def site_of(venv: Path) -> Path:
+    out = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import site; print(site.getsitepackages()[0])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return Path(out.stdout.strip())
+
+
+def time_once(python: Path, env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """(wall ms, CPU ms) of one ``python -c pass``; CPU time shrugs off a busy machine."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([str(python), "-c", "pass"], env=env, cwd=cwd)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = (time.perf_counter() - start) * 1000
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"{python} failed with status {proc.returncode}")
+    return wall, (usage.ru_utime + usage.ru_stime) * 1000
+
+
+Variants = dict[str, tuple[Path, dict[str, str]]]
+
+
+def measure(variants: Variants, runs: int, cwd: Path) -> dict[str, tuple[float, float]]:
+    """Median (wall ms, CPU ms) per variant, the variants interleaved run by run."""
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
+    for python, env in variants.values():  # warm the page cache
+        time_once(python, env, cwd)
+    for _ in range(runs):
+        for name, (python, env) in variants.items():
+            samples[name].append(time_once(python, env, cwd))
+        for stale in cwd.glob(".coverage*"):
+            stale.unlink()
+    return {
+        name: (statistics.median(w for w, _ in values), statistics.median(c for _, c in values))
+        for name, values in samples.items()
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--python", default=sys.executable, help="interpreter for the venvs")
+    parser.add_argument(
+        "--work", type=Path, default=Path(tempfile.gettempdir()) / "covhook-bench-startup"
+    )
+    args = parser.parse_args()
+    py = make_venvs(args.work, args.python)
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("COVERAGE_", "COVHOOK_"))}
+    data_dir = Path(tempfile.mkdtemp(prefix="covhook-bench-"))
+    rc = args.work / "coveragerc"  # outside data_dir, whose .coverage* files are removed
+    rc.write_text(f"[run]\nparallel = True\ndata_file = {data_dir}/.coverage\n")
+    active = {**base, "COVERAGE_PROCESS_START": str(rc)}
+
+    inactive = measure(
+        {"bare": (py["bare"], base), "a1": (py["coverage"], base),
+         "a0": (py["a0only"], base), "a0+a1": (py["covhook"], base)},
+        args.runs, data_dir,
+    )  # fmt: skip
+    activated = measure(
+        {"coverage": (py["coverage"], active), "covhook": (py["covhook"], active)},
+        args.runs, data_dir,
+    )  # fmt: skip
+    version = subprocess.run(
+        [args.python, "-V"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    print(f"`python -c pass`, {version}, median of {args.runs} runs each, interleaved.\n")
+    print("| variant | wall ms | vs bare | CPU ms | vs bare |")
+    print("|---|---:|---:|---:|---:|")
+    bare_wall, bare_cpu = inactive["bare"]
+    for kind, results in (("inactive", inactive), ("active", activated)):
+        for name, (wall, cpu) in results.items():
+            print(
+                f"| {kind}: {name} | {wall:.2f} | {wall - bare_wall:+.2f} "
+                f"| {cpu:.2f} | {cpu - bare_cpu:+.2f} |"
+            )
+    print()
+    for column, label in ((0, "wall"), (1, "CPU")):
+        idle = inactive["a0"][column] - inactive["bare"][column]
+        extra = activated["covhook"][column] - activated["coverage"][column]
+        ratio = activated["covhook"][column] / activated["coverage"][column]
+        print(
+            f"- {label}: covhook's .pth inactive {idle:+.2f} ms over a bare venv "
+            f"(target <= +0.1); active, covhook vs coverage.process_startup() "
+            f"{extra:+.2f} ms per process, ratio {ratio:.3f} (target <= +2 ms)."
+        )
+    shutil.rmtree(data_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""A tiny package for the demo to measure: every process below calls into it."""

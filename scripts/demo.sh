@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The main job, on a fresh machine: install covhook from this checkout into its
+# own venv (.demo/venv), run a process tree (subprocess, os.system, exec,
+# multiprocessing spawn and fork, two ranks) with every process measured, and
+# print one combined report plus the per-origin table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+PY=${COVHOOK_PYTHON:-$(command -v python3.11 || command -v python3)}
+if [ ! -x .demo/venv/bin/covhook ]; then
+    echo "== creating .demo/venv and installing covhook from $repo"
+    "$PY" -m venv .demo/venv
+    .demo/venv/bin/python -m pip install -q --disable-pip-version-check "$repo" 2>&1 \
+        | grep -v '^WARNING: Location' || true
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp -r demo/. "$work"
+printf '[run]\nparallel = True\nsource = app\n' > "$work/.coveragerc"
+cd "$work"
+echo "== covhook run -- python tree.py   (in $work)"
+"$repo/.demo/venv/bin/covhook" run --show-missing -- "$repo/.demo/venv/bin/python" tree.py

@@ -1,0 +1,129 @@
+"""``covhook run / combine / report`` on data written by real measured processes.
+
+These use the project's own venv (covhook installed editable, so its hook is
+live) to run the processes, and the CLI's ``main`` or its console script.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from covhook.cli import main
+from support import data, envs
+
+VENV_BIN = Path(sys.executable).parent
+RC = "[run]\nparallel = True\n"
+
+
+def measured(script: str, cwd: Path, **env: str) -> None:
+    if not (cwd / ".coveragerc").exists():
+        (cwd / ".coveragerc").write_text(RC)
+    subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=cwd,
+        env=envs.clean_env(COVERAGE_PROCESS_START=str(cwd / ".coveragerc"), **env),
+        check=True,
+    )
+
+
+def two_origins(tmp_path: Path) -> None:
+    (tmp_path / "mod.py").write_text("def a():\n    return 1\n\ndef b():\n    return 2\n")
+    measured("import mod; mod.a()", tmp_path, COVHOOK_ORIGIN="left", PYTHONPATH=str(tmp_path))
+    measured("import mod; mod.b()", tmp_path, COVHOOK_ORIGIN="right", PYTHONPATH=str(tmp_path))
+
+
+def test_combine_prints_processes_and_lines_per_origin(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    two_origins(tmp_path)
+    assert len(data.data_files(tmp_path)) == 2
+    assert main(["combine"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:4]}
+    # origin: processes, files, lines (mod.py: def a, return 1, def b / def b, return 2)
+    assert rows == {"origin-left": ["1", "1", "3"], "origin-right": ["1", "1", "3"]}
+    assert data.lines_of(tmp_path / ".coverage", "mod.py") == {1, 2, 4, 5}
+    assert data.contexts(tmp_path / ".coverage") == {"origin-left", "origin-right"}
+
+
+def test_report_shows_lines_per_origin_after_combine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    two_origins(tmp_path)
+    assert main(["combine"]) == 0
+    capsys.readouterr()
+    assert main(["report", "-m"]) == 0
+    out = capsys.readouterr().out
+    assert "mod.py" in out
+    assert "origin-left" in out
+    assert "origin-right" in out
+
+
+def test_combine_same_result_as_plain_coverage_combine(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        two_origins(tmp_path / name)
+    subprocess.run([str(VENV_BIN / "coverage"), "combine", "-q"], cwd=tmp_path / "a", check=True)
+    subprocess.run([str(VENV_BIN / "covhook"), "combine"], cwd=tmp_path / "b", check=True)
+    assert data.lines_by_file(tmp_path / "a" / ".coverage") == data.lines_by_file(
+        tmp_path / "b" / ".coverage"
+    )
+
+
+def test_combine_with_covhook_listed_as_plugin_is_not_tagged(tmp_path: Path) -> None:
+    """The plugin tags only processes that measure, never the one that combines."""
+    (tmp_path / ".coveragerc").write_text(RC + "plugins = covhook\n")
+    two_origins(tmp_path)
+    subprocess.run([str(VENV_BIN / "coverage"), "combine", "-q"], cwd=tmp_path, check=True)
+    assert data.data_files(tmp_path) == []
+    assert data.lines_of(tmp_path / ".coverage", "mod.py") == {1, 2, 4, 5}
+
+
+def test_corrupt_data_file_is_named_kept_and_the_rest_combined(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    two_origins(tmp_path)
+    corrupt = tmp_path / ".coverage.host-x.x.pid1.Xabcdefx"
+    corrupt.write_bytes(b"this is not sqlite" * 10)
+    assert main(["combine"]) == 0
+    out = capsys.readouterr().out
+    skipped = [line for line in out.splitlines() if line.startswith("covhook: skipped")]
+    assert len(skipped) == 1
+    assert corrupt.name in skipped[0]
+    assert corrupt.exists()
+    assert data.lines_of(tmp_path / ".coverage", "mod.py") == {1, 2, 4, 5}
+
+
+def test_combine_without_data_says_what_to_do(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["combine"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("covhook: error: no data files matching")
+    assert "COVERAGE_PROCESS_START" in err
+
+
+def test_run_measures_the_tree_and_keeps_the_exit_status(tmp_path: Path) -> None:
+    (tmp_path / "child.py").write_text("print('child')\n")
+    (tmp_path / "main.py").write_text(
+        "import subprocess, sys\n"
+        "subprocess.run([sys.executable, 'child.py'], check=True)\n"
+        "sys.exit(5)\n"
+    )
+    (tmp_path / ".coverage.stale.x.pid1.Xabcdefx").write_text("left over from last time")
+    done = subprocess.run(
+        [str(VENV_BIN / "covhook"), "run", "--", sys.executable, "main.py"],
+        cwd=tmp_path,
+        env=envs.clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 5, done.stderr
+    assert "Origin" in done.stdout
+    combined = tmp_path / ".coverage"
+    assert data.lines_of(combined, "child.py") == {1}
+    assert data.lines_of(combined, "main.py") == {1, 2, 3}
+    assert data.data_files(tmp_path) == []

@@ -1,0 +1,60 @@
+"""The built wheel holds exactly the files we mean to ship, the .pth among them."""
+
+from __future__ import annotations
+
+import sys
+import zipfile
+from pathlib import Path
+
+from support import envs
+
+sys.path.insert(0, str(envs.REPO / "pth"))
+from make_pth import PTH_NAME, SOURCE, make_pth_line
+
+DIST_INFO = "covhook-0.1.0.dist-info"
+EXPECTED = {
+    PTH_NAME,
+    "covhook/__init__.py",
+    "covhook/__main__.py",
+    "covhook/_startup.py",
+    "covhook/_warn.py",
+    "covhook/cli.py",
+    "covhook/config.py",
+    "covhook/defaults.py",
+    "covhook/errors.py",
+    "covhook/install.py",
+    "covhook/options.py",
+    "covhook/origin.py",
+    "covhook/origins.py",
+    "covhook/plugin.py",
+    "covhook/py.typed",
+    "covhook/registry.py",
+    "covhook/commands/__init__.py",
+    "covhook/commands/_target.py",
+    "covhook/commands/combine.py",
+    "covhook/commands/install.py",
+    "covhook/commands/report.py",
+    "covhook/commands/run.py",
+    "covhook/commands/status.py",
+    "covhook/commands/uninstall.py",
+    f"{DIST_INFO}/METADATA",
+    f"{DIST_INFO}/WHEEL",
+    f"{DIST_INFO}/entry_points.txt",
+    f"{DIST_INFO}/top_level.txt",
+    f"{DIST_INFO}/licenses/LICENSE",
+    f"{DIST_INFO}/RECORD",
+}
+
+
+def test_wheel_file_list_is_exact(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as zf:
+        assert set(zf.namelist()) == EXPECTED
+
+
+def test_wheel_pth_is_generated_from_source_and_recorded(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as zf:
+        assert zf.read(PTH_NAME).decode() == make_pth_line(SOURCE.read_text())
+        record = zf.read(f"{DIST_INFO}/RECORD").decode()
+        entry_points = zf.read(f"{DIST_INFO}/entry_points.txt").decode()
+    assert f"{PTH_NAME},sha256=" in record
+    assert "covhook = covhook.cli:main" in entry_points
