@@ -22,6 +22,7 @@ import pytest
 from covhook import containers, pathmap
 from covhook.cli import main
 from support import data
+from support.docker import PROJECT, doc_block
 
 OWNER = (12345, 12345)
 HOST_TABLE = """\
@@ -197,3 +198,13 @@ def test_combine_is_unchanged_for_host_data(
     assert main(["combine"]) == 0
     assert data.lines_of(tmp_path / ".coverage", "prog.py") == {1, 2, 4}
     assert data.data_files(tmp_path) == []
+
+
+def test_docs_show_the_sample_projects_config() -> None:
+    """The .coveragerc the guide shows is the one its tests run with (comments aside)."""
+    real = [
+        line
+        for line in (PROJECT / ".coveragerc").read_text("utf-8").splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert doc_block("coveragerc").splitlines() == real
