@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -228,12 +227,10 @@ def stop_block(init: bool) -> str:
 def test_docker_stop_keeps_the_data(docker: Engine, image: str, checkout: Path, init: bool) -> None:
     """`docker stop` of a Python that is PID 1 (or under --init), started with --rm."""
     env = shell_env(docker)
-    started = time.monotonic()
     subprocess.run(
         ["bash", "-euo", "pipefail", "-c", stop_block(init)],
         cwd=checkout, env=env, check=True, timeout=120, capture_output=True,
     )  # fmt: skip
-    elapsed = time.monotonic() - started
     covdata = checkout / "covdata"
     (tag,) = tags(covdata)
     assert tag.startswith("docker-")
@@ -243,8 +240,6 @@ def test_docker_stop_keeps_the_data(docker: Engine, image: str, checkout: Path, 
     got = lines_by_path(checkout / ".coverage")
     assert got[str(serve)] == marked(serve, "by-serve")
     assert {7, 8} <= got[str(area)]  # area("square", n)
-    if init:
-        assert elapsed < 10, "with --init Python should die of the SIGTERM at once"
 
 
 @pytest.mark.slow
