@@ -239,7 +239,7 @@ def test_docker_stop_keeps_the_data(docker: Engine, image: str, checkout: Path, 
     serve, area = checkout / "scripts/serve.py", checkout / "src/shapes/area.py"
     got = lines_by_path(checkout / ".coverage")
     assert got[str(serve)] == marked(serve, "by-serve")
-    square = data.lines_in(area, 'kind == "square"') | data.lines_in(area, "size * size")
+    square = data.lines_in(area, 'kind == "square"') | data.lines_in(area, "return size * size")
     assert square <= got[str(area)]  # area("square", n)
 
 
