@@ -60,11 +60,21 @@ def child_config(cov: Coverage) -> str:
 
     pytest-cov without a config file leaves ``config_file`` None, and
     coverage.py's ``patch = subprocess`` (covhook's default) asserts it is set
-    in the child; an empty name satisfies it and is never read.
+    in the child; an empty name satisfies it and is never read.  A tag this
+    process got from covhook (data file suffix, context) is removed so that
+    each child gets its own.
     """
+    from covhook.origin import split_tagged_path
+
     config = copy.copy(cov.config)
     if config.config_file is None:
         config.config_file = ""
+    # A process covhook started carries its own tag as data file suffix and
+    # context; each child must get its own.
+    base, tag = split_tagged_path(os.path.abspath(str(config.data_file)))
+    config.data_file = base
+    if tag is not None and config.context == tag:
+        config.context = None
     return config.serialize()
 
 
@@ -100,6 +110,7 @@ class ChildCoverage:
         self.is_worker = hasattr(config, "workerinput")
         self.pytest_pids = {os.getpid()}
         self.we_set_env = False
+        self.saved_env: str | None = None
         self.counted: Counter[str] | None = None
         self.origins: set[str] = set()
         self.merged = False
@@ -122,9 +133,16 @@ class ChildCoverage:
 
     def start(self) -> None:
         """Pass the running configuration to every child process."""
-        if not any(os.environ.get(v) for v in _ENV_VARS) and not self.is_xdist_controller:
-            os.environ["COVERAGE_PROCESS_CONFIG"] = child_config(self.cov)
-            self.we_set_env = True
+        current = os.environ.get("COVERAGE_PROCESS_CONFIG")
+        if not current and not os.environ.get("COVERAGE_PROCESS_START"):
+            if not self.is_xdist_controller:
+                self._set_env(child_config(self.cov))
+        elif current and self.cov is getattr(
+            sys.modules["coverage"].process_startup, "coverage", 0
+        ):
+            # Started by the start-up hook, whose ``patch = subprocess`` passed
+            # on this process's tagged config: children would inherit our tag.
+            self._set_env(child_config(self.cov))
         if self.is_worker:
             self.config.workeroutput["covhook_pid"] = os.getpid()  # type: ignore[attr-defined]
         elif self.under_pytest_cov and not self.config.option.cov_append:
@@ -143,9 +161,17 @@ class ChildCoverage:
                     continue
                 self.before.discard(path)
 
+    def _set_env(self, value: str) -> None:
+        self.saved_env = os.environ.get("COVERAGE_PROCESS_CONFIG")
+        os.environ["COVERAGE_PROCESS_CONFIG"] = value
+        self.we_set_env = True
+
     def stop(self) -> None:
         if self.we_set_env:
-            os.environ.pop("COVERAGE_PROCESS_CONFIG", None)
+            if self.saved_env is None:
+                os.environ.pop("COVERAGE_PROCESS_CONFIG", None)
+            else:
+                os.environ["COVERAGE_PROCESS_CONFIG"] = self.saved_env
             self.we_set_env = False
 
     def count(self) -> None:
