@@ -92,6 +92,13 @@ def kind_of(tag: str | None) -> str:
     return "subprocess" if found.kind in ("host", "origin") else found.kind
 
 
+def own_split_role() -> str | None:
+    """``split-2of4`` when this pytest is one split of ``covhook split``."""
+    from covhook.origin import detect_roles
+
+    return next((r for r in detect_roles(os.environ) if r.startswith("split-")), None)
+
+
 def pid_of(path: str) -> int | None:
     """The pid coverage.py put in a parallel data file's name."""
     for part in reversed(os.path.basename(path).split(".")):
@@ -181,10 +188,13 @@ class ChildCoverage:
         from covhook import origins
 
         pids: dict[str, set[int | str]] = {"pytest": {os.getpid()}}
+        mine = own_split_role()
         for path in self._files():
             if path in self.before:
                 continue
             tag = origins.tag_of(path, self.data_file)
+            if mine and (tag is None or mine not in tag.split("_")):
+                continue  # another split's process, running beside us
             pid: int | str = pid_of(path) or path
             if pid in self.pytest_pids or (tag is None and self.under_pytest_cov):
                 kind = "pytest"

@@ -7,6 +7,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from covhook.commands import combine, install, report, run, status, uninstall
+from covhook.commands import combine, install, report, run, splits, status, uninstall
 
-COMMANDS: tuple[ModuleType, ...] = (install, uninstall, status, run, combine, report)
+COMMANDS: tuple[ModuleType, ...] = (install, uninstall, status, run, combine, report, splits)
