@@ -9,12 +9,13 @@ split, and ``fail_under`` comes from the user's coverage config.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from covhook import origins, splits
 from covhook.commands.combine import combine
@@ -52,6 +53,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help=f"comma-separated reports to write after combining: {', '.join(REPORTS)}",
     )
     parser.add_argument("-m", "--show-missing", action="store_true", help="list missing lines")
+    parser.add_argument(
+        "--result-json", help="also write the outcome (splits, failures, total) to this file"
+    )
     parser.add_argument("cmd", nargs=argparse.REMAINDER, help="pytest and its arguments, after --")
     parser.set_defaults(func=run)
 
@@ -93,7 +97,7 @@ def choose_selector(wanted: str) -> str:
     return "pytest-split" if installed else "covhook"
 
 
-def check_counts(args: argparse.Namespace) -> tuple[int, int, int]:
+def check_counts(args: argparse.Namespace) -> tuple[int, int, int, bool]:
     n, w = args.splits, args.workers
     j = args.jobs if args.jobs is not None else min(n, cpu_count())
     if n < 1 or j < 1 or w < 0:
@@ -103,14 +107,15 @@ def check_counts(args: argparse.Namespace) -> tuple[int, int, int]:
             f"-w {w} needs pytest-xdist, which is not installed", "pip install pytest-xdist"
         )
     cores = cpu_count()
-    if min(j, n) * max(w, 1) > 2 * cores:
+    oversubscribed = min(j, n) * max(w, 1) > 2 * cores
+    if oversubscribed:
         print(
             f"covhook: warning: {min(j, n)} splits x {max(w, 1)} worker(s) = "
             f"{min(j, n) * max(w, 1)} processes for {cores} CPU cores (more than 2 per core); "
             "the run will be slower, not faster. Fix: lower -j or -w",
             file=sys.stderr,
         )
-    return n, j, w
+    return n, j, w, oversubscribed
 
 
 def remove_stale(data_file: str) -> int:
@@ -127,7 +132,7 @@ def remove_stale(data_file: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     user_args = pytest_args(args.cmd)
-    n, j, w = check_counts(args)
+    n, j, w, oversubscribed = check_counts(args)
     selector = choose_selector(args.selector)
     reports = [r.strip() for r in args.report.split(",") if r.strip()]
     unknown = sorted(set(reports) - set(REPORTS))
@@ -164,11 +169,32 @@ def run(args: argparse.Namespace) -> int:
             runner.run()
         finally:
             restore()
-        return finish(runner, cov, args, reports)
+        result: dict[str, Any] = {"oversubscribed": oversubscribed, "selector": selector}
+        status = finish(runner, cov, args, reports, result)
+        if args.result_json:
+            result["status"] = status
+            result["splits"] = [
+                {
+                    "index": s.index,
+                    "returncode": s.returncode,
+                    "ok": s.ok,
+                    "why": None if s.ok else s.why(),
+                    "failed": s.result.get("failed", []),
+                    "ran": s.result.get("ran"),
+                    "pid": s.proc.pid if s.proc is not None else None,
+                }
+                for s in runner.splits
+            ]
+            Path(args.result_json).write_text(json.dumps(result, indent=2), "utf-8")
+        return status
 
 
 def finish(
-    runner: splits.Runner, cov: coverage.Coverage, args: argparse.Namespace, reports: list[str]
+    runner: splits.Runner,
+    cov: coverage.Coverage,
+    args: argparse.Namespace,
+    reports: list[str],
+    result: dict[str, Any],
 ) -> int:
     """Combine, report, and choose the exit status."""
     from coverage.exceptions import NoDataError
@@ -186,6 +212,7 @@ def finish(
             f"covhook: stopped by signal {runner.stopping} after {elapsed:.1f}s; the data "
             f"collected so far is combined in {cov.get_option('run:data_file')}"
         )
+        result["stopped_by"] = runner.stopping
         return 128 + runner.stopping
 
     status = 0
@@ -199,6 +226,7 @@ def finish(
         print(origins.format_table(origins.table(processes, cov.get_data())))
         fail_under = float(cov.config.fail_under or 0)
         precision = int(cov.config.precision or 0)
+        result.update(total=total, fail_under=fail_under)
         if total is not None and fail_under and should_fail_under(total, fail_under, precision):
             print(
                 f"covhook: coverage failure: total of {total:.{precision}f}% is less than "
