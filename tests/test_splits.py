@@ -69,7 +69,11 @@ def test_same_lines_as_one_sequential_run(
     stale.add_lines({str(tmp_path / "calc" / "m0.py"): {3: None}})
     stale.write()
 
-    status, outcome = covhook_split(tmp_path, *counts, f"--selector={selector}")
+    # A --cov in the user's arguments (or addopts) must not make pytest-cov
+    # combine other splits' files: covhook turns it off in the splits.
+    status, outcome = covhook_split(
+        tmp_path, *counts, f"--selector={selector}", pytest_args=("--cov",)
+    )
 
     assert status == 0, outcome
     assert outcome["selector"] == selector

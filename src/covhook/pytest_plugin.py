@@ -124,8 +124,18 @@ class ChildCoverage:
         self.before = set(self._files())
 
     @property
+    def started_by_hook(self) -> bool:
+        """Coverage was started at interpreter start-up (covhook run/split, a parent's config)."""
+        startup = sys.modules["coverage"].process_startup
+        return self.cov is getattr(startup, "coverage", None)
+
+    @property
     def under_pytest_cov(self) -> bool:
-        return self.config.pluginmanager.has_plugin("_cov")
+        """pytest-cov measures this process and will combine and report at the end."""
+        plugin = self.config.pluginmanager.get_plugin("_cov")
+        if plugin is None or getattr(plugin, "_disabled", False):
+            return False
+        return not self.started_by_hook
 
     @property
     def is_xdist_controller(self) -> bool:
