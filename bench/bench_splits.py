@@ -143,7 +143,7 @@ def run_mode(root: Path, mode: str) -> tuple[float, float, int]:
 
 
 def bench(reps: int, rounds: int) -> list[dict[str, object]]:
-    rows = []
+    rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="covhook-bench-") as tmp:
         for kind in ("tiny", "cpu"):
             root = Path(tmp, kind)
@@ -178,7 +178,9 @@ def bench(reps: int, rounds: int) -> list[dict[str, object]]:
     return rows
 
 
-def markdown(rows: list[dict[str, object]], reps: int, rounds: int) -> str:
+def markdown(
+    rows: list[dict[str, object]], reps: int, rounds: int, load: tuple[float, float]
+) -> str:
     cores = len(os.sched_getaffinity(0))
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     head = f"""\
@@ -192,7 +194,9 @@ Modes: `sequential` = `pytest --cov`; `xdist` = `pytest -n 2 --cov`;
 `splits` = `covhook split -n 2 -j 2 -- pytest`. Median of {reps} runs per mode, run
 side by side in rotating order; ratio = sequential median / mode median
 (higher is faster). Coverage: total % and covered lines of each run (identical
-means every run of every mode measured the same lines).
+means every run of every mode measured the same lines). Load average (1 min)
+before / after the runs: {load[0]:.2f} / {load[1]:.2f} (other work on the machine
+slows every mode, the parallel ones most).
 
 | suite | mode | median wall (s) | runs (s) | speed-up vs sequential | coverage (total %, lines) |
 | --- | --- | ---: | --- | ---: | --- |
@@ -211,11 +215,12 @@ means every run of every mode measured the same lines).
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--rounds", type=int, default=150_000, help="spin rounds per cpu test")
+    parser.add_argument("--rounds", type=int, default=200_000, help="spin rounds per cpu test")
     parser.add_argument("--out", type=Path, default=None, help="write the markdown table here")
     args = parser.parse_args()
+    before = os.getloadavg()[0]
     rows = bench(args.reps, args.rounds)
-    text = markdown(rows, args.reps, args.rounds)
+    text = markdown(rows, args.reps, args.rounds, (before, os.getloadavg()[0]))
     print(text)
     if args.out:
         args.out.write_text(text)

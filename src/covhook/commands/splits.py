@@ -17,13 +17,15 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from covhook import origins, splits
+from covhook import origins
 from covhook.commands.combine import combine
 from covhook.config import find_rcfile
 from covhook.errors import CovhookError
 
 if TYPE_CHECKING:
     import coverage
+
+    from covhook.splits import Runner
 
 REPORTS = ("term", "html", "xml", "json", "lcov")
 
@@ -88,7 +90,9 @@ def cpu_count() -> int:
 def choose_selector(wanted: str) -> str:
     if wanted == "covhook":
         return "covhook"
-    installed = splits.has_module(sys.executable, "pytest_split")
+    from covhook.splits import has_module
+
+    installed = has_module(sys.executable, "pytest_split")
     if wanted == "pytest-split" and not installed:
         raise CovhookError(
             "--selector pytest-split, but pytest-split is not installed",
@@ -102,7 +106,9 @@ def check_counts(args: argparse.Namespace) -> tuple[int, int, int, bool]:
     j = args.jobs if args.jobs is not None else min(n, cpu_count())
     if n < 1 or j < 1 or w < 0:
         raise CovhookError(f"bad counts: -n {n} -j {j} -w {w}", "use -n >= 1, -j >= 1 and -w >= 0")
-    if w > 0 and not splits.has_module(sys.executable, "xdist"):
+    from covhook.splits import has_module
+
+    if w > 0 and not has_module(sys.executable, "xdist"):
         raise CovhookError(
             f"-w {w} needs pytest-xdist, which is not installed", "pip install pytest-xdist"
         )
@@ -140,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
         raise CovhookError(f"unknown report {', '.join(unknown)}", f"use {', '.join(REPORTS)}")
 
     import coverage
+
+    from covhook import splits
 
     with tempfile.TemporaryDirectory(prefix="covhook-split-") as tmp:
         rcfile = find_rcfile(args.rcfile)
@@ -190,7 +198,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def finish(
-    runner: splits.Runner,
+    runner: Runner,
     cov: coverage.Coverage,
     args: argparse.Namespace,
     reports: list[str],
