@@ -20,6 +20,8 @@ measures: same tests, same config, one process per split instead of one.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
+import functools
 import json
 import os
 import signal
@@ -28,6 +30,7 @@ import sys
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,13 +74,67 @@ def parse_split(value: str) -> tuple[int, int]:
     return index, count
 
 
+@functools.lru_cache(maxsize=256)
+def test_files_in(directory: Path, patterns: tuple[str, ...]) -> list[str]:
+    """Names of the files in ``directory`` that pytest would collect as test modules."""
+    try:
+        names = [e.name for e in os.scandir(directory) if e.is_file()]
+    except OSError:
+        return []
+    return sorted(n for n in names if any(fnmatch.fnmatch(n, p) for p in patterns))
+
+
+def file_split(path: Path, patterns: Sequence[str], count: int) -> int | None:
+    """The split (1-based) a test file belongs to, or None to shard its tests one by one.
+
+    A directory with at least ``count`` test files is dealt out file by file
+    (sorted names, starting at an offset from the directory's name), so each
+    split collects only its own files: collecting a big suite under coverage
+    costs as much as running a good part of it.  Files of smaller directories
+    are collected by every split and their tests dealt out by :func:`shard`.
+    The result depends only on the directory's listing: every split agrees.
+    """
+    if path.suffix != ".py" or not any(fnmatch.fnmatch(path.name, p) for p in patterns):
+        return None
+    files = test_files_in(path.parent, tuple(patterns))
+    if len(files) < count or path.name not in files:
+        return None
+    offset = zlib.crc32(str(path.parent).encode()) % count
+    return (files.index(path.name) + offset) % count + 1
+
+
+def _file_patterns(config: pytest.Config) -> list[str] | None:
+    patterns = [str(p) for p in config.getini("python_files")]
+    return None if any("/" in p or os.sep in p for p in patterns) else patterns
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    value = config.getoption(SPLIT_OPTION)
+    if not value:
+        return None
+    index, count = parse_split(value)
+    patterns = _file_patterns(config)
+    if patterns is None:
+        return None
+    owner = file_split(collection_path, patterns, count)
+    return True if owner is not None and owner != index else None
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     value = config.getoption(SPLIT_OPTION)
     if not value:
         return
     index, count = parse_split(value)
-    keep = set(shard([item.nodeid for item in items], index, count))
+    patterns = _file_patterns(config)
+    # Tests of files dealt out whole go to their file's split (a file named
+    # on the command line is collected everywhere); the rest are shared.
+    owners = [
+        None if patterns is None else file_split(Path(item.path), patterns, count) for item in items
+    ]
+    shared = [n for n, owner in enumerate(owners) if owner is None]
+    keep = {shared[k] for k in shard([items[n].nodeid for n in shared], index, count)}
+    keep |= {n for n, owner in enumerate(owners) if owner == index}
     selected = [item for n, item in enumerate(items) if n in keep]
     deselected = [item for n, item in enumerate(items) if n not in keep]
     if deselected:
