@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -123,14 +124,17 @@ def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("COVERAGE_", "COVHOOK_"))}
 
 
-def run_mode(root: Path, mode: str) -> tuple[float, float, int]:
-    """Wall time, total %, covered lines of one run of ``mode`` in ``root``."""
+def run_mode(root: Path, mode: str) -> tuple[float, float, int, float]:
+    """Wall time, total %, covered lines, CPU seconds of one run of ``mode`` in ``root``."""
     for stale in root.glob(".coverage*"):
         if stale.name != ".coveragerc":
             stale.unlink()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(MODES[mode], cwd=root, env=clean_env(), check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     cov = coverage.Coverage(
         data_file=str(root / ".coverage"), config_file=str(root / ".coveragerc")
     )
@@ -144,7 +148,7 @@ def run_mode(root: Path, mode: str) -> tuple[float, float, int]:
         os.chdir(old)
     data = cov.get_data()
     lines = sum(len(data.lines(f) or ()) for f in data.measured_files())
-    return wall, total, lines
+    return wall, total, lines, cpu
 
 
 def bench(reps: int, rounds: int) -> list[dict[str, object]]:
@@ -154,18 +158,20 @@ def bench(reps: int, rounds: int) -> list[dict[str, object]]:
             root = Path(tmp, kind)
             make_suite(root, kind, rounds)
             times: dict[str, list[float]] = {m: [] for m in MODES}
+            cpus: dict[str, list[float]] = {m: [] for m in MODES}
             results: dict[str, set[tuple[float, int]]] = {m: set() for m in MODES}
             order = list(MODES)
             run_mode(root, "sequential")  # warm caches (pyc files, page cache)
             for rep in range(reps):
                 shift = rep % len(order)
                 for mode in order[shift:] + order[:shift]:
-                    wall, total, lines = run_mode(root, mode)
+                    wall, total, lines, cpu = run_mode(root, mode)
                     times[mode].append(wall)
+                    cpus[mode].append(cpu)
                     results[mode].add((round(total, 6), lines))
                     print(
                         f"{kind:5} {mode:19} rep {rep + 1}: {wall:6.2f}s  "
-                        f"{total:.2f}%  {lines} lines"
+                        f"{total:.2f}%  {lines} lines  cpu {cpu:.2f}s"
                     )
             base = statistics.median(times["sequential"])
             for mode in MODES:
@@ -177,6 +183,7 @@ def bench(reps: int, rounds: int) -> list[dict[str, object]]:
                         "median": median,
                         "times": times[mode],
                         "ratio": base / median,
+                        "cpu": statistics.median(cpus[mode]),
                         "results": sorted(results[mode]),
                     }
                 )
@@ -200,13 +207,14 @@ Modes: `sequential` = `pytest --cov`; `xdist` = `pytest -n 2 --cov`;
 `splits` = `covhook split -n 2 -j 2 --selector=covhook -- pytest`;
 `splits-pytest-split` = the same with `--selector=pytest-split`. Median of {reps} runs per mode, run
 side by side in rotating order; ratio = sequential median / mode median
-(higher is faster). Coverage: total % and covered lines of each run (identical
+(higher is faster). CPU = user + system seconds of all the run's processes.
+Coverage: total % and covered lines of each run (identical
 means every run of every mode measured the same lines). Load average (1 min)
 before / after the runs: {load[0]:.2f} / {load[1]:.2f} (other work on the machine
 slows every mode, the parallel ones most).
 
-| suite | mode | median wall (s) | runs (s) | speed-up vs sequential | coverage (total %, lines) |
-| --- | --- | ---: | --- | ---: | --- |
+| suite | mode | median wall (s) | runs (s) | speed-up | median CPU (s) | coverage (%, lines) |
+| --- | --- | ---: | --- | ---: | ---: | --- |
 """
     body = ""
     for r in rows:
@@ -214,7 +222,7 @@ slows every mode, the parallel ones most).
         res = "; ".join(f"{t:.2f}%, {n}" for t, n in r["results"])  # type: ignore[attr-defined]
         body += (
             f"| {r['suite']} | {r['mode']} | {r['median']:.2f} | {runs} | "
-            f"{r['ratio']:.2f}x | {res} |\n"
+            f"{r['ratio']:.2f}x | {r['cpu']:.2f} | {res} |\n"
         )
     return head + body
 
