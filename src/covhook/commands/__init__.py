@@ -7,6 +7,24 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from covhook.commands import combine, docker_args, install, report, run, status, uninstall
+from covhook.commands import (
+    combine,
+    docker_args,
+    install,
+    report,
+    run,
+    splits,
+    status,
+    uninstall,
+)
 
-COMMANDS: tuple[ModuleType, ...] = (install, uninstall, status, run, combine, report, docker_args)
+COMMANDS: tuple[ModuleType, ...] = (
+    install,
+    uninstall,
+    status,
+    run,
+    combine,
+    report,
+    splits,
+    docker_args,
+)

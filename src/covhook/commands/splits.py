@@ -1,0 +1,271 @@
+"""``covhook split -n N -j J -w W -- pytest ARGS``: one suite, N measured splits, one report.
+
+Replaces the hand-written script that ran pytest-split groups in the
+background with ``COVERAGE_FILE=.coverage.$i``: the split count is given once,
+a failing test in any split fails the run (and is named), Ctrl-C stops every
+split, and ``fail_under`` comes from the user's coverage config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from covhook import origins
+from covhook.commands.combine import combine
+from covhook.config import find_rcfile
+from covhook.errors import CovhookError
+
+if TYPE_CHECKING:
+    import coverage
+
+    from covhook.splits import Runner
+
+REPORTS = ("term", "html", "xml", "json", "lcov")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "split",
+        help="run a pytest suite as N measured splits in parallel, then one combined report",
+    )
+    parser.add_argument("-n", "--splits", type=int, required=True, help="number of splits")
+    parser.add_argument(
+        "-j", "--jobs", type=int, default=None, help="splits at a time (default: CPU cores)"
+    )
+    parser.add_argument(
+        "-w", "--workers", type=int, default=0, help="pytest-xdist workers per split (default 0)"
+    )
+    parser.add_argument(
+        "--selector",
+        choices=("auto", "pytest-split", "covhook"),
+        default="auto",
+        help="who picks each split's tests (auto: pytest-split when installed)",
+    )
+    parser.add_argument("--rcfile", help="coverage config file (default: coverage's search)")
+    parser.add_argument(
+        "--report",
+        default="term",
+        help=f"comma-separated reports to write after combining: {', '.join(REPORTS)}",
+    )
+    parser.add_argument("-m", "--show-missing", action="store_true", help="list missing lines")
+    parser.add_argument(
+        "--result-json", help="also write the outcome (splits, failures, total) to this file"
+    )
+    parser.add_argument("cmd", nargs=argparse.REMAINDER, help="pytest and its arguments, after --")
+    parser.set_defaults(func=run)
+
+
+def pytest_args(cmd: list[str]) -> list[str]:
+    """The arguments for pytest: ``-- pytest ARGS``, ``-- python -m pytest ARGS`` or ``-- ARGS``."""
+    args = cmd[1:] if cmd[:1] == ["--"] else list(cmd)
+    if args[:1] and os.path.basename(args[0]) in ("pytest", "py.test"):
+        return args[1:]
+    if (
+        len(args) >= 3
+        and os.path.basename(args[0]).startswith("python")
+        and args[1:3]
+        == [
+            "-m",
+            "pytest",
+        ]
+    ):
+        return args[3:]
+    return args
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def choose_selector(wanted: str) -> str:
+    if wanted == "covhook":
+        return "covhook"
+    from covhook.splits import has_module
+
+    installed = has_module(sys.executable, "pytest_split")
+    if wanted == "pytest-split" and not installed:
+        raise CovhookError(
+            "--selector pytest-split, but pytest-split is not installed",
+            "pip install pytest-split, or use --selector covhook",
+        )
+    return "pytest-split" if installed else "covhook"
+
+
+def check_counts(args: argparse.Namespace) -> tuple[int, int, int, bool]:
+    n, w = args.splits, args.workers
+    j = args.jobs if args.jobs is not None else min(n, cpu_count())
+    if n < 1 or j < 1 or w < 0:
+        raise CovhookError(f"bad counts: -n {n} -j {j} -w {w}", "use -n >= 1, -j >= 1 and -w >= 0")
+    from covhook.splits import has_module
+
+    if w > 0 and not has_module(sys.executable, "xdist"):
+        raise CovhookError(
+            f"-w {w} needs pytest-xdist, which is not installed", "pip install pytest-xdist"
+        )
+    cores = cpu_count()
+    oversubscribed = min(j, n) * max(w, 1) > 2 * cores
+    if oversubscribed:
+        print(
+            f"covhook: warning: {min(j, n)} splits x {max(w, 1)} worker(s) = "
+            f"{min(j, n) * max(w, 1)} processes for {cores} CPU cores (more than 2 per core); "
+            "the run will be slower, not faster. Fix: lower -j or -w",
+            file=sys.stderr,
+        )
+    return n, j, w, oversubscribed
+
+
+def remove_stale(data_file: str) -> int:
+    """Delete the previous run's data (the combined file and parallel files): fresh numbers."""
+    removed = 0
+    for stale in [data_file, *origins.data_files(data_file)]:
+        try:
+            os.remove(stale)
+        except FileNotFoundError:
+            continue
+        removed += 1
+    return removed
+
+
+def run(args: argparse.Namespace) -> int:
+    user_args = pytest_args(args.cmd)
+    n, j, w, oversubscribed = check_counts(args)
+    selector = choose_selector(args.selector)
+    reports = [r.strip() for r in args.report.split(",") if r.strip()]
+    unknown = sorted(set(reports) - set(REPORTS))
+    if unknown:
+        raise CovhookError(f"unknown report {', '.join(unknown)}", f"use {', '.join(REPORTS)}")
+
+    import coverage
+
+    from covhook import splits
+
+    with tempfile.TemporaryDirectory(prefix="covhook-split-") as tmp:
+        rcfile = find_rcfile(args.rcfile)
+        if rcfile is None:
+            rcfile = Path(tmp, "coveragerc")
+            rcfile.write_text("[run]\nparallel = True\n", "utf-8")
+        cov = coverage.Coverage(config_file=str(rcfile))
+        data_file = os.path.abspath(str(cov.get_option("run:data_file")))
+        removed = remove_stale(data_file)
+        if removed:
+            print(f"covhook: removed {removed} data file(s) from an earlier run")
+
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("COVERAGE_PROCESS_CONFIG", "COVHOOK_SPLIT", "COVHOOK_SPLITS")
+        }
+        env["COVERAGE_PROCESS_START"] = str(rcfile)
+        plan = splits.Plan(user_args, n, j, w, selector, env)
+        runner = splits.Runner(plan, Path(tmp))
+        print(
+            f"covhook: {n} split(s), {min(j, n)} at a time, {w or 'no'} xdist worker(s) each; "
+            f"tests picked by {selector}"
+        )
+        restore = splits.install_signal_handlers(runner.request_stop)
+        try:
+            runner.run()
+        finally:
+            restore()
+        result: dict[str, Any] = {"oversubscribed": oversubscribed, "selector": selector}
+        status = finish(runner, cov, args, reports, result)
+        if args.result_json:
+            result["status"] = status
+            result["splits"] = [
+                {
+                    "index": s.index,
+                    "returncode": s.returncode,
+                    "ok": s.ok,
+                    "why": None if s.ok else s.why(),
+                    "failed": s.result.get("failed", []),
+                    "ran": s.result.get("ran"),
+                    "pid": s.proc.pid if s.proc is not None else None,
+                }
+                for s in runner.splits
+            ]
+            Path(args.result_json).write_text(json.dumps(result, indent=2), "utf-8")
+        return status
+
+
+def finish(
+    runner: Runner,
+    cov: coverage.Coverage,
+    args: argparse.Namespace,
+    reports: list[str],
+    result: dict[str, Any],
+) -> int:
+    """Combine, report, and choose the exit status."""
+    from coverage.exceptions import NoDataError
+    from coverage.results import should_fail_under
+
+    elapsed = time.monotonic() - runner.t0
+    failed = [s for s in runner.splits if s.returncode is not None and not s.ok]
+    try:
+        processes = combine(cov, [], keep=False)
+    except CovhookError as exc:
+        print(f"covhook: no coverage data: {exc}", file=sys.stderr)
+        processes = None
+    if runner.stopping is not None:
+        print(
+            f"covhook: stopped by signal {runner.stopping} after {elapsed:.1f}s; the data "
+            f"collected so far is combined in {cov.get_option('run:data_file')}"
+        )
+        result["stopped_by"] = runner.stopping
+        return 128 + runner.stopping
+
+    status = 0
+    if processes is not None:
+        try:
+            total = report(cov, args, reports)
+        except NoDataError as exc:
+            print(f"covhook: no coverage data: {exc}", file=sys.stderr)
+            total = None
+        print()
+        print(origins.format_table(origins.table(processes, cov.get_data())))
+        fail_under = float(cov.config.fail_under or 0)
+        precision = int(cov.config.precision or 0)
+        result.update(total=total, fail_under=fail_under)
+        if total is not None and fail_under and should_fail_under(total, fail_under, precision):
+            print(
+                f"covhook: coverage failure: total of {total:.{precision}f}% is less than "
+                f"fail_under={fail_under:.{precision}f} (from your coverage config)"
+            )
+            status = 2
+    print(f"covhook: {len(runner.splits)} split(s) in {elapsed:.1f}s")
+    if failed:
+        for split in failed:
+            print(f"covhook: {split.name} failed: {split.why()}")
+        print(f"covhook: FAILED splits: {', '.join(str(s.index) for s in failed)}")
+        status = 1
+    return status
+
+
+def report(cov: coverage.Coverage, args: argparse.Namespace, reports: list[str]) -> float:
+    """Write the requested reports; return the total percentage."""
+    total = 0.0
+    for kind in reports:
+        if kind == "term":
+            total = cov.report(show_missing=args.show_missing or None)
+        elif kind == "html":
+            total = cov.html_report()
+        elif kind == "xml":
+            total = cov.xml_report()
+        elif kind == "json":
+            total = cov.json_report()
+        elif kind == "lcov":
+            total = cov.lcov_report()
+    if not reports:
+        import io
+
+        total = cov.report(file=io.StringIO())
+    return total

@@ -1,0 +1,324 @@
+"""pytest plugin: when coverage measures pytest, measure the tests' child processes too.
+
+Loaded in every pytest run (entry point ``pytest11``), it stays inert unless
+coverage is *measuring* the pytest process: pytest-cov's ``--cov`` or
+``coverage run -m pytest``.  Then it hands the running configuration to child
+processes through ``COVERAGE_PROCESS_CONFIG`` (what ``[run] patch =
+subprocess`` does, which pytest-cov 7 asks users to set by hand), so covhook's
+start-up hook measures every Python process the tests start and tags its data
+file ``<data_file>.<tag>.<suffix>``.  Those files sit next to the data file:
+
+- under pytest-cov, its own end-of-session combine picks them up, so they are
+  in the report it prints and in ``--cov-fail-under``;
+- under ``coverage run`` (not parallel), they are merged into the running
+  measurement at the end of the session, so ``coverage report`` shows them.
+
+A one-line terminal summary says how many processes of which kind contributed.
+The inactive path costs one ``sys.modules`` lookup per hook.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
+    from coverage import Coverage
+
+_ENV_VARS = ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START")
+PLUGIN_NAME = "covhook-children"
+
+
+def measuring_coverage() -> Coverage | None:
+    """The Coverage object measuring this process, or None (never imports coverage)."""
+    if "coverage" not in sys.modules:
+        return None
+    import coverage
+
+    cov = coverage.Coverage.current()
+    if cov is None or not getattr(cov, "_started", False):
+        return None
+    return cov
+
+
+def base_data_file(cov: Coverage) -> str:
+    """The absolute data file name children append ``.<tag>.<suffix>`` to."""
+    from covhook.origin import split_tagged_path
+
+    return split_tagged_path(os.path.abspath(str(cov.config.data_file)))[0]
+
+
+def child_config(cov: Coverage) -> str:
+    """The running configuration, serialized for ``COVERAGE_PROCESS_CONFIG``.
+
+    pytest-cov without a config file leaves ``config_file`` None, and
+    coverage.py's ``patch = subprocess`` (covhook's default) asserts it is set
+    in the child; an empty name satisfies it and is never read.  A tag this
+    process got from covhook (data file suffix, context) is removed so that
+    each child gets its own.
+    """
+    from covhook.origin import split_tagged_path
+
+    config = copy.copy(cov.config)
+    if config.config_file is None:
+        config.config_file = ""
+    # A process covhook started carries its own tag as data file suffix and
+    # context; each child must get its own.
+    base, tag = split_tagged_path(os.path.abspath(str(config.data_file)))
+    config.data_file = base
+    if tag is not None and config.context == tag:
+        config.context = None
+    return config.serialize()
+
+
+def kind_of(tag: str | None) -> str:
+    """What started a process, from its tag: ``torch``, ``mpi``, ``docker``... or ``subprocess``."""
+    from covhook.origin import parse_tag
+
+    found = parse_tag(tag) if tag else None
+    if found is None:
+        return "untagged"
+    for role in found.roles:
+        kind = role.split("-", 1)[0]
+        if kind not in ("xdist", "split"):
+            return kind
+    return "subprocess" if found.kind in ("host", "origin") else found.kind
+
+
+def own_split_role() -> str | None:
+    """``split-2of4`` when this pytest is one split of ``covhook split``."""
+    from covhook.origin import detect_roles
+
+    return next((r for r in detect_roles(os.environ) if r.startswith("split-")), None)
+
+
+def pid_of(path: str) -> int | None:
+    """The pid coverage.py put in a parallel data file's name."""
+    for part in reversed(os.path.basename(path).split(".")):
+        if part.startswith("pid") and part[3:].isdigit():
+            return int(part[3:])
+    return None
+
+
+class ChildCoverage:
+    """Per-session state: what we set, which files were there before, what we saw."""
+
+    def __init__(self, config: pytest.Config, cov: Coverage) -> None:
+        self.config = config
+        self.cov = cov
+        self.data_file = base_data_file(cov)
+        self.is_worker = hasattr(config, "workerinput")
+        self.pytest_pids = {os.getpid()}
+        self.we_set_env = False
+        self.saved_env: str | None = None
+        self.counted: Counter[str] | None = None
+        self.origins: set[str] = set()
+        self.merged = False
+        self.before = set(self._files())
+
+    @property
+    def started_by_hook(self) -> bool:
+        """Coverage was started at interpreter start-up (covhook run/split, a parent's config)."""
+        startup = sys.modules["coverage"].process_startup
+        return self.cov is getattr(startup, "coverage", None)
+
+    @property
+    def under_pytest_cov(self) -> bool:
+        """pytest-cov measures this process and will combine and report at the end."""
+        plugin = self.config.pluginmanager.get_plugin("_cov")
+        if plugin is None or getattr(plugin, "_disabled", False):
+            return False
+        return not self.started_by_hook
+
+    @property
+    def is_xdist_controller(self) -> bool:
+        """pytest-cov's xdist controller runs no tests; its workers start their own coverage."""
+        dist = getattr(self.config.option, "dist", "no")
+        return self.under_pytest_cov and not self.is_worker and dist not in ("no", None)
+
+    def _files(self) -> list[str]:
+        from covhook import origins
+
+        return origins.data_files(self.data_file)
+
+    def start(self) -> None:
+        """Pass the running configuration to every child process."""
+        current = os.environ.get("COVERAGE_PROCESS_CONFIG")
+        if not current and not os.environ.get("COVERAGE_PROCESS_START"):
+            if not self.is_xdist_controller:
+                self._set_env(child_config(self.cov))
+        elif current and self.cov is getattr(
+            sys.modules["coverage"].process_startup, "coverage", 0
+        ):
+            # Started by the start-up hook, whose ``patch = subprocess`` passed
+            # on this process's tagged config: children would inherit our tag.
+            self._set_env(child_config(self.cov))
+        if self.is_worker:
+            self.config.workeroutput["covhook_pid"] = os.getpid()  # type: ignore[attr-defined]
+        elif self.under_pytest_cov and not self.config.option.cov_append:
+            # pytest-cov erases old data unless --cov-append; its combine would
+            # still sweep up our stale child files, so they go too.
+            self._remove_stale_children()
+
+    def _remove_stale_children(self) -> None:
+        from covhook import origins
+
+        for path in list(self.before):
+            if origins.tag_of(path, self.data_file) is not None:
+                try:
+                    os.remove(path)
+                except OSError:
+                    continue
+                self.before.discard(path)
+
+    def _set_env(self, value: str) -> None:
+        self.saved_env = os.environ.get("COVERAGE_PROCESS_CONFIG")
+        os.environ["COVERAGE_PROCESS_CONFIG"] = value
+        self.we_set_env = True
+
+    def stop(self) -> None:
+        if self.we_set_env:
+            if self.saved_env is None:
+                os.environ.pop("COVERAGE_PROCESS_CONFIG", None)
+            else:
+                os.environ["COVERAGE_PROCESS_CONFIG"] = self.saved_env
+            self.we_set_env = False
+
+    def count(self) -> None:
+        """Count the new data files per kind, before anyone combines them away."""
+        if self.counted is not None:
+            return
+        from covhook import origins
+
+        pids: dict[str, set[int | str]] = {"pytest": {os.getpid()}}
+        mine = own_split_role()
+        for path in self._files():
+            if path in self.before:
+                continue
+            tag = origins.tag_of(path, self.data_file)
+            if mine and (tag is None or mine not in tag.split("_")):
+                continue  # another split's process, running beside us
+            pid: int | str = pid_of(path) or path
+            if pid in self.pytest_pids or (tag is None and self.under_pytest_cov):
+                kind = "pytest"
+            else:
+                kind = kind_of(tag)
+                if tag:
+                    self.origins.add(tag)
+            pids.setdefault(kind, set()).add(pid)
+        counted = Counter({kind: len(found) for kind, found in pids.items()})
+        self.counted = counted
+
+    def merge_into_running(self) -> None:
+        """``coverage run`` (not parallel): fold the children into the data it will save."""
+        if self.merged or self.under_pytest_cov or self.is_worker:
+            return
+        self.merged = True
+        if self.cov.config.parallel:
+            return  # the user combines parallel runs; the children are there too
+        from coverage.data import combine_parallel_data
+
+        new = [p for p in self._files() if p not in self.before]
+        if not new:
+            return
+        quiet, self.cov._warn_no_data = self.cov._warn_no_data, False
+        try:
+            data = self.cov.get_data()
+        finally:
+            self.cov._warn_no_data = quiet
+        combine_parallel_data(
+            data,
+            aliases=self.cov._make_aliases(),
+            data_paths=new,
+            keep=False,
+            message=None,
+        )
+
+    def summary_line(self) -> str:
+        counted = self.counted or Counter[str]()
+        total = sum(counted.values())
+        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(counted.items()))
+        children = total - counted.get("pytest", 0)
+        return (
+            f"covhook: {total} measured process{'es' if total != 1 else ''} "
+            f"({kinds or 'none'}); {children} child process{'es' if children != 1 else ''} "
+            f"from {len(self.origins)} origin{'s' if len(self.origins) != 1 else ''}"
+        )
+
+
+_KEY = pytest.StashKey["ChildCoverage | None"]()
+
+
+def _state(config: pytest.Config) -> ChildCoverage | None:
+    return config.stash.get(_KEY, None)
+
+
+def _activate(config: pytest.Config) -> None:
+    if _state(config) is not None or os.environ.get("COVHOOK_DISABLE", "") not in ("", "0"):
+        return
+    cov = measuring_coverage()
+    if cov is None:
+        return
+    state = ChildCoverage(config, cov)
+    config.stash[_KEY] = state
+    state.start()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    _activate(config)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # pytest-cov starts an xdist worker's coverage only here.
+    _activate(session.config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    state = _state(node.config)
+    output = getattr(node, "workeroutput", {}) or {}
+    if state is not None and "covhook_pid" in output:
+        state.pytest_pids.add(int(output["covhook_pid"]))
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
+    # trylast: the innermost wrapper, so this runs before pytest-cov combines.
+    result = yield
+    state = _state(session.config)
+    if state is not None and state.under_pytest_cov and not state.is_worker:
+        state.count()
+    return result
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    state = _state(config)
+    if state is None or state.is_worker:
+        return
+    state.count()
+    state.merge_into_running()
+    terminalreporter.write_line(state.summary_line())
+    if config.option.verbose > 0 and state.origins:
+        for tag in sorted(state.origins):
+            terminalreporter.write_line(f"covhook:   {tag}")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = _state(config)
+    if state is None:
+        return
+    if not state.is_worker:
+        state.count()
+        state.merge_into_running()
+    state.stop()
+    config.stash[_KEY] = None

@@ -1,0 +1,22 @@
+"""docs/pytest.md does what it says: its commands run, and the children are in the data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from support import data, docblocks
+
+pytestmark = pytest.mark.pytest_plugin
+
+
+def test_pytest_guide_runs(tmp_path: Path) -> None:
+    assert len(docblocks.bash_blocks("pytest.md")) >= 4
+    docblocks.run_guide("pytest.md", tmp_path)
+    # The guide's last run is `coverage run -m pytest`: the children ran
+    # in_child and in_script, and their lines are in the one .coverage it wrote.
+    work = tmp_path / "pkg" / "work.py"
+    ran = data.lines_of(tmp_path / ".coverage", "work.py")
+    assert data.lines_in(work, "return 2") | data.lines_in(work, "return 3") <= ran
+    assert not data.data_files(tmp_path)  # nothing left to combine
