@@ -105,11 +105,6 @@ def test_grandchild():
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: OriginTagger keeps a context inherited through patch=subprocess "
-    "(plugin.py must also replace a context equal to the inherited tag)",
-)
 def test_grandchild_gets_its_own_origin(pytester: pytest.Pytester) -> None:
     """A launcher's children (torchrun ranks, here a RANK env) carry their own tag."""
     sample_project.write(pytester.path)

@@ -29,8 +29,10 @@ EXPECTED = {
     "covhook/origins.py",
     "covhook/pathmap.py",
     "covhook/plugin.py",
+    "covhook/pytest_plugin.py",
     "covhook/py.typed",
     "covhook/registry.py",
+    "covhook/splits.py",
     "covhook/commands/__init__.py",
     "covhook/commands/_target.py",
     "covhook/commands/combine.py",
@@ -38,6 +40,7 @@ EXPECTED = {
     "covhook/commands/install.py",
     "covhook/commands/report.py",
     "covhook/commands/run.py",
+    "covhook/commands/splits.py",
     "covhook/commands/status.py",
     "covhook/commands/uninstall.py",
     f"{DIST_INFO}/METADATA",
@@ -61,3 +64,4 @@ def test_wheel_pth_is_generated_from_source_and_recorded(wheel: Path) -> None:
         entry_points = zf.read(f"{DIST_INFO}/entry_points.txt").decode()
     assert f"{PTH_NAME},sha256=" in record
     assert "covhook = covhook.cli:main" in entry_points
+    assert "[pytest11]\ncovhook = covhook.pytest_plugin" in entry_points

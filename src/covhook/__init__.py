@@ -3,6 +3,9 @@
 This module is imported at interpreter start-up when coverage is requested, so it
 imports nothing itself.  ``coverage_init`` makes ``covhook`` usable as a
 coverage.py plugin name (``[run] plugins = covhook``).
+
+PYTEST_DONT_REWRITE: under the start-up hook covhook is imported before
+pytest, which would otherwise warn that it cannot rewrite this package.
 """
 
 from __future__ import annotations
