@@ -19,12 +19,25 @@ if ! command -v mpirun >/dev/null 2>&1 || ! command -v mpicc >/dev/null 2>&1; th
     apt-get install -y -qq --no-install-recommends openmpi-bin libopenmpi-dev >/dev/null
 fi
 
-missing=()
-"$PY" -c "import torch, sys; sys.exit(0 if torch.__version__.startswith('2.13.0') else 1)" \
-    2>/dev/null || missing+=("$TORCH_REQ")
-"$PY" -c "import mpi4py" 2>/dev/null || missing+=("mpi4py")
-"$PY" -c "import ray" 2>/dev/null || missing+=("ray")
-"$PY" -c "import distributed" 2>/dev/null || missing+=("dask[distributed]")
+# Ask the installed metadata (importing torch and ray would take seconds).
+read -r -a missing <<<"$("$PY" - "$TORCH_REQ" <<'PYEOF'
+import sys
+from importlib import metadata
+
+wanted = {"torch": sys.argv[1], "mpi4py": "mpi4py", "ray": "ray",
+          "distributed": "dask[distributed]", "numpy": "numpy"}
+missing = []
+for dist, req in wanted.items():
+    try:
+        version = metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        missing.append(req)
+        continue
+    if dist == "torch" and version != "2.13.0+cpu":
+        missing.append(req)
+print(" ".join(missing))
+PYEOF
+)"
 if [ ${#missing[@]} -gt 0 ]; then
     echo "30-launchers: installing ${missing[*]}"
     pip_install "${missing[@]}"
@@ -34,5 +47,4 @@ if "$PY" -m pip list --disable-pip-version-check 2>/dev/null | grep -qi '^nvidia
     echo "30-launchers: error: CUDA packages found in .venv; torch must be the CPU build" >&2
     exit 1
 fi
-"$PY" -c "import torch, mpi4py, ray, distributed" \
-    && test -x .venv/bin/torchrun && command -v mpirun >/dev/null
+test -x .venv/bin/torchrun && command -v mpirun >/dev/null
