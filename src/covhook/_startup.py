@@ -69,7 +69,7 @@ def _start(coverage: ModuleType) -> Coverage:
     if not source.startswith(":") and not os.path.isfile(source):
         raise MissingConfig(source)
     cov: Coverage = coverage.Coverage(config_file=source)
-    from covhook import defaults
+    from covhook import defaults, flush, signals
 
     defaults.apply(cov)
     ensure_writable_dir(str(cov.get_option("run:data_file")))
@@ -80,12 +80,20 @@ def _start(coverage: ModuleType) -> Coverage:
     cov._warn_preimported_source = False
     # Our .pth is installed; coverage 7.10-7.12 would write another one.
     cov._make_pth_file = False  # type: ignore[attr-defined]
+    options = defaults.plugin_options(cov)
+    seconds = flush.interval(options)
+    flush.prepare(seconds)
     try:
         cov.start()
     except BaseException:
         cov._auto_save = False
         raise
     cov._auto_save = True
+    signals.guard_saves(cov)
+    if defaults.signals_wanted(options):
+        signals.install(cov)
+    if seconds is not None:
+        flush.start(cov, seconds)
     return cov
 
 

@@ -1,0 +1,185 @@
+"""Opt-in periodic save, so a process killed with SIGKILL loses at most one interval.
+
+Turn it on with ``COVHOOK_FLUSH_SECONDS=<seconds>`` or ``[covhook] flush_seconds``
+in the coverage configuration (the environment wins).  It matters where atexit
+never runs: SIGKILL, Ray task and actor workers, launchers that SIGKILL
+stragglers (mpirun after 1 s, torchrun after 30 s).
+
+Every write is atomic.  coverage.py writes its SQLite file in place and then
+renames it to add the data hash; a writer killed in between leaves a file
+without schema, or with a hot journal that ``coverage combine`` ignores (it
+reads inputs with ``immutable=1``).  So while flushing is on, coverage.py's
+working file lives in ``<data dir>/.covhook-work/`` (``combine`` never looks
+there), and after each save it is copied to a temporary name that ``combine``
+does not glob and renamed over the final ``<data_file>.<tag>.<host>.pid…``
+name.  The final save at exit publishes the same way and removes the working
+copy; after ``os._exit`` or SIGKILL a working copy may stay behind (never
+read by combine, safe to delete).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import shutil
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from covhook._warn import warn
+
+if TYPE_CHECKING:
+    from coverage import Coverage
+
+ENV = "COVHOOK_FLUSH_SECONDS"
+OPTION = "flush_seconds"
+WORK_DIR = ".covhook-work"
+TMP_PREFIX = ".covhook-tmp-"
+
+
+def interval(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> float | None:
+    """Seconds between saves, or None when periodic flushing is off (or misconfigured)."""
+    raw = environ.get(ENV) or options.get(OPTION)
+    if raw in (None, "", "0", 0):
+        return None
+    try:
+        seconds = float(raw)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if seconds <= 0:
+        warn(
+            f"periodic flush is off: {ENV} / [covhook] {OPTION} = {raw!r} is not a positive number",
+            "set it to a number of seconds such as 5, or unset it",
+        )
+        return None
+    return seconds
+
+
+class Publisher:
+    """Keep coverage.py's working file out of combine's sight; publish copies atomically."""
+
+    def __init__(self, data: Any) -> None:
+        self.data = data
+        self.real_dir = os.path.dirname(os.path.abspath(data._filename))
+        self.work_dir = os.path.join(self.real_dir, WORK_DIR)
+        self.last: tuple[int, str, int, int] | None = None  # pid, published name, mtime, size
+
+    def attach(self) -> None:
+        """Move the (empty) working file into the work dir and hook ``write``."""
+        data = self.data
+        os.makedirs(self.work_dir, exist_ok=True)
+        data.close(force=True)
+        old = data._filename
+        new = os.path.join(self.work_dir, os.path.basename(old))
+        if os.path.exists(old):
+            os.replace(old, new)
+        data._filename = new
+        data._basename = os.path.join(self.work_dir, os.path.basename(data._basename))
+        original: Callable[[], None] = data.write
+
+        def write() -> None:
+            original()
+            self.publish()
+
+        data.write = write
+
+    def publish(self) -> None:
+        """Copy the working file to its final name: temp file, then an atomic rename."""
+        src = self.data._filename
+        try:
+            st = os.stat(src)
+        except OSError:
+            return
+        dst = os.path.join(self.real_dir, os.path.basename(src))
+        pid = os.getpid()
+        last = self.last if self.last and self.last[0] == pid else None
+        if last and last[1:] == (dst, st.st_mtime_ns, st.st_size) and os.path.exists(dst):
+            return
+        tmp = os.path.join(self.real_dir, f"{TMP_PREFIX}{pid}-{uuid.uuid4().hex[:8]}")
+        try:
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dst)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            return
+        self.last = (pid, dst, st.st_mtime_ns, st.st_size)
+        if last and last[1] != dst:
+            # The older name holds a subset of what was just published.
+            with contextlib.suppress(OSError):
+                os.unlink(last[1])
+
+    def finish(self) -> None:
+        """At exit, after coverage.py's final save: drop the published working copy."""
+        src = self.data._filename
+        if self.last and self.last[0] == os.getpid() and os.path.dirname(src) == self.work_dir:
+            try:
+                st = os.stat(src)
+                if (st.st_mtime_ns, st.st_size) == self.last[2:]:
+                    os.unlink(src)
+            except OSError:
+                pass
+
+
+class Flusher:
+    """A daemon thread that saves every ``seconds``; restarted in forked children."""
+
+    def __init__(self, cov: Coverage, seconds: float) -> None:
+        self.cov = cov
+        self.seconds = seconds
+        self.stop_event = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="covhook-flush", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        sys.settrace(None)  # our own loop is not the program's code
+        while not self.stop_event.wait(self.seconds):
+            with contextlib.suppress(Exception):
+                self.cov.save()
+
+    def stop(self) -> None:
+        """Stop before coverage.py's own final save (atexit runs while daemons live)."""
+        self.stop_event.set()
+        thread = self.thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+
+
+_publisher: Publisher | None = None
+_flusher: Flusher | None = None
+
+
+def prepare(seconds: float | None) -> None:
+    """Before ``cov.start()``: register the clean-up that must run after coverage's save."""
+    if seconds is not None:
+        atexit.register(_finish)
+
+
+def _finish() -> None:
+    if _publisher is not None:
+        _publisher.finish()
+
+
+def start(cov: Coverage, seconds: float) -> None:
+    """After ``cov.start()``: atomic publishing plus the flush thread."""
+    global _publisher, _flusher
+    data = getattr(cov, "_data", None)
+    if data is not None and all(hasattr(data, a) for a in ("_filename", "_basename", "close")):
+        _publisher = Publisher(data)
+        _publisher.attach()
+    _flusher = Flusher(cov, seconds)
+    _flusher.start()
+    atexit.register(_flusher.stop)  # runs before coverage.py's own atexit save
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _after_fork_in_child() -> None:
+    if _flusher is not None and not _flusher.stop_event.is_set():
+        _flusher.start()
