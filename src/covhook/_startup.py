@@ -69,7 +69,7 @@ def _start(coverage: ModuleType) -> Coverage:
     if not source.startswith(":") and not os.path.isfile(source):
         raise MissingConfig(source)
     cov: Coverage = coverage.Coverage(config_file=source)
-    from covhook import defaults, flush, signals
+    from covhook import children, defaults, flush, signals
 
     defaults.apply(cov)
     ensure_writable_dir(str(cov.get_option("run:data_file")))
@@ -94,6 +94,8 @@ def _start(coverage: ModuleType) -> Coverage:
         signals.install(cov)
     if seconds is not None:
         flush.start(cov, seconds)
+    data_dir = os.path.dirname(os.path.abspath(str(cov.get_option("run:data_file"))))
+    children.install(data_dir, options)
     return cov
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
-import shutil
 import sys
 import threading
 import uuid
@@ -98,6 +97,8 @@ class Publisher:
         last = self.last if self.last and self.last[0] == pid else None
         if last and last[1:] == (dst, st.st_mtime_ns, st.st_size) and os.path.exists(dst):
             return
+        import shutil
+
         tmp = os.path.join(self.real_dir, f"{TMP_PREFIX}{pid}-{uuid.uuid4().hex[:8]}")
         try:
             shutil.copyfile(src, tmp)
