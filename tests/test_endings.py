@@ -76,6 +76,7 @@ def test_cell(tmp_path: Path, kind: str, ending: str) -> None:
 
 
 def test_docs_matrix_is_current() -> None:
-    assert matrix.DOC.is_file() and matrix.DOC.read_text("utf-8") == matrix.render(), (
+    assert matrix.DOC.is_file()
+    assert matrix.DOC.read_text("utf-8") == matrix.render(), (
         "docs/processes.md is out of date: run .venv/bin/python tests/support/matrix.py"
     )

@@ -7,6 +7,7 @@ puts torch, Open MPI, Ray and Dask there), each test in its own temp dir.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import re
@@ -150,7 +151,5 @@ def ready_pids(directory: Path) -> list[int]:
 
 def kill_all(pids: Iterable[int], sig: signal.Signals) -> None:
     for pid in pids:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
-        except ProcessLookupError:
-            pass

@@ -18,10 +18,11 @@ import ending  # noqa: E402
 
 def main(kind, how, outdir):
     if kind == "subprocess":
-        status = subprocess.run([sys.executable, os.path.join(HERE, "ending.py"), how, outdir]).returncode
+        child = [sys.executable, os.path.join(HERE, "ending.py"), how, outdir]
+        status = subprocess.run(child, check=False).returncode
     elif kind == "shell":
         script = os.path.join(HERE, "start_python.sh")
-        status = subprocess.run(["sh", script, how, outdir]).returncode
+        status = subprocess.run(["sh", script, how, outdir], check=False).returncode
     else:
         proc = multiprocessing.get_context(kind).Process(target=ending.run, args=(how, outdir))
         proc.start()
