@@ -52,7 +52,10 @@ class OriginTagger(coverage.CoveragePlugin):
                 os.path.abspath(config.get_option("run:data_file"))
             )
             config.set_option("run:data_file", f"{base}.{found.tag}")
-            if not config.get_option("run:context"):
+            context = config.get_option("run:context")
+            # A parent's tag arrives in the configuration coverage.py hands to
+            # children (patch = subprocess); it names the parent, not us.
+            if not context or origin.parse_tag(str(context)) is not None:
                 config.set_option("run:context", found.tag)
         except Exception as exc:
             warn(
