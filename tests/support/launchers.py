@@ -77,7 +77,11 @@ def copy_programs(dest: Path, *names: str) -> None:
 def write_rc(directory: Path, extra: str = "") -> Path:
     """A coverage config measuring only the test's own programs (not torch, ray...)."""
     rc = directory / ".coveragerc"
-    rc.write_text(f"[run]\nparallel = True\nsource = {directory}\n{extra}")
+    # An absolute data file: some launchers (Ray) start workers in their own cwd.
+    rc.write_text(
+        f"[run]\nparallel = True\nsource = {directory}\n"
+        f"data_file = {directory / '.coverage'}\n{extra}"
+    )
     return rc
 
 
