@@ -10,7 +10,6 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import coverage
 import pytest
 
 from support import data, envs, launchers
@@ -79,8 +78,7 @@ def test_ray_tasks_and_actor_are_measured(tmp_path: Path, ray_address: str) -> N
     program = tmp_path / DRIVER
     task_lines = launchers.marked(program, "ray-task")
     actor_lines = launchers.marked(program, "ray-actor")
-    files = data.data_files(tmp_path)
-    per_file = {f.name: _lines(f, DRIVER) for f in files}
+    per_file = launchers.lines_per_file(tmp_path, DRIVER)
     task_files = [name for name, lines in per_file.items() if task_lines <= lines]
     actor_files = [name for name, lines in per_file.items() if actor_lines <= lines]
     assert task_files, per_file
@@ -88,12 +86,3 @@ def test_ray_tasks_and_actor_are_measured(tmp_path: Path, ray_address: str) -> N
     combined, warnings = launchers.combine(tmp_path)
     assert warnings == ""
     assert task_lines | actor_lines <= data.lines_of(combined, DRIVER)
-
-
-def _lines(path: Path, filename: str) -> set[int]:
-    covdata = coverage.CoverageData(str(path))
-    covdata.read()
-    for measured in covdata.measured_files():
-        if Path(measured).name == filename:
-            return set(covdata.lines(measured) or ())
-    return set()

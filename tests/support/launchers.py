@@ -129,6 +129,19 @@ def marked(path: Path, marker: str) -> set[int]:
     return {n for n, line in enumerate(text, 1) if pattern.search(line)}
 
 
+def lines_per_file(directory: Path, filename: str) -> dict[str, set[int]]:
+    """{data file name: lines of ``filename`` in it}, one entry per process, before combining."""
+    found: dict[str, set[int]] = {}
+    for path in directory.glob(".coverage.*"):
+        covdata = coverage.CoverageData(str(path))
+        covdata.read()
+        found[path.name] = set()
+        for measured in covdata.measured_files():
+            if Path(measured).name == filename:
+                found[path.name] |= set(covdata.lines(measured) or ())
+    return found
+
+
 def tags_in_names(directory: Path) -> set[str]:
     """Origin tags found in the data file names of ``directory``."""
     tags = set()
