@@ -84,7 +84,8 @@ def _start(coverage: ModuleType) -> Coverage:
     seconds = flush.interval(options)
     flush.prepare(seconds)
     try:
-        cov.start()
+        with flush.staged(seconds):
+            cov.start()
     except BaseException:
         cov._auto_save = False
         raise

@@ -10,7 +10,8 @@ renames it to add the data hash; a writer killed in between leaves a file
 without schema, or with a hot journal that ``coverage combine`` ignores (it
 reads inputs with ``immutable=1``).  So while flushing is on, coverage.py's
 working file lives in ``<data dir>/.covhook-work/`` (``combine`` never looks
-there), and after each save it is copied to a temporary name that ``combine``
+there, from the moment ``start()`` creates it), and after each save it is
+copied to a temporary name that ``combine``
 does not glob and renamed over the final ``<data_file>.<tag>.<host>.pid…``
 name.  The final save at exit publishes the same way and removes the working
 copy; after ``os._exit`` or SIGKILL a working copy may stay behind (never
@@ -25,7 +26,7 @@ import os
 import sys
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from covhook._warn import warn
@@ -62,28 +63,19 @@ class Publisher:
 
     def __init__(self, data: Any) -> None:
         self.data = data
-        self.real_dir = os.path.dirname(os.path.abspath(data._filename))
-        self.work_dir = os.path.join(self.real_dir, WORK_DIR)
+        self.work_dir = os.path.dirname(os.path.abspath(data._filename))
+        self.real_dir = os.path.dirname(self.work_dir)
         self.last: tuple[int, str, int, int] | None = None  # pid, published name, mtime, size
 
     def attach(self) -> None:
-        """Move the (empty) working file into the work dir and hook ``write``."""
-        data = self.data
-        os.makedirs(self.work_dir, exist_ok=True)
-        data.close(force=True)
-        old = data._filename
-        new = os.path.join(self.work_dir, os.path.basename(old))
-        if os.path.exists(old):
-            os.replace(old, new)
-        data._filename = new
-        data._basename = os.path.join(self.work_dir, os.path.basename(data._basename))
-        original: Callable[[], None] = data.write
+        """Publish after every write coverage.py makes (its saves all end in ``write``)."""
+        original: Callable[[], None] = self.data.write
 
         def write() -> None:
             original()
             self.publish()
 
-        data.write = write
+        self.data.write = write
 
     def publish(self) -> None:
         """Copy the working file to its final name: temp file, then an atomic rename."""
@@ -163,6 +155,40 @@ def prepare(seconds: float | None) -> None:
         atexit.register(_finish)
 
 
+@contextlib.contextmanager
+def staged(seconds: float | None) -> Iterator[None]:
+    """Around ``cov.start()``: coverage.py creates its data file in the work dir.
+
+    coverage.py creates (and gives a schema to) its file inside ``start()``;
+    choosing the name there means no half-made file ever has a name that
+    ``combine`` reads, not even when the process is killed during start-up.
+    """
+    if seconds is None:
+        yield
+        return
+    try:
+        from coverage.sqldata import CoverageData
+    except ImportError:
+        yield
+        return
+    original = CoverageData._choose_filename
+
+    def choose(self: Any) -> None:
+        original(self)
+        if not getattr(self, "_no_disk", False):
+            real = os.path.dirname(os.path.abspath(self._basename))
+            work = os.path.join(real, WORK_DIR)
+            os.makedirs(work, exist_ok=True)
+            self._basename = os.path.join(work, os.path.basename(self._basename))
+            self._filename = os.path.join(work, os.path.basename(self._filename))
+
+    CoverageData._choose_filename = choose  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        CoverageData._choose_filename = original  # type: ignore[method-assign]
+
+
 def _finish() -> None:
     if _publisher is not None:
         _publisher.finish()
@@ -172,7 +198,8 @@ def start(cov: Coverage, seconds: float) -> None:
     """After ``cov.start()``: atomic publishing plus the flush thread."""
     global _publisher, _flusher
     data = getattr(cov, "_data", None)
-    if data is not None and all(hasattr(data, a) for a in ("_filename", "_basename", "close")):
+    filename = getattr(data, "_filename", "")
+    if data is not None and os.path.basename(os.path.dirname(filename)) == WORK_DIR:
         _publisher = Publisher(data)
         _publisher.attach()
     _flusher = Flusher(cov, seconds)
