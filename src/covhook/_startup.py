@@ -69,7 +69,7 @@ def _start(coverage: ModuleType) -> Coverage:
     if not source.startswith(":") and not os.path.isfile(source):
         raise MissingConfig(source)
     cov: Coverage = coverage.Coverage(config_file=source)
-    from covhook import children, defaults, flush, signals
+    from covhook import children, defaults, signals
 
     defaults.apply(cov)
     ensure_writable_dir(str(cov.get_option("run:data_file")))
@@ -81,10 +81,18 @@ def _start(coverage: ModuleType) -> Coverage:
     # Our .pth is installed; coverage 7.10-7.12 would write another one.
     cov._make_pth_file = False  # type: ignore[attr-defined]
     options = defaults.plugin_options(cov)
-    seconds = flush.interval(options)
-    flush.prepare(seconds)
+    seconds = None
+    atomic = defaults.atomic_wanted(options)
+    if atomic or defaults.flush_requested(options):
+        from covhook import flush
+
+        seconds = flush.interval(options)
+        flush.prepare()
     try:
-        with flush.staged(seconds):
+        if atomic:
+            with flush.staged():
+                cov.start()
+        else:
             cov.start()
     except BaseException:
         cov._auto_save = False
@@ -93,6 +101,8 @@ def _start(coverage: ModuleType) -> Coverage:
     signals.guard_saves(cov)
     if defaults.signals_wanted(options):
         signals.install(cov)
+    if atomic:
+        flush.publish_from(cov)
     if seconds is not None:
         flush.start(cov, seconds)
     data_dir = os.path.dirname(os.path.abspath(str(cov.get_option("run:data_file"))))

@@ -18,7 +18,6 @@ a Python child gets such an environment:
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -84,6 +83,8 @@ def _note(argv: list[str]) -> None:
     """Append one JSON line about an unmeasured child; never raise."""
     if not _data_dir:
         return
+    import json
+
     line = json.dumps(
         {
             "parent_pid": os.getpid(),
@@ -117,6 +118,8 @@ def install(data_dir: str, options: Mapping[str, Any]) -> None:
 
 def unmeasured(directory: str) -> list[dict[str, Any]]:
     """Every note left in ``directory``: children that ran without coverage, and why."""
+    import json
+
     found: list[dict[str, Any]] = []
     try:
         names = sorted(n for n in os.listdir(directory) if n.startswith(NOTE_PREFIX))

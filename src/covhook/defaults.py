@@ -14,8 +14,12 @@ the setting at coverage.py's default:
   program would have done (``covhook.signals``); coverage.py's own
   ``[run] sigterm`` is turned off so the two do not both save.  Turn covhook's
   off with ``[covhook] signals = false`` or ``COVHOOK_SIGNALS=0``.
-- Periodic flush (``covhook.flush``) is opt-in: ``COVHOOK_FLUSH_SECONDS`` or
-  ``[covhook] flush_seconds``.
+- Atomic data files (``covhook.flush``): coverage.py's working file lives in
+  ``<data dir>/.covhook-work/`` and every save is published by copy + rename,
+  so a process killed while saving (mpirun SIGKILLs one second after
+  SIGTERM) never leaves a file ``combine`` warns about.  Off with
+  ``COVHOOK_ATOMIC=0`` or ``[covhook] atomic = false``.
+- Periodic flush is opt-in: ``COVHOOK_FLUSH_SECONDS`` or ``[covhook] flush_seconds``.
 
 Not ``fork``: measured on coverage 7.17, ``patch = fork`` restarts coverage in
 the child, which loses the lines run after ``fork()`` in the forking frame and
@@ -37,6 +41,7 @@ PLUGIN = "covhook"
 DEFAULT_PATCHES = ("_exit", "execv", "subprocess")
 PATCHES_SINCE = (7, 10)
 SIGNALS_ENV = "COVHOOK_SIGNALS"
+ATOMIC_ENV = "COVHOOK_ATOMIC"
 _FALSE = ("0", "false", "no", "off")
 
 
@@ -51,6 +56,19 @@ def signals_wanted(options: Mapping[str, Any], environ: Mapping[str, str] = os.e
     if raw is None:
         raw = options.get("signals", "true")
     return str(raw).strip().lower() not in _FALSE
+
+
+def atomic_wanted(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> bool:
+    """Atomic data files (``covhook.flush``) unless ``COVHOOK_ATOMIC=0`` / ``[covhook] atomic``."""
+    raw = environ.get(ATOMIC_ENV)
+    if raw is None:
+        raw = options.get("atomic", "true")
+    return str(raw).strip().lower() not in _FALSE
+
+
+def flush_requested(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> bool:
+    """Cheap test (no import of covhook.flush) for COVHOOK_FLUSH_SECONDS / flush_seconds."""
+    return bool(environ.get("COVHOOK_FLUSH_SECONDS") or options.get("flush_seconds"))
 
 
 def plugin_options(cov: Coverage) -> dict[str, Any]:

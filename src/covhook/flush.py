@@ -1,21 +1,21 @@
-"""Opt-in periodic save, so a process killed with SIGKILL loses at most one interval.
+"""Atomic data files, and an opt-in periodic save so SIGKILL loses at most one interval.
 
-Turn it on with ``COVHOOK_FLUSH_SECONDS=<seconds>`` or ``[covhook] flush_seconds``
-in the coverage configuration (the environment wins).  It matters where atexit
-never runs: SIGKILL, Ray task and actor workers, launchers that SIGKILL
-stragglers (mpirun after 1 s, torchrun after 30 s).
+Turn the periodic save on with ``COVHOOK_FLUSH_SECONDS=<seconds>`` or
+``[covhook] flush_seconds`` in the coverage configuration (the environment
+wins).  It matters where atexit never runs: SIGKILL, Ray task and actor
+workers, launchers that SIGKILL stragglers (mpirun after 1 s, torchrun after
+30 s).
 
-Every write is atomic.  coverage.py writes its SQLite file in place and then
-renames it to add the data hash; a writer killed in between leaves a file
-without schema, or with a hot journal that ``coverage combine`` ignores (it
-reads inputs with ``immutable=1``).  So while flushing is on, coverage.py's
-working file lives in ``<data dir>/.covhook-work/`` (``combine`` never looks
-there, from the moment ``start()`` creates it), and after each save it is
-copied to a temporary name that ``combine``
-does not glob and renamed over the final ``<data_file>.<tag>.<host>.pid…``
-name.  The final save at exit publishes the same way and removes the working
-copy; after ``os._exit`` or SIGKILL a working copy may stay behind (never
-read by combine, safe to delete).
+Every write is atomic (unless ``COVHOOK_ATOMIC=0``).  coverage.py writes its
+SQLite file in place and then renames it to add the data hash; a writer
+killed while creating it leaves a file without schema that ``coverage
+combine`` warns about (seen with mpirun's SIGTERM-then-SIGKILL).  So
+coverage.py's working file lives in ``<data dir>/.covhook-work/``, from the
+moment ``start()`` creates it (``combine`` never looks there), and after each
+save it is copied to a temporary name ``combine`` does not glob and renamed
+over the final ``<data_file>.<tag>.<host>.pid…`` name.  At a normal exit the
+working copy is removed; after ``os._exit`` or SIGKILL it may stay behind
+(never read by combine, safe to delete).
 """
 
 from __future__ import annotations
@@ -149,23 +149,19 @@ _publisher: Publisher | None = None
 _flusher: Flusher | None = None
 
 
-def prepare(seconds: float | None) -> None:
+def prepare() -> None:
     """Before ``cov.start()``: register the clean-up that must run after coverage's save."""
-    if seconds is not None:
-        atexit.register(_finish)
+    atexit.register(_finish)
 
 
 @contextlib.contextmanager
-def staged(seconds: float | None) -> Iterator[None]:
+def staged() -> Iterator[None]:
     """Around ``cov.start()``: coverage.py creates its data file in the work dir.
 
     coverage.py creates (and gives a schema to) its file inside ``start()``;
     choosing the name there means no half-made file ever has a name that
     ``combine`` reads, not even when the process is killed during start-up.
     """
-    if seconds is None:
-        yield
-        return
     try:
         from coverage.sqldata import CoverageData
     except ImportError:
@@ -194,14 +190,39 @@ def _finish() -> None:
         _publisher.finish()
 
 
-def start(cov: Coverage, seconds: float) -> None:
-    """After ``cov.start()``: atomic publishing plus the flush thread."""
-    global _publisher, _flusher
+def publish_from(cov: Coverage) -> None:
+    """After ``cov.start()`` under :func:`staged`: publish every write atomically."""
+    global _publisher
     data = getattr(cov, "_data", None)
     filename = getattr(data, "_filename", "")
     if data is not None and os.path.basename(os.path.dirname(filename)) == WORK_DIR:
         _publisher = Publisher(data)
         _publisher.attach()
+
+
+def keep_collected(cov: Coverage) -> None:
+    """Stop coverage.py from clearing its in-memory lines after each save.
+
+    ``Collector.flush_data`` copies the traced lines, writes them (SQLite
+    releases the GIL) and then clears the live sets: lines another thread
+    runs in between are lost for good.  From a background thread that window
+    is hit routinely (seen: a rank's first lines missing).  Keeping the sets
+    makes every save write everything so far (idempotent, a little slower).
+    Not with dynamic contexts, whose switches rely on the clearing.
+    """
+    collector: Any = getattr(cov, "_collector", None)
+    if collector is not None and not cov.get_option("run:dynamic_context"):
+        collector._clear_data = _keep
+
+
+def _keep() -> None:
+    """A ``_clear_data`` that keeps the data."""
+
+
+def start(cov: Coverage, seconds: float) -> None:
+    """After ``cov.start()``: the flush thread."""
+    global _flusher
+    keep_collected(cov)
     _flusher = Flusher(cov, seconds)
     _flusher.start()
     atexit.register(_flusher.stop)  # runs before coverage.py's own atexit save
