@@ -71,9 +71,11 @@ LAUNCHERS: list[tuple[str, str, str]] = [
         "every rank, tagged `mpi-r<R>of4`",
     ),
     (
-        "mpirun -n 4",
-        "rank 2 exits 3, mpirun SIGTERMs the others",
-        "every rank, tagged `mpi-r<R>of4`",
+        "mpirun -n 4, `COVHOOK_FLUSH_SECONDS=0.2`",
+        "rank 2 raises (`python -m mpi4py` aborts), mpirun SIGTERMs the others and "
+        "SIGKILLs them as soon as one has died",
+        "every rank, tagged `mpi-r<R>of4`; the SIGTERM save races that SIGKILL, "
+        "the flush makes it certain; no broken file either way",
     ),
     (
         "Ray tasks and an actor (workers never run atexit)",
@@ -126,9 +128,15 @@ def render() -> str:
         "before `os._exit` and `exec` and hands the configuration to children;",
         "covhook saves on SIGTERM, SIGINT and SIGHUP and then does what the program",
         "would have done (its own handler, or death by the same signal);",
-        "`COVHOOK_FLUSH_SECONDS` saves periodically, with atomic writes, so SIGKILL",
-        "loses at most one interval.  SIGKILL before the first flush loses that",
-        "process's data: no process can act on SIGKILL.",
+        "`COVHOOK_FLUSH_SECONDS` saves periodically, so SIGKILL loses at most one",
+        "interval.  SIGKILL before the first flush loses that process's data: no",
+        "process can act on SIGKILL.  Every save is atomic (coverage.py's working",
+        "file lives in `.covhook-work/`, copies are renamed into place), so a process",
+        "killed while saving never leaves a file that `coverage combine` warns about.",
+        "",
+        "A child started with a scrubbed environment (`env={}`) gets no coverage",
+        "configuration: covhook notes it in `<data dir>/.covhook-unmeasured.<pid>.json`",
+        "(see the launcher table), or measures it with `COVHOOK_SCRUBBED_ENV=measure`.",
         "",
         "## Launchers",
         "",
