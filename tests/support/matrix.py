@@ -41,16 +41,20 @@ SIGNALLED = {
 }
 
 MEASURED = "measured"
+FLUSHED = "flushed"
 LOST = "lost"
 WORDS = {
     MEASURED: "all lines run",
+    FLUSHED: "lines run up to the last flush",
     LOST: "nothing (SIGKILL cannot be caught; opt in to the periodic flush)",
 }
 
 
 def expected(kind: str, ending: str) -> str:
-    """What covhook measures in a cell: everything, except SIGKILL without a flush."""
-    return LOST if ending == "sigkill" else MEASURED
+    """What covhook measures in a cell: everything, except what SIGKILL takes."""
+    if ending == "sigkill":
+        return LOST
+    return FLUSHED if ending == "sigkill-after-flush" else MEASURED
 
 
 # Launcher rows: (launcher, how it ends, what the test asserts is measured).
