@@ -31,9 +31,14 @@ BIN = PYTHON.parent
 PROGRAMS = Path(__file__).resolve().parents[1] / "programs" / "launchers"
 
 
+# Read at import (collection time): the autouse ``isolated`` fixture removes
+# every COVHOOK_* variable before a test body runs.
+_REQUIRE_ALL = os.environ.get("COVHOOK_REQUIRE_ALL", "") not in ("", "0")
+
+
 def require_all() -> bool:
     """COVHOOK_REQUIRE_ALL=1 (CI): a missing tool fails the test instead of skipping it."""
-    return os.environ.get("COVHOOK_REQUIRE_ALL", "") not in ("", "0")
+    return _REQUIRE_ALL or os.environ.get("COVHOOK_REQUIRE_ALL", "") not in ("", "0")
 
 
 def need(ok: bool, what: str, fix: str = "bash scripts/setup/30-launchers.sh") -> None:
