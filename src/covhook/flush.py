@@ -89,11 +89,9 @@ class Publisher:
         last = self.last if self.last and self.last[0] == pid else None
         if last and last[1:] == (dst, st.st_mtime_ns, st.st_size) and os.path.exists(dst):
             return
-        import shutil
-
         tmp = os.path.join(self.real_dir, f"{TMP_PREFIX}{pid}-{uuid.uuid4().hex[:8]}")
         try:
-            shutil.copyfile(src, tmp)
+            _copy(src, tmp)
             os.replace(tmp, dst)
         except OSError:
             with contextlib.suppress(OSError):
@@ -115,6 +113,14 @@ class Publisher:
                     os.unlink(src)
             except OSError:
                 pass
+
+
+def _copy(src: str, dst: str) -> None:
+    """Copy a (small) data file; ``shutil`` would cost 3 ms of imports per process."""
+    with open(src, "rb") as f:
+        blob = f.read()
+    with open(dst, "wb") as f:
+        f.write(blob)
 
 
 class Flusher:
