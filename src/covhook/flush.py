@@ -27,7 +27,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from covhook._warn import warn
 
@@ -155,8 +155,13 @@ _publisher: Publisher | None = None
 _flusher: Flusher | None = None
 
 
+_real_exit: Callable[[int], NoReturn] | None = None
+
+
 def prepare() -> None:
     """Before ``cov.start()``: register the clean-up that must run after coverage's save."""
+    global _real_exit
+    _real_exit = os._exit
     atexit.register(_finish)
 
 
@@ -204,6 +209,26 @@ def publish_from(cov: Coverage) -> None:
     if data is not None and os.path.basename(os.path.dirname(filename)) == WORK_DIR:
         _publisher = Publisher(data)
         _publisher.attach()
+        if _real_exit is not None and os._exit is not _real_exit:
+            # coverage.py's ``_exit`` patch is in place: do its save ourselves,
+            # then drop the working copy (multiprocessing's fork children all
+            # end this way), then really exit.
+            os._exit = _exit_after_save(cov, _real_exit)  # type: ignore[assignment]
+
+
+def _exit_after_save(
+    cov: Coverage, real_exit: Callable[[int], NoReturn]
+) -> Callable[[int], NoReturn]:
+    def covhook_os_exit(status: int) -> NoReturn:
+        try:
+            cov.save()
+            if _publisher is not None:
+                _publisher.finish()
+        except Exception:
+            pass
+        real_exit(status)
+
+    return covhook_os_exit
 
 
 def keep_collected(cov: Coverage) -> None:
