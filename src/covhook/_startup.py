@@ -10,9 +10,11 @@ instead of a traceback when something is wrong.  It never raises.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from covhook._warn import warn
 
@@ -74,7 +76,7 @@ def _start(coverage: ModuleType) -> Coverage:
     if path is not None and not os.path.isfile(path):
         raise MissingConfig(path)
     cov: Coverage = coverage.Coverage(config_file=source)
-    from covhook import defaults
+    from covhook import children, defaults, signals
 
     defaults.apply(cov, path)
     ensure_writable_dir(str(cov.get_option("run:data_file")))
@@ -85,13 +87,68 @@ def _start(coverage: ModuleType) -> Coverage:
     cov._warn_preimported_source = False
     # Our .pth is installed; coverage 7.10-7.12 would write another one.
     cov._make_pth_file = False  # type: ignore[attr-defined]
+    options = defaults.plugin_options(cov)
+    seconds = None
+    atomic = defaults.atomic_wanted(options)
+    if atomic or defaults.flush_requested(options):
+        from covhook import flush
+
+        seconds = flush.interval(options)
+        flush.prepare()
     try:
-        cov.start()
+        with cheap_short_stack():
+            if atomic:
+                with flush.staged():
+                    cov.start()
+            else:
+                cov.start()
     except BaseException:
         cov._auto_save = False
         raise
     cov._auto_save = True
+    signals.guard_saves(cov)
+    if defaults.signals_wanted(options):
+        signals.install(cov)
+    if atomic:
+        flush.publish_from(cov)
+    if seconds is not None:
+        flush.start(cov, seconds)
+    data_dir = os.path.dirname(os.path.abspath(str(cov.get_option("run:data_file"))))
+    children.install(data_dir, options)
     return cov
+
+
+@contextlib.contextmanager
+def cheap_short_stack() -> Iterator[None]:
+    """Around ``cov.start()``: record the starting stack without reading source files.
+
+    coverage.py's ``Collector`` keeps ``short_stack()`` (only printed when two
+    collectors clash); that calls ``inspect.stack()``, which reads every
+    frame's source and scans ``sys.modules``: about 10 ms of every process's
+    start-up, the largest single cost after ``import coverage``.  The same
+    summary from the frames alone costs microseconds.
+    """
+    module = sys.modules.get("coverage.collector")
+    original = getattr(module, "short_stack", None)
+    if module is None or original is None:
+        yield
+        return
+    module.short_stack = _short_stack  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        module.short_stack = original  # type: ignore[attr-defined]
+
+
+def _short_stack(*_args: Any, **_kwargs: Any) -> str:
+    """``coverage.debug.short_stack``'s format (outermost first), from frames only."""
+    lines = []
+    frame = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        lines.append(f"{code.co_name:>30s} : {code.co_filename}:{frame.f_lineno}")
+        frame = frame.f_back  # type: ignore[assignment]
+    return "\n".join(reversed(lines))
 
 
 class MissingConfig(Exception):

@@ -9,7 +9,17 @@ the setting at coverage.py's default:
 - ``[run] patch``, when empty, becomes ``_exit, execv, subprocess``: save
   before ``os._exit`` (multiprocessing fork children end that way) and before
   ``exec``, and pass the resolved configuration (absolute data file) to child
-  processes.
+  processes.  Only patches the installed coverage.py knows (7.10+) are used.
+- Signals: covhook saves on SIGTERM, SIGINT and SIGHUP and then does what the
+  program would have done (``covhook.signals``); coverage.py's own
+  ``[run] sigterm`` is turned off so the two do not both save.  Turn covhook's
+  off with ``[covhook] signals = false`` or ``COVHOOK_SIGNALS=0``.
+- Atomic data files (``covhook.flush``): coverage.py's working file lives in
+  ``<data dir>/.covhook-work/`` and every save is published by copy + rename,
+  so a process killed while saving (mpirun SIGKILLs one second after
+  SIGTERM) never leaves a file ``combine`` warns about.  Off with
+  ``COVHOOK_ATOMIC=0`` or ``[covhook] atomic = false``.
+- Periodic flush is opt-in: ``COVHOOK_FLUSH_SECONDS`` or ``[covhook] flush_seconds``.
 
 Not ``fork``: measured on coverage 7.17, ``patch = fork`` restarts coverage in
 the child, which loses the lines run after ``fork()`` in the forking frame and
@@ -20,13 +30,53 @@ starts a new data file for the new pid, and each child writes one file.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from coverage import Coverage
 
 PLUGIN = "covhook"
 DEFAULT_PATCHES = ("_exit", "execv", "subprocess")
+PATCHES_SINCE = (7, 10)
+SIGNALS_ENV = "COVHOOK_SIGNALS"
+ATOMIC_ENV = "COVHOOK_ATOMIC"
+_FALSE = ("0", "false", "no", "off")
+
+
+def default_patches(version: tuple[Any, ...]) -> list[str]:
+    """The default patches this coverage.py version supports."""
+    return list(DEFAULT_PATCHES) if tuple(version[:2]) >= PATCHES_SINCE else []
+
+
+def signals_wanted(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> bool:
+    """covhook's signal saving is on unless the environment or ``[covhook] signals`` says no."""
+    raw = environ.get(SIGNALS_ENV)
+    if raw is None:
+        raw = options.get("signals", "true")
+    return str(raw).strip().lower() not in _FALSE
+
+
+def atomic_wanted(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> bool:
+    """Atomic data files (``covhook.flush``) unless ``COVHOOK_ATOMIC=0`` / ``[covhook] atomic``."""
+    raw = environ.get(ATOMIC_ENV)
+    if raw is None:
+        raw = options.get("atomic", "true")
+    return str(raw).strip().lower() not in _FALSE
+
+
+def flush_requested(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> bool:
+    """Cheap test (no import of covhook.flush) for COVHOOK_FLUSH_SECONDS / flush_seconds."""
+    return bool(environ.get("COVHOOK_FLUSH_SECONDS") or options.get("flush_seconds"))
+
+
+def plugin_options(cov: Coverage) -> dict[str, Any]:
+    """The ``[covhook]`` section of the user's configuration (empty if none)."""
+    try:
+        return dict(cov.config.get_plugin_options(PLUGIN))
+    except Exception:
+        return {}
 
 
 def apply(cov: Coverage, config_file: str | None) -> None:
@@ -35,6 +85,8 @@ def apply(cov: Coverage, config_file: str | None) -> None:
     ``config_file`` is the file it was read from (None for a serialized
     config, which already carries covhook's options).
     """
+    import coverage
+
     plugins = list(cov.get_option("run:plugins") or [])  # type: ignore[arg-type]
     if PLUGIN not in plugins:
         cov.set_option("run:plugins", [*plugins, PLUGIN])
@@ -45,4 +97,8 @@ def apply(cov: Coverage, config_file: str | None) -> None:
                 cov.set_option(f"{PLUGIN}:{key}", value)
     cov.set_option("run:parallel", True)
     if not cov.get_option("run:patch"):
-        cov.set_option("run:patch", list(DEFAULT_PATCHES))
+        patches = default_patches(coverage.version_info)
+        if patches:
+            cov.set_option("run:patch", patches)
+    if signals_wanted(plugin_options(cov)):
+        cov.set_option("run:sigterm", False)

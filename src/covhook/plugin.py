@@ -39,7 +39,7 @@ def is_starting_measurement() -> bool:
 
 
 # Options of the ``[covhook]`` section (``[tool.covhook]`` in pyproject.toml).
-KNOWN_OPTIONS = frozenset({"origin"})
+KNOWN_OPTIONS = frozenset({"origin", "signals", "atomic", "flush_seconds", "scrubbed_env"})
 
 
 class OriginTagger(coverage.CoveragePlugin):

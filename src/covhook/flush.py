@@ -1,0 +1,265 @@
+"""Atomic data files, and an opt-in periodic save so SIGKILL loses at most one interval.
+
+Turn the periodic save on with ``COVHOOK_FLUSH_SECONDS=<seconds>`` or
+``[covhook] flush_seconds`` in the coverage configuration (the environment
+wins).  It matters where atexit never runs: SIGKILL, Ray task and actor
+workers, launchers that SIGKILL stragglers (mpirun after 1 s, torchrun after
+30 s).
+
+Every write is atomic (unless ``COVHOOK_ATOMIC=0``).  coverage.py writes its
+SQLite file in place and then renames it to add the data hash; a writer
+killed while creating it leaves a file without schema that ``coverage
+combine`` warns about (seen with mpirun's SIGTERM-then-SIGKILL).  So
+coverage.py's working file lives in ``<data dir>/.covhook-work/``, from the
+moment ``start()`` creates it (``combine`` never looks there), and after each
+save it is copied to a temporary name ``combine`` does not glob and renamed
+over the final ``<data_file>.<tag>.<host>.pid…`` name.  At a normal exit the
+working copy is removed; after ``os._exit`` or SIGKILL it may stay behind
+(never read by combine, safe to delete).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from covhook._warn import warn
+
+if TYPE_CHECKING:
+    from coverage import Coverage
+
+ENV = "COVHOOK_FLUSH_SECONDS"
+OPTION = "flush_seconds"
+WORK_DIR = ".covhook-work"
+TMP_PREFIX = ".covhook-tmp-"
+
+
+def interval(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> float | None:
+    """Seconds between saves, or None when periodic flushing is off (or misconfigured)."""
+    raw = environ.get(ENV) or options.get(OPTION)
+    if raw in (None, "", "0", 0):
+        return None
+    try:
+        seconds = float(raw)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if seconds <= 0:
+        warn(
+            f"periodic flush is off: {ENV} / [covhook] {OPTION} = {raw!r} is not a positive number",
+            "set it to a number of seconds such as 5, or unset it",
+        )
+        return None
+    return seconds
+
+
+class Publisher:
+    """Keep coverage.py's working file out of combine's sight; publish copies atomically."""
+
+    def __init__(self, data: Any) -> None:
+        self.data = data
+        self.work_dir = os.path.dirname(os.path.abspath(data._filename))
+        self.real_dir = os.path.dirname(self.work_dir)
+        self.last: tuple[int, str, int, int] | None = None  # pid, published name, mtime, size
+
+    def attach(self) -> None:
+        """Publish after every write coverage.py makes (its saves all end in ``write``)."""
+        original: Callable[[], None] = self.data.write
+
+        def write() -> None:
+            original()
+            self.publish()
+
+        self.data.write = write
+
+    def publish(self) -> None:
+        """Copy the working file to its final name: temp file, then an atomic rename."""
+        src = self.data._filename
+        try:
+            st = os.stat(src)
+        except OSError:
+            return
+        dst = os.path.join(self.real_dir, os.path.basename(src))
+        pid = os.getpid()
+        last = self.last if self.last and self.last[0] == pid else None
+        if last and last[1:] == (dst, st.st_mtime_ns, st.st_size) and os.path.exists(dst):
+            return
+        tmp = os.path.join(self.real_dir, f"{TMP_PREFIX}{pid}-{uuid.uuid4().hex[:8]}")
+        try:
+            _copy(src, tmp)
+            os.replace(tmp, dst)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            return
+        self.last = (pid, dst, st.st_mtime_ns, st.st_size)
+        if last and last[1] != dst:
+            # The older name holds a subset of what was just published.
+            with contextlib.suppress(OSError):
+                os.unlink(last[1])
+
+    def finish(self) -> None:
+        """At exit, after coverage.py's final save: drop the published working copy."""
+        src = self.data._filename
+        if self.last and self.last[0] == os.getpid() and os.path.dirname(src) == self.work_dir:
+            try:
+                st = os.stat(src)
+                if (st.st_mtime_ns, st.st_size) == self.last[2:]:
+                    os.unlink(src)
+            except OSError:
+                pass
+
+
+def _copy(src: str, dst: str) -> None:
+    """Copy a (small) data file; ``shutil`` would cost 3 ms of imports per process."""
+    with open(src, "rb") as f:
+        blob = f.read()
+    with open(dst, "wb") as f:
+        f.write(blob)
+
+
+class Flusher:
+    """A daemon thread that saves every ``seconds``; restarted in forked children."""
+
+    def __init__(self, cov: Coverage, seconds: float) -> None:
+        self.cov = cov
+        self.seconds = seconds
+        self.stop_event = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="covhook-flush", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        sys.settrace(None)  # our own loop is not the program's code
+        while not self.stop_event.wait(self.seconds):
+            with contextlib.suppress(Exception):
+                self.cov.save()
+
+    def stop(self) -> None:
+        """Stop before coverage.py's own final save (atexit runs while daemons live)."""
+        self.stop_event.set()
+        thread = self.thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+
+
+_publisher: Publisher | None = None
+_flusher: Flusher | None = None
+
+
+_real_exit: Callable[[int], NoReturn] | None = None
+
+
+def prepare() -> None:
+    """Before ``cov.start()``: register the clean-up that must run after coverage's save."""
+    global _real_exit
+    _real_exit = os._exit
+    atexit.register(_finish)
+
+
+@contextlib.contextmanager
+def staged() -> Iterator[None]:
+    """Around ``cov.start()``: coverage.py creates its data file in the work dir.
+
+    coverage.py creates (and gives a schema to) its file inside ``start()``;
+    choosing the name there means no half-made file ever has a name that
+    ``combine`` reads, not even when the process is killed during start-up.
+    """
+    try:
+        from coverage.sqldata import CoverageData
+    except ImportError:
+        yield
+        return
+    original = CoverageData._choose_filename
+
+    def choose(self: Any) -> None:
+        original(self)
+        if not getattr(self, "_no_disk", False):
+            real = os.path.dirname(os.path.abspath(self._basename))
+            work = os.path.join(real, WORK_DIR)
+            os.makedirs(work, exist_ok=True)
+            self._basename = os.path.join(work, os.path.basename(self._basename))
+            self._filename = os.path.join(work, os.path.basename(self._filename))
+
+    CoverageData._choose_filename = choose  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        CoverageData._choose_filename = original  # type: ignore[method-assign]
+
+
+def _finish() -> None:
+    if _publisher is not None:
+        _publisher.finish()
+
+
+def publish_from(cov: Coverage) -> None:
+    """After ``cov.start()`` under :func:`staged`: publish every write atomically."""
+    global _publisher
+    data = getattr(cov, "_data", None)
+    filename = getattr(data, "_filename", "")
+    if data is not None and os.path.basename(os.path.dirname(filename)) == WORK_DIR:
+        _publisher = Publisher(data)
+        _publisher.attach()
+        if _real_exit is not None and os._exit is not _real_exit:
+            # coverage.py's ``_exit`` patch is in place: do its save ourselves,
+            # then drop the working copy (multiprocessing's fork children all
+            # end this way), then really exit.
+            os._exit = _exit_after_save(cov, _real_exit)  # type: ignore[assignment]
+
+
+def _exit_after_save(
+    cov: Coverage, real_exit: Callable[[int], NoReturn]
+) -> Callable[[int], NoReturn]:
+    def covhook_os_exit(status: int) -> NoReturn:
+        try:
+            cov.save()
+            if _publisher is not None:
+                _publisher.finish()
+        except Exception:
+            pass
+        real_exit(status)
+
+    return covhook_os_exit
+
+
+def keep_collected(cov: Coverage) -> None:
+    """Stop coverage.py from clearing its in-memory lines after each save.
+
+    ``Collector.flush_data`` copies the traced lines, writes them (SQLite
+    releases the GIL) and then clears the live sets: lines another thread
+    runs in between are lost for good.  From a background thread that window
+    is hit routinely (seen: a rank's first lines missing).  Keeping the sets
+    makes every save write everything so far (idempotent, a little slower).
+    Not with dynamic contexts, whose switches rely on the clearing.
+    """
+    collector: Any = getattr(cov, "_collector", None)
+    if collector is not None and not cov.get_option("run:dynamic_context"):
+        collector._clear_data = _keep
+
+
+def _keep() -> None:
+    """A ``_clear_data`` that keeps the data."""
+
+
+def start(cov: Coverage, seconds: float) -> None:
+    """After ``cov.start()``: the flush thread."""
+    global _flusher
+    keep_collected(cov)
+    _flusher = Flusher(cov, seconds)
+    _flusher.start()
+    atexit.register(_flusher.stop)  # runs before coverage.py's own atexit save
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _after_fork_in_child() -> None:
+    if _flusher is not None and not _flusher.stop_event.is_set():
+        _flusher.start()

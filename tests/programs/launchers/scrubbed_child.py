@@ -1,0 +1,3 @@
+"""The child scrubbed.py starts with env={}."""
+
+answer = 6 * 7  # scrubbed-child

@@ -1,0 +1,89 @@
+"""Local launchers for real: Dask LocalCluster, ProcessPoolExecutor, a scrubbed environment.
+
+(A shell script that starts Python is a row of the matrix in test_endings.py.)
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from covhook import children
+from support import data, launchers
+
+pytestmark = [pytest.mark.launchers]
+
+
+def run(tmp: Path, rc: Path, *args: str, **extra: str) -> None:
+    out = subprocess.run(
+        [str(launchers.PYTHON), *args],
+        cwd=tmp,
+        env=launchers.measured_env(rc, **extra),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+
+
+def worker_files(tmp: Path, program: str, marker: str) -> list[str]:
+    """Data files (one per process) that hold every ``marker`` line of ``program``."""
+    wanted = launchers.marked(tmp / program, marker)
+    per_file = launchers.lines_per_file(tmp, program)
+    return sorted(name for name, lines in per_file.items() if wanted <= lines)
+
+
+@pytest.mark.dask
+@pytest.mark.slow
+def test_dask_local_cluster_workers(tmp_path: Path) -> None:
+    launchers.need_module("distributed")
+    launchers.copy_programs(tmp_path, "dask_driver.py")
+    rc = launchers.write_rc(tmp_path)
+    run(tmp_path, rc, "dask_driver.py")
+    assert worker_files(tmp_path, "dask_driver.py", "dask-task")
+    combined, warnings = launchers.combine(tmp_path)
+    assert warnings == ""
+    assert launchers.marked(tmp_path / "dask_driver.py", "dask-task") <= data.lines_of(
+        combined, "dask_driver.py"
+    )
+
+
+@pytest.mark.parametrize("method", ["spawn", "fork"])
+def test_process_pool_executor_workers(tmp_path: Path, method: str) -> None:
+    launchers.copy_programs(tmp_path, "pool.py")
+    rc = launchers.write_rc(tmp_path)
+    run(tmp_path, rc, "pool.py", method)
+    # The pool's workers ran the task; the parent never did.
+    assert worker_files(tmp_path, "pool.py", "pool-task")
+    combined, warnings = launchers.combine(tmp_path)
+    assert warnings == ""
+    assert launchers.marked(tmp_path / "pool.py", "pool-task") <= data.lines_of(combined, "pool.py")
+
+
+def test_scrubbed_env_child_is_noted_not_measured(tmp_path: Path) -> None:
+    launchers.copy_programs(tmp_path, "scrubbed.py", "scrubbed_child.py")
+    rc = launchers.write_rc(tmp_path)
+    run(tmp_path, rc, "scrubbed.py")
+    combined, _ = launchers.combine(tmp_path)
+    assert data.lines_of(combined, "scrubbed.py")  # the parent is measured
+    assert not data.lines_of(combined, "scrubbed_child.py")
+    (note,) = children.unmeasured(str(tmp_path))
+    assert note["argv"][-1].endswith("scrubbed_child.py")
+    assert "COVERAGE_PROCESS_CONFIG" in note["why"]
+    assert children.ENV in note["fix"]
+    assert json.dumps(note)
+
+
+def test_scrubbed_env_child_measured_on_request(tmp_path: Path) -> None:
+    launchers.copy_programs(tmp_path, "scrubbed.py", "scrubbed_child.py")
+    rc = launchers.write_rc(tmp_path)
+    run(tmp_path, rc, "scrubbed.py", COVHOOK_SCRUBBED_ENV="measure")
+    combined, warnings = launchers.combine(tmp_path)
+    assert warnings == ""
+    child = tmp_path / "scrubbed_child.py"
+    assert launchers.marked(child, "scrubbed-child") <= data.lines_of(combined, child.name)
+    assert children.unmeasured(str(tmp_path)) == []

@@ -1,0 +1,239 @@
+"""Signals done right, on real processes: the program's own handlers still run and see
+themselves installed, ignored signals stay ignored, threads' lines are saved, and a
+signal that lands in the middle of a save neither hangs nor corrupts the data.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import textwrap
+import time
+from pathlib import Path
+
+import coverage
+import pytest
+
+from support import data, launchers
+
+pytestmark = pytest.mark.signals
+
+
+def write(tmp: Path, name: str, source: str) -> Path:
+    path = tmp / name
+    path.write_text(textwrap.dedent(source))
+    return path
+
+
+def start(tmp: Path, program: Path, rc: Path | None, **extra: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [str(launchers.PYTHON), str(program), str(tmp)],
+        cwd=tmp,
+        env=launchers.measured_env(rc, **extra),
+        stderr=subprocess.PIPE,
+    )
+
+
+HANDLERS = """\
+    import os, signal, sys, threading
+
+    def handler(signum, frame):
+        handled.append(signum)  # in-handler
+
+    handled = []
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.signal(signal.SIGTERM, handler) == signal.SIG_DFL
+    assert signal.getsignal(signal.SIGTERM) is handler
+    assert signal.signal(signal.SIGTERM, signal.SIG_DFL) is handler
+    assert signal.signal(signal.SIGTERM, handler) == signal.SIG_DFL
+    os.kill(os.getpid(), signal.SIGTERM)
+    assert handled == [signal.SIGTERM]
+
+    errors = []
+    def off_main():
+        try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        except ValueError as exc:
+            errors.append(exc)
+    t = threading.Thread(target=off_main)
+    t.start(); t.join()
+    assert len(errors) == 1  # only the main thread may set handlers, as without covhook
+    try:
+        signal.signal(signal.SIGTERM, "nonsense")
+    except TypeError:
+        pass
+    else:
+        raise AssertionError("TypeError expected")
+    assert signal.getsignal(signal.SIGTERM) is handler
+    print("survived")  # after-handled
+"""
+
+
+def test_program_handlers_run_and_see_themselves(tmp_path: Path) -> None:
+    program = write(tmp_path, "handlers.py", HANDLERS)
+    rc = launchers.write_rc(tmp_path)
+    for config in (None, rc):  # the same program, bare and measured
+        proc = start(tmp_path, program, config)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err.decode()
+    combined, warnings = launchers.combine(tmp_path)
+    assert warnings == ""
+    ran = data.lines_of(combined, "handlers.py")
+    assert (
+        launchers.marked(program, "in-handler") | launchers.marked(program, "after-handled") <= ran
+    )
+
+
+IGNORED = """\
+    import os, signal, subprocess, sys
+    assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN  # nohup-style
+    os.kill(os.getpid(), signal.SIGHUP)  # still ignored: we live on
+    # ... and exec'd children inherit the ignored signal, as without covhook.
+    code = "import signal; assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN"
+    subprocess.run([sys.executable, "-c", code], check=True)
+    print("alive")  # after-sighup
+"""
+
+
+def test_ignored_signal_stays_ignored(tmp_path: Path) -> None:
+    program = write(tmp_path, "ignored.py", IGNORED)
+    rc = launchers.write_rc(tmp_path)
+    proc = subprocess.run(
+        [str(launchers.PYTHON), str(program)],
+        cwd=tmp_path,
+        env=launchers.measured_env(rc),
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    combined, _ = launchers.combine(tmp_path)
+    assert launchers.marked(program, "after-sighup") <= data.lines_of(combined, "ignored.py")
+
+
+THREADS = """\
+    import os, sys, threading
+
+    def work(ready):
+        total = sum(range(100))  # in-thread
+        open(os.path.join(ready, f"ready-{os.getpid()}"), "w").close()  # in-thread
+        threading.Event().wait()
+
+    t = threading.Thread(target=work, args=(sys.argv[1],), daemon=True)
+    t.start()
+    t.join()  # the main thread waits here when SIGTERM arrives
+"""
+
+
+def test_sigterm_saves_other_threads_lines(tmp_path: Path) -> None:
+    program = write(tmp_path, "threads.py", THREADS)
+    rc = launchers.write_rc(tmp_path)
+    proc = start(tmp_path, program, rc)
+    launchers.wait_for(lambda: launchers.ready_pids(tmp_path), 30, "the thread")
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGTERM
+    combined, warnings = launchers.combine(tmp_path)
+    assert warnings == ""
+    assert launchers.marked(program, "in-thread") <= data.lines_of(combined, "threads.py")
+
+
+SAVING = """\
+    import os, sys, coverage
+
+    def busy(n):
+        return n + 1  # saved
+
+    cov = coverage.process_startup.coverage
+    busy(0)
+    open(os.path.join(sys.argv[1], f"ready-{os.getpid()}"), "w").close()
+    while True:
+        cov.save()  # signals land in the middle of saves, in this thread and the flusher's
+"""
+
+
+def test_signal_during_save_neither_hangs_nor_corrupts(tmp_path: Path) -> None:
+    program = write(tmp_path, "saving.py", SAVING)
+    rc = launchers.write_rc(tmp_path)
+    rng = random.Random(1310)
+    for round_ in range(4):
+        for old in tmp_path.glob("ready-*"):
+            old.unlink()
+        proc = start(tmp_path, program, rc, COVHOOK_FLUSH_SECONDS="0.01")
+        launchers.wait_for(lambda: launchers.ready_pids(tmp_path), 30, "the saver")
+        time.sleep(rng.uniform(0.05, 0.3))
+        sig = (signal.SIGTERM, signal.SIGHUP, signal.SIGTERM, signal.SIGINT)[round_]
+        for _ in range(3):  # repeated signals while it is already saving
+            proc.send_signal(sig)
+            time.sleep(0.005)
+        try:
+            proc.communicate(timeout=20)  # no deadlock
+        finally:
+            proc.kill()
+        if sig == signal.SIGINT:
+            assert proc.returncode in (-signal.SIGINT, 1)  # KeyboardInterrupt
+        else:
+            assert proc.returncode == -sig
+    combined, warnings = launchers.combine(tmp_path)
+    assert warnings == ""
+    assert launchers.marked(program, "saved") <= data.lines_of(combined, "saving.py")
+
+
+MID_WRITE = """\
+    import os, signal, sqlite3, sys, coverage
+
+    def work():
+        return 1  # before-kill
+
+    def more():
+        return 2  # after-first-save
+
+    work()
+    cov = coverage.process_startup.coverage
+    which, steps = sys.argv[2], int(sys.argv[3])
+    if which == "later":
+        cov.save()  # a complete save (what a periodic flush does), then more lines
+        more()
+    # SIGKILL from inside SQLite, after `steps` VM steps of the next save's writes:
+    # a writer killed in the middle of creating or filling its data file.
+    real_connect = sqlite3.connect
+    def connect(*args, **kwargs):
+        con = real_connect(*args, **kwargs)
+        con.set_progress_handler(lambda: os.kill(os.getpid(), signal.SIGKILL), steps)
+        return con
+    sqlite3.connect = connect
+    cov.save()
+    raise SystemExit("not killed")
+"""
+
+
+@pytest.mark.parametrize("which", ["first", "later"])
+def test_writer_killed_mid_write_leaves_nothing_combine_warns_about(
+    tmp_path: Path, which: str
+) -> None:
+    """Without covhook's work dir, the 'first' case leaves schema-less files combine warns on."""
+    program = write(tmp_path, "midwrite.py", MID_WRITE)
+    rc = launchers.write_rc(tmp_path)
+    for steps in (1, 3, 10, 30, 80):
+        proc = subprocess.run(
+            [str(launchers.PYTHON), str(program), str(tmp_path), which, str(steps)],
+            cwd=tmp_path,
+            env=launchers.measured_env(rc, COVHOOK_FLUSH_SECONDS="60"),
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    files = data.data_files(tmp_path)
+    if which == "first":
+        assert files == []  # killed before anything was published: nothing, not a broken file
+        return
+    assert len(files) == 5
+    for path in files:  # each holds the last complete save
+        covdata = coverage.CoverageData(str(path))
+        covdata.read()
+        assert launchers.marked(program, "before-kill") <= set(covdata.lines(str(program)) or ())
+    _, warnings = launchers.combine(tmp_path)
+    assert warnings == ""
