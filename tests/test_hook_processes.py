@@ -80,6 +80,7 @@ def test_process_tree_is_measured_and_tagged(
 
     data.combine_with_plain_coverage(plain_coverage.bin / "coverage", tmp_path)
     combined = tmp_path / ".coverage"
+    assert set(data.lines_by_file(combined)) == {"tree.py", "child.py"}  # nothing of covhook's
     assert data.lines_of(combined, "child.py") >= data.lines_in(
         tmp_path / "child.py", "covered-by-child"
     )

@@ -6,6 +6,8 @@ the setting at coverage.py's default:
 - ``[run] plugins`` gains ``covhook`` (the origin tagger); the user's plugins stay.
 - ``[run] parallel`` is forced on: every process must write its own file, or
   the processes overwrite each other's data.
+- ``[run] omit`` gains covhook's own package: its handlers and saves run while
+  coverage measures, and they are not the user's code.
 - ``[run] patch``, when empty, becomes ``_exit, execv, subprocess``: save
   before ``os._exit`` (multiprocessing fork children end that way) and before
   ``exec``, and pass the resolved configuration (absolute data file) to child
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from coverage import Coverage
 
 PLUGIN = "covhook"
+OWN_FILES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "*")
 DEFAULT_PATCHES = ("_exit", "execv", "subprocess")
 PATCHES_SINCE = (7, 10)
 SIGNALS_ENV = "COVHOOK_SIGNALS"
@@ -96,6 +99,11 @@ def apply(cov: Coverage, config_file: str | None) -> None:
             for key, value in read_section(config_file).items():
                 cov.set_option(f"{PLUGIN}:{key}", value)
     cov.set_option("run:parallel", True)
+    # covhook's own code runs after start (signal handlers, saves, flushes):
+    # it is not the user's code, so it never appears in their data.
+    omit = list(cov.get_option("run:omit") or [])  # type: ignore[arg-type]
+    if OWN_FILES not in omit:
+        cov.set_option("run:omit", [*omit, OWN_FILES])
     if not cov.get_option("run:patch"):
         patches = default_patches(coverage.version_info)
         if patches:
