@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -37,19 +38,20 @@ def sh(*cmd: str) -> None:
 
 
 def make_venvs(work: Path, python: str) -> dict[str, Path]:
-    """bare, with-coverage, with-covhook venvs; reuse them if already built."""
+    """bare, with-coverage, with-covhook venvs (reused), covhook rebuilt from this checkout."""
     wheel_dir = work / "wheel"
     venvs = {name: work / name for name in ("bare", "coverage", "covhook", "a0only")}
-    if all((v / "bin" / "python").exists() for v in venvs.values()):
-        return {k: v / "bin" / "python" for k, v in venvs.items()}
-    shutil.rmtree(work, ignore_errors=True)
+    pip = ("-m", "pip", "install", "-q", "--disable-pip-version-check")
+    for name, venv in venvs.items():
+        if not (venv / "bin" / "python").exists():
+            sh(python, "-m", "venv", str(venv))
+            if name in ("coverage", "covhook"):
+                sh(str(venv / "bin" / "python"), *pip, COVERAGE)
+    shutil.rmtree(wheel_dir, ignore_errors=True)
     sh(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheel_dir), str(REPO))
     (wheel,) = wheel_dir.glob("*.whl")
-    for venv in venvs.values():
-        sh(python, "-m", "venv", str(venv))
-    pip = ("-m", "pip", "install", "-q", "--disable-pip-version-check")
-    sh(str(venvs["coverage"] / "bin" / "python"), *pip, COVERAGE)
-    sh(str(venvs["covhook"] / "bin" / "python"), *pip, COVERAGE, str(wheel))
+    covhook_python = str(venvs["covhook"] / "bin" / "python")
+    sh(covhook_python, *pip, "--force-reinstall", "--no-deps", str(wheel))
     shutil.copy(site_of(venvs["covhook"]) / "a0_covhook.pth", site_of(venvs["a0only"]))
     return {k: v / "bin" / "python" for k, v in venvs.items()}
 
@@ -84,8 +86,12 @@ def measure(variants: Variants, runs: int, cwd: Path) -> dict[str, tuple[float, 
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
     for python, env in variants.values():  # warm the page cache
         time_once(python, env, cwd)
+    order = list(variants)
+    shuffle = random.Random(0).shuffle
     for _ in range(runs):
-        for name, (python, env) in variants.items():
+        shuffle(order)  # no variant always runs right after another one
+        for name in order:
+            python, env = variants[name]
             samples[name].append(time_once(python, env, cwd))
         for stale in cwd.glob(".coverage*"):
             stale.unlink()
@@ -93,6 +99,24 @@ def measure(variants: Variants, runs: int, cwd: Path) -> dict[str, tuple[float, 
         name: (statistics.median(w for w, _ in values), statistics.median(c for _, c in values))
         for name, values in samples.items()
     }
+
+
+PTH_COST = """
+import site, sys, timeit
+directory, name, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+print(timeit.timeit(lambda: site.addpackage(directory, name, set()), number=n) / n * 1e6)
+"""
+
+
+def pth_cost_us(python: Path, pth: Path, number: int = 5000) -> float:
+    """Microseconds ``site`` spends on one .pth file, measured inside the interpreter."""
+    out = subprocess.run(
+        [str(python), "-c", PTH_COST, str(pth.parent), pth.name, str(number)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout)
 
 
 def main() -> int:
@@ -142,6 +166,14 @@ def main() -> int:
             f"(target <= +0.1); active, covhook vs coverage.process_startup() "
             f"{extra:+.2f} ms per process, ratio {ratio:.3f} (target <= +2 ms)."
         )
+    print()
+    print("In-process cost of one .pth file (``site.addpackage``; a venv runs it twice):")
+    print()
+    print("| .pth | microseconds per processing |")
+    print("|---|---:|")
+    covhook_site = site_of(args.work / "covhook")
+    for pth in (covhook_site / "a0_covhook.pth", covhook_site / "a1_coverage.pth"):
+        print(f"| {pth.name} | {pth_cost_us(py['bare'], pth):.1f} |")
     shutil.rmtree(data_dir)
     return 0
 
