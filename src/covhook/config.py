@@ -31,3 +31,17 @@ def find_rcfile(explicit: str | None = None, directory: Path | None = None) -> P
         if path.is_file() and (marker is None or marker in path.read_text("utf-8", "replace")):
             return path.resolve()
     return None
+
+
+def rcfile_for_run(explicit: str | None, scratch: Path) -> Path:
+    """The config the measured processes get: the user's, or a minimal one in ``scratch``.
+
+    Without any config file, processes still need one to name in
+    COVERAGE_PROCESS_START; ``parallel`` is all a process tree needs.
+    """
+    found = find_rcfile(explicit)
+    if found is not None:
+        return found
+    path = scratch / "coveragerc"
+    path.write_text("[run]\nparallel = True\n", "utf-8")
+    return path

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from covhook import origins
 from covhook.commands.combine import combine
-from covhook.config import find_rcfile
+from covhook.config import rcfile_for_run
 from covhook.errors import CovhookError
 
 
@@ -33,10 +33,7 @@ def run(args: argparse.Namespace) -> int:
     if not cmd:
         raise CovhookError("no command to run", "put it after --, e.g. covhook run -- pytest")
     with tempfile.TemporaryDirectory(prefix="covhook-run-") as tmp:
-        rcfile = find_rcfile(args.rcfile)
-        if rcfile is None:
-            rcfile = Path(tmp, "coveragerc")
-            rcfile.write_text("[run]\nparallel = True\n", "utf-8")
+        rcfile = rcfile_for_run(args.rcfile, Path(tmp))
         import coverage
 
         cov = coverage.Coverage(config_file=str(rcfile))

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from covhook import origins
 from covhook.commands.combine import combine
-from covhook.config import find_rcfile
+from covhook.config import rcfile_for_run
 from covhook.errors import CovhookError
 
 if TYPE_CHECKING:
@@ -150,10 +150,7 @@ def run(args: argparse.Namespace) -> int:
     from covhook import splits
 
     with tempfile.TemporaryDirectory(prefix="covhook-split-") as tmp:
-        rcfile = find_rcfile(args.rcfile)
-        if rcfile is None:
-            rcfile = Path(tmp, "coveragerc")
-            rcfile.write_text("[run]\nparallel = True\n", "utf-8")
+        rcfile = rcfile_for_run(args.rcfile, Path(tmp))
         cov = coverage.Coverage(config_file=str(rcfile))
         data_file = os.path.abspath(str(cov.get_option("run:data_file")))
         removed = remove_stale(data_file)
