@@ -127,3 +127,26 @@ def test_run_measures_the_tree_and_keeps_the_exit_status(tmp_path: Path) -> None
     assert data.lines_of(combined, "child.py") == {1}
     assert data.lines_of(combined, "main.py") == {1, 2, 3}
     assert data.data_files(tmp_path) == []
+
+
+def test_run_says_which_children_ran_without_coverage(tmp_path: Path) -> None:
+    """A child started with env={} cannot be measured; the run's summary says so, once."""
+    (tmp_path / "main.py").write_text(
+        "import subprocess, sys\n"
+        "subprocess.run([sys.executable, '-c', 'pass'], env={}, check=True)\n"
+    )
+    done = subprocess.run(
+        [str(VENV_BIN / "covhook"), "run", "--", sys.executable, "main.py"],
+        cwd=tmp_path,
+        env=envs.clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    notes = [line for line in done.stdout.splitlines() if "ran without coverage" in line]
+    assert len(notes) == 1
+    assert notes[0].startswith("covhook: 1 Python child process(es) ran without coverage")
+    assert "COVHOOK_SCRUBBED_ENV=measure" in notes[0]
+    assert data.lines_of(tmp_path / ".coverage", "main.py") == {1, 2}
+    assert not list(tmp_path.glob(".covhook-unmeasured.*"))

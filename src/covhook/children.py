@@ -132,3 +132,12 @@ def unmeasured(directory: str) -> list[dict[str, Any]]:
         except (OSError, ValueError):
             continue
     return found
+
+
+def forget(directory: str) -> None:
+    """Remove the notes once they have been reported (like combined data files)."""
+    with contextlib.suppress(OSError):
+        for name in os.listdir(directory):
+            if name.startswith(NOTE_PREFIX):
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(directory, name))

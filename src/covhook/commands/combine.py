@@ -9,12 +9,13 @@ added after the user's own ``[paths]``; ``--print-paths`` prints them as a
 from __future__ import annotations
 
 import argparse
+import os
 import warnings
 from collections import Counter
 
 import coverage
 
-from covhook import origins, pathmap
+from covhook import children, origins, pathmap
 from covhook.config import find_rcfile
 from covhook.errors import CovhookError
 
@@ -82,7 +83,22 @@ def combine(
             "on disk; delete it once you no longer need it, the others were combined"
         )
     cov.save()
+    report_unmeasured(os.path.dirname(os.path.abspath(data_file)), keep)
     return processes
+
+
+def report_unmeasured(data_dir: str, keep: bool) -> None:
+    """Say which Python children ran without coverage, and why (notes left by the hook)."""
+    notes = children.unmeasured(data_dir)
+    if not notes:
+        return
+    example = " ".join(notes[0].get("argv", []))
+    print(
+        f"covhook: {len(notes)} Python child process(es) ran without coverage: "
+        f"{notes[0].get('why')} (e.g. {example!r}). Fix: {notes[0].get('fix')}"
+    )
+    if not keep:
+        children.forget(data_dir)
 
 
 def run(args: argparse.Namespace) -> int:
