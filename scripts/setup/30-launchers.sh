@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 PY=.venv/bin/python
 TORCH_REQ="torch==2.13.0+cpu"
 pip_install() {
-    "$PY" -m pip install -q --disable-pip-version-check "$@" 2>&1 | grep -v '^WARNING: Location' || true
+    "$PY" -m pip install -q --disable-pip-version-check "$@" 2>&1 | { grep -v '^WARNING: Location' || true; }
 }
 
 if ! command -v mpirun >/dev/null 2>&1 || ! command -v mpicc >/dev/null 2>&1; then

@@ -49,6 +49,12 @@ ROOTFS_TAR="$CACHE/bookworm-python3.tar"
 if [ ! -s "$ROOTFS_TAR" ]; then
     echo "debootstrap: bookworm minbase + python3 (about a minute, cached in $CACHE)"
     rm -rf "$CACHE"/rootfs.*  # left by an interrupted run
+    # The Debian mirror this machine's apt already uses: the only one reachable.
+    MIRROR=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null ||
+        true)
+    [ -n "$MIRROR" ] || MIRROR=$(awk '$1 == "deb" {print $2; exit}' /etc/apt/sources.list 2>/dev/null ||
+        true)
+    [ -n "$MIRROR" ] || { echo "40-containers: no Debian mirror in apt's sources" >&2; exit 1; }
     ROOT=$(mktemp -d "$CACHE/rootfs.XXXXXX")
     trap 'rm -rf "$ROOT"' EXIT
     debootstrap --variant=minbase --include=python3,python3-pip bookworm "$ROOT" \
