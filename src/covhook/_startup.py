@@ -193,4 +193,4 @@ def fix_for(exc: BaseException) -> str:
         return f"correct {where} (try 'coverage debug config'), or unset COVERAGE_PROCESS_START"
     if name == "PluginError" or "plugin" in str(exc).lower():
         return "fix or remove the failing plugin in [run] plugins"
-    return "run 'covhook doctor' and report the problem if it persists"
+    return "check the coverage configuration with 'coverage debug config', or set COVHOOK_DISABLE=1"
