@@ -105,6 +105,18 @@ def test_combine_without_data_says_what_to_do(capsys: pytest.CaptureFixture[str]
     assert "COVERAGE_PROCESS_START" in err
 
 
+def covhook_run_main(cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``covhook run -- python main.py`` in ``cwd``, as a user would type it."""
+    return subprocess.run(
+        [str(VENV_BIN / "covhook"), "run", "--", sys.executable, "main.py"],
+        cwd=cwd,
+        env=envs.clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def test_run_measures_the_tree_and_keeps_the_exit_status(tmp_path: Path) -> None:
     (tmp_path / "child.py").write_text("print('child')\n")
     (tmp_path / "main.py").write_text(
@@ -113,14 +125,7 @@ def test_run_measures_the_tree_and_keeps_the_exit_status(tmp_path: Path) -> None
         "sys.exit(5)\n"
     )
     (tmp_path / ".coverage.stale.x.pid1.Xabcdefx").write_text("left over from last time")
-    done = subprocess.run(
-        [str(VENV_BIN / "covhook"), "run", "--", sys.executable, "main.py"],
-        cwd=tmp_path,
-        env=envs.clean_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = covhook_run_main(tmp_path)
     assert done.returncode == 5, done.stderr
     assert "Origin" in done.stdout
     combined = tmp_path / ".coverage"
@@ -135,14 +140,7 @@ def test_run_says_which_children_ran_without_coverage(tmp_path: Path) -> None:
         "import subprocess, sys\n"
         "subprocess.run([sys.executable, '-c', 'pass'], env={}, check=True)\n"
     )
-    done = subprocess.run(
-        [str(VENV_BIN / "covhook"), "run", "--", sys.executable, "main.py"],
-        cwd=tmp_path,
-        env=envs.clean_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = covhook_run_main(tmp_path)
     assert done.returncode == 0, done.stderr
     notes = [line for line in done.stdout.splitlines() if "ran without coverage" in line]
     assert len(notes) == 1
