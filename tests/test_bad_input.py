@@ -35,6 +35,15 @@ def run_program(python: Path, cwd: Path, **env: str) -> subprocess.CompletedProc
     )
 
 
+def run_with_rc(
+    python: Path, cwd: Path, rc_text: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Write ``cwd/.coveragerc`` and run the program with it as COVERAGE_PROCESS_START."""
+    rc = cwd / ".coveragerc"
+    rc.write_text(rc_text)
+    return run_program(python, cwd, COVERAGE_PROCESS_START=str(rc), **env)
+
+
 def assert_one_covhook_line(done: subprocess.CompletedProcess[str], *words: str) -> str:
     assert done.returncode == 3, done.stderr
     assert done.stdout == "program ran\n"
@@ -98,9 +107,7 @@ def test_unparsable_config(make_covhook_env, tmp_path: Path, name: str, text: st
 def test_coverage_not_importable(wheel: Path, tmp_path: Path) -> None:
     venv = envs.make_env(tmp_path / "venv", envs.PYTHONS["3.11"])
     venv.pip("--no-deps", str(wheel))  # covhook without its coverage dependency
-    rc = tmp_path / ".coveragerc"
-    rc.write_text("[run]\nparallel = True\n")
-    done = run_program(venv.python, tmp_path, COVERAGE_PROCESS_START=str(rc))
+    done = run_with_rc(venv.python, tmp_path, "[run]\nparallel = True\n")
     assert_one_covhook_line(done, "cannot import coverage", "pip install coverage")
 
 
@@ -109,18 +116,16 @@ def test_hook_left_behind_without_covhook(make_covhook_env, tmp_path: Path) -> N
     """A .pth whose package is gone (e.g. copied into an image) warns once, even in a venv."""
     venv = envs.make_env(tmp_path / "venv", envs.PYTHONS["3.11"])
     shutil.copy(make_covhook_env().site_packages / "a0_covhook.pth", venv.site_packages)
-    rc = tmp_path / ".coveragerc"
-    rc.write_text("[run]\nparallel = True\n")
-    done = run_program(venv.python, tmp_path, COVERAGE_PROCESS_START=str(rc))
+    done = run_with_rc(venv.python, tmp_path, "[run]\nparallel = True\n")
     assert_one_covhook_line(done, "cannot import covhook", "covhook uninstall")
 
 
 @pytest.mark.slow
 def test_unwritable_data_dir(make_covhook_env, tmp_path: Path, unwritable_dir: Path) -> None:
     env = make_covhook_env()
-    rc = tmp_path / ".coveragerc"
-    rc.write_text(f"[run]\nparallel = True\ndata_file = {unwritable_dir}/.coverage\n")
-    done = run_program(env.python, tmp_path, COVERAGE_PROCESS_START=str(rc))
+    done = run_with_rc(
+        env.python, tmp_path, f"[run]\nparallel = True\ndata_file = {unwritable_dir}/.coverage\n"
+    )
     assert_one_covhook_line(done, str(unwritable_dir), "writable")
     assert list(unwritable_dir.iterdir()) == []
 
@@ -131,10 +136,11 @@ def test_plugin_exception(make_covhook_env, tmp_path: Path) -> None:
     (tmp_path / "badplugin.py").write_text(
         "def coverage_init(reg, options):\n    raise RuntimeError('plugin exploded')\n"
     )
-    rc = tmp_path / ".coveragerc"
-    rc.write_text("[run]\nparallel = True\nplugins = badplugin\n")
-    done = run_program(
-        env.python, tmp_path, COVERAGE_PROCESS_START=str(rc), PYTHONPATH=str(tmp_path)
+    done = run_with_rc(
+        env.python,
+        tmp_path,
+        "[run]\nparallel = True\nplugins = badplugin\n",
+        PYTHONPATH=str(tmp_path),
     )
     assert_one_covhook_line(done, "plugin exploded", "plugin")
 
@@ -142,9 +148,9 @@ def test_plugin_exception(make_covhook_env, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_missing_plugin_module(make_covhook_env, tmp_path: Path) -> None:
     env = make_covhook_env()
-    rc = tmp_path / ".coveragerc"
-    rc.write_text("[run]\nparallel = True\nplugins = no_such_plugin_module\n")
-    done = run_program(env.python, tmp_path, COVERAGE_PROCESS_START=str(rc))
+    done = run_with_rc(
+        env.python, tmp_path, "[run]\nparallel = True\nplugins = no_such_plugin_module\n"
+    )
     assert_one_covhook_line(done, "no_such_plugin_module")
 
 
@@ -152,9 +158,7 @@ def test_missing_plugin_module(make_covhook_env, tmp_path: Path) -> None:
 def test_unknown_covhook_option(make_covhook_env, tmp_path: Path) -> None:
     """Our own config section: a typo is named, and coverage still measures."""
     env = make_covhook_env()
-    rc = tmp_path / ".coveragerc"
-    rc.write_text("[run]\nparallel = True\n[covhook]\norigni = typo\n")
-    done = run_program(env.python, tmp_path, COVERAGE_PROCESS_START=str(rc))
+    done = run_with_rc(env.python, tmp_path, "[run]\nparallel = True\n[covhook]\norigni = typo\n")
     assert_one_covhook_line(done, "origni", "[covhook]")
     (only,) = data.data_files(tmp_path)
     assert data.lines_of(only, "prog.py") == {1, 2, 3}
@@ -164,9 +168,7 @@ def test_unknown_covhook_option(make_covhook_env, tmp_path: Path) -> None:
 @pytest.mark.parametrize("value", ["1", "yes"])
 def test_covhook_disable(make_covhook_env, tmp_path: Path, value: str) -> None:
     env = make_covhook_env()
-    rc = tmp_path / ".coveragerc"
-    rc.write_text("[run]\nparallel = True\n")
-    done = run_program(env.python, tmp_path, COVERAGE_PROCESS_START=str(rc), COVHOOK_DISABLE=value)
+    done = run_with_rc(env.python, tmp_path, "[run]\nparallel = True\n", COVHOOK_DISABLE=value)
     assert (done.returncode, done.stdout, done.stderr) == (3, "program ran\n", "")
     # coverage's own a1_coverage.pth still measures: covhook stepped aside, nothing more.
     (only,) = data.data_files(tmp_path)

@@ -44,6 +44,19 @@ def copy_programs(dest: Path) -> None:
         shutil.copy(PROGRAMS / name, dest / name)
 
 
+def run_under_hook(env: envs.Env, cwd: Path, script: str, **extra: str) -> None:
+    """Run ``script`` in ``cwd`` with a parallel rc as COVERAGE_PROCESS_START."""
+    rc = cwd / ".coveragerc"
+    if not rc.exists():
+        rc.write_text("[run]\nparallel = True\n")
+    subprocess.run(
+        [str(env.python), script],
+        cwd=cwd,
+        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc), **extra),
+        check=True,
+    )
+
+
 def expected_tag() -> str:
     host = re.sub(r"[^A-Za-z0-9]+", "-", socket.gethostname()).strip("-")[:40].strip("-")
     return f"host-{host}"
@@ -57,15 +70,7 @@ def test_process_tree_is_measured_and_tagged(
     env = make_covhook_env(python, coverage_req)
     assert (env.site_packages / "a0_covhook.pth").is_file()
     copy_programs(tmp_path)
-    rc = tmp_path / ".coveragerc"
-    rc.write_text("[run]\nparallel = True\n")
-
-    subprocess.run(
-        [str(env.python), "tree.py"],
-        cwd=tmp_path,
-        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc)),
-        check=True,
-    )
+    run_under_hook(env, tmp_path, "tree.py")
 
     files = data.data_files(tmp_path)
     names = [SUFFIX.match(f.name) for f in files]
@@ -102,14 +107,8 @@ def test_user_plugins_still_load_and_their_context_wins(make_covhook_env, tmp_pa
         "    reg.add_configurer(P())\n"
     )
     (tmp_path / "prog.py").write_text("x = 1\n")
-    rc = tmp_path / ".coveragerc"
-    rc.write_text("[run]\nparallel = True\nplugins = userplugin\n")
-    subprocess.run(
-        [str(env.python), "prog.py"],
-        cwd=tmp_path,
-        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc), PYTHONPATH=str(tmp_path)),
-        check=True,
-    )
+    (tmp_path / ".coveragerc").write_text("[run]\nparallel = True\nplugins = userplugin\n")
+    run_under_hook(env, tmp_path, "prog.py", PYTHONPATH=str(tmp_path))
     (only,) = data.data_files(tmp_path)
     assert only.name.startswith(f".coverage.{expected_tag()}.")
     assert data.contexts(only) == {"set-by-user-plugin"}
@@ -133,14 +132,7 @@ def test_editable_install_ships_the_hook(tmp_path: Path) -> None:
     pth = env.site_packages / "a0_covhook.pth"
     assert pth.is_file()
     (tmp_path / "prog.py").write_text("x = 1\n")
-    rc = tmp_path / ".coveragerc"
-    rc.write_text("[run]\nparallel = True\n")
-    subprocess.run(
-        [str(env.python), "prog.py"],
-        cwd=tmp_path,
-        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc)),
-        check=True,
-    )
+    run_under_hook(env, tmp_path, "prog.py")
     (only,) = data.data_files(tmp_path)
     assert data.lines_of(only, "prog.py") == {1}
     envs.pip(env, "uninstall", "-y", "covhook")
@@ -159,14 +151,7 @@ def test_child_with_another_origin_gets_its_own_tag_and_context(
         "subprocess.run([sys.executable, 'rank.py'], env=env, check=True)\n"
     )
     (tmp_path / "rank.py").write_text("x = 1\n")
-    rc = tmp_path / ".coveragerc"
-    rc.write_text("[run]\nparallel = True\n")
-    subprocess.run(
-        [str(env.python), "parent.py"],
-        cwd=tmp_path,
-        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc)),
-        check=True,
-    )
+    run_under_hook(env, tmp_path, "parent.py")
     tags = sorted(m["tag"] for f in data.data_files(tmp_path) if (m := SUFFIX.match(f.name)))
     assert tags == [expected_tag(), f"{expected_tag()}_dist-r1of2"]
     rank_file = next(f for f in data.data_files(tmp_path) if "_dist-r1of2." in f.name)

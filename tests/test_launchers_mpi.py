@@ -43,14 +43,8 @@ def test_mpirun_four_ranks(tmp_path: Path, mode: str) -> None:
     )
     assert (out.returncode == 0) == (mode == "normal"), out.stderr[-3000:]
 
-    combined, warnings = launchers.combine(tmp_path)
-    assert warnings == ""
-    by_tag = launchers.lines_by_context(combined, WORKER)
-    program = tmp_path / WORKER
-    every, fails, waits, finishes = (
-        launchers.marked(program, m)
-        for m in ("every-rank", "failing-rank", "sigtermed-rank", "finishing-rank")
-    )
+    by_tag, marks = launchers.rank_lines(tmp_path, WORKER)
+    every, fails, waits, finishes = (marks[m] for m in launchers.RANK_MARKERS)
     place = launchers.place()
     assert sorted(by_tag) == [f"{place}_mpi-r{r}of4" for r in range(4)]
     for rank in range(4):

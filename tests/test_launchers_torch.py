@@ -56,14 +56,8 @@ def test_one_node_four_ranks_elastic_restart_and_sigtermed_siblings(
     )
     assert out.returncode == 0, out.stderr[-3000:]
 
-    combined, warnings = launchers.combine(tmp_path)
-    assert warnings == ""
-    by_tag = launchers.lines_by_context(combined, WORKER)
-    program = tmp_path / WORKER
-    every, fails, waits, finishes = (
-        launchers.marked(program, m)
-        for m in ("every-rank", "failing-rank", "sigtermed-rank", "finishing-rank")
-    )
+    by_tag, marks = launchers.rank_lines(tmp_path, WORKER)
+    every, fails, waits, finishes = (marks[m] for m in launchers.RANK_MARKERS)
     place = launchers.place()
     for attempt in (0, 1):
         for rank in range(4):
@@ -116,11 +110,8 @@ def test_two_nodes_two_ranks_each_c10d(tmp_path: Path, torchrun: str) -> None:
         _, err = node.communicate(timeout=180)
         assert node.returncode == 0, err[-3000:]
 
-    combined, warnings = launchers.combine(tmp_path)
-    assert warnings == ""
-    by_tag = launchers.lines_by_context(combined, WORKER)
-    every = launchers.marked(tmp_path / WORKER, "every-rank")
-    finishes = launchers.marked(tmp_path / WORKER, "finishing-rank")
+    by_tag, marks = launchers.rank_lines(tmp_path, WORKER)
+    every, finishes = marks["every-rank"], marks["finishing-rank"]
     worker_tags = sorted(t for t in by_tag if "_torch-" in t)
     assert len(worker_tags) == 4, worker_tags
     node_of_place: dict[str, set[int]] = {}

@@ -134,6 +134,17 @@ def marked(path: Path, marker: str) -> set[int]:
     return {n for n, line in enumerate(text, 1) if pattern.search(line)}
 
 
+RANK_MARKERS = ("every-rank", "failing-rank", "sigtermed-rank", "finishing-rank")
+
+
+def rank_lines(directory: Path, worker: str) -> tuple[dict[str, set[int]], dict[str, set[int]]]:
+    """Combine without warnings; ({tag: lines of ``worker``}, {rank marker: its lines})."""
+    combined, warnings = combine(directory)
+    assert warnings == ""
+    program = directory / worker
+    return lines_by_context(combined, worker), {m: marked(program, m) for m in RANK_MARKERS}
+
+
 def lines_per_file(directory: Path, filename: str) -> dict[str, set[int]]:
     """{data file name: lines of ``filename`` in it}, one entry per process, before combining."""
     found: dict[str, set[int]] = {}
