@@ -33,6 +33,27 @@ def disabled(environ: os._Environ[str] | dict[str, str] = os.environ) -> bool:
 
 def start() -> Coverage | None:
     """Start coverage once for this process; return it, or None if not started."""
+    if _attempted or disabled():
+        return None
+    # --- issue 9: scoped lazy start (covhook.scope decides, covhook.lazy waits) ---
+    from covhook import scope
+
+    plan, found, why = scope.decide()
+    if found is not None and plan != scope.EAGER:
+        from covhook import lazy
+
+        lazy.quiet_coverage_hook()  # coverage's own .pth must not start it either
+        if plan == scope.SKIP:
+            scope.note_skipped(found, why)
+        else:
+            lazy.install(found, start_now)
+        return None
+    # --- end issue 9 ---
+    return start_now()
+
+
+def start_now() -> Coverage | None:
+    """Start coverage in this process now (once); see :func:`start`."""
     global _attempted
     if _attempted or disabled():
         return None
