@@ -10,9 +10,10 @@ pytest, which would otherwise warn that it cannot rewrite this package.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # not typing's: importing typing costs every process milliseconds
 if TYPE_CHECKING:
+    from typing import Any
+
     from coverage.plugin_support import Plugins
 
 __version__ = "0.1.0"

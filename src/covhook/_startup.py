@@ -10,16 +10,19 @@ instead of a traceback when something is wrong.  It never raises.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
 
 from covhook._warn import warn
 
+# Not typing.TYPE_CHECKING: importing typing (and contextlib) here would cost
+# every process the hook reaches, measured or not, milliseconds (issue 9).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from contextlib import AbstractContextManager
     from types import ModuleType
+    from typing import Any
 
     from coverage import Coverage
 
@@ -139,8 +142,7 @@ def _start(coverage: ModuleType) -> Coverage:
     return cov
 
 
-@contextlib.contextmanager
-def cheap_short_stack() -> Iterator[None]:
+def cheap_short_stack() -> AbstractContextManager[None]:
     """Around ``cov.start()``: record the starting stack without reading source files.
 
     coverage.py's ``Collector`` keeps ``short_stack()`` (only printed when two
@@ -149,6 +151,12 @@ def cheap_short_stack() -> Iterator[None]:
     start-up, the largest single cost after ``import coverage``.  The same
     summary from the frames alone costs microseconds.
     """
+    import contextlib
+
+    return contextlib.contextmanager(_swapped_short_stack)()
+
+
+def _swapped_short_stack() -> Iterator[None]:
     module = sys.modules.get("coverage.collector")
     original = getattr(module, "short_stack", None)
     if module is None or original is None:
