@@ -79,9 +79,7 @@ def run_tree(python: Path, root: Path, config: str, branch: bool, lazy: bool) ->
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     # .pyc files: `-m apptop` then runs a code object that compile() never saw.
     subprocess.run([str(python), "-m", "compileall", "-q", "src"], cwd=root, env=env, check=True)
-    subprocess.run(
-        [str(python), "tools/driver.py"], cwd=root, env=env, check=True, timeout=600
-    )
+    subprocess.run([str(python), "tools/driver.py"], cwd=root, env=env, check=True, timeout=600)
     files = len(list(root.glob(".coverage.*")))
     skipped = scope.skipped_count(str(root))
     subprocess.run(
@@ -117,7 +115,7 @@ def kinds_in(lines: set[int]) -> set[str]:
 
 
 @pytest.mark.parametrize(("python", "coverage_req", "config", "branch"), CASES)
-def test_lazy_start_measures_what_eager_start_measures(
+def test_lazy_start_measures_what_eager_start_measures(  # noqa: PLR0917
     make_covhook_env, tmp_path: Path, python: str, coverage_req: str, config: str, branch: bool
 ) -> None:
     env = make_covhook_env(python, coverage_req)

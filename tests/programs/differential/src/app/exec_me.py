@@ -3,7 +3,7 @@
 import sys
 
 values = [int(a) for a in sys.argv[1:] if a.isdigit()]
-if values:
+if values:  # noqa: SIM108  # branch data wants a real if
     total = sum(values)
 else:
     total = -1
