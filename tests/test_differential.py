@@ -9,7 +9,8 @@ and after the start, multiprocessing spawn/fork/forkserver with in-scope and
 out-of-scope targets, an in-scope main script with spawn children,
 ProcessPoolExecutor with the fork and spawn contexts) and an out-of-scope
 helper.  The same tree runs twice in a real venv with covhook installed: once
-with ``COVHOOK_LAZY=0`` (today's eager start in every process) and once lazy.
+with ``COVHOOK_LAZY=0 COVHOOK_LEAN=0`` (today's eager start in every process)
+and once lazy and lean (coverage imported without its reporters).
 Combined with plain ``coverage combine``, the data must be equal file for file,
 line for line and (branch runs) arc for arc; and the lazy run must really have
 been lazy: fewer data files, and the out-of-scope processes counted as skipped.
@@ -75,6 +76,7 @@ def run_tree(python: Path, root: Path, config: str, branch: bool, lazy: bool) ->
         COVERAGE_PROCESS_START=str(rc),
         PYTHONPATH=str(root / "src"),
         COVHOOK_LAZY="1" if lazy else "0",
+        COVHOOK_LEAN="1" if lazy else "0",  # eager = today's start: full import coverage
     )
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     # .pyc files: `-m apptop` then runs a code object that compile() never saw.

@@ -62,7 +62,9 @@ def start_now() -> Coverage | None:
         return None
     _attempted = True
     try:
-        import coverage
+        from covhook.lean import import_coverage  # issue 9: without the reporters
+
+        coverage = import_coverage()
     except ImportError as exc:
         warn(
             f"coverage is off in this process: cannot import coverage ({exc})",
@@ -75,7 +77,7 @@ def start_now() -> Coverage | None:
     try:
         cov = _start(coverage)
     except Exception as exc:
-        startup.coverage = None  # type: ignore[attr-defined]  # keep a1_coverage.pth quiet
+        startup.coverage = None  # keep a1_coverage.pth quiet
         warn(f"coverage is off in this process: {describe(exc)}", fix_for(exc))
         return None
     return cov

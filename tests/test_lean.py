@@ -1,0 +1,90 @@
+"""The lean import of coverage in measuring processes (issue 9, item 2).
+
+Real processes under the installed hook: what a measuring process imports,
+and that everything coverage.py does with the deferred modules still works
+there (reports, ``concurrency = multiprocessing``).  Data equality with the
+full import is proven by tests/test_differential.py (eager runs use
+``COVHOOK_LEAN=0``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from support import data, envs
+
+PROBE = """\
+import sys
+import coverage
+cov = coverage.process_startup.coverage
+assert cov is not None, "not measuring"
+loaded = sorted(m for m in ("coverage.html", "coverage.xmlreport", "coverage.multiproc",
+                            "multiprocessing", "xml.dom.minidom") if m in sys.modules)
+print("LOADED", loaded)
+def f(x):
+    return x + 1
+f(1)
+cov.stop()
+cov.save()
+print("TOTAL", round(cov.report(file=open("report.txt", "w"))))
+cov.xml_report(outfile="cov.xml")
+"""
+
+
+def run_probe(env: envs.Env, cwd: Path, **extra: str) -> str:
+    (cwd / "probe.py").write_text(PROBE)
+    rc = cwd / ".coveragerc"
+    rc.write_text("[run]\nparallel = True\n")
+    out = subprocess.run(
+        [str(env.python), "probe.py"],
+        cwd=cwd,
+        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc), **extra),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout
+
+
+def test_measuring_process_does_not_load_reporters(make_covhook_env, tmp_path: Path) -> None:
+    env = make_covhook_env()
+    out = run_probe(env, tmp_path)
+    assert "LOADED []" in out, out
+    # The deferred names still work when a measured program does report.
+    assert "TOTAL " in out, out
+    assert "TOTAL 0" not in out, out
+    assert "probe.py" in (tmp_path / "report.txt").read_text()
+    assert "<coverage " in (tmp_path / "cov.xml").read_text()
+
+
+def test_lean_off_loads_coverage_as_usual(make_covhook_env, tmp_path: Path) -> None:
+    env = make_covhook_env()
+    out = run_probe(env, tmp_path, COVHOOK_LEAN="0")
+    assert "coverage.html" in out, out
+    assert "multiprocessing" in out, out
+
+
+def test_concurrency_multiprocessing_still_patches(make_covhook_env, tmp_path: Path) -> None:
+    """coverage calls patch_multiprocessing (a deferred name) at start: children measured."""
+    env = make_covhook_env()
+    (tmp_path / "mp_prog.py").write_text(
+        "import multiprocessing\n"
+        "def work(x):\n"
+        "    return x * 2  # child line\n"
+        "if __name__ == '__main__':\n"
+        "    proc = multiprocessing.get_context('spawn').Process(target=work, args=(1,))\n"
+        "    proc.start()\n"
+        "    proc.join()\n"
+    )
+    rc = tmp_path / ".coveragerc"
+    rc.write_text("[run]\nparallel = True\nconcurrency = multiprocessing\n")
+    subprocess.run(
+        [str(env.python), "mp_prog.py"],
+        cwd=tmp_path,
+        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc)),
+        check=True,
+    )
+    data.combine_with_plain_coverage(env.bin / "coverage", tmp_path)
+    lines = data.lines_of(tmp_path / ".coverage", "mp_prog.py")
+    assert data.lines_in(tmp_path / "mp_prog.py", "# child line") <= lines
