@@ -39,7 +39,9 @@ def is_starting_measurement() -> bool:
 
 
 # Options of the ``[covhook]`` section (``[tool.covhook]`` in pyproject.toml).
-KNOWN_OPTIONS = frozenset({"origin", "signals", "atomic", "flush_seconds", "scrubbed_env"})
+KNOWN_OPTIONS = frozenset(
+    {"origin", "signals", "atomic", "flush_seconds", "scrubbed_env", "lazy", "measure", "skip"}
+)
 
 
 class OriginTagger(coverage.CoveragePlugin):

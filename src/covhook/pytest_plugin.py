@@ -122,6 +122,7 @@ class ChildCoverage:
         self.origins: set[str] = set()
         self.merged = False
         self.before = set(self._files())
+        self.skipped_before = self._skipped()
 
     @property
     def started_by_hook(self) -> bool:
@@ -142,6 +143,19 @@ class ChildCoverage:
         """pytest-cov's xdist controller runs no tests; its workers start their own coverage."""
         dist = getattr(self.config.option, "dist", "no")
         return self.under_pytest_cov and not self.is_worker and dist not in ("no", None)
+
+    def _skipped(self) -> int:
+        """Processes the scope skipped so far (lazy start, issue 9)."""
+        from covhook import scope
+
+        return scope.skipped_count(os.path.dirname(self.data_file))
+
+    def skipped_line(self) -> str | None:
+        skipped = self._skipped() - self.skipped_before
+        if skipped <= 0:
+            return None
+        s = "es" if skipped != 1 else ""
+        return f"covhook: {skipped} process{s} skipped by scope (ran no measured code)"
 
     def _files(self) -> list[str]:
         from covhook import origins
@@ -308,6 +322,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     state.count()
     state.merge_into_running()
     terminalreporter.write_line(state.summary_line())
+    skipped = state.skipped_line()
+    if skipped:
+        terminalreporter.write_line(skipped)
     if config.option.verbose > 0 and state.origins:
         for tag in sorted(state.origins):
             terminalreporter.write_line(f"covhook:   {tag}")
