@@ -227,3 +227,29 @@ def test_pytest_starts_eagerly(tmp_path: Path) -> None:
     assert scope.main_in_scope(found, ["py", "/venv/bin/pytest"])
     assert scope.main_in_scope(found, ["py", "/somewhere/app.py"])  # named like the package
     assert not scope.main_in_scope(found, ["py", "tools/helper.py"])
+
+
+def test_pytest_summary_says_how_many_processes_the_scope_skipped(tmp_path: Path) -> None:
+    """pytest-cov + covhook's plugin: CLI children measured, helper children skipped."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "cli.py").write_text("print('cli')  # cli line\n")
+    (tmp_path / "helper.py").write_text("print('helper')\n")
+    (tmp_path / "test_it.py").write_text(
+        "import subprocess, sys\n"
+        "def test_cli():\n"
+        "    subprocess.run([sys.executable, '-m', 'app.cli'], check=True)\n"
+        "def test_helpers():\n"
+        "    for _ in range(2):\n"
+        "        subprocess.run([sys.executable, 'helper.py'], check=True)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--cov=app", "-q"],
+        cwd=tmp_path,
+        env=envs.clean_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "covhook: 2 processes skipped by scope" in out, out
+    assert data.lines_of(tmp_path / ".coverage", "cli.py") == {1}
