@@ -253,3 +253,31 @@ def test_pytest_summary_says_how_many_processes_the_scope_skipped(tmp_path: Path
     ).stdout
     assert "covhook: 2 processes skipped by scope" in out, out
     assert data.lines_of(tmp_path / ".coverage", "cli.py") == {1}
+
+
+INI_SAMPLES = [
+    "[run]\nsource = src\nbranch = True\n",
+    "[run]\nsource =\n    src,\n    pkg\n\n    more\n# comment\n[report]\nshow_missing: true\n",
+    "# lead comment\n[coverage:run]\nSource = a, b\n  ; indented comment\n  c\nomit = x = y\n",
+    "[run]\ndata_file = /tmp/d/.coverage\ninclude = */x/*:y\n[covhook]\nskip = *helper*\n",
+    "[run]\nsource = a\n\tb\n[paths]\nsource =\n    src/\n    */site-packages/\n",
+]
+
+
+@pytest.mark.parametrize("text", INI_SAMPLES)
+def test_ini_reader_reads_like_configparser(text: str) -> None:
+    import configparser
+
+    parser = configparser.RawConfigParser()
+    parser.read_string(text)
+    expected = {name: dict(parser.items(name)) for name in parser.sections()}
+    assert scope.parse_ini(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["source = src\n", "[run]\nsource = a\nsource = b\n", "[run]\njunk\n", "[DEFAULT]\nx = 1\n"],
+    ids=["no-section", "duplicate", "no-delimiter", "default-section"],
+)
+def test_ini_reader_gives_up_where_configparser_differs_or_fails(text: str) -> None:
+    assert scope.parse_ini(text) is None

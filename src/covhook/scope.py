@@ -237,34 +237,91 @@ def _from_file(path: str) -> dict[str, Any] | None:
                 raw[attr] = [_substitute(str(v)) for v in _as_list(value)]
         if "data_file" in run:
             raw["data_file"] = _substitute(str(run["data_file"]))
-    else:
-        import configparser
+        from covhook.options import read_section
 
-        parser = configparser.RawConfigParser()
-        if not parser.read(path, encoding="utf-8"):
+        raw["covhook"] = read_section(path)
+    else:
+        with open(path, encoding="utf-8") as f:
+            sections = parse_ini(f.read())
+        if sections is None:
             return None
         for attr, option in _FILE_OPTIONS.items():
-            value = _ini_get(parser, "run", option)
+            value = _ini_get(sections, "run", option)
             if value is not None:
                 raw[attr] = [v.strip() for line in value.split("\n") for v in line.split(",")]
                 raw[attr] = [v for v in raw[attr] if v]
-        data_file = _ini_get(parser, "run", "data_file")
+        data_file = _ini_get(sections, "run", "data_file")
         if data_file is not None:
             raw["data_file"] = data_file
-    from covhook.options import read_section
-
-    raw["covhook"] = read_section(path)
+        # covhook.options.read_section's rule, without configparser.
+        own = ("coverage:covhook", "covhook")
+        if os.path.basename(path) not in ("setup.cfg", "tox.ini"):
+            own = ("covhook",)
+        raw["covhook"] = next((dict(sections[n]) for n in own if n in sections), {})
     return raw
+
+
+def parse_ini(text: str) -> dict[str, dict[str, str]] | None:
+    """configparser's reading of an INI file (coverage's: no interpolation), minus ``re``.
+
+    ``import configparser`` (and the ``re`` it needs) would cost every
+    out-of-scope process milliseconds.  This covers what coverage config
+    files use: sections, ``key = value`` / ``key: value``, indented
+    continuation lines, full-line ``#``/``;`` comments.  Anything else
+    (a duplicate, a line outside a section, a line without a delimiter)
+    returns None, and the caller falls back to the eager start, where
+    coverage.py reads the file and reports what is wrong.
+    """
+    sections: dict[str, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    key: str | None = None
+    key_indent = 0
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            if current is not None and key is not None:
+                current[key] += "\n"  # kept inside a value, trailing ones stripped below
+            continue
+        if stripped[0] in "#;":
+            continue
+        indent = len(line) - len(line.lstrip())
+        if current is not None and key is not None and indent > key_indent:
+            current[key] += "\n" + stripped
+            continue
+        if stripped[0] == "[":
+            end = stripped.rfind("]")
+            if end < 2:
+                return None
+            name = stripped[1:end]
+            if name in sections or name == "DEFAULT":  # DEFAULT values are inherited
+                return None
+            current = sections[name] = {}
+            key = None
+            continue
+        cuts = [i for i in (stripped.find("="), stripped.find(":")) if i > 0]
+        if current is None or not cuts:
+            return None
+        cut = min(cuts)
+        key = stripped[:cut].strip().lower()
+        if not key or key in current:
+            return None
+        current[key] = stripped[cut + 1 :].strip()
+        key_indent = indent
+    for values in sections.values():
+        for name, value in values.items():
+            values[name] = value.rstrip()
+    return sections
 
 
 def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def _ini_get(parser: Any, section: str, option: str) -> str | None:
+def _ini_get(sections: dict[str, dict[str, str]], section: str, option: str) -> str | None:
     for prefix in ("coverage:", ""):
-        if parser.has_option(prefix + section, option):
-            return _substitute(str(parser.get(prefix + section, option)))
+        value = sections.get(prefix + section, {}).get(option)
+        if value is not None:
+            return _substitute(value)
     return None
 
 
