@@ -254,9 +254,9 @@ def _from_file(path: str) -> dict[str, Any] | None:
         if data_file is not None:
             raw["data_file"] = data_file
         # covhook.options.read_section's rule, without configparser.
-        own = ("coverage:covhook", "covhook")
-        if os.path.basename(path) not in ("setup.cfg", "tox.ini"):
-            own = ("covhook",)
+        own: tuple[str, ...] = ("covhook",)
+        if os.path.basename(path) in ("setup.cfg", "tox.ini"):
+            own = ("coverage:covhook", "covhook")
         raw["covhook"] = next((dict(sections[n]) for n in own if n in sections), {})
     return raw
 
