@@ -281,3 +281,31 @@ def test_ini_reader_reads_like_configparser(text: str) -> None:
 )
 def test_ini_reader_gives_up_where_configparser_differs_or_fails(text: str) -> None:
     assert scope.parse_ini(text) is None
+
+
+def test_reading_in_scope_code_is_not_running_it(make_covhook_env, tmp_path: Path) -> None:
+    """ast.parse (linters) and coverage's own analysis compile() in-scope files: no start."""
+    env = make_covhook_env()
+    rc = project(tmp_path)
+    init = tmp_path / "src" / "app" / "__init__.py"
+    run(
+        env, tmp_path, rc, "-c", f"import ast; ast.parse(open({str(init)!r}).read(), {str(init)!r})"
+    )
+    assert data.data_files(tmp_path) == []
+    assert scope.skipped_count(str(tmp_path)) == 1
+
+
+def test_coverage_and_covhook_commands_are_neither_measured_nor_counted(
+    make_covhook_env, tmp_path: Path
+) -> None:
+    env = make_covhook_env()
+    rc = project(tmp_path)
+    run(env, tmp_path, rc, "main.py")
+    run(env, tmp_path, rc, "-m", "coverage", "combine", f"--rcfile={rc}")
+    out = run(env, tmp_path, rc, "-m", "coverage", "report", f"--rcfile={rc}")
+    assert "__init__.py" in out
+    assert data.data_files(tmp_path) == []  # report compiled __init__.py: no start
+    assert scope.skipped_count(str(tmp_path)) == 0
+    # `coverage run` measures the process itself: covhook does not start a second one.
+    run(env, tmp_path, rc, "-m", "coverage", "run", f"--rcfile={rc}", "main.py")
+    assert len(data.data_files(tmp_path)) == 1

@@ -142,12 +142,24 @@ def _trigger() -> None:
     _scope = _fire = None
     _uninstall()
     _unblock_coverage()
+    if _someone_else_measures():
+        return
     fire()
+
+
+def _someone_else_measures() -> bool:
+    """``coverage run`` (or an API user) already measures this process: leave it to them."""
+    coverage = sys.modules.get("coverage")
+    current = getattr(getattr(coverage, "Coverage", None), "current", None)
+    try:
+        return current is not None and current() is not None
+    except Exception:
+        return False
 
 
 def _at_exit() -> None:
     scope = _scope
-    if scope is not None:
+    if scope is not None and scope.counted:
         from covhook.scope import note_skipped
 
         note_skipped(scope, "ran no in-scope code")
@@ -202,6 +214,15 @@ def _caller_future_flags() -> int:
     return sys._getframe(2).f_code.co_flags & _future_mask
 
 
+_ONLY_AST = 0x400  # ast.PyCF_ONLY_AST: ast.parse() reads code, it does not run it
+
+
+def _from_coverage() -> bool:
+    """compile() called by coverage.py itself (``coverage report`` analysing a file)."""
+    name = sys._getframe(2).f_globals.get("__name__", "")
+    return isinstance(name, str) and name.startswith("coverage.")
+
+
 def _wrap_compile(original: Callable[..., Any]) -> Callable[..., Any]:
     def compile(  # noqa: PLR0917  # the builtin's signature
         source: Any,
@@ -213,9 +234,9 @@ def _wrap_compile(original: Callable[..., Any]) -> Callable[..., Any]:
         **kwargs: Any,
     ) -> Any:
         scope = _scope
-        if scope is not None and mode == "exec":
+        if scope is not None and mode == "exec" and not flags & _ONLY_AST:
             try:
-                hit = scope.file_in_scope(os.fspath(filename))
+                hit = scope.file_in_scope(os.fspath(filename)) and not _from_coverage()
             except Exception:
                 hit = False
             if hit:

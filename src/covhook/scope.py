@@ -76,6 +76,8 @@ class Scope:
             cwd, os.path.expanduser(str(raw.get("data_file") or ".coverage"))
         )
         self._real_dirs: dict[str, str] = {}
+        # Whether this process counts as "skipped by scope" if it never measures.
+        self.counted = True
 
     @property
     def named(self) -> bool:
@@ -462,6 +464,20 @@ def main_in_scope(scope: Scope, orig_argv: list[str]) -> bool:
     return scope.file_in_scope(value) or scope.stem_in_scope(value)
 
 
+_TOOLS = ("coverage", "covhook")
+
+
+def is_coverage_tool(orig_argv: list[str]) -> bool:
+    """``coverage report``, ``covhook combine``...: not a process of the user's run."""
+    kind, value = main_target(orig_argv)
+    if kind == "module":
+        return value.split(".")[0] in _TOOLS
+    if kind == "script":
+        name = os.path.basename(value).split("-")[0].rstrip("0123456789.")
+        return name in _TOOLS
+    return False
+
+
 def decide(environ: Mapping[str, str] = os.environ) -> tuple[str, Scope | None, str]:
     """(EAGER | LAZY | SKIP, the scope if read, why) for this process; never raises."""
     try:
@@ -483,6 +499,7 @@ def _decide(environ: Mapping[str, str]) -> tuple[str, Scope | None, str]:
         return EAGER, scope, "no scope, or lazy start off"
     if main_in_scope(scope, argv):
         return EAGER, scope, "main is in scope"
+    scope.counted = not is_coverage_tool(argv)
     return LAZY, scope, "waiting for in-scope code"
 
 
