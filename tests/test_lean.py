@@ -88,3 +88,21 @@ def test_concurrency_multiprocessing_still_patches(make_covhook_env, tmp_path: P
     data.combine_with_plain_coverage(env.bin / "coverage", tmp_path)
     lines = data.lines_of(tmp_path / ".coverage", "mp_prog.py")
     assert data.lines_in(tmp_path / "mp_prog.py", "# child line") <= lines
+
+
+def test_sysmon_core_resolves_deferred_parser(make_covhook_env, tmp_path: Path) -> None:
+    """Python 3.12+'s sys.monitoring core uses coverage.parser while measuring branches."""
+    env = make_covhook_env("3.12")
+    (tmp_path / "prog.py").write_text(
+        "def f(x):\n    if x:\n        return 1\n    return 2\nf(1)\nf(0)\n"
+    )
+    rc = tmp_path / ".coveragerc"
+    rc.write_text("[run]\nparallel = True\nbranch = True\n")
+    subprocess.run(
+        [str(env.python), "prog.py"],
+        cwd=tmp_path,
+        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc), COVERAGE_CORE="sysmon"),
+        check=True,
+    )
+    data.combine_with_plain_coverage(env.bin / "coverage", tmp_path)
+    assert data.lines_of(tmp_path / ".coverage", "prog.py") == {1, 2, 3, 4, 5, 6}

@@ -11,8 +11,9 @@ modules gets the real ones.  Measurement and data files are untouched:
 plain ``coverage combine``/``report`` read them as always.
 
 Off with ``COVHOOK_LEAN=0``.  Checked against coverage 7.10.4 and 7.17.3: the
-deferred modules are imported only by ``control.py``, by each other and by
-``cmdline.py``, and ``control.py`` only calls the names it takes from them.
+deferred modules are imported only by ``control.py``, ``python.py``,
+``sysmon.py``, by each other and by ``cmdline.py``, and those only call the
+names they take from them (or use them in annotations).
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ DEFERRED = (
     "coverage.jsonreport",
     "coverage.lcovreport",
     "coverage.multiproc",
+    "coverage.parser",
+    "coverage.phystokens",
+    "coverage.regions",
     "coverage.report",
     "coverage.report_core",
     "coverage.results",
