@@ -180,6 +180,10 @@ class ChildCoverage:
             # pytest-cov erases old data unless --cov-append; its combine would
             # still sweep up our stale child files, so they go too.
             self._remove_stale_children()
+            from covhook import scope
+
+            scope.forget_skipped(os.path.dirname(self.data_file))
+            self.skipped_before = 0
 
     def _remove_stale_children(self) -> None:
         from covhook import origins
