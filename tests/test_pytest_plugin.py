@@ -9,7 +9,6 @@ about coverage.  Assertions read the combined data file: which lines of
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
