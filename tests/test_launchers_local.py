@@ -53,6 +53,20 @@ def test_dask_local_cluster_workers(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.dask
+def test_function_cloudpickled_by_value_is_measured_in_the_child(tmp_path: Path) -> None:
+    """cloudpickle >= 3.1.2 names such code "<dynamic-code>": covhook keeps the file name."""
+    launchers.need_module("cloudpickle")
+    launchers.copy_programs(tmp_path, "cloudpickled.py")
+    rc = launchers.write_rc(tmp_path)
+    run(tmp_path, rc, "cloudpickled.py")
+    assert worker_files(tmp_path, "cloudpickled.py", "cloudpickled-task")
+    combined, warnings = launchers.combine(tmp_path)
+    assert warnings == ""
+    program = tmp_path / "cloudpickled.py"
+    assert launchers.marked(program, "cloudpickled-task") <= data.lines_of(combined, program.name)
+
+
 @pytest.mark.parametrize("method", ["spawn", "fork"])
 def test_process_pool_executor_workers(tmp_path: Path, method: str) -> None:
     launchers.copy_programs(tmp_path, "pool.py")
