@@ -4,6 +4,8 @@ Only what whole-process-tree measurement needs, and only where the user left
 the setting at coverage.py's default:
 
 - ``[run] plugins`` gains ``covhook`` (the origin tagger); the user's plugins stay.
+- ``[run] data_file`` and ``[run] context`` get the process's origin tag
+  (``covhook.plugin.tag_at_startup``), before ``start()``.
 - ``[run] parallel`` is forced on: every process must write its own file, or
   the processes overwrite each other's data.
 - ``[run] omit`` gains covhook's own package: its handlers and saves run while
@@ -76,10 +78,9 @@ def flush_requested(options: Mapping[str, Any], environ: Mapping[str, str] = os.
 
 def plugin_options(cov: Coverage) -> dict[str, Any]:
     """The ``[covhook]`` section of the user's configuration (empty if none)."""
-    try:
-        return dict(cov.config.get_plugin_options(PLUGIN))
-    except Exception:
-        return {}
+    from covhook._compat import plugin_options as options
+
+    return options(cov, PLUGIN)
 
 
 def apply(cov: Coverage, config_file: str | None) -> None:
@@ -110,3 +111,7 @@ def apply(cov: Coverage, config_file: str | None) -> None:
             cov.set_option("run:patch", patches)
     if signals_wanted(plugin_options(cov)):
         cov.set_option("run:sigterm", False)
+    # covhook made this Coverage: tag it now instead of in the configurer.
+    from covhook.plugin import tag_at_startup
+
+    tag_at_startup(cov, plugin_options(cov))
