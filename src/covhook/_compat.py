@@ -96,9 +96,18 @@ def coverage_data(cov: Coverage) -> Any:
     return getattr(cov, "_data", None)
 
 
-# ``Coverage._collector`` and ``Collector._clear_data`` (7.10.4-7.17.5): the
+# ``Coverage._collector`` and ``Collector._clear_data`` (7.10.4-7.17.3): the
 # periodic flush keeps the traced lines in memory after a save; without it a
-# line traced while a background save runs is lost.
+# line traced while a background save runs is lost.  coverage 7.17.5 removed
+# ``_clear_data``: its ``flush_data`` snapshots and removes only the saved
+# lines, so the race is gone there and nothing needs replacing.
+def collector_clears_all_after_flush() -> bool:
+    """This coverage.py clears every traced line after a flush (``_clear_data``)."""
+    from coverage.collector import Collector
+
+    return hasattr(Collector, "_clear_data")
+
+
 def keep_collected_data(cov: Coverage, keep: Callable[[], None]) -> bool:
     """Replace the collector's ``_clear_data`` with ``keep``; False if there is none."""
     collector: Any = getattr(cov, "_collector", None)
