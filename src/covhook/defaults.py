@@ -38,6 +38,8 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from covhook import settings
+
 if TYPE_CHECKING:
     from coverage import Coverage
 
@@ -47,7 +49,6 @@ DEFAULT_PATCHES = ("_exit", "execv", "subprocess")
 PATCHES_SINCE = (7, 10)
 SIGNALS_ENV = "COVHOOK_SIGNALS"
 ATOMIC_ENV = "COVHOOK_ATOMIC"
-_FALSE = ("0", "false", "no", "off")
 
 
 def default_patches(version: tuple[Any, ...]) -> list[str]:
@@ -57,18 +58,12 @@ def default_patches(version: tuple[Any, ...]) -> list[str]:
 
 def signals_wanted(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> bool:
     """covhook's signal saving is on unless the environment or ``[covhook] signals`` says no."""
-    raw = environ.get(SIGNALS_ENV)
-    if raw is None:
-        raw = options.get("signals", "true")
-    return str(raw).strip().lower() not in _FALSE
+    return bool(settings.value("signals", options, environ, problems=[]))
 
 
 def atomic_wanted(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> bool:
     """Atomic data files (``covhook.flush``) unless ``COVHOOK_ATOMIC=0`` / ``[covhook] atomic``."""
-    raw = environ.get(ATOMIC_ENV)
-    if raw is None:
-        raw = options.get("atomic", "true")
-    return str(raw).strip().lower() not in _FALSE
+    return bool(settings.value("atomic", options, environ, problems=[]))
 
 
 def flush_requested(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> bool:
@@ -109,9 +104,12 @@ def apply(cov: Coverage, config_file: str | None) -> None:
         patches = default_patches(coverage.version_info)
         if patches:
             cov.set_option("run:patch", patches)
-    if signals_wanted(plugin_options(cov)):
+    options = plugin_options(cov)
+    # Once per process: unknown options and bad values are warned here.
+    settings.for_process(options)
+    if signals_wanted(options):
         cov.set_option("run:sigterm", False)
     # covhook made this Coverage: tag it now instead of in the configurer.
     from covhook.plugin import tag_at_startup
 
-    tag_at_startup(cov, plugin_options(cov))
+    tag_at_startup(cov, options)

@@ -21,7 +21,7 @@ from typing import Any
 
 import coverage
 
-from covhook import _compat, origin
+from covhook import _compat, origin, settings
 from covhook._warn import warn
 
 # The Coverage object covhook's start-up tagged (and so measures with).
@@ -62,8 +62,9 @@ def tag(config: Any, options: Mapping[str, Any], environ: Mapping[str, str] = os
     """Set ``run:data_file`` and ``run:context`` of a parallel measurement to its origin."""
     if not config.get_option("run:parallel"):
         return
-    if options.get("origin") and not environ.get("COVHOOK_ORIGIN"):
-        environ = {**environ, "COVHOOK_ORIGIN": str(options["origin"])}
+    chosen = settings.value("origin", options, environ, problems=[])
+    if chosen and not environ.get("COVHOOK_ORIGIN"):
+        environ = {**environ, "COVHOOK_ORIGIN": str(chosen)}
     found = origin.detect(environ)
     base, _old_tag = origin.split_tagged_path(os.path.abspath(config.get_option("run:data_file")))
     config.set_option("run:data_file", f"{base}.{found.tag}")
@@ -82,7 +83,6 @@ def tag_at_startup(cov: coverage.Coverage, options: Mapping[str, Any]) -> None:
     global _startup_coverage
     _startup_coverage = cov
     try:
-        check_options(options)
         tag(cov, options)
     except Exception as exc:  # never let tagging stop measurement
         warn_untagged(exc)
@@ -96,8 +96,8 @@ def warn_untagged(exc: BaseException) -> None:
     )
 
 
-# Options of the ``[covhook]`` section (``[tool.covhook]`` in pyproject.toml).
-KNOWN_OPTIONS = frozenset({"origin", "signals", "atomic", "flush_seconds", "scrubbed_env"})
+# Options of the ``[covhook]`` section (``[tool.coverage.covhook]`` in pyproject.toml).
+KNOWN_OPTIONS = settings.OPTIONS
 
 
 class OriginTagger(coverage.CoveragePlugin):
@@ -112,18 +112,7 @@ class OriginTagger(coverage.CoveragePlugin):
         try:
             if not is_starting_measurement():
                 return
-            check_options(self.options)
+            settings.check_options(self.options)
             tag(config, self.options)
         except Exception as exc:  # never let tagging stop measurement
             warn_untagged(exc)
-
-
-def check_options(options: Mapping[str, Any]) -> None:
-    """One line naming the ``[covhook]`` options covhook does not know."""
-    unknown = sorted(set(options) - KNOWN_OPTIONS)
-    if unknown:
-        warn(
-            f"unknown option{'s' if len(unknown) > 1 else ''} in [covhook]: "
-            f"{', '.join(unknown)}; ignored",
-            f"use only {', '.join(sorted(KNOWN_OPTIONS))} (see docs/reference.md)",
-        )

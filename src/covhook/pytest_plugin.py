@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from covhook import _compat
+from covhook import _compat, settings
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -245,7 +245,7 @@ def _state(config: pytest.Config) -> ChildCoverage | None:
 
 
 def _activate(config: pytest.Config) -> None:
-    if _state(config) is not None or os.environ.get("COVHOOK_DISABLE", "") not in ("", "0"):
+    if _state(config) is not None or settings.disabled():
         return
     cov = measuring_coverage()
     if cov is None:
