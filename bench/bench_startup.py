@@ -14,6 +14,11 @@ Inactive (no COVERAGE_PROCESS_START):
 Active (COVERAGE_PROCESS_START=rc with parallel = True):
   coverage   coverage.process_startup() via a1_coverage.pth
   covhook    covhook's hook (plugin, origin tag, defaults), same rc
+
+PEP 829 (Python 3.15+ runs ``a0_covhook.start`` instead of the .pth's import
+line): the first, cold-in-process cost of resolving and calling the entry
+point the way 3.15's site.py does, against the first processing of the .pth,
+each in a fresh interpreter of the covhook venv (inactive; target <= +0.1 ms).
 """
 
 from __future__ import annotations
@@ -119,6 +124,32 @@ def pth_cost_us(python: Path, pth: Path, number: int = 5000) -> float:
     return float(out.stdout)
 
 
+FIRST_COST = """
+import pkgutil, site, sys, time  # site.py has these loaded already
+kind, arg, directory = sys.argv[1:4]
+start = time.perf_counter_ns()
+if kind == "start":
+    pkgutil.resolve_name(arg)()
+else:
+    site.addpackage(directory, arg, set())
+print((time.perf_counter_ns() - start) / 1000)
+"""
+
+
+def first_cost_us(python: Path, kind: str, arg: str, directory: Path, runs: int) -> float:
+    """Median microseconds of the first .start entry point call / .pth processing."""
+    samples = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [str(python), "-c", FIRST_COST, kind, arg, str(directory)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        samples.append(float(out.stdout))
+    return statistics.median(samples)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
@@ -174,6 +205,18 @@ def main() -> int:
     covhook_site = site_of(args.work / "covhook")
     for pth in (covhook_site / "a0_covhook.pth", covhook_site / "a1_coverage.pth"):
         print(f"| {pth.name} | {pth_cost_us(py['bare'], pth):.1f} |")
+    print()
+    print("PEP 829: first call in a fresh interpreter (inactive), median microseconds:")
+    print()
+    print("| what | microseconds |")
+    print("|---|---:|")
+    start_file = covhook_site / "a0_covhook.start"
+    entry = start_file.read_text("utf-8").split()[0]
+    pth = first_cost_us(py["covhook"], "pth", "a0_covhook.pth", covhook_site, args.runs)
+    start = first_cost_us(py["covhook"], "start", entry, covhook_site, args.runs)
+    print(f"| a0_covhook.pth processed by site.addpackage | {pth:.1f} |")
+    print(f"| {entry} resolved and called | {start:.1f} |")
+    print(f"\n- .start instead of .pth: {(start - pth) / 1000:+.3f} ms (target <= +0.1).")
     shutil.rmtree(data_dir)
     return 0
 
