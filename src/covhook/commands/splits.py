@@ -136,7 +136,19 @@ def remove_stale(data_file: str) -> int:
     return removed
 
 
+def need_pytest() -> None:
+    """pytest is an extra (covhook[pytest]): say so before anything else."""
+    import importlib.util
+
+    if importlib.util.find_spec("pytest") is None:
+        raise CovhookError(
+            f"covhook split runs pytest, which is not installed in {sys.prefix}",
+            "pip install 'covhook[pytest]'",
+        )
+
+
 def run(args: argparse.Namespace) -> int:
+    need_pytest()
     user_args = pytest_args(args.cmd)
     n, j, w, oversubscribed = check_counts(args)
     selector = choose_selector(args.selector)
