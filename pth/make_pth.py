@@ -21,7 +21,7 @@ SOURCE = Path(__file__).with_name("covhook_pth.py")
 # covhook first, as on older Pythons, and the entry point finds it done; from
 # 3.18, when import lines are ignored, the entry point starts covhook.
 START_NAME = "a0_covhook_entry.start"
-ENTRY_POINT = "covhook._start_entry:main"
+ENTRY_POINT = "covhook:start_hook"
 
 
 def start_text() -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 import coverage
 import pytest
 
+import covhook
 from covhook import _start_entry
 from support import data, envs
 
@@ -36,8 +37,8 @@ def test_start_file_names_a_strict_entry_point_callable_without_arguments() -> N
     module, _, attr = ENTRY_POINT.partition(":")
     assert module
     assert attr
-    assert pkgutil.resolve_name(ENTRY_POINT) is _start_entry.main
-    _start_entry.main()  # inactive here: returns, imports nothing
+    assert pkgutil.resolve_name(ENTRY_POINT) is covhook.start_hook
+    covhook.start_hook()  # inactive here: returns, imports nothing
 
 
 @pytest.mark.fast
@@ -47,7 +48,7 @@ def test_start_file_does_not_match_the_pth_and_sorts_before_coverages() -> None:
     assert START_NAME < "a1_coverage.start"
 
 
-def test_inactive_entry_point_imports_only_itself(tmp_path: Path) -> None:
+def test_inactive_entry_point_imports_only_covhooks_init(tmp_path: Path) -> None:
     code = (
         "import pkgutil, sys; before = set(sys.modules)  # site.py on 3.15 has pkgutil\n"
         f"pkgutil.resolve_name({ENTRY_POINT!r})()\n"
@@ -61,7 +62,7 @@ def test_inactive_entry_point_imports_only_itself(tmp_path: Path) -> None:
         text=True,
         check=True,
     )
-    assert done.stdout.strip() == "['covhook', 'covhook._start_entry']"
+    assert done.stdout.strip() == "['covhook']"
 
 
 def run_315(

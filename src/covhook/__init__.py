@@ -19,6 +19,20 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 
+def start_hook() -> None:
+    """PEP 829 entry point (``a0_covhook_entry.start``, Python 3.15+).
+
+    Here, not in a module of its own, so that an inactive start-up imports
+    one module, not two (bench/bench_startup.py --pep829-only).
+    """
+    import os  # already loaded: a dict look-up
+
+    if os.environ.get("COVERAGE_PROCESS_START") or os.environ.get("COVERAGE_PROCESS_CONFIG"):
+        from covhook._start_entry import main
+
+        main()
+
+
 def coverage_init(reg: "Plugins", options: "dict[str, Any]") -> None:
     """coverage.py's plugin entry point: register the origin-tagging configurer."""
     from covhook.plugin import OriginTagger

@@ -1,18 +1,18 @@
-"""Entry point of ``a0_covhook.start`` (PEP 829, Python 3.15+): the .pth line, as a callable.
+"""Entry point of ``a0_covhook_entry.start`` (PEP 829, Python 3.15+): the .pth line, as a callable.
 
-From 3.15, site.py calls ``covhook._start_entry:main`` (no arguments, listed
-in ``a0_covhook_entry.start``) in every interpreter start-up, after every
-.pth import line.  Through 3.17 ``a0_covhook.pth`` has then started covhook
-already and this does nothing; from 3.18 (import lines ignored) this starts
-it.  Inactive, it must cost what the .pth guard costs: this module imports
-nothing but ``os`` (already loaded), and neither does ``covhook/__init__.py``;
-everything else waits until ``COVERAGE_PROCESS_START`` or
+From 3.15, site.py calls ``covhook:start_hook`` (no arguments, listed in
+``a0_covhook_entry.start``) in every interpreter start-up, after every .pth
+import line; it calls :func:`main` when coverage is requested.  Through 3.17
+``a0_covhook.pth`` has then started covhook already and this does nothing;
+from 3.18 (import lines ignored) this starts it.  Inactive, only
+``covhook/__init__.py`` (which imports nothing) is loaded; this module and
+everything else wait until ``COVERAGE_PROCESS_START`` or
 ``COVERAGE_PROCESS_CONFIG`` is set.
 """
 
 import os
 
-ENTRY_POINT = "covhook._start_entry:main"
+ENTRY_POINT = "covhook:start_hook"  # which calls main() here when coverage is requested
 
 
 def main() -> None:
