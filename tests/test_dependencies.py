@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from support import data, envs
+from support import data, envs, measured
 
 PYPROJECT = tomllib.loads((envs.REPO / "pyproject.toml").read_text("utf-8"))
 
@@ -32,17 +32,7 @@ def test_hook_measures_in_a_venv_without_pytest(wheel: Path, tmp_path: Path) -> 
     )
     assert no_pytest.returncode != 0, "pytest got installed with covhook"
     (tmp_path / "prog.py").write_text("import sys\nx = 1\nprint('ran')\n")
-    rc = tmp_path / ".coveragerc"
-    rc.write_text("[run]\nparallel = true\n")
-    done = subprocess.run(
-        [str(env.python), "prog.py"],
-        cwd=tmp_path,
-        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc)),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = measured.run(env.python, tmp_path, "prog.py")
     assert (done.returncode, done.stdout, done.stderr) == (0, "ran\n", "")
     (written,) = data.data_files(tmp_path)
     assert ".host-" in written.name

@@ -8,7 +8,6 @@ process to check that a bad value is one line and measurement goes on.
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ import coverage
 import pytest
 
 from covhook import defaults, origin, plugin, settings
-from support import data, envs
+from support import data, measured
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "covhook"
 REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "reference.md"
@@ -179,18 +178,9 @@ def test_configurer_does_not_tag_a_combining_coverage() -> None:
 def test_bad_value_in_the_config_is_one_line_and_the_process_is_measured(
     tmp_path: Path,
 ) -> None:
-    rc = tmp_path / ".coveragerc"
-    rc.write_text("[run]\nparallel = true\n[covhook]\nsignals = flase\n")
     (tmp_path / "prog.py").write_text("x = 1\nprint('ran')\n")
-    done = subprocess.run(
-        [sys.executable, "prog.py"],
-        cwd=tmp_path,
-        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc)),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    rc_text = "[run]\nparallel = true\n[covhook]\nsignals = flase\n"
+    done = measured.run(sys.executable, tmp_path, "prog.py", rc_text=rc_text)
     assert done.stdout == "ran\n"
     (line,) = done.stderr.splitlines()
     assert line.startswith("covhook: [covhook] signals = 'flase' is not true or false")
