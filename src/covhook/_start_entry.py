@@ -12,6 +12,10 @@ everything else wait until ``COVERAGE_PROCESS_START`` or
 
 import os
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import ModuleType
+
 ENTRY_POINT = "covhook:start_hook"  # which calls main() here when coverage is requested
 
 
@@ -49,10 +53,13 @@ def main() -> None:
     _startup.start()
 
 
-def _started_without_covhook(coverage: object) -> bool:
+def _started_without_covhook(coverage: "ModuleType | None") -> bool:
     """coverage.process_startup() already started a Coverage here, and covhook did not."""
-    startup = getattr(coverage, "process_startup", None)
-    return getattr(startup, "coverage", None) is not None and not _attempted()
+    if coverage is None:
+        return False
+    from covhook._compat import startup_coverage
+
+    return startup_coverage(coverage) is not None and not _attempted()
 
 
 def _attempted() -> bool:
