@@ -8,6 +8,7 @@ have covhook at all.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import socket
@@ -30,6 +31,13 @@ COMBOS = [
     pytest.param("3.12", "coverage==7.17.3", id="py3.12-cov7.17"),
     pytest.param("3.13", "coverage==7.17.3", id="py3.13-cov7.17"),
 ]
+if os.environ.get("COVHOOK_MATRIX_CELL"):
+    # A cell of scripts/matrix.sh: its own Python and coverage only.
+    COMBOS = [
+        pytest.param(
+            envs.THIS_PYTHON, envs.THIS_COVERAGE, id=f"cell-{os.environ['COVHOOK_MATRIX_CELL']}"
+        )
+    ]
 
 
 @pytest.fixture(scope="session")

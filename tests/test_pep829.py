@@ -85,8 +85,7 @@ def run_315(
 @pytest.fixture
 def this_env(make_covhook_env) -> envs.Env:  # type: ignore[no-untyped-def]
     """covhook's wheel in a venv of this interpreter and this coverage (each matrix cell's)."""
-    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    return make_covhook_env(python=version, coverage=f"coverage=={coverage.__version__}")
+    return make_covhook_env()
 
 
 @pytest.mark.slow

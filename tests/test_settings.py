@@ -23,7 +23,8 @@ REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "reference.md"
 
 
 @pytest.fixture(autouse=True)
-def fresh_settings() -> Iterator[None]:
+def fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)  # tags would get an xdist role
     settings.forget()
     yield
     settings.forget()
