@@ -39,7 +39,8 @@ TESTS=(
 )
 # The test dependencies, pinned as for the main venv.  Not pytest-cov: 7.1
 # needs coverage >= 7.10.6, and no test here uses it.
-PINS=$(grep -E '^(pytest|pytest-xdist|platformdirs)==' requirements-dev.txt)
+NEEDS="pytest pytest-xdist platformdirs"
+PINS=$(grep -v '^coverage==' constraints.txt)
 
 python_for() {
     local want=$1 version=${PYENV_OF[$1]}
@@ -63,7 +64,9 @@ make_cell() {
     rm -rf "$venv"
     "$exe" -m venv "$venv"
     # shellcheck disable=SC2086
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check $PINS "coverage==$cov" -e . 2>&1 \
+    printf '%s\n' "$PINS" >"$venv.constraints"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check -c "$venv.constraints" \
+        $NEEDS "coverage==$cov" -e . 2>&1 \
         | { grep -v '^WARNING: Location' || true; }
     "$venv/bin/python" -c "import coverage, covhook; assert coverage.__version__ == '$cov', coverage.__version__"
     echo "$stamp" >"$venv/.stamp"
