@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from coverage import Coverage
 
 _attempted = False
+_deferred = False  # issue 9: skipped, or waiting for in-scope code (covhook.lazy)
 
 
 def disabled(environ: os._Environ[str] | dict[str, str] = os.environ) -> bool:
@@ -36,7 +37,8 @@ def disabled(environ: os._Environ[str] | dict[str, str] = os.environ) -> bool:
 
 def start() -> Coverage | None:
     """Start coverage once for this process; return it, or None if not started."""
-    if _attempted or disabled():
+    global _deferred
+    if _attempted or _deferred or disabled():
         return None
     # --- issue 9: scoped lazy start (covhook.scope decides, covhook.lazy waits) ---
     from covhook import scope
@@ -45,6 +47,7 @@ def start() -> Coverage | None:
     if found is not None and plan != scope.EAGER:
         from covhook import lazy
 
+        _deferred = True
         lazy.quiet_coverage_hook()  # coverage's own .pth must not start it either
         if plan == scope.SKIP:
             scope.note_skipped(found, why)
@@ -102,7 +105,7 @@ def _start(coverage: ModuleType) -> Coverage:
     if path is not None and not os.path.isfile(path):
         raise MissingConfig(path)
     cov: Coverage = coverage.Coverage(config_file=source)
-    from covhook import children, defaults, signals
+    from covhook import children, defaults, pickled_code, signals
 
     defaults.apply(cov, path)
     ensure_writable_dir(str(cov.get_option("run:data_file")))
@@ -141,6 +144,7 @@ def _start(coverage: ModuleType) -> Coverage:
         flush.start(cov, seconds)
     data_dir = os.path.dirname(os.path.abspath(str(cov.get_option("run:data_file"))))
     children.install(data_dir, options)
+    pickled_code.install()
     return cov
 
 
