@@ -144,7 +144,15 @@ def _trigger() -> None:
     _unblock_coverage()
     if _someone_else_measures():
         return
-    fire()
+    try:
+        fire()
+    except Exception as exc:  # the user's import, thread or exec must go on regardless
+        from covhook._warn import warn
+
+        warn(
+            f"coverage is off in this process: starting it failed ({exc!r})",
+            "report this as a covhook bug with the line above, or set COVHOOK_LAZY=0",
+        )
 
 
 def _someone_else_measures() -> bool:
