@@ -65,34 +65,42 @@ def candidates(data_dir: str) -> list[str]:
     return [os.path.join(data_dir, WORK_DIR), os.path.join(data_dir, f"{WORK_DIR}.{os.geteuid()}")]
 
 
-def check_owned_dir(path: str) -> str | None:
-    """Why ``path`` is not a safe work dir for this user, or None when it is."""
+def check_owned_dir(path: str) -> tuple[str | None, bool]:
+    """(why ``path`` is not a safe work dir for this user or None, whether that is suspicious).
+
+    Another user's directory, or one others may write to, is normal in a
+    shared data dir (that user's own work dir, one made by ``docker-args``):
+    not suspicious.  A symlink or a file in its place is.
+    """
     try:
         st = os.lstat(path)
     except OSError as exc:
-        return f"{path}: {exc.strerror}"
+        return f"{path}: {exc.strerror}", False
     if stat.S_ISLNK(st.st_mode):
-        return f"{path} is a symlink"
+        return f"{path} is a symlink", True
     if not stat.S_ISDIR(st.st_mode):
-        return f"{path} is not a directory"
+        return f"{path} is not a directory", True
     if st.st_uid != os.geteuid():
-        return f"{path} belongs to uid {st.st_uid}, not to this process (uid {os.geteuid()})"
+        return f"{path} belongs to uid {st.st_uid}, not to this process (uid {os.geteuid()})", False
     if st.st_mode & 0o022:
-        return f"{path} is writable by other users (mode {stat.S_IMODE(st.st_mode):o})"
+        return f"{path} is writable by other users (mode {stat.S_IMODE(st.st_mode):o})", False
     if not os.access(path, os.W_OK | os.X_OK):
-        return f"{path} is not writable"
-    return None
+        return f"{path} is not writable", False
+    return None, False
 
 
-def work_dir(data_dir: str) -> str:
-    """A working directory in ``data_dir`` owned by this user only; make it if needed.
+def work_dir(data_dir: str) -> tuple[str, list[str]]:
+    """A working directory in ``data_dir`` owned by this user only (made if needed).
 
-    ``.covhook-work`` when it is (or can be made) ours, else
-    ``.covhook-work.<uid>`` (a data dir shared by several users).  Raises
-    :class:`UnsafeWorkDir` naming what was refused when neither is usable.
+    Returns it and what was refused on the way that looks like an attack (a
+    symlink planted where the work dir goes).  ``.covhook-work`` when it is
+    (or can be made) ours, else ``.covhook-work.<uid>`` (a data dir shared by
+    several users).  Raises :class:`UnsafeWorkDir` naming what was refused
+    when neither is usable.
     """
     make_dirs(data_dir)
-    refused = []
+    refused: list[str] = []
+    suspicious: list[str] = []
     for path in candidates(data_dir):
         try:
             os.mkdir(path, DIR_MODE)
@@ -102,10 +110,12 @@ def work_dir(data_dir: str) -> str:
         except OSError as exc:
             refused.append(f"cannot create {path} ({exc.strerror})")
             continue
-        why = check_owned_dir(path)
+        why, odd = check_owned_dir(path)
         if why is None:
-            return path
+            return path, suspicious
         refused.append(why)
+        if odd:
+            suspicious.append(why)
     raise UnsafeWorkDir("; ".join(refused))
 
 

@@ -208,7 +208,7 @@ def staged() -> Iterator[None]:
         if not getattr(self, "_no_disk", False):
             real = os.path.dirname(os.path.abspath(self._basename))
             try:
-                work = datadir.work_dir(real)
+                work, suspicious = datadir.work_dir(real)
             except OSError as exc:
                 warn_once(
                     "workdir",
@@ -217,6 +217,12 @@ def staged() -> Iterator[None]:
                     "remove what was refused, or use a data directory only you can write",
                 )
                 return
+            if suspicious:
+                warn_once(
+                    "workdir",
+                    f"refused {'; '.join(suspicious)} (never followed); using {work} instead",
+                    "remove it, and make the data directory writable only by trusted users",
+                )
             # The base name too: a forked child chooses its own file from it.
             self._basename = os.path.join(work, os.path.basename(self._basename))
             self._filename = os.path.join(work, os.path.basename(self._filename))
