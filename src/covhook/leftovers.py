@@ -29,6 +29,7 @@ class Recovery:
     """What :func:`recover` did: file paths (in the work dirs) and why some were not used."""
 
     recovered: list[str] = dataclasses.field(default_factory=list)
+    empty: list[str] = dataclasses.field(default_factory=list)  # removed: never held data
     unusable: list[tuple[str, str]] = dataclasses.field(default_factory=list)
 
 
@@ -68,6 +69,27 @@ def work_dirs(data_dir: str) -> list[str]:
     return found
 
 
+def _never_saved(path: str) -> bool:
+    """True for a file without a single table: its process died before the schema existed."""
+    import sqlite3
+
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode):
+            return False
+        if st.st_size == 0:
+            return True
+        if os.path.lexists(path + "-journal"):
+            return False  # a transaction to roll back first: let coverage.py open it
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return con.execute("select count(*) from sqlite_master").fetchone()[0] == 0
+        finally:
+            con.close()
+    except Exception:
+        return False
+
+
 def _why_unusable(path: str) -> str | None:
     """None if ``path`` is a complete coverage data file, else what is wrong with it."""
     import coverage
@@ -99,6 +121,12 @@ def recover(data_dir: str) -> Recovery:
         for name in names:
             path = os.path.join(work, name)
             if name.endswith(("-journal", "-wal", "-shm")) or in_use(name):
+                continue
+            if _never_saved(path):
+                # Killed while coverage.py was creating the file: nothing to recover.
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+                result.empty.append(path)
                 continue
             why = _why_unusable(path)  # also rolls back a hot journal left by a killed write
             if why is not None:
