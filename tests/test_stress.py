@@ -180,8 +180,9 @@ FORKER = """\
             sys.exit(0)  # a normal exit: atexit saves
         deadline = time.monotonic() + 8
         while os.waitpid(pid, os.WNOHANG) == (0, 0):
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline:  # stalled, maybe for good: end it
                 stalled += 1
+                os.kill(pid, 9)
                 os.waitpid(pid, 0)
                 break
             time.sleep(0.002)
