@@ -129,7 +129,8 @@ SIMPLE = """\
 def test_umask_000_makes_nothing_world_writable(tmp_path: Path) -> None:
     program, rc = program_in(
         tmp_path,
-        SIMPLE + "import subprocess, sys\nsubprocess.run([sys.executable, '-c', 'pass'], env={})\n",
+        textwrap.dedent(SIMPLE)
+        + "import subprocess, sys\nsubprocess.run([sys.executable, '-c', 'pass'], env={})\n",
     )
     proc = subprocess.run(
         [str(launchers.PYTHON), str(program)],
