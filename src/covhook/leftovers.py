@@ -83,7 +83,7 @@ def _never_saved(path: str) -> bool:
             return False  # a transaction to roll back first: let coverage.py open it
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            return con.execute("select count(*) from sqlite_master").fetchone()[0] == 0
+            return bool(con.execute("select count(*) from sqlite_master").fetchone()[0] == 0)
         finally:
             con.close()
     except Exception:

@@ -9,13 +9,17 @@ saved, then the program's handler runs; if the program had none (``SIG_DFL``)
 the default action is restored and the signal re-sent, so the process dies
 by the same signal, with the same exit status, as without covhook.  An
 ignored signal (``SIG_IGN``, e.g. SIGHUP under ``nohup``) stays ignored for
-real, so exec'd children inherit it.
+real, so exec'd children inherit it.  SIGINT with Python's own
+``default_int_handler`` is not intercepted at all: the KeyboardInterrupt ends
+the program normally (coverage.py's atexit save runs) with the program's own
+traceback.
 
 No deadlock (coverage.py #1310, #1101): a save runs under one lock.  A
 signal that interrupts a save in the same thread does not save again inside
 it: it is remembered and acted on when that save finishes.  A save running
 in another thread (the periodic flush) is waited for, with a time limit.
-Python runs signal handlers in the main thread only, and only the main
+coverage.py's own data lock cannot be held by a thread a handler interrupts
+(:mod:`covhook.datalock`).  Python runs signal handlers in the main thread only, and only the main
 thread may install them: when coverage starts elsewhere this does nothing.
 """
 
@@ -51,7 +55,7 @@ _cov: Coverage | None = None
 _saved_cov: Coverage | None = None
 _orig_save: Callable[[], None] | None = None
 _lock = threading.Lock()
-_saving_thread: int | None = None
+_in_save: set[int] = set()  # threads inside save()
 _pending: list[int] = []
 _start_euid = -1
 _fallback: Callable[[], bool] | None = None
@@ -64,44 +68,55 @@ def save() -> None:
     Installed as that Coverage's ``save`` method, so coverage.py's own saves
     (atexit, the ``_exit`` and ``execv`` patches) take the same lock.  A save
     that fails says so, once per process, instead of being silent.
+
+    A signal handler can run between any two bytecodes.  The thread is marked
+    as saving before anything is held, and unmarked only after everything is
+    released, so a signal landing anywhere in between is remembered
+    (``_pending``) and acted on after the save, never handled inside it; and
+    SIGINT, whose Python handler raises, is deferred the same way meanwhile.
     """
-    global _saving_thread
     if _orig_save is None:
         return
     me = threading.get_ident()
-    if _saving_thread == me:
+    if me in _in_save:
         return  # re-entered from a signal handler in the middle of our own save
-    if not _lock.acquire(timeout=WAIT_FOR_OTHER_SAVE):
-        _said_failed(TimeoutError(f"another save did not finish in {WAIT_FOR_OTHER_SAVE:g} s"))
-        return
-    _saving_thread = me
-    defer_int = _defer_sigint()
     try:
-        _save_or_fall_back()
+        _in_save.add(me)
+        defer_int = _defer_sigint()
+        try:
+            _locked_save()
+        finally:
+            if defer_int:
+                with contextlib.suppress(Exception):
+                    _orig_signal(signal.SIGINT, signal.default_int_handler)
     finally:
-        _saving_thread = None
-        _lock.release()
-        if defer_int:
-            with contextlib.suppress(Exception):
-                _orig_signal(signal.SIGINT, signal.default_int_handler)
+        _in_save.discard(me)
     while _pending and threading.current_thread() is threading.main_thread():
         _act(_pending.pop(0), None)
 
 
+def _locked_save() -> None:
+    if not _lock.acquire(timeout=WAIT_FOR_OTHER_SAVE):
+        _said_failed(TimeoutError(f"another save did not finish in {WAIT_FOR_OTHER_SAVE:g} s"))
+        return
+    try:
+        _save_or_fall_back()
+    finally:
+        _lock.release()
+
+
 def _defer_sigint() -> bool:
-    """During a save in the main thread, a pass-through SIGINT waits for the save's end.
+    """During a save in the main thread, SIGINT waits for the save's end.
 
     SIGINT normally goes straight to Python's own handler (see :func:`_real`);
-    a KeyboardInterrupt raised inside SQLite's write would lose that save.
+    a KeyboardInterrupt raised inside the save would lose it, or leave the
+    save lock held.
     """
-    if (
-        _cov is None
-        or signal.SIGINT not in _user
-        or _user[signal.SIGINT] is not signal.default_int_handler
-        or threading.current_thread() is not threading.main_thread()
-    ):
+    if threading.current_thread() is not threading.main_thread():
         return False
     try:
+        if _orig_getsignal(signal.SIGINT) is not signal.default_int_handler:
+            return False
         _orig_signal(signal.SIGINT, _on_signal)
     except Exception:
         return False
@@ -182,7 +197,7 @@ def before_death(hook: Callable[[], None]) -> None:
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> Any:
-    if _saving_thread == threading.get_ident():
+    if threading.get_ident() in _in_save:
         # We interrupted our own save: let it finish, then act (see save()).
         _pending.append(signum)
         return None
@@ -192,7 +207,8 @@ def _on_signal(signum: int, frame: FrameType | None) -> Any:
 
 def _act(signum: int, frame: FrameType | None) -> Any:
     """Do what the program's own handler for ``signum`` would have done."""
-    handler = _user.get(signum, signal.SIG_DFL)
+    default = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+    handler = _user.get(signum, default)  # SIGINT deferred during a save: Python's own
     if callable(handler):
         return handler(signum, frame)
     if handler == signal.SIG_IGN:
@@ -266,7 +282,7 @@ _held_for_fork = False
 def _before_fork() -> None:
     """No save may be in progress while the process forks (its SQLite state would be copied)."""
     global _held_for_fork
-    if _saving_thread == threading.get_ident():
+    if threading.get_ident() in _in_save:
         return  # forking from inside our own save (a signal handler): nothing to wait for
     _held_for_fork = _lock.acquire(timeout=WAIT_FOR_OTHER_SAVE)
 
@@ -280,9 +296,9 @@ def _after_fork_parent() -> None:
 
 def _after_fork_child() -> None:
     """Only the forking thread lives on: no save is running here, whatever was copied."""
-    global _lock, _saving_thread, _held_for_fork
+    global _lock, _held_for_fork
     _lock = threading.Lock()
-    _saving_thread = None
+    _in_save.clear()
     _held_for_fork = False
     _pending.clear()
     _warn.forget()
