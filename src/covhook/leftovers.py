@@ -109,36 +109,54 @@ def _why_unusable(path: str) -> str | None:
     return None
 
 
-def recover(data_dir: str) -> Recovery:
-    """Publish complete leftovers of dead processes into ``data_dir``; remove them after."""
-    result = Recovery()
-    _remove_dead_temps(data_dir)
+def _leftovers(data_file: str) -> list[tuple[str, str]]:
+    """(work file path, name) of the data files of ``data_file`` whose process is gone."""
+    data_dir, base = os.path.split(os.path.abspath(data_file))
+    found = []
     for work in work_dirs(data_dir):
         try:
             names = sorted(os.listdir(work))
         except OSError:
             continue
         for name in names:
-            path = os.path.join(work, name)
-            if name.endswith(("-journal", "-wal", "-shm")) or in_use(name):
+            if not name.startswith(base + ".") or name.endswith(("-journal", "-wal", "-shm")):
                 continue
-            if _never_saved(path):
-                # Killed while coverage.py was creating the file: nothing to recover.
-                with contextlib.suppress(OSError):
-                    os.unlink(path)
-                result.empty.append(path)
-                continue
-            why = _why_unusable(path)  # also rolls back a hot journal left by a killed write
-            if why is not None:
-                result.unusable.append((path, why))
-                continue
-            try:
-                _publish(path, os.path.join(data_dir, name))
+            if not in_use(name):
+                found.append((os.path.join(work, name), name))
+    return found
+
+
+def discard(data_file: str) -> None:
+    """Remove the leftovers of earlier runs (``covhook run`` without ``--append``)."""
+    for path, _name in _leftovers(data_file):
+        for stale in (path, path + "-journal"):
+            with contextlib.suppress(OSError):
+                os.unlink(stale)
+
+
+def recover(data_file: str) -> Recovery:
+    """Publish complete leftovers of ``data_file``'s dead processes next to it; remove them."""
+    result = Recovery()
+    data_dir = os.path.dirname(os.path.abspath(data_file))
+    _remove_dead_temps(data_dir)
+    for path, name in _leftovers(data_file):
+        if _never_saved(path):
+            # Killed while coverage.py was creating the file: nothing to recover.
+            with contextlib.suppress(OSError):
                 os.unlink(path)
-            except OSError as exc:
-                result.unusable.append((path, f"cannot publish it: {exc.strerror or exc}"))
-                continue
-            result.recovered.append(path)
+            result.empty.append(path)
+            continue
+        why = _why_unusable(path)  # also rolls back a hot journal left by a killed write
+        if why is not None:
+            result.unusable.append((path, why))
+            continue
+        try:
+            _publish(path, os.path.join(data_dir, name))
+            os.unlink(path)
+        except OSError as exc:
+            result.unusable.append((path, f"cannot publish it: {exc.strerror or exc}"))
+            continue
+        result.recovered.append(path)
     return result
 
 

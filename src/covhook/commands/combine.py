@@ -63,7 +63,7 @@ def combine(
     """
     data_file = str(cov.get_option("run:data_file"))
     # Issue 8: data files killed processes left in .covhook-work (covhook.leftovers).
-    for line in leftovers.messages(leftovers.recover(os.path.dirname(os.path.abspath(data_file)))):
+    for line in leftovers.messages(leftovers.recover(data_file)):
         print(line)
     files = find_files(cov, paths)
     processes = origins.processes_by_origin(files, data_file)
