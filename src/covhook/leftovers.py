@@ -70,7 +70,12 @@ def work_dirs(data_dir: str) -> list[str]:
 
 
 def _never_saved(path: str) -> bool:
-    """True for a file without a single table: its process died before the schema existed."""
+    """True for a file its process never saved into: it died creating the schema.
+
+    coverage.py writes lines only after its schema (with the version row in
+    ``coverage_schema``) is complete; no tables, or no version row, means no
+    data.  Opening the file rolls back a transaction a killed writer left.
+    """
     import sqlite3
 
     try:
@@ -79,11 +84,12 @@ def _never_saved(path: str) -> bool:
             return False
         if st.st_size == 0:
             return True
-        if os.path.lexists(path + "-journal"):
-            return False  # a transaction to roll back first: let coverage.py open it
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = sqlite3.connect(path)
         try:
-            return bool(con.execute("select count(*) from sqlite_master").fetchone()[0] == 0)
+            tables = {row[0] for row in con.execute("select name from sqlite_master")}
+            if "coverage_schema" not in tables:
+                return not tables
+            return bool(con.execute("select count(*) from coverage_schema").fetchone()[0] == 0)
         finally:
             con.close()
     except Exception:
