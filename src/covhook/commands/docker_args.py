@@ -24,7 +24,7 @@ from pathlib import Path
 
 import coverage
 
-from covhook import containers, pathmap
+from covhook import containers, pathmap, settings
 from covhook.config import find_rcfile
 from covhook.errors import CovhookError
 
@@ -140,7 +140,7 @@ def prepare(
     container_rc_path = f"{mount_point.rstrip('/')}/{containers.META_DIR}/{RC_NAME}"
     flags = ["-v", f"{data_dir}:{mount_point}", "-e", f"COVERAGE_PROCESS_START={container_rc_path}"]
     if flush > 0:
-        flags += ["-e", f"COVHOOK_FLUSH_SECONDS={flush:g}"]
+        flags += ["-e", f"{settings.BY_NAME['flush_seconds'].env}={flush:g}"]
     if owner.st_gid != 0:
         flags += ["--group-add", str(owner.st_gid)]
     if as_owner:
