@@ -24,6 +24,7 @@ from support import data, launchers
 pytestmark = [pytest.mark.signals, pytest.mark.slow]
 
 HANG_SECONDS = 8.0  # alive this long after the signal = hung (a normal death takes < 1 s)
+HUNG: list[str] = []  # the stacks of hung processes, for the assertion message
 PARALLEL = 3
 
 # Imports many stdlib modules measured (cover_pylib): each new file the C tracer
@@ -44,19 +45,20 @@ def _signal_once(program: Path, env: dict[str, str], sig: int, rng: random.Rando
     """Start, wait for the first output, signal at a random moment: how it ended."""
     proc = subprocess.Popen(
         [str(launchers.PYTHON), str(program)],
-        env=env,
+        env={**env, "PYTHONFAULTHANDLER": "1"},  # a hung one shows its stacks on SIGABRT
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     assert proc.stdout is not None
     started = proc.stdout.read(1) == b"r"
     time.sleep(rng.uniform(0.0, 0.35))
     proc.send_signal(sig)
     try:
-        proc.wait(HANG_SECONDS)
+        _, err = proc.communicate(timeout=HANG_SECONDS)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+        proc.send_signal(signal.SIGABRT)
+        _, err = proc.communicate()
+        HUNG.append(f"{signal.Signals(sig).name}:\n{err.decode(errors='replace')[-4000:]}")
         return "hang"
     if not started:
         return "no-start"
@@ -97,7 +99,7 @@ def test_random_signals_never_hang_nor_lose_data(tmp_path: Path) -> None:
         f"(SIGTERM/SIGINT/SIGHUP x {per_signal}), hangs={hangs}, broken files={broken}, "
         f"processes without data={lost}, other endings={odd}"
     )
-    assert hangs == 0
+    assert hangs == 0, HUNG[0]
     assert odd == []
     assert broken == 0
     assert lost == 0
