@@ -116,7 +116,7 @@ GUARANTEES = [
     "  stdlib modules under `cover_pylib = True` get one of the three signals at a",
     "  random moment (`tests/test_stress.py`): none hangs (a hung process ignores",
     "  a second signal too), each dies by its signal, each leaves a readable data",
-    "  file with its lines; a KeyboardInterrupt CPython itself swallows (\"Exception",
+    '  file with its lines; a KeyboardInterrupt CPython itself swallows ("Exception',
     "  ignored\" in an import lock callback) is counted apart.  (coverage.py's",
     "  data lock is taken and released by the tracer without running Python code",
     "  in between, so no signal handler can run while it is held.)",
