@@ -275,7 +275,7 @@ def caller_frame(depth: int = 1) -> FrameType:
 FORK_EXEC_ENV_INDEX = 5
 
 
-def fork_exec_module() -> ModuleType:
+def fork_exec_module() -> Any:
     """The C module subprocess starts POSIX children with."""
     import _posixsubprocess
 
