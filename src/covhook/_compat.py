@@ -91,7 +91,7 @@ def make_aliases(cov: Coverage) -> Any:
 
 # ``Coverage._data`` (7.10.4-7.17.5): the CoverageData being written, created
 # by ``start()``.  Without it atomic data files cannot find the working file.
-def coverage_data(cov: Coverage) -> Any:
+def coverage_data(cov: Coverage | None) -> Any:
     """The CoverageData ``cov`` writes, or None before ``start()``."""
     return getattr(cov, "_data", None)
 
