@@ -22,11 +22,12 @@ CELLS=(
 declare -A PYENV_OF=([3.11]=3.11.7 [3.12]=3.12.1 [3.13]=3.13.0)
 
 # What differs between Python and coverage versions: the private names covhook
-# relies on (compat), start-up (pth, PEP 829, settings, bad input), whole
+# relies on (compat; lean: which coverage modules import the deferred ones), start-up (pth, PEP 829, settings, bad input), whole
 # process trees and their endings (hook processes, signals, endings), and the
 # scrubbed-environment children (subprocess internals differ per Python).
 TESTS=(
     tests/test_compat.py
+    tests/test_lean.py
     tests/test_settings.py
     tests/test_pth.py
     tests/test_pep829.py
