@@ -22,11 +22,12 @@ CELLS=(
 declare -A PYENV_OF=([3.11]=3.11.7 [3.12]=3.12.1 [3.13]=3.13.0)
 
 # What differs between Python and coverage versions: the private names covhook
-# relies on (compat), start-up (pth, PEP 829, settings, bad input), whole
+# relies on (compat; lean: which coverage modules import the deferred ones), start-up (pth, PEP 829, settings, bad input), whole
 # process trees and their endings (hook processes, signals, endings), and the
 # scrubbed-environment children (subprocess internals differ per Python).
 TESTS=(
     tests/test_compat.py
+    tests/test_lean.py
     tests/test_settings.py
     tests/test_pth.py
     tests/test_pep829.py
@@ -39,9 +40,9 @@ TESTS=(
 )
 # Packaging tests that build venvs for a fixed Python: the main run has them.
 SKIP="not test_editable_install_ships_the_hook and not test_pip_uninstall_leaves_no_covhook_file"
-# The test dependencies, pinned as for the main venv.  Not pytest-cov: 7.1
-# needs coverage >= 7.10.6, and no test here uses it.
-NEEDS="pytest pytest-xdist platformdirs"
+# The test dependencies, pinned as for the main venv.
+# cloudpickle and pytest-cov: their internals are in covhook._compat too.
+NEEDS="pytest pytest-xdist platformdirs cloudpickle"
 PINS=$(grep -v '^coverage==' constraints.txt)
 
 python_for() {
@@ -54,12 +55,17 @@ python_for() {
     echo "$exe"
 }
 
+with_pytest_cov() {
+    # pytest-cov 7.1 needs coverage >= 7.10.6: the floor cell goes without it.
+    [ "$1" = "7.10.4" ] || echo pytest-cov
+}
+
 make_cell() {
     local cell=$1 py=$2 cov=$3 venv=.venv-matrix/$1
     local exe stamp
     exe=$(python_for "$py")
     # Inputs of the venv: pins, coverage, and what the editable install generates.
-    stamp=$(printf '%s\n' "$PINS" "coverage==$cov" "$exe" | cat - pyproject.toml setup.py pth/*.py | sha256sum | cut -c1-16)
+    stamp=$(printf '%s\n' "$PINS" "$NEEDS" "coverage==$cov" "$exe" | cat - pyproject.toml setup.py pth/*.py | sha256sum | cut -c1-16)
     if [ -f "$venv/.stamp" ] && [ "$(cat "$venv/.stamp")" = "$stamp" ]; then
         return 0
     fi
@@ -68,7 +74,7 @@ make_cell() {
     # shellcheck disable=SC2086
     printf '%s\n' "$PINS" >"$venv.constraints"
     "$venv/bin/python" -m pip install -q --disable-pip-version-check -c "$venv.constraints" \
-        $NEEDS "coverage==$cov" -e . 2>&1 \
+        $NEEDS $(with_pytest_cov "$cov") "coverage==$cov" -e . 2>&1 \
         | { grep -v '^WARNING: Location' || true; }
     "$venv/bin/python" -c "import coverage, covhook; assert coverage.__version__ == '$cov', coverage.__version__"
     echo "$stamp" >"$venv/.stamp"

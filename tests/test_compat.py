@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import subprocess
 import sys
+import threading
 import types
 from pathlib import Path
 from typing import Any
@@ -231,3 +232,45 @@ def test_cloudpickle_reduces_code_through_its_dispatch_table() -> None:
     table = _compat.cloudpickle_dispatch_table(cloudpickle)
     assert table is not None, "cloudpickle.Pickler._dispatch_table is gone"
     assert callable(table[types.CodeType])
+
+
+def test_collector_data_lock_and_tracer_binding() -> None:
+    """datalock: ``data_lock``, ``tracers``, ``lock_data``/``unlock_data`` on a real Collector."""
+    from coverage.collector import Collector
+
+    init = inspect.getsource(Collector.__init__) + inspect.getsource(Collector)
+    assert "self.data_lock" in init, "Collector.data_lock is gone"
+    assert "self.tracers" in init, "Collector.tracers is gone"
+    assert "lock_data" in init, "tracers no longer lock data through lock_data"
+
+    cov = coverage.Coverage(config_file=False, data_file=None)
+    cov.start()  # a real collector with real tracers
+    try:
+        collector = _compat.collector_of(cov)
+        lock = _compat.data_lock(collector)
+        assert lock is not None
+        assert collector.tracers, "a started collector has no tracers"
+        _compat.bind_data_lock(collector, lock.acquire, lock.release)
+        assert all(t.lock_data == lock.acquire for t in collector.tracers)
+        fresh = threading.Lock()
+        _compat.set_data_lock(collector, fresh)
+        assert _compat.data_lock(collector) is fresh
+        wrapped = _compat.wrap_clear_data(collector, lambda original: original)
+        assert wrapped is _compat.collector_clears_all_after_flush()
+    finally:
+        cov.stop()
+
+
+def test_data_names_move_and_reset(tmp_path: Path) -> None:
+    """flush.Publisher.direct: ``_basename``, ``_filename``, ``_reset``."""
+    data = CoverageData(basename=str(tmp_path / ".coverage"), suffix=True)
+    data.add_lines({str(tmp_path / "m.py"): [1]})
+    assert _compat.data_basename(data) == str(tmp_path / ".coverage")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    _compat.reset_data(data)
+    _compat.move_data_file(data, str(elsewhere))
+    data.add_lines({str(tmp_path / "m.py"): [2]})
+    data.write()
+    assert Path(_compat.data_filename(data)).parent == elsewhere
+    assert Path(_compat.data_basename(data)).parent == elsewhere

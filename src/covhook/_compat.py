@@ -91,9 +91,50 @@ def make_aliases(cov: Coverage) -> Any:
 
 # ``Coverage._data`` (7.10.4-7.17.5): the CoverageData being written, created
 # by ``start()``.  Without it atomic data files cannot find the working file.
-def coverage_data(cov: Coverage) -> Any:
+def coverage_data(cov: Coverage | None) -> Any:
     """The CoverageData ``cov`` writes, or None before ``start()``."""
     return getattr(cov, "_data", None)
+
+
+# ``Coverage._collector`` and its ``data_lock``, ``tracers``, ``lock_data`` /
+# ``unlock_data`` (7.10.4-7.17.5): covhook.datalock gives the tracers the
+# lock's C methods, so no signal handler can run while the lock is held.
+# Without them a save from a signal handler can deadlock (7.10-7.17.3; 7.17.5
+# binds the C methods itself).
+def collector_of(cov: Coverage) -> Any:
+    """The Collector of a started Coverage, or None."""
+    return getattr(cov, "_collector", None)
+
+
+def data_lock(collector: Any) -> Any:
+    """The collector's ``threading.Lock`` around its data, or None."""
+    return getattr(collector, "data_lock", None)
+
+
+def set_data_lock(collector: Any, lock: Any) -> None:
+    """Replace the collector's data lock (a forked child's must be free)."""
+    collector.data_lock = lock
+
+
+def bind_data_lock(collector: Any, acquire: Any, release: Any) -> None:
+    """What the collector (for tracers started later) and its tracers lock data with."""
+    collector.lock_data = acquire
+    collector.unlock_data = release
+    for tracer in list(getattr(collector, "tracers", ())):
+        with contextlib.suppress(AttributeError, TypeError):
+            tracer.lock_data = acquire
+            tracer.unlock_data = release
+
+
+def wrap_clear_data(
+    collector: Any, wrap: Callable[[Callable[[], None]], Callable[[], None]]
+) -> bool:
+    """Replace ``Collector._clear_data`` with ``wrap(original)``; False where there is none."""
+    original = getattr(collector, "_clear_data", None)
+    if original is None:
+        return False
+    collector._clear_data = wrap(original)
+    return True
 
 
 # ``Coverage._collector`` and ``Collector._clear_data`` (7.10.4-7.17.3): the
@@ -202,8 +243,8 @@ def swapped_short_stack(replacement: Callable[..., str]) -> Iterator[None]:
 # working file's name in ``.covhook-work/``.  Without them a process killed
 # while coverage creates its file leaves a half-made file combine warns about.
 @contextlib.contextmanager
-def data_files_in(subdir: str) -> Iterator[None]:
-    """Within: every on-disk CoverageData coverage.py creates lives in ``<its dir>/subdir``."""
+def after_choose_filename(hook: Callable[[Any], None]) -> Iterator[None]:
+    """Within: ``hook(data)`` runs right after coverage.py names an on-disk CoverageData's file."""
     try:
         from coverage.sqldata import CoverageData
     except ImportError:
@@ -214,11 +255,7 @@ def data_files_in(subdir: str) -> Iterator[None]:
     def choose(self: Any) -> None:
         original(self)
         if not getattr(self, "_no_disk", False):
-            real = os.path.dirname(os.path.abspath(self._basename))
-            work = os.path.join(real, subdir)
-            os.makedirs(work, exist_ok=True)
-            self._basename = os.path.join(work, os.path.basename(self._basename))
-            self._filename = os.path.join(work, os.path.basename(self._filename))
+            hook(self)
 
     CoverageData._choose_filename = choose  # type: ignore[method-assign]
     try:
@@ -227,9 +264,38 @@ def data_files_in(subdir: str) -> Iterator[None]:
         CoverageData._choose_filename = original  # type: ignore[method-assign]
 
 
+def data_basename(data: Any) -> str:
+    """The name a CoverageData derives its files from (``_basename``; a fork's too)."""
+    return str(getattr(data, "_basename", "") or "")
+
+
 def data_filename(data: Any) -> str:
     """The file a CoverageData writes (``_filename``), or '' if it has none."""
     return str(getattr(data, "_filename", "") or "")
+
+
+def move_data_file(data: Any, directory: str) -> None:
+    """Make ``data`` write (and a forked child derive its file) in ``directory``."""
+    data._basename = os.path.join(directory, os.path.basename(data._basename))
+    data._filename = os.path.join(directory, os.path.basename(data._filename))
+
+
+def reset_data(data: Any) -> None:
+    """Close a CoverageData's connections (``_reset``) so its file can change."""
+    data._reset()
+
+
+@contextlib.contextmanager
+def data_files_in(subdir: str) -> Iterator[None]:
+    """Within: every on-disk CoverageData coverage.py creates lives in ``<its dir>/subdir``."""
+
+    def move(data: Any) -> None:
+        work = os.path.join(os.path.dirname(os.path.abspath(data_basename(data))), subdir)
+        os.makedirs(work, exist_ok=True)
+        move_data_file(data, work)
+
+    with after_choose_filename(move):
+        yield
 
 
 # ``coverage.data.combine_parallel_data`` (7.10.4-7.17.5, not re-exported):
@@ -275,7 +341,7 @@ def caller_frame(depth: int = 1) -> FrameType:
 FORK_EXEC_ENV_INDEX = 5
 
 
-def fork_exec_module() -> ModuleType:
+def fork_exec_module() -> Any:
     """The C module subprocess starts POSIX children with."""
     import _posixsubprocess
 
