@@ -19,7 +19,6 @@ from covhook._warn import warn
 # every process the hook reaches, measured or not, milliseconds (issue 9).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from contextlib import AbstractContextManager
     from types import ModuleType
     from typing import Any
@@ -74,13 +73,14 @@ def start_now() -> Coverage | None:
             f"pip install coverage into {sys.prefix}, or unset COVERAGE_PROCESS_START",
         )
         return None
-    startup = coverage.process_startup
-    if hasattr(startup, "coverage"):
+    from covhook import _compat
+
+    if _compat.startup_attempted(coverage):
         return None  # something already started (or refused) coverage here
     try:
         cov = _start(coverage)
     except Exception as exc:
-        startup.coverage = None  # keep a1_coverage.pth quiet
+        _compat.set_startup_coverage(coverage, None)  # keep a1_coverage.pth quiet
         warn(f"coverage is off in this process: {describe(exc)}", fix_for(exc))
         return None
     return cov
@@ -92,7 +92,9 @@ def config_source(coverage: ModuleType) -> tuple[str, str | None]:
     The path is None when the config comes serialized in COVERAGE_PROCESS_CONFIG
     (set by a measured parent's ``patch = subprocess``), which takes precedence.
     """
-    prefix = getattr(coverage.control, "CONFIG_DATA_PREFIX", None)
+    from covhook._compat import config_data_prefix
+
+    prefix = config_data_prefix(coverage)
     data = os.environ.get("COVERAGE_PROCESS_CONFIG")
     if data and prefix:
         return f"{prefix}{data}", None
@@ -105,17 +107,15 @@ def _start(coverage: ModuleType) -> Coverage:
     if path is not None and not os.path.isfile(path):
         raise MissingConfig(path)
     cov: Coverage = coverage.Coverage(config_file=source)
-    from covhook import children, defaults, pickled_code, signals
+    from covhook import _compat, children, defaults, pickled_code, signals
 
     defaults.apply(cov, path)
     ensure_writable_dir(str(cov.get_option("run:data_file")))
-    coverage.process_startup.coverage = cov
+    _compat.set_startup_coverage(coverage, cov)
     # The same switches coverage.control._start_process_coverage sets.
-    cov._warn_no_data = False
-    cov._warn_unimported_source = False
-    cov._warn_preimported_source = False
+    _compat.quiet_process_warnings(cov)
     # Our .pth is installed; coverage 7.10-7.12 would write another one.
-    cov._make_pth_file = False  # type: ignore[attr-defined]
+    _compat.no_pth_file(cov)
     options = defaults.plugin_options(cov)
     seconds = None
     atomic = defaults.atomic_wanted(options)
@@ -132,9 +132,9 @@ def _start(coverage: ModuleType) -> Coverage:
             else:
                 cov.start()
     except BaseException:
-        cov._auto_save = False
+        _compat.set_auto_save(cov, False)
         raise
-    cov._auto_save = True
+    _compat.set_auto_save(cov, True)
     signals.guard_saves(cov)
     if defaults.signals_wanted(options):
         signals.install(cov)
@@ -157,28 +157,17 @@ def cheap_short_stack() -> AbstractContextManager[None]:
     start-up, the largest single cost after ``import coverage``.  The same
     summary from the frames alone costs microseconds.
     """
-    import contextlib
+    from covhook._compat import swapped_short_stack
 
-    return contextlib.contextmanager(_swapped_short_stack)()
-
-
-def _swapped_short_stack() -> Iterator[None]:
-    module = sys.modules.get("coverage.collector")
-    original = getattr(module, "short_stack", None)
-    if module is None or original is None:
-        yield
-        return
-    module.short_stack = _short_stack  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        module.short_stack = original  # type: ignore[attr-defined]
+    return swapped_short_stack(_short_stack)
 
 
 def _short_stack(*_args: Any, **_kwargs: Any) -> str:
     """``coverage.debug.short_stack``'s format (outermost first), from frames only."""
     lines = []
-    frame = sys._getframe(1)
+    from covhook._compat import caller_frame
+
+    frame = caller_frame(1)
     while frame is not None:
         code = frame.f_code
         lines.append(f"{code.co_name:>30s} : {code.co_filename}:{frame.f_lineno}")

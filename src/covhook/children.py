@@ -25,10 +25,12 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from covhook import _compat
+
 ENV = "COVHOOK_SCRUBBED_ENV"
 OPTION = "scrubbed_env"
 NOTE_PREFIX = ".covhook-unmeasured."
-_ENV_INDEX = 5
+_ENV_INDEX = _compat.FORK_EXEC_ENV_INDEX
 _KEYS = (b"COVERAGE_PROCESS_CONFIG=", b"COVERAGE_PROCESS_START=")
 
 _data_dir = ""
@@ -37,8 +39,9 @@ _measure = False
 
 def mode(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> str:
     """``measure`` or ``report``."""
-    raw = str(environ.get(ENV) or options.get(OPTION) or "report").strip().lower()
-    return "measure" if raw == "measure" else "report"
+    from covhook import settings
+
+    return str(settings.value("scrubbed_env", options, environ, problems=[]))
 
 
 def _is_python(executable: bytes | str) -> bool:
@@ -135,16 +138,13 @@ def _note(argv: list[str]) -> None:
 def install(data_dir: str, options: Mapping[str, Any]) -> None:
     """Wrap ``fork_exec`` (before or after ``subprocess`` was imported)."""
     global _data_dir, _measure
-    import _posixsubprocess
-
     _data_dir = data_dir
     _measure = mode(options) == "measure"
-    current = _posixsubprocess.fork_exec
+    module = _compat.fork_exec_module()
+    current = module.fork_exec
     if getattr(current, "__wrapped__", None) is None:
-        _posixsubprocess.fork_exec = _wrap(current)
-    sub = sys.modules.get("subprocess")
-    if sub is not None and getattr(sub, "_fork_exec", None) is current:
-        sub._fork_exec = _posixsubprocess.fork_exec  # type: ignore[attr-defined]
+        module.fork_exec = _wrap(current)
+    _compat.rebind_subprocess_fork_exec(current, module.fork_exec)
     for name in ("posix_spawn", "posix_spawnp"):
         spawn = getattr(os, name, None)
         if spawn is not None and getattr(spawn, "__wrapped__", None) is None:

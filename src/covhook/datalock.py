@@ -24,10 +24,11 @@ does not exist there.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import threading
 from typing import TYPE_CHECKING, Any
+
+from covhook import _compat
 
 if TYPE_CHECKING:
     from coverage import Coverage
@@ -36,7 +37,7 @@ WAIT = 1.0  # seconds; only ever waited for when the lock is held by a stuck thr
 
 
 def _collector(cov: Coverage) -> Any:
-    return getattr(cov, "_collector", None)
+    return _compat.collector_of(cov)
 
 
 def _bind(collector: Any, lock: Any) -> None:
@@ -50,30 +51,25 @@ def _bind(collector: Any, lock: Any) -> None:
     frees the lock again, instead of hanging the process.
     """
     acquire = functools.partial(lock.acquire, True, WAIT)
-    collector.lock_data = acquire
-    collector.unlock_data = lock.release
-    for tracer in list(getattr(collector, "tracers", ())):
-        with contextlib.suppress(AttributeError, TypeError):
-            tracer.lock_data = acquire
-            tracer.unlock_data = lock.release
+    _compat.bind_data_lock(collector, acquire, lock.release)
 
 
 def harden(cov: Coverage) -> None:
     """After ``cov.start()``: apply both layers to its collector; never raise."""
     try:
         collector = _collector(cov)
-        lock = getattr(collector, "data_lock", None)
+        lock = _compat.data_lock(collector)
         if collector is None or lock is None:
             return
         _bind(collector, lock)
-        collector._clear_data = _timed_clear(collector, collector._clear_data)
+        _compat.wrap_clear_data(collector, lambda original: _timed_clear(collector, original))
     except Exception:
         pass
 
 
 def _timed_clear(collector: Any, original: Any) -> Any:
     def clear_data() -> None:
-        lock = collector.data_lock
+        lock = _compat.data_lock(collector)
         if lock is not None:
             if not lock.acquire(timeout=WAIT):
                 return  # held by the very thread a signal interrupted: keep the data
@@ -87,9 +83,9 @@ def reset_after_fork(cov: Coverage) -> None:
     """In a forked child: a new, free data lock (the old one may be held by a dead thread)."""
     try:
         collector = _collector(cov)
-        if collector is None or getattr(collector, "data_lock", None) is None:
+        if collector is None or _compat.data_lock(collector) is None:
             return
-        collector.data_lock = threading.Lock()
-        _bind(collector, collector.data_lock)
+        _compat.set_data_lock(collector, threading.Lock())
+        _bind(collector, _compat.data_lock(collector))
     except Exception:
         pass

@@ -33,7 +33,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from covhook import datadir, signals
+from covhook import _compat, datadir, signals
 from covhook._warn import warn, warn_once
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ class Publisher:
 
     def __init__(self, data: Any) -> None:
         self.data = data
-        self.work_dir = os.path.dirname(os.path.abspath(data._filename))
+        self.work_dir = os.path.dirname(os.path.abspath(_compat.data_filename(data)))
         self.real_dir = os.path.dirname(self.work_dir)
         self.last: tuple[int, str, int, int] | None = None  # pid, published name, mtime, size
 
@@ -87,7 +87,7 @@ class Publisher:
 
     def publish(self) -> None:
         """Copy the working file to its final name: temp file, then an atomic rename."""
-        src = self.data._filename
+        src = _compat.data_filename(self.data)
         if os.path.dirname(os.path.abspath(src)) != self.work_dir:
             return  # written in place (see direct()): nothing to publish
         try:
@@ -118,7 +118,7 @@ class Publisher:
 
     def finish(self) -> None:
         """After the final save: drop the working copy, if what it holds is published."""
-        src = self.data._filename
+        src = _compat.data_filename(self.data)
         if self.last and self.last[0] == os.getpid() and os.path.dirname(src) == self.work_dir:
             try:
                 st = os.lstat(src)
@@ -135,14 +135,13 @@ class Publisher:
         atomic) is better than losing it.  False if already writing in place.
         """
         data = self.data
-        src = data._filename
+        src = _compat.data_filename(data)
         if os.path.dirname(os.path.abspath(src)) != self.work_dir:
             return False
         with contextlib.suppress(Exception):
-            data._reset()
+            _compat.reset_data(data)
         # The base name too: a forked child chooses its own file from it.
-        data._basename = os.path.join(self.real_dir, os.path.basename(data._basename))
-        data._filename = os.path.join(self.real_dir, os.path.basename(src))
+        _compat.move_data_file(data, self.real_dir)
         return True
 
 
@@ -196,42 +195,30 @@ def staged() -> Iterator[None]:
     choosing the name there means no half-made file ever has a name that
     ``combine`` reads, not even when the process is killed during start-up.
     """
-    try:
-        from coverage.sqldata import CoverageData
-    except ImportError:
-        yield
-        return
-    original = CoverageData._choose_filename
 
-    def choose(self: Any) -> None:
-        original(self)
-        if not getattr(self, "_no_disk", False):
-            real = os.path.dirname(os.path.abspath(self._basename))
-            try:
-                work, suspicious = datadir.work_dir(real)
-            except OSError as exc:
-                warn_once(
-                    "workdir",
-                    f"refused the work directory for atomic saves ({exc}); "
-                    f"this process writes its data file in {real} directly",
-                    "remove what was refused, or use a data directory only you can write",
-                )
-                return
-            if suspicious:
-                warn_once(
-                    "workdir",
-                    f"refused {'; '.join(suspicious)} (never followed); using {work} instead",
-                    "remove it, and make the data directory writable only by trusted users",
-                )
-            # The base name too: a forked child chooses its own file from it.
-            self._basename = os.path.join(work, os.path.basename(self._basename))
-            self._filename = os.path.join(work, os.path.basename(self._filename))
+    def choose(data: Any) -> None:
+        real = os.path.dirname(os.path.abspath(_compat.data_basename(data)))
+        try:
+            work, suspicious = datadir.work_dir(real)
+        except OSError as exc:
+            warn_once(
+                "workdir",
+                f"refused the work directory for atomic saves ({exc}); "
+                f"this process writes its data file in {real} directly",
+                "remove what was refused, or use a data directory only you can write",
+            )
+            return
+        if suspicious:
+            warn_once(
+                "workdir",
+                f"refused {'; '.join(suspicious)} (never followed); using {work} instead",
+                "remove it, and make the data directory writable only by trusted users",
+            )
+        # The base name too: a forked child chooses its own file from it.
+        _compat.move_data_file(data, work)
 
-    CoverageData._choose_filename = choose  # type: ignore[method-assign]
-    try:
+    with _compat.after_choose_filename(choose):
         yield
-    finally:
-        CoverageData._choose_filename = original  # type: ignore[method-assign]
 
 
 def _finish() -> None:
@@ -242,8 +229,8 @@ def _finish() -> None:
 def publish_from(cov: Coverage) -> None:
     """After ``cov.start()`` under :func:`staged`: publish every write atomically."""
     global _publisher
-    data = getattr(cov, "_data", None)
-    filename = getattr(data, "_filename", "")
+    data = _compat.coverage_data(cov)
+    filename = _compat.data_filename(data)
     if data is not None and os.path.basename(os.path.dirname(filename)).startswith(WORK_DIR):
         _publisher = Publisher(data)
         _publisher.attach()
@@ -281,9 +268,9 @@ def keep_collected(cov: Coverage) -> None:
     makes every save write everything so far (idempotent, a little slower).
     Not with dynamic contexts, whose switches rely on the clearing.
     """
-    collector: Any = getattr(cov, "_collector", None)
-    if collector is not None and not cov.get_option("run:dynamic_context"):
-        collector._clear_data = _keep
+    if cov.get_option("run:dynamic_context") or not _compat.collector_clears_all_after_flush():
+        return  # dynamic contexts need the clearing; coverage 7.17.5+ no longer loses lines
+    _compat.keep_collected_data(cov, _keep)
 
 
 def _keep() -> None:

@@ -153,8 +153,9 @@ def _save_or_fall_back() -> None:
 
 
 def _data_filename() -> str:
-    data = getattr(_saved_cov, "_data", None)
-    return str(getattr(data, "_filename", "") or "the data file")
+    from covhook._compat import coverage_data, data_filename
+
+    return data_filename(coverage_data(_saved_cov)) or "the data file"
 
 
 def _describe(exc: BaseException) -> str:
