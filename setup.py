@@ -4,6 +4,8 @@ The .pth must sit directly in site-packages, which no pyproject.toml field can
 express, so ``build_py`` (regular wheels) and ``editable_wheel`` (PEP 660
 installs) each add the one-line file generated from ``pth/covhook_pth.py``.
 It is then listed in the wheel's RECORD, so ``pip uninstall covhook`` removes it.
+The same line is also package data (``covhook/hook.pth.txt``): ``covhook
+install`` takes the hook from there, never from a site-packages directory.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from setuptools.command.editable_wheel import editable_wheel
 sys.path.insert(0, str(Path(__file__).parent / "pth"))
 from make_pth import PTH_NAME, SOURCE, make_pth_line  # noqa: E402
 
+PACKAGED_HOOK = "covhook/hook.pth.txt"  # covhook.install.PACKAGED_HOOK
+
 
 def pth_text() -> str:
     return make_pth_line(SOURCE.read_text("utf-8"))
@@ -31,10 +35,14 @@ class BuildPyWithPth(build_py):
 
     def run(self) -> None:
         super().run()
-        Path(self.build_lib, PTH_NAME).write_text(pth_text(), "utf-8")
+        for path in self._pth_outputs():
+            path.write_text(pth_text(), "utf-8")
+
+    def _pth_outputs(self) -> list[Path]:
+        return [Path(self.build_lib, PTH_NAME), Path(self.build_lib, PACKAGED_HOOK)]
 
     def get_outputs(self, include_bytecode: bool = True) -> list[str]:
-        return [*super().get_outputs(include_bytecode), str(Path(self.build_lib, PTH_NAME))]
+        return [*super().get_outputs(include_bytecode), *map(str, self._pth_outputs())]
 
 
 def add_to_wheel(wheel: Path, name: str, text: str) -> None:
