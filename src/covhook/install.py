@@ -245,6 +245,7 @@ def install(target: Target) -> str:
             _save_or(record, lambda: None)
             return "already installed"
         _write(pth, text)
+        record.add(pth, target.python)
         _save_or(record, lambda: _restore(pth, current))
         return "installed"
 
