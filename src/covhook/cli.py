@@ -19,7 +19,7 @@ from typing import NoReturn
 
 from covhook import __version__
 from covhook.commands import COMMANDS, load
-from covhook.errors import ERR, CovhookError, from_coverage_error, from_os_error
+from covhook.errors import ERR, CovhookError, as_covhook_error
 
 BUG_REPORT = "covhook's issue tracker"
 
@@ -64,19 +64,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser(chosen_command(argv)).parse_args(argv)
         status: int = args.func(args)
-    except CovhookError as exc:
-        return _error(exc)
     except ImportError as exc:
         return _error(_missing_module(exc))
-    except OSError as exc:
-        return _error(from_os_error(exc))
     except KeyboardInterrupt:
         print("covhook: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        if _is_coverage_error(exc):
-            return _error(from_coverage_error(exc))
-        return _bug(exc)
+        known = as_covhook_error(exc)
+        return _bug(exc) if known is None else _error(known)
     return status
 
 
@@ -84,11 +79,6 @@ def _error(exc: CovhookError) -> int:
     line = f"covhook: error: {exc}".replace("\n", " ")
     print(line, file=sys.stderr)
     return ERR
-
-
-def _is_coverage_error(exc: Exception) -> bool:
-    """Raised by coverage.py on purpose (its exceptions all live in coverage.exceptions)."""
-    return any(klass.__module__ == "coverage.exceptions" for klass in type(exc).__mro__)
 
 
 def _missing_module(exc: ImportError) -> CovhookError:

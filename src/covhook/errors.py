@@ -69,3 +69,14 @@ def from_coverage_error(exc: Exception) -> CovhookError:
         if fix:
             return CovhookError(problem, fix)
     return CovhookError(problem, "see coverage.py's message above for what to change")
+
+
+def as_covhook_error(exc: BaseException) -> CovhookError | None:
+    """The one-line form of an error the user can act on; None for anything else (a bug)."""
+    if isinstance(exc, CovhookError):
+        return exc
+    if isinstance(exc, OSError):
+        return from_os_error(exc)
+    if any(klass.__module__ == "coverage.exceptions" for klass in type(exc).__mro__):
+        return from_coverage_error(exc)  # type: ignore[arg-type]
+    return None
