@@ -100,7 +100,7 @@ def test_unparsable_config(make_covhook_env, tmp_path: Path, name: str, text: st
     rc = tmp_path / name
     rc.write_text(text)
     done = run_program(env.python, tmp_path, COVERAGE_PROCESS_START=str(rc))
-    assert_one_covhook_line(done, "ConfigError", "correct")
+    assert_one_covhook_line(done, "ConfigError", "correct", f"coverage debug config --rcfile={rc}")
 
 
 @pytest.mark.slow
