@@ -180,8 +180,8 @@ def test_wait_is_bounded(tmp_path: Path) -> None:
 
 INTERRUPTIBLE = """\
 import sys, time
-print("ready", flush=True)
 try:
+    print("ready", flush=True)
     time.sleep(60)
 except KeyboardInterrupt:
     saved = 1  # interrupted
@@ -220,3 +220,53 @@ def test_second_ctrl_c_kills(tmp_path: Path) -> None:
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 137, err
     assert "killed by SIGKILL" in err
+
+
+def run_in_terminal(cwd: Path, script: str, typed: bytes) -> tuple[int, str]:
+    """``covhook run -- python SCRIPT`` on a real pseudo-terminal; type ``typed`` once
+    the script printed 'ready'. Returns (status, everything the terminal showed)."""
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: exec at once (nothing else is safe after fork)
+        os.chdir(cwd)
+        os.execve(
+            str(VENV_BIN / "covhook"),
+            [str(VENV_BIN / "covhook"), "run", "--", PY, script],
+            envs.clean_env(),
+        )
+    shown = b""
+    typed_yet = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the terminal closed: everyone is gone
+                break
+            if not chunk:
+                break
+            shown += chunk
+        if not typed_yet and b"ready" in shown:
+            os.write(fd, typed)
+            typed_yet = True
+    _pid, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
+
+
+@pytest.mark.signals
+def test_on_a_terminal_the_command_reads_input_and_gets_ctrl_c(tmp_path: Path) -> None:
+    """Job control like a shell's: the command owns the terminal while it runs."""
+    (tmp_path / "ask.py").write_text("print('ready', flush=True)\nname = input()\nprint(name)\n")
+    status, shown = run_in_terminal(tmp_path, "ask.py", b"bob\n")
+    assert status == 0, shown
+    assert data.lines_of(tmp_path / ".coverage", "ask.py") == {1, 2, 3}
+
+    prog = tmp_path / "prog.py"
+    prog.write_text(INTERRUPTIBLE)
+    status, shown = run_in_terminal(tmp_path, "prog.py", b"\x03")  # Ctrl-C typed
+    assert status == 130, shown
+    assert data.lines_in(prog, "# interrupted") <= data.lines_of(tmp_path / ".coverage", "prog.py")
