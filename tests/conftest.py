@@ -13,11 +13,16 @@ from support import envs
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Run each test in its own temp dir, with os.environ restored afterwards."""
+    """Run each test in its own temp dir, with os.environ restored afterwards.
+
+    Under ``pytest -n N`` the outer run's ``PYTEST_XDIST_*`` variables would reach
+    every process a test starts (an inner pytester run believes it is a worker;
+    covhook tags the processes ``xdist-gwN``): they go too.
+    """
     saved = dict(os.environ)
     monkeypatch.chdir(tmp_path)
     for key in list(os.environ):
-        if key.startswith(("COVERAGE_", "COVHOOK_")):
+        if key.startswith(("COVERAGE_", "COVHOOK_", "PYTEST_XDIST_")):
             monkeypatch.delenv(key)
     monkeypatch.setenv("COVHOOK_STATE_DIR", str(tmp_path / "_covhook_state"))
     yield tmp_path

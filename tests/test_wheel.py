@@ -12,41 +12,17 @@ sys.path.insert(0, str(envs.REPO / "pth"))
 from make_pth import PTH_NAME, SOURCE, make_pth_line
 
 DIST_INFO = "covhook-0.1.0.dist-info"
-EXPECTED = {
+SRC = envs.REPO / "src"
+# Every module and data file of the package (nothing else from the checkout:
+# no tests, bench, docs or caches), the hook, and the metadata.
+PACKAGE = {
+    p.relative_to(SRC).as_posix()
+    for p in (SRC / "covhook").rglob("*")
+    if p.is_file() and (p.suffix == ".py" or p.name == "py.typed") and "__pycache__" not in p.parts
+}
+EXPECTED = PACKAGE | {
     PTH_NAME,
-    "covhook/__init__.py",
-    "covhook/__main__.py",
-    "covhook/_startup.py",
-    "covhook/_warn.py",
-    "covhook/children.py",
-    "covhook/cli.py",
-    "covhook/config.py",
-    "covhook/containers.py",
-    "covhook/defaults.py",
-    "covhook/errors.py",
-    "covhook/flush.py",
-    "covhook/install.py",
-    "covhook/options.py",
-    "covhook/origin.py",
-    "covhook/origins.py",
-    "covhook/pathmap.py",
-    "covhook/plugin.py",
-    "covhook/pytest_plugin.py",
-    "covhook/py.typed",
-    "covhook/hook.pth.txt",
-    "covhook/registry.py",
-    "covhook/signals.py",
-    "covhook/splits.py",
-    "covhook/commands/__init__.py",
-    "covhook/commands/_target.py",
-    "covhook/commands/combine.py",
-    "covhook/commands/docker_args.py",
-    "covhook/commands/install.py",
-    "covhook/commands/report.py",
-    "covhook/commands/run.py",
-    "covhook/commands/splits.py",
-    "covhook/commands/status.py",
-    "covhook/commands/uninstall.py",
+    "covhook/hook.pth.txt",  # the hook line as package data (setup.py)
     f"{DIST_INFO}/METADATA",
     f"{DIST_INFO}/WHEEL",
     f"{DIST_INFO}/entry_points.txt",

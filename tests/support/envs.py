@@ -7,9 +7,12 @@ processes in its own temp dir.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,8 +50,12 @@ class Env:
         return Path(out.stdout.strip())
 
     def pip(self, *args: str) -> None:
-        """``pip install`` into this venv (with the test runner's pip: see ``pip``)."""
-        pip(self, "install", "--no-compile", *args)
+        """``pip install`` into this venv (with the test runner's pip: see ``pip``).
+
+        Everything but coverage (which each test names) at the version pinned in
+        constraints.txt, so a fresh machine builds the venvs that were tested.
+        """
+        pip(self, "install", "--no-compile", "-c", str(test_constraints()), *args)
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -57,6 +64,18 @@ def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     env.update(extra)
     return env
+
+
+@functools.cache
+def test_constraints() -> Path:
+    """constraints.txt without its coverage pin (tests ask for other coverage versions)."""
+    lines = (REPO / "constraints.txt").read_text("utf-8").splitlines()
+    kept = [line for line in lines if not line.lower().startswith("coverage==")]
+    fd, name = tempfile.mkstemp(prefix="covhook-constraints-", suffix=".txt")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write("\n".join(kept) + "\n")
+    atexit.register(os.unlink, name)
+    return Path(name)
 
 
 def build_wheel(out_dir: Path) -> Path:
