@@ -39,7 +39,12 @@ class BuildPyWithPth(build_py):
             path.write_text(pth_text(), "utf-8")
 
     def _pth_outputs(self) -> list[Path]:
-        return [Path(self.build_lib, PTH_NAME), Path(self.build_lib, PACKAGED_HOOK)]
+        outputs = [Path(self.build_lib, PTH_NAME)]
+        # An editable install reads the package from the checkout, where covhook
+        # builds the line from pth/ itself; only a real build ships the copy.
+        if not getattr(self, "editable_mode", False):
+            outputs.append(Path(self.build_lib, PACKAGED_HOOK))
+        return outputs
 
     def get_outputs(self, include_bytecode: bool = True) -> list[str]:
         return [*super().get_outputs(include_bytecode), *map(str, self._pth_outputs())]
