@@ -411,3 +411,21 @@ def test_concurrent_installs_are_all_recorded(shared_site: Path, tmp_path: Path)
     assert sorted(row["pth"] for row in rows) == sorted(map(str, hooks))
     assert main(["uninstall", "--all"]) == 0
     assert [h for h in hooks if h.exists()] == []
+
+
+@pytest.mark.slow
+def test_status_names_a_hook_its_interpreter_never_reads(
+    other_env: envs.Env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A hook an older covhook wrote into the user site for a venv: status says it never runs."""
+    os.environ["PYTHONUSERBASE"] = str(tmp_path / "userbase")
+    usersite = Path(str(installer.probe_python(str(other_env.python))["usersite"]))
+    usersite.mkdir(parents=True)
+    pth = usersite / installer.PTH_NAME
+    pth.write_text(installer.hook_text())
+    state = Path(os.environ["COVHOOK_STATE_DIR"])
+    state.mkdir(parents=True)
+    row = {"pth": str(pth), "python": str(other_env.python), "installed_at": 0}
+    (state / "installs.json").write_text(json.dumps([row]))
+    assert main(["status"]) == 1
+    assert f"NOT read by {other_env.python}" in capsys.readouterr().out
