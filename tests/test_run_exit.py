@@ -270,3 +270,16 @@ def test_on_a_terminal_the_command_reads_input_and_gets_ctrl_c(tmp_path: Path) -
     status, shown = run_in_terminal(tmp_path, "prog.py", b"\x03")  # Ctrl-C typed
     assert status == 130, shown
     assert data.lines_in(prog, "# interrupted") <= data.lines_of(tmp_path / ".coverage", "prog.py")
+
+
+@pytest.mark.parametrize(("cmd", "status"), [("no-such-command-x", 127), ("./data.txt", 126)])
+def test_a_command_that_cannot_start_exits_like_a_shell(
+    tmp_path: Path, cmd: str, status: int
+) -> None:
+    (tmp_path / "data.txt").write_text("not a program\n")
+    done = covhook_run(tmp_path, cmd)
+    assert done.returncode == status
+    no_traceback(done)
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"covhook: error: cannot run '{cmd}'")
+    assert ". Fix: " in line

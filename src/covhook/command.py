@@ -32,6 +32,14 @@ from covhook.errors import CovhookError
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
+class NotStarted(CovhookError):
+    """The command could not be started; ``status`` is what a shell exits with (127, 126)."""
+
+    def __init__(self, status: int, problem: str, fix: str) -> None:
+        super().__init__(problem, fix)
+        self.status = status
+
+
 def shell_status(returncode: int) -> int:
     """The status a shell reports: negative (killed by signal N) becomes 128 + N."""
     return 128 - returncode if returncode < 0 else returncode
@@ -102,8 +110,14 @@ class Command:
                 preexec_fn=into_own_group,  # noqa: PLW1509
             )
         except FileNotFoundError as exc:
-            raise CovhookError(
-                f"cannot run {self.cmd[0]!r}: not found", "check the command and your PATH"
+            raise NotStarted(
+                127, f"cannot run {self.cmd[0]!r}: not found", "check the command and your PATH"
+            ) from exc
+        except OSError as exc:
+            raise NotStarted(
+                126,
+                f"cannot run {self.cmd[0]!r}: {exc.strerror or exc}",
+                "check that it is an executable file you may run",
             ) from exc
 
     def _take_terminal_back(self) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from covhook import origins
-from covhook.command import Command, signal_name
+from covhook.command import Command, NotStarted, signal_name
 from covhook.commands.combine import combine, report_unmeasured
 from covhook.config import rcfile_for_run
 from covhook.errors import CovhookError, as_covhook_error
@@ -67,7 +67,11 @@ def run(args: argparse.Namespace) -> int:
         env = {k: v for k, v in os.environ.items() if k != "COVERAGE_PROCESS_CONFIG"}
         env["COVERAGE_PROCESS_START"] = str(rcfile)
         started = time.time()
-        status = Command(cmd, env).run(args.wait)
+        try:
+            status = Command(cmd, env).run(args.wait)
+        except NotStarted as exc:
+            print(f"covhook: error: {exc}", file=sys.stderr)
+            return exc.status  # what a shell exits with: 127 not found, 126 not executable
         try:
             summarize(cov, args, data_file, started, status)
         except Exception as exc:
