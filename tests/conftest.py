@@ -44,7 +44,8 @@ EnvFactory = Callable[..., envs.Env]
 def make_covhook_env(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> EnvFactory:
     """Factory: a venv with covhook (from the wheel) and a given coverage, cached per session."""
 
-    def make(python: str = "3.11", coverage: str = "coverage==7.17.3") -> envs.Env:
+    def make(python: str = envs.THIS_PYTHON, coverage: str = envs.THIS_COVERAGE) -> envs.Env:
+        """By default the runner's Python and coverage: each matrix cell tests its own pair."""
         key = (python, coverage)
         if key not in _ENVS:
             interpreter = envs.PYTHONS[python]

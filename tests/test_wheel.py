@@ -9,7 +9,7 @@ from pathlib import Path
 from support import envs
 
 sys.path.insert(0, str(envs.REPO / "pth"))
-from make_pth import PTH_NAME, SOURCE, make_pth_line
+from make_pth import PTH_NAME, SOURCE, START_NAME, make_pth_line, start_text
 
 DIST_INFO = "covhook-0.1.0.dist-info"
 SRC = envs.REPO / "src"
@@ -22,6 +22,7 @@ PACKAGE = {
 }
 EXPECTED = PACKAGE | {
     PTH_NAME,
+    START_NAME,
     "covhook/hook.pth.txt",  # the hook line as package data (setup.py)
     f"{DIST_INFO}/METADATA",
     f"{DIST_INFO}/WHEEL",
@@ -46,3 +47,11 @@ def test_wheel_pth_is_generated_from_source_and_recorded(wheel: Path) -> None:
     assert f"{PTH_NAME},sha256=" in record
     assert "covhook = covhook.cli:main" in entry_points
     assert "[pytest11]\ncovhook = covhook.pytest_plugin" in entry_points
+
+
+def test_wheel_start_file_is_recorded(wheel: Path) -> None:
+    """PEP 829's .start file ships beside the .pth, so uninstall removes it too."""
+    with zipfile.ZipFile(wheel) as zf:
+        assert zf.read(START_NAME).decode() == start_text()
+        record = zf.read(f"{DIST_INFO}/RECORD").decode()
+    assert f"{START_NAME},sha256=" in record

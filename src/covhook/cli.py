@@ -11,13 +11,12 @@ with ``COVHOOK_DEBUG=1``).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
-from covhook import __version__
+from covhook import __version__, settings
 from covhook.commands import COMMANDS, load
 from covhook.errors import ERR, CovhookError, as_covhook_error
 
@@ -101,6 +100,6 @@ def _bug(exc: Exception) -> int:
         "that COVHOOK_DEBUG=1 prints".replace("\n", " "),
         file=sys.stderr,
     )
-    if os.environ.get("COVHOOK_DEBUG"):
+    if settings.value("debug"):  # COVHOOK_DEBUG
         traceback.print_exception(exc, file=sys.stderr)
     return ERR

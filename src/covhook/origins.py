@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from coverage import CoverageData
 
+from covhook._compat import DATA_SUFFIX_RE
 from covhook.origin import TAG_RE
 
-_SUFFIX = re.compile(r"\.[^.]+\.(?:pid)?\d+\.X\w{6}x(?:\.H\w{10}h)?$")
 UNTAGGED = "(untagged)"
 
 
@@ -40,7 +40,7 @@ def tag_of(path: str, data_file: str) -> str | None:
     local = os.path.basename(data_file) + "."
     if not name.startswith(local):
         return None
-    middle = _SUFFIX.sub("", name[len(local) :])
+    middle = DATA_SUFFIX_RE.sub("", name[len(local) :])
     return middle if TAG_RE.match(middle) else None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import importlib.metadata
 import os
 import subprocess
 import sys
@@ -18,10 +19,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 PYENV = Path("/root/.pyenv/versions")
+THIS_PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
+THIS_COVERAGE = f"coverage=={importlib.metadata.version('coverage')}"
 PYTHONS = {
-    "3.11": Path(sys.executable),
+    "3.11": PYENV / "3.11.7/bin/python3",
     "3.12": PYENV / "3.12.1/bin/python3",
     "3.13": PYENV / "3.13.0/bin/python3",
+    THIS_PYTHON: Path(sys.executable),  # the test runner's (each matrix cell's) interpreter
 }
 
 
@@ -79,12 +83,30 @@ def test_constraints() -> Path:
 
 
 def build_wheel(out_dir: Path) -> Path:
-    """Build covhook's wheel from this checkout, the way pip would."""
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out_dir), str(REPO)],
-        check=True,
-        env=clean_env(),
-    )
+    """Build covhook's wheel from this checkout, the way pip would.
+
+    One build at a time: setuptools builds in the checkout's build/, and
+    pytest-xdist workers (or matrix cells) would otherwise collide there.
+    """
+    import fcntl
+
+    with open(REPO / ".wheel-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--no-deps",
+                "-q",
+                "-w",
+                str(out_dir),
+                str(REPO),
+            ],
+            check=True,
+            env=clean_env(),
+        )
     (wheel,) = out_dir.glob("covhook-*.whl")
     return wheel
 

@@ -70,7 +70,8 @@ def combine(
         if not plan.aliases:
             cov.combine(paths or None, keep=keep)
         else:
-            own = dict(cov.config.paths)
+            configured = cov.get_option("paths")
+            own = dict(configured) if isinstance(configured, dict) else {}
             for group, aliases in plan.groups:
                 cov.set_option("paths", {**own, **pathmap.as_paths_option(aliases)})
                 cov.combine(group, keep=keep)
