@@ -130,3 +130,17 @@ def unwritable(path: Path, exc: OSError) -> CovhookError:
         "nothing was changed",
         f"make {path.parent} writable, or point COVHOOK_STATE_DIR at a directory you can write",
     )
+
+
+def record(pth: Path, python: str | None) -> None:
+    """Record one hook (a transaction of its own)."""
+    with transaction() as rows:
+        rows.add(pth, python)
+        rows.save()
+
+
+def forget(pth: Path) -> None:
+    """Forget one hook (a transaction of its own)."""
+    with transaction() as rows:
+        rows.drop(pth)
+        rows.save()
