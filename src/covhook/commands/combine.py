@@ -15,7 +15,7 @@ from collections import Counter
 
 import coverage
 
-from covhook import children, origins, pathmap
+from covhook import children, leftovers, origins, pathmap
 from covhook.config import find_rcfile
 from covhook.errors import CovhookError
 
@@ -62,6 +62,9 @@ def combine(
     paths with what the containers recorded (the user's ``[paths]`` first).
     """
     data_file = str(cov.get_option("run:data_file"))
+    # Issue 8: data files killed processes left in .covhook-work (covhook.leftovers).
+    for line in leftovers.messages(leftovers.recover(data_file)):
+        print(line)
     files = find_files(cov, paths)
     processes = origins.processes_by_origin(files, data_file)
     plan = pathmap.plan(files, data_file) if learn_paths else pathmap.Plan()

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from covhook import origins
+from covhook import leftovers, origins
 from covhook.command import Command, NotStarted, signal_name
 from covhook.commands.combine import combine, report_unmeasured
 from covhook.config import rcfile_for_run
@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.append:
             for stale in [data_file, *origins.data_files(data_file)]:
                 Path(stale).unlink(missing_ok=True)
+            leftovers.discard(data_file)  # issue 8: earlier runs' copies in .covhook-work
         env = {k: v for k, v in os.environ.items() if k != "COVERAGE_PROCESS_CONFIG"}
         env["COVERAGE_PROCESS_START"] = str(rcfile)
         started = time.time()
