@@ -15,7 +15,7 @@ from collections import Counter
 
 import coverage
 
-from covhook import children, leftovers, origins, pathmap
+from covhook import children, leftovers, origins, pathmap, scope
 from covhook.config import find_rcfile
 from covhook.errors import CovhookError
 
@@ -88,6 +88,7 @@ def combine(
         )
     cov.save()
     report_unmeasured(os.path.dirname(os.path.abspath(data_file)), keep)
+    scope.report_skipped(os.path.dirname(os.path.abspath(data_file)), keep)
     return processes
 
 
