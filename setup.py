@@ -5,6 +5,8 @@ express, so ``build_py`` (regular wheels) and ``editable_wheel`` (PEP 660
 installs) each add the one-line file generated from ``pth/covhook_pth.py``.
 It is then listed in the wheel's RECORD, so ``pip uninstall covhook`` removes it.
 ``a0_covhook_entry.start`` (Python 3.15+, PEP 829) goes the same way.
+The .pth line is also package data (``covhook/hook.pth.txt``): ``covhook
+install`` takes the hook from there, never from a site-packages directory.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from setuptools.command.editable_wheel import editable_wheel
 sys.path.insert(0, str(Path(__file__).parent / "pth"))
 from make_pth import PTH_NAME, SOURCE, START_NAME, make_pth_line, start_text  # noqa: E402
 
+PACKAGED_HOOK = "covhook/hook.pth.txt"  # covhook.install.PACKAGED_HOOK
+
 
 def pth_text() -> str:
     return make_pth_line(SOURCE.read_text("utf-8"))
@@ -32,11 +36,20 @@ class BuildPyWithPth(build_py):
 
     def run(self) -> None:
         super().run()
-        Path(self.build_lib, PTH_NAME).write_text(pth_text(), "utf-8")
+        for path in self._pth_outputs():
+            path.write_text(pth_text(), "utf-8")
         Path(self.build_lib, START_NAME).write_text(start_text(), "utf-8")
 
+    def _pth_outputs(self) -> list[Path]:
+        outputs = [Path(self.build_lib, PTH_NAME)]
+        # An editable install reads the package from the checkout, where covhook
+        # builds the line from pth/ itself; only a real build ships the copy.
+        if not getattr(self, "editable_mode", False):
+            outputs.append(Path(self.build_lib, PACKAGED_HOOK))
+        return outputs
+
     def get_outputs(self, include_bytecode: bool = True) -> list[str]:
-        extra = [str(Path(self.build_lib, name)) for name in (PTH_NAME, START_NAME)]
+        extra = [*map(str, self._pth_outputs()), str(Path(self.build_lib, START_NAME))]
         return [*super().get_outputs(include_bytecode), *extra]
 
 

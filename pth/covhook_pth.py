@@ -23,8 +23,17 @@ if os.environ.get("COVERAGE_PROCESS_START") or os.environ.get("COVERAGE_PROCESS_
         except Exception as exc:
             # Remember the failure so the second run stays silent.
             sys.modules["covhook._startup"] = None  # type: ignore[assignment]
+            import importlib.util
+
+            what = (
+                "coverage.py's own hook (coverage >= 7.13) measures this process without "
+                "covhook: no origin tag, and one .coverage file unless your config sets "
+                "parallel = True"
+                if importlib.util.find_spec("coverage")
+                else "coverage is off in this process"
+            )
             sys.stderr.write(
-                f"covhook: coverage is off in this process: cannot import covhook ({exc!r}). "
+                f"covhook: cannot import covhook ({exc!r}); {what}. "
                 f"Fix: pip install covhook into {sys.prefix}, or remove the hook with "
                 "'covhook uninstall'.\n"
             )

@@ -100,7 +100,7 @@ def test_unparsable_config(make_covhook_env, tmp_path: Path, name: str, text: st
     rc = tmp_path / name
     rc.write_text(text)
     done = run_program(env.python, tmp_path, COVERAGE_PROCESS_START=str(rc))
-    assert_one_covhook_line(done, "ConfigError", "correct")
+    assert_one_covhook_line(done, "ConfigError", "correct", f"coverage debug config --rcfile={rc}")
 
 
 @pytest.mark.slow
@@ -118,6 +118,17 @@ def test_hook_left_behind_without_covhook(make_covhook_env, tmp_path: Path) -> N
     shutil.copy(make_covhook_env().site_packages / "a0_covhook.pth", venv.site_packages)
     done = run_with_rc(venv.python, tmp_path, "[run]\nparallel = True\n")
     assert_one_covhook_line(done, "cannot import covhook", "covhook uninstall")
+
+
+@pytest.mark.slow
+def test_hook_left_behind_where_coverage_measures_alone(make_covhook_env, tmp_path: Path) -> None:
+    """Without covhook, coverage's own hook still measures: the line says so, not "off"."""
+    venv = envs.make_env(tmp_path / "venv", envs.PYTHONS["3.11"], "coverage==7.17.3")
+    shutil.copy(make_covhook_env().site_packages / "a0_covhook.pth", venv.site_packages)
+    done = run_with_rc(venv.python, tmp_path, "[run]\n")
+    line = assert_one_covhook_line(done, "cannot import covhook", "without covhook")
+    assert "coverage is off" not in line
+    assert data.lines_of(tmp_path / ".coverage", "prog.py") == {1, 2, 3}  # one plain file
 
 
 @pytest.mark.slow

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,10 +30,39 @@ def run_measured(python: Path, cwd: Path) -> list[Path]:
     return data.data_files(cwd)
 
 
+@pytest.fixture(scope="session")
+def shared_site(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """coverage and covhook installed with ``pip install --target``: not a site directory."""
+    target = tmp_path_factory.mktemp("shared-site")
+    subprocess.run(
+        [
+            str(envs.PYTHONS["3.11"]), "-m", "pip", "install", "-q", "--no-compile",
+            "--target", str(target), "coverage==7.17.3", "platformdirs", "--no-deps", str(wheel),
+        ],
+        check=True,
+        env=envs.clean_env(),
+    )  # fmt: skip
+    return target
+
+
+def env_using(root: Path, shared: Path) -> envs.Env:
+    """A venv importing coverage and covhook from ``shared``, by a path .pth that sorts
+    before the hook; its own site-packages holds no hook until 'covhook install'."""
+    venv = envs.make_env(root, envs.PYTHONS["3.11"])
+    (venv.site_packages / "_shared_site.pth").write_text(f"{shared}\n")
+    return venv
+
+
 @pytest.fixture
-def other_env(wheel: Path, tmp_path: Path) -> envs.Env:
-    """Another venv where coverage and covhook are importable."""
-    return envs.make_env(tmp_path / "other", envs.PYTHONS["3.11"], "coverage==7.17.3", str(wheel))
+def other_env(shared_site: Path, tmp_path: Path) -> envs.Env:
+    """Another venv where coverage and covhook are importable, without a hook yet."""
+    return env_using(tmp_path / "other", shared_site)
+
+
+@pytest.fixture
+def pip_env(wheel: Path, tmp_path: Path) -> envs.Env:
+    """A venv where 'pip install covhook' put the hook (pip owns it: RECORD lists it)."""
+    return envs.make_env(tmp_path / "pipenv", envs.PYTHONS["3.11"], "coverage==7.17.3", str(wheel))
 
 
 @pytest.mark.slow
@@ -39,13 +70,10 @@ def test_install_cycle_into_another_venv(
     other_env: envs.Env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pth = other_env.site_packages / installer.PTH_NAME
-    assert main(["uninstall", "--python", str(other_env.python)]) == 0
     assert not pth.exists()
     work = tmp_path / "work"
     work.mkdir()
-    (untagged,) = run_measured(other_env.python, work)  # coverage's own hook, no tag
-    assert not untagged.name.startswith(".coverage.host-")
-    untagged.unlink()
+    assert run_measured(other_env.python, work) == []  # no hook of any kind yet
 
     assert main(["install", "--python", str(other_env.python)]) == 0
     assert pth.read_text() == installer.hook_text()
@@ -71,7 +99,7 @@ def test_install_cycle_into_another_venv(
 
 
 @pytest.mark.slow
-def test_install_into_site_packages_dir(wheel: Path, tmp_path: Path) -> None:
+def test_hook_pip_put_in_a_target_dir_stays_pips(wheel: Path, tmp_path: Path) -> None:
     """A directory made with pip --target, as one would for an image's site-packages."""
     target = tmp_path / "site"
     subprocess.run(
@@ -82,26 +110,111 @@ def test_install_into_site_packages_dir(wheel: Path, tmp_path: Path) -> None:
         check=True,
         env=envs.clean_env(),
     )  # fmt: skip
-    (target / installer.PTH_NAME).unlink()
+    (target / installer.PTH_NAME).unlink()  # what 'covhook uninstall' used to do
     assert main(["install", "--site-packages", str(target)]) == 0
     assert (target / installer.PTH_NAME).read_text() == installer.hook_text()
-    assert main(["uninstall", "--site-packages", str(target)]) == 0
-    assert not (target / installer.PTH_NAME).exists()
+    assert main(["uninstall", "--site-packages", str(target)]) == 1
+    assert (target / installer.PTH_NAME).read_text() == installer.hook_text()
+
+
+@pytest.mark.slow
+def test_hook_pip_installed_is_never_removed(
+    pip_env: envs.Env, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """'pip install covhook' owns its a0_covhook.pth: install/uninstall leave it to pip."""
+    pth = pip_env.site_packages / installer.PTH_NAME
+    python = str(pip_env.python)
+    assert main(["install", "--python", python]) == 0
+    assert "already installed by 'pip install covhook'" in capsys.readouterr().out
+    assert main(["status"]) == 0
+    assert "no hooks installed" in capsys.readouterr().out  # not recorded: not covhook's
+
+    assert main(["uninstall", "--all"]) == 0
+    assert pth.read_text() == installer.hook_text()
+    line = assert_refused(["uninstall", "--python", python], capsys, "pip install covhook")
+    assert "pip uninstall covhook" in line
+    assert pth.read_text() == installer.hook_text()
+
+    # A record an older covhook wrote for pip's file: --all forgets it, keeps the file.
+    state = Path(os.environ["COVHOOK_STATE_DIR"])
+    state.mkdir(parents=True, exist_ok=True)
+    row = {"pth": str(pth), "python": python, "installed_at": 0}
+    (state / "installs.json").write_text(json.dumps([row]))
+    assert main(["uninstall", "--all"]) == 0
+    assert "kept" in capsys.readouterr().out
+    assert pth.read_text() == installer.hook_text()
+    assert json.loads((state / "installs.json").read_text()) == []
+
+    # Removed by hand (or by an older covhook): install puts pip's file back.
+    pth.unlink()
+    assert main(["install", "--python", python]) == 0
+    assert "restored" in capsys.readouterr().out
+    assert pth.read_text() == installer.hook_text()
+
+
+@pytest.mark.slow
+def test_install_refuses_to_overwrite_a_foreign_hook_file(
+    other_env: envs.Env, capsys: pytest.CaptureFixture[str]
+) -> None:
+    foreign = other_env.site_packages / installer.PTH_NAME
+    foreign.write_text("import something_else\n")
+    assert_refused(["install", "--python", str(other_env.python)], capsys, "not a covhook hook")
+    assert foreign.read_text() == "import something_else\n"
+    assert main(["status"]) == 0
+    assert "no hooks installed" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_user_site_of_a_venv_is_refused(
+    other_env: envs.Env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A venv never reads the user site: a hook there would never run."""
+    os.environ["PYTHONUSERBASE"] = str(tmp_path / "userbase")
+    assert_refused(
+        ["install", "--python", str(other_env.python), "--user"],
+        capsys,
+        "does not read the user site-packages",
+    )
+    assert not (tmp_path / "userbase").exists()
+
+
+@pytest.mark.slow
+def test_status_fails_for_a_missing_or_broken_hook(
+    other_env: envs.Env, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pth = other_env.site_packages / installer.PTH_NAME
+    assert main(["install", "--python", str(other_env.python)]) == 0
+    assert main(["status"]) == 0
+    pth.unlink()
+    assert main(["status"]) == 1
+    assert "missing" in capsys.readouterr().out
+    assert main(["install", "--python", str(other_env.python)]) == 0
+    (other_env.site_packages / "_shared_site.pth").unlink()  # covhook no longer importable
+    assert main(["status"]) == 1
+    assert "NOT importable" in capsys.readouterr().out
 
 
 @pytest.mark.slow
 def test_install_user_site(wheel: Path, tmp_path: Path) -> None:
+    """coverage in the user site, covhook importable from a directory a path .pth names."""
     python = envs.PYTHONS["3.12"]
     if not python.exists():
         pytest.skip("Python 3.12 is not installed")
     os.environ["PYTHONUSERBASE"] = str(tmp_path / "userbase")
     subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--user", "coverage==7.17.3", str(wheel)],
+        [str(python), "-m", "pip", "install", "-q", "--user", "coverage==7.17.3", "platformdirs"],
         check=True,
         env=envs.clean_env(PYTHONUSERBASE=os.environ["PYTHONUSERBASE"]),
     )
+    covhook_dir = tmp_path / "covhook-only"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--target", str(covhook_dir),
+         str(wheel)],
+        check=True,
+        env=envs.clean_env(),
+    )  # fmt: skip
     usersite = next((tmp_path / "userbase").rglob("site-packages"))
-    (usersite / installer.PTH_NAME).unlink()
+    (usersite / "_covhook_only.pth").write_text(f"{covhook_dir}\n")
     assert main(["install", "--python", str(python), "--user"]) == 0
     assert (usersite / installer.PTH_NAME).is_file()
     work = tmp_path / "work"
@@ -127,7 +240,7 @@ def run_measured_user(python: Path, cwd: Path, userbase: str) -> list[Path]:
 
 
 def assert_refused(argv: list[str], capsys: pytest.CaptureFixture[str], *words: str) -> str:
-    assert main(argv) == 2
+    assert main(argv) == 1  # coverage's ERR
     err = capsys.readouterr().err
     lines = err.splitlines()
     assert len(lines) == 1, err
@@ -153,7 +266,13 @@ def test_refuses_env_that_cannot_import_the_hook(
 ) -> None:
     venv = envs.make_env(tmp_path / "v", envs.PYTHONS["3.11"], *requirements)
     line = assert_refused(["install", "--python", str(venv.python)], capsys, "cannot import")
-    assert line.endswith(f"Fix: {venv.python} -m pip install {missing}")
+    # From where this covhook came (here: this checkout), not an index it may not be on;
+    # and pip installing covhook puts the hook there itself.
+    spec = installer.install_spec()
+    assert spec == str(envs.REPO)
+    assert f"Fix: {venv.python} -m pip install coverage {spec} " in line
+    assert "no 'covhook install' needed" in line
+    assert f"cannot import {missing.replace(' ', ' and ')}" in line
     assert not (venv.site_packages / installer.PTH_NAME).exists()
 
 
@@ -162,15 +281,11 @@ def test_refuses_read_only_site_packages(
     other_env: envs.Env, capsys: pytest.CaptureFixture[str], unwritable: None
 ) -> None:
     site = other_env.site_packages
-    (site / installer.PTH_NAME).unlink()
     make_read_only(site)
     try:
-        assert_refused(["install", "--site-packages", str(site)], capsys, "cannot write", str(site))
-        assert sorted(p.name for p in site.iterdir() if "covhook" in p.name) == [
-            "a0_covhook_entry.start",  # PEP 829's entry point, installed with the wheel
-            "covhook",
-            "covhook-0.1.0.dist-info",
-        ]
+        argv = ["install", "--python", str(other_env.python)]
+        assert_refused(argv, capsys, "cannot write", str(site))
+        assert [p.name for p in site.iterdir() if "covhook" in p.name] == []
     finally:
         make_writable(site)
     assert main(["status"]) == 0
@@ -200,7 +315,7 @@ def test_uninstall_leaves_foreign_file_alone(
 def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["install", "--bogus"])
-    assert exc.value.code == 2
+    assert exc.value.code == 1  # coverage's status for a usage error
     assert "unrecognized arguments: --bogus" in capsys.readouterr().err
 
 
@@ -227,3 +342,90 @@ def make_writable(path: Path) -> None:
     if os.geteuid() == 0:
         subprocess.run(["chattr", "-i", str(path)], check=True)
     path.chmod(0o755)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ("{not json", ("corrupt",)),
+        ('[{"pth": 5, "python": null, "installed_at": 0}]', ("corrupt", "wrong type")),
+        ('{"pth": "x"}', ("corrupt", "not a JSON list")),
+        (None, ("cannot read the install record",)),  # installs.json is a directory
+    ],
+    ids=["not-json", "pth-not-a-string", "not-a-list", "a-directory"],
+)
+def test_bad_install_record_is_one_line_and_no_hook_is_written(
+    other_env: envs.Env, capsys: pytest.CaptureFixture[str], content: str | None, words: tuple[str]
+) -> None:
+    state = Path(os.environ["COVHOOK_STATE_DIR"])
+    state.mkdir(parents=True)
+    if content is None:
+        (state / "installs.json").mkdir()
+    else:
+        (state / "installs.json").write_text(content)
+    for argv in (["status"], ["uninstall", "--all"]):
+        assert_refused(argv, capsys, "installs.json", *words)
+    assert_refused(["install", "--python", str(other_env.python)], capsys, *words)
+    assert not (other_env.site_packages / installer.PTH_NAME).exists()
+
+
+@pytest.mark.slow
+def test_unwritable_install_record_writes_no_hook(
+    other_env: envs.Env, tmp_path: Path, capsys: pytest.CaptureFixture[str], unwritable: None
+) -> None:
+    state = tmp_path / "locked-state"
+    state.mkdir()
+    os.environ["COVHOOK_STATE_DIR"] = str(state)
+    make_read_only(state)
+    try:
+        assert_refused(
+            ["install", "--python", str(other_env.python)], capsys, "install record", str(state)
+        )
+    finally:
+        make_writable(state)
+    assert not (other_env.site_packages / installer.PTH_NAME).exists()
+
+
+@pytest.mark.slow
+def test_concurrent_installs_are_all_recorded(shared_site: Path, tmp_path: Path) -> None:
+    """20 'covhook install' processes at once: 20 rows; 'uninstall --all' removes 20 hooks."""
+    venvs = [env_using(tmp_path / f"v{i}", shared_site) for i in range(20)]
+    env = envs.clean_env(COVHOOK_STATE_DIR=os.environ["COVHOOK_STATE_DIR"])
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "covhook", "install", "--python", str(v.python)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for v in venvs
+    ]
+    for proc in procs:
+        out, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 0, out
+    hooks = [v.site_packages / installer.PTH_NAME for v in venvs]
+    assert all(h.is_file() for h in hooks)
+    rows = json.loads((Path(os.environ["COVHOOK_STATE_DIR"]) / "installs.json").read_text())
+    assert sorted(row["pth"] for row in rows) == sorted(map(str, hooks))
+    assert main(["uninstall", "--all"]) == 0
+    assert [h for h in hooks if h.exists()] == []
+
+
+@pytest.mark.slow
+def test_status_names_a_hook_its_interpreter_never_reads(
+    other_env: envs.Env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A hook an older covhook wrote into the user site for a venv: status says it never runs."""
+    os.environ["PYTHONUSERBASE"] = str(tmp_path / "userbase")
+    usersite = Path(str(installer.probe_python(str(other_env.python))["usersite"]))
+    usersite.mkdir(parents=True)
+    pth = usersite / installer.PTH_NAME
+    pth.write_text(installer.hook_text())
+    state = Path(os.environ["COVHOOK_STATE_DIR"])
+    state.mkdir(parents=True)
+    row = {"pth": str(pth), "python": str(other_env.python), "installed_at": 0}
+    (state / "installs.json").write_text(json.dumps([row]))
+    assert main(["status"]) == 1
+    assert f"NOT read by {other_env.python}" in capsys.readouterr().out

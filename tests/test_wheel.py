@@ -23,6 +23,7 @@ PACKAGE = {
 EXPECTED = PACKAGE | {
     PTH_NAME,
     START_NAME,
+    "covhook/hook.pth.txt",  # the hook line as package data (setup.py)
     f"{DIST_INFO}/METADATA",
     f"{DIST_INFO}/WHEEL",
     f"{DIST_INFO}/entry_points.txt",
@@ -40,6 +41,7 @@ def test_wheel_file_list_is_exact(wheel: Path) -> None:
 def test_wheel_pth_is_generated_from_source_and_recorded(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as zf:
         assert zf.read(PTH_NAME).decode() == make_pth_line(SOURCE.read_text())
+        assert zf.read("covhook/hook.pth.txt").decode() == make_pth_line(SOURCE.read_text())
         record = zf.read(f"{DIST_INFO}/RECORD").decode()
         entry_points = zf.read(f"{DIST_INFO}/entry_points.txt").decode()
     assert f"{PTH_NAME},sha256=" in record

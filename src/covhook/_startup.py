@@ -212,9 +212,11 @@ def fix_for(exc: BaseException) -> str:
     if isinstance(exc, UnwritableDataDir):
         return "make that directory writable, or set [run] data_file / COVERAGE_FILE elsewhere"
     name = type(exc).__name__
+    path = os.environ.get("COVERAGE_PROCESS_START")
+    debug = f"coverage debug config --rcfile={path}" if path else "coverage debug config"
     if name == "ConfigError":
-        where = os.environ.get("COVERAGE_PROCESS_START") or "your coverage config"
-        return f"correct {where} (try 'coverage debug config'), or unset COVERAGE_PROCESS_START"
+        where = path or "your coverage config"
+        return f"correct {where} (try '{debug}'), or unset COVERAGE_PROCESS_START"
     if name == "PluginError" or "plugin" in str(exc).lower():
         return "fix or remove the failing plugin in [run] plugins"
-    return "check the coverage configuration with 'coverage debug config', or set COVHOOK_DISABLE=1"
+    return f"check the coverage configuration with '{debug}', or set COVHOOK_DISABLE=1"

@@ -1,38 +1,105 @@
-"""``covhook`` command line: one ``main(argv)``; errors become one message here only."""
+"""``covhook`` command line: one ``main(argv)``; every error becomes one line here only.
+
+Like coverage.py's ``cmdline.main``: covhook's own errors, coverage.py's
+exceptions (``CoverageException``) and OS errors are printed as one line,
+``covhook: error: <what>. Fix: <how>``, on stderr, and the exit statuses are
+coverage's (0 ok, 1 error, 2 under ``fail_under``).  Anything else is a bug in
+covhook: one line says so and where to report it (the traceback follows only
+with ``COVHOOK_DEBUG=1``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
-from covhook import __version__
-from covhook.commands import COMMANDS
-from covhook.errors import CovhookError
+from covhook import __version__, settings
+from covhook.commands import COMMANDS, load
+from covhook.errors import ERR, CovhookError, as_covhook_error
+
+BUG_REPORT = "covhook's issue tracker"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class _Parser(argparse.ArgumentParser):
+    """argparse, with coverage's status (1) for a usage error instead of argparse's 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(ERR, f"{self.prog}: error: {message}\n")
+
+
+def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``chosen``'s module is imported (its options are needed)."""
+    parser = _Parser(
         prog="covhook",
         description="Measure every Python process with coverage.py, tagged with where it ran.",
     )
     parser.add_argument("--version", action="version", version=f"covhook {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in COMMANDS:
-        command.register(sub)
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_Parser
+    )
+    for name, (_module, help_text) in COMMANDS.items():
+        if name == chosen:
+            load(name).register(sub)
+        else:
+            sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The command named on the command line, if any (the first non-option word)."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one covhook command; return its exit status (2 for a usage or setup error)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run one covhook command; return its exit status (coverage's: 0, 1, or 2)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        args = build_parser(chosen_command(argv)).parse_args(argv)
         status: int = args.func(args)
-    except CovhookError as exc:
-        print(f"covhook: error: {exc}", file=sys.stderr)
-        return 2
+    except ImportError as exc:
+        return _error(_missing_module(exc))
     except KeyboardInterrupt:
         print("covhook: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        known = as_covhook_error(exc)
+        return _bug(exc) if known is None else _error(known)
     return status
+
+
+def _error(exc: CovhookError) -> int:
+    line = f"covhook: error: {exc}".replace("\n", " ")
+    print(line, file=sys.stderr)
+    return ERR
+
+
+def _missing_module(exc: ImportError) -> CovhookError:
+    name = exc.name or str(exc)
+    if name.split(".")[0] == "coverage":
+        return CovhookError(
+            f"this command needs coverage.py, which {sys.executable} cannot import",
+            f"{sys.executable} -m pip install coverage",
+        )
+    return CovhookError(
+        f"cannot import {name} ({exc})",
+        f"reinstall covhook and its dependencies into {sys.prefix}",
+    )
+
+
+def _bug(exc: Exception) -> int:
+    print(
+        f"covhook: error: internal error {exc.__class__.__name__}: {exc}. This is a bug in "
+        f"covhook {__version__}. Fix: please report it to {BUG_REPORT} with the traceback "
+        "that COVHOOK_DEBUG=1 prints".replace("\n", " "),
+        file=sys.stderr,
+    )
+    if settings.value("debug"):  # COVHOOK_DEBUG
+        traceback.print_exception(exc, file=sys.stderr)
+    return ERR

@@ -4,9 +4,15 @@ A target is a site-packages directory.  It is resolved from an interpreter
 (``--python``: its own ``purelib``, asked of that interpreter), given directly
 (``--site-packages``), or the user site.  Before writing, covhook checks that
 the target can import coverage and covhook, because a hook that cannot import
-them only prints a warning in every process.  Writes are atomic (temp file +
-rename in the same directory) and idempotent; every install is recorded so
-``uninstall --all`` can find it again.
+them only prints a warning in every process.
+
+Ownership: ``pip install covhook`` puts the same file into site-packages and
+lists it in the distribution's RECORD; that file is pip's, so covhook never
+removes it (``pip uninstall covhook`` does) and never records it.  A file of
+that name that is not a covhook hook is someone else's: never overwritten.
+Writes are atomic (temp file + rename in the same directory) and happen inside
+a registry transaction (:mod:`covhook.registry`): the hook and its record
+change together or not at all.
 """
 
 from __future__ import annotations
@@ -16,8 +22,9 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
 
 from covhook import registry
@@ -25,19 +32,25 @@ from covhook.errors import CovhookError
 
 PTH_NAME = "a0_covhook.pth"
 HOOK_MARKER = "covhook._startup"
+# The hook line the wheel also carries, as package data (written by setup.py's build_py).
+PACKAGED_HOOK = "hook.pth.txt"
 
 _PROBE = """
 import json, sys, sysconfig, site
 out = {"purelib": sysconfig.get_path("purelib"), "usersite": site.getusersitepackages(),
-       "executable": sys.executable, "version": sys.version.split()[0]}
+       "executable": sys.executable, "version": sys.version.split()[0],
+       "user_site_enabled": bool(site.ENABLE_USER_SITE), "sys_path": sys.path}
 for name in ("coverage", "covhook"):
     try:
         mod = __import__(name)
         out[name] = getattr(mod, "__version__", "?")
     except Exception:
         out[name] = None
-print(json.dumps(out))
+print("covhook-probe:" + json.dumps(out))
 """
+_PROBE_PREFIX = "covhook-probe:"
+
+Facts = dict[str, object]
 
 
 @dataclass(frozen=True)
@@ -53,14 +66,15 @@ class Target:
 
 
 def hook_text() -> str:
-    """The .pth line this covhook build installs (the one its wheel carries)."""
-    try:
-        for file in metadata.files("covhook") or ():
-            if file.name == PTH_NAME:
-                return Path(str(file.locate())).read_text("utf-8")
-    except metadata.PackageNotFoundError:
-        pass
-    # Running from a source checkout: build the line from pth/.
+    """The .pth line this covhook build installs (the one its wheel carries).
+
+    Read from the package itself, never from a site-packages directory: that
+    file may have been removed, or be another version's.
+    """
+    packaged = resources.files("covhook").joinpath(PACKAGED_HOOK)
+    if packaged.is_file():
+        return packaged.read_text("utf-8")
+    # Running from a source checkout (or an editable install): build the line from pth/.
     checkout_pth = Path(__file__).resolve().parents[2] / "pth"
     if (checkout_pth / "make_pth.py").is_file():
         sys.path.insert(0, str(checkout_pth))
@@ -70,12 +84,36 @@ def hook_text() -> str:
             sys.path.remove(str(checkout_pth))
         return str(make_pth_line(SOURCE.read_text("utf-8")))
     raise CovhookError(
-        "cannot find covhook's own a0_covhook.pth",
-        "reinstall covhook with 'pip install --force-reinstall covhook'",
+        f"this covhook has no copy of its hook (covhook/{PACKAGED_HOOK} is missing)",
+        f"reinstall covhook: {sys.executable} -m pip install --force-reinstall {install_spec()}",
     )
 
 
-def probe_python(python: str) -> dict[str, str | None]:
+def install_spec() -> str:
+    """What to give ``pip install`` to get this very covhook (where it came from)."""
+    from covhook import __version__
+
+    try:
+        raw = metadata.distribution("covhook").read_text("direct_url.json")
+    except metadata.PackageNotFoundError:
+        raw = None
+    try:
+        origin = json.loads(raw) if raw else {}
+    except ValueError:
+        origin = {}
+    url = str(origin.get("url") or "")
+    if url.startswith("file://"):
+        return url.removeprefix("file://")
+    vcs = origin.get("vcs_info")
+    if url and isinstance(vcs, dict):
+        commit = vcs.get("commit_id")
+        return f"{vcs.get('vcs', 'git')}+{url}" + (f"@{commit}" if commit else "")
+    if url:
+        return url
+    return f"covhook=={__version__}"
+
+
+def probe_python(python: str) -> Facts:
     """Ask an interpreter for its site-packages and whether it imports coverage/covhook."""
     try:
         done = subprocess.run(
@@ -90,7 +128,7 @@ def probe_python(python: str) -> dict[str, str | None]:
         raise CovhookError(
             f"interpreter {python!r} does not exist", "pass the path of a Python executable"
         ) from exc
-    except (PermissionError, OSError) as exc:
+    except OSError as exc:
         raise CovhookError(
             f"cannot run interpreter {python!r} ({exc.strerror or exc})",
             "pass the path of a Python executable you can run",
@@ -100,11 +138,25 @@ def probe_python(python: str) -> dict[str, str | None]:
             f"interpreter {python!r} did not answer within 60 s", "check that it starts"
         ) from exc
     if done.returncode != 0:
+        said = " ".join(done.stderr.split())[-300:] or "no output"
         raise CovhookError(
-            f"interpreter {python!r} failed to start: {done.stderr.strip()[-300:]}",
+            f"interpreter {python!r} failed (exit status {done.returncode}: {said})",
             "pass the path of a working Python executable",
         )
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith(_PROBE_PREFIX):
+            try:
+                facts = json.loads(line.removeprefix(_PROBE_PREFIX))
+            except ValueError:
+                break
+            if isinstance(facts, dict) and isinstance(facts.get("purelib"), str):
+                return facts
+            break
+    raise CovhookError(
+        f"{python!r} did not answer like a Python interpreter "
+        f"(it printed {done.stdout.strip()[:80]!r})",
+        "pass the path of a Python executable (python3, or a venv's bin/python)",
+    )
 
 
 def installed_distributions(site_packages: Path) -> set[str]:
@@ -113,6 +165,25 @@ def installed_distributions(site_packages: Path) -> set[str]:
         (dist.metadata["Name"] or "").lower().replace("_", "-")
         for dist in metadata.distributions(path=[str(site_packages)])
     }
+
+
+def pip_owner(pth: Path) -> str | None:
+    """The distribution whose RECORD lists ``pth`` (pip installed it there), or None."""
+    for dist in metadata.distributions(path=[str(pth.parent)]):
+        for file in dist.files or ():
+            if str(file) == pth.name:
+                return str(dist.metadata["Name"] or "a package")
+    return None
+
+
+def _missing_fix(missing: list[str], pip: str) -> str:
+    """How to make the target import coverage and covhook, from where this covhook came."""
+    if "covhook" in missing:
+        return (
+            f"{pip} coverage {install_spec()} (installing covhook with pip puts the hook "
+            "there too: no 'covhook install' needed)"
+        )
+    return f"{pip} coverage, then run this command again"
 
 
 def resolve(python: str | None, site_packages: str | None, user: bool) -> Target:
@@ -130,7 +201,7 @@ def resolve(python: str | None, site_packages: str | None, user: bool) -> Target
         if missing:
             raise CovhookError(
                 f"{directory} cannot import {' and '.join(missing)}",
-                f"pip install --target {directory} {' '.join(missing)}",
+                _missing_fix(missing, f"pip install --target {directory}"),
             )
         return Target(directory)
     interpreter = python or sys.executable
@@ -139,19 +210,78 @@ def resolve(python: str | None, site_packages: str | None, user: bool) -> Target
     if missing:
         raise CovhookError(
             f"{interpreter} cannot import {' and '.join(missing)}",
-            f"{interpreter} -m pip install {' '.join(missing)}",
+            _missing_fix(missing, f"{interpreter} -m pip install"),
+        )
+    if user and not facts.get("user_site_enabled"):
+        raise CovhookError(
+            f"{interpreter} does not read the user site-packages (a virtual environment, or "
+            "user site disabled): a hook there would never run",
+            f"install into its own site-packages: covhook install --python {interpreter}",
         )
     directory = Path(str(facts["usersite"] if user else facts["purelib"]))
     return Target(directory, str(facts["executable"]))
 
 
-def install(target: Target) -> bool:
-    """Write the hook into the target; return False if it was already there."""
+def install(target: Target) -> str:
+    """Write the hook into the target; say what happened (installed, already, ...)."""
     text = hook_text()
-    directory = target.site_packages
-    if target.pth.is_file() and target.pth.read_text("utf-8", errors="replace") == text:
-        registry.record(target.pth, target.python)
-        return False
+    pth = target.pth
+    with registry.transaction() as record:
+        owner = pip_owner(pth)
+        current = pth.read_text("utf-8", errors="replace") if pth.is_file() else None
+        if owner is not None:
+            # pip's file: never recorded (covhook must never remove it).
+            if current is None:
+                _write(pth, text)
+                return f"restored the hook 'pip install {owner}' put there"
+            return f"already installed by 'pip install {owner}' (pip uninstall removes it)"
+        if current is not None and HOOK_MARKER not in current:
+            raise CovhookError(
+                f"{pth} exists and is not a covhook hook; not overwriting it",
+                "remove or rename it yourself if it is stale, then install again",
+            )
+        if current == text:
+            record.add(pth, target.python)
+            _save_or(record, lambda: None)
+            return "already installed"
+        _write(pth, text)
+        record.add(pth, target.python)
+        _save_or(record, lambda: _restore(pth, current))
+        return "installed"
+
+
+def uninstall_path(pth: Path, record: registry.Record) -> str:
+    """Remove a covhook hook file (inside ``record``'s transaction); say what happened.
+
+    Refuses a file that is not covhook's, and one pip installed.
+    """
+    owner = pip_owner(pth) if pth.exists() else None
+    if owner is not None:
+        raise CovhookError(
+            f"{pth} was installed by 'pip install {owner}'; covhook does not remove it",
+            f"pip uninstall {owner} in that environment removes it",
+        )
+    if not pth.exists():
+        record.drop(pth)
+        _save_or(record, lambda: None)
+        return "not present"
+    current = pth.read_text("utf-8", errors="replace")
+    if HOOK_MARKER not in current:
+        raise CovhookError(
+            f"{pth} is not a covhook hook; not removing it", "remove it yourself if it is stale"
+        )
+    try:
+        pth.unlink()
+    except OSError as exc:
+        raise _not_writable(pth.parent, exc) from exc
+    record.drop(pth)
+    _save_or(record, lambda: _restore(pth, current))
+    return "removed"
+
+
+def _write(pth: Path, text: str) -> None:
+    """Atomically replace ``pth`` with ``text`` (temp file + rename in its directory)."""
+    directory = pth.parent
     try:
         directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".covhook-", suffix=".tmp", dir=directory)
@@ -161,29 +291,27 @@ def install(target: Target) -> bool:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.chmod(tmp, 0o644)
-        os.replace(tmp, target.pth)
+        os.replace(tmp, pth)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise _not_writable(directory, exc) from exc
-    registry.record(target.pth, target.python)
-    return True
 
 
-def uninstall_path(pth: Path) -> bool:
-    """Remove a covhook hook file; refuse to touch a file that is not one."""
-    if not pth.exists():
-        registry.forget(pth)
-        return False
-    if HOOK_MARKER not in pth.read_text("utf-8", errors="replace"):
-        raise CovhookError(
-            f"{pth} is not a covhook hook; not removing it", "remove it yourself if it is stale"
-        )
+def _restore(pth: Path, previous: str | None) -> None:
+    """Put ``pth`` back as it was before this command (None: it did not exist)."""
+    if previous is None:
+        pth.unlink(missing_ok=True)
+    else:
+        _write(pth, previous)
+
+
+def _save_or(record: registry.Record, undo: Callable[[], None]) -> None:
+    """Save the record; if that fails, undo the file change so both stay as they were."""
     try:
-        pth.unlink()
+        record.save()
     except OSError as exc:
-        raise _not_writable(pth.parent, exc) from exc
-    registry.forget(pth)
-    return True
+        undo()
+        raise registry.unwritable(record.path, exc) from exc
 
 
 def _not_writable(directory: Path, exc: OSError) -> CovhookError:

@@ -163,6 +163,7 @@ class ChildCoverage:
             # Started by the start-up hook, whose ``patch = subprocess`` passed
             # on this process's tagged config: children would inherit our tag.
             self._set_env(child_config(self.cov))
+        self._note_scrubbed_children()
         if self.is_worker:
             self.config.workeroutput["covhook_pid"] = os.getpid()  # type: ignore[attr-defined]
         elif self.under_pytest_cov and not self.config.option.cov_append:
@@ -173,6 +174,39 @@ class ChildCoverage:
 
             scope.forget_skipped(os.path.dirname(self.data_file))
             self.skipped_before = 0
+
+    def _note_scrubbed_children(self) -> None:
+        """Note (or measure) children the tests start with a scrubbed environment.
+
+        A process the start-up hook started does this already; pytest-cov and
+        ``coverage run`` do not, so without this such children ran unmeasured
+        without a word.
+        """
+        if self.started_by_hook:
+            return
+        from covhook import children
+        from covhook.options import read_section
+
+        config_file = str(self.cov.config.config_file or "")
+        options = read_section(config_file) if os.path.isfile(config_file) else {}
+        children.install(os.path.dirname(self.data_file), options)
+
+    def unmeasured_line(self) -> str | None:
+        """The line about children that ran without coverage (their notes are then removed)."""
+        if self.started_by_hook:
+            return None  # covhook run / split report them after combining
+        from covhook import children
+
+        directory = os.path.dirname(self.data_file)
+        notes = children.unmeasured(directory)
+        if not notes:
+            return None
+        children.forget(directory)
+        example = " ".join(notes[0].get("argv", []))
+        return (
+            f"covhook: {len(notes)} Python child process(es) ran without coverage: "
+            f"{notes[0].get('why')} (e.g. {example!r}). Fix: {notes[0].get('fix')}"
+        )
 
     def _remove_stale_children(self) -> None:
         from covhook import origins
@@ -310,6 +344,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     state.count()
     state.merge_into_running()
     terminalreporter.write_line(state.summary_line())
+    unmeasured = state.unmeasured_line()
+    if unmeasured:
+        terminalreporter.write_line(unmeasured)
     skipped = state.skipped_line()
     if skipped:
         terminalreporter.write_line(skipped)

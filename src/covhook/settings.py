@@ -88,6 +88,10 @@ SETTINGS: tuple[Setting, ...] = (
         "where `covhook install` records hooks (default: the platformdirs user state dir)",
     ),
     Setting(
+        "debug", None, "COVHOOK_DEBUG", "flag", False,
+        "`1`: an unexpected error in a `covhook` command also prints its traceback",
+    ),
+    Setting(
         "split", None, "COVHOOK_SPLIT", "number", None,
         "set by `covhook split`: this split's number (tag role `split-<i>of<n>`)",
     ),

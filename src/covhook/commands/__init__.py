@@ -1,30 +1,32 @@
 """The subcommands; each module has ``register(subparsers)`` and sets ``func``.
 
 Adding a command is adding a module here and one entry to ``COMMANDS``.
+Modules are imported only when their command runs: ``combine``, ``report``,
+``run`` and friends import coverage, while ``--version``, ``status`` and
+``uninstall`` must work in an environment where coverage is not installed.
 """
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 
-from covhook.commands import (
-    combine,
-    docker_args,
-    install,
-    report,
-    run,
-    splits,
-    status,
-    uninstall,
-)
+# name -> (module, one-line help shown by 'covhook --help')
+COMMANDS: dict[str, tuple[str, str]] = {
+    "install": ("install", "install the start-up hook into an environment"),
+    "uninstall": ("uninstall", "remove the start-up hook"),
+    "status": ("status", "list installed hooks and whether each works"),
+    "run": ("run", "run a command with all its Python processes measured"),
+    "combine": ("combine", "combine data files and show processes per origin"),
+    "report": ("report", "coverage report plus lines per origin"),
+    "split": (
+        "splits",
+        "run a pytest suite as N measured splits in parallel, then one combined report",
+    ),
+    "docker-args": ("docker_args", "print docker/podman run flags that measure the container"),
+}
 
-COMMANDS: tuple[ModuleType, ...] = (
-    install,
-    uninstall,
-    status,
-    run,
-    combine,
-    report,
-    splits,
-    docker_args,
-)
+
+def load(name: str) -> ModuleType:
+    """Import the module of command ``name`` (ImportError if a dependency is missing)."""
+    return importlib.import_module(f"covhook.commands.{COMMANDS[name][0]}")

@@ -16,7 +16,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     target = installer.resolve(args.python, args.site_packages, args.user)
-    wrote = installer.install(target)
-    state = "installed" if wrote else "already installed"
+    state = installer.install(target)
     print(f"covhook: {state}: {target.pth}")
     return 0

@@ -1,22 +1,37 @@
 """``covhook run -- CMD``: run a command with every Python process measured, then combine.
 
 Sets ``COVERAGE_PROCESS_START`` for the command so the installed hook starts
-coverage in it and in every process below it, then combines and reports with
-the per-origin table.  The exit status is the command's.
+coverage in it and in every process below it, waits for the command and the
+processes it started (:mod:`covhook.command`), then combines and reports with
+the per-origin table.  The exit status is always the command's (``128 + N``
+when a signal killed it): anything that goes wrong after the command ran is
+one line on stderr, never a different status.  When the command combined its
+data itself (pytest-cov does, at the end of the session), that data is
+reported as it is.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from covhook import leftovers, origins
-from covhook.commands.combine import combine
+from covhook.command import Command, NotStarted, signal_name
+from covhook.commands.combine import combine, report_unmeasured
 from covhook.config import rcfile_for_run
-from covhook.errors import CovhookError
+from covhook.errors import CovhookError, as_covhook_error
+
+if TYPE_CHECKING:
+    from collections import Counter
+
+    import coverage
+
+DEFAULT_WAIT = 10.0
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,6 +39,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--rcfile", help="coverage config file (default: coverage's search)")
     parser.add_argument("--append", action="store_true", help="keep data from earlier runs")
     parser.add_argument("-m", "--show-missing", action="store_true", help="list missing lines")
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=DEFAULT_WAIT,
+        metavar="SECONDS",
+        help="after the command exits, wait up to SECONDS for the processes it started "
+        f"(default {DEFAULT_WAIT:g})",
+    )
     parser.add_argument("cmd", nargs=argparse.REMAINDER, help="the command, after --")
     parser.set_defaults(func=run)
 
@@ -44,12 +67,86 @@ def run(args: argparse.Namespace) -> int:
             leftovers.discard(data_file)  # issue 8: earlier runs' copies in .covhook-work
         env = {k: v for k, v in os.environ.items() if k != "COVERAGE_PROCESS_CONFIG"}
         env["COVERAGE_PROCESS_START"] = str(rcfile)
+        started = time.time()
         try:
-            status = subprocess.call(cmd, env=env)
-        except FileNotFoundError as exc:
-            raise CovhookError(f"cannot run {cmd[0]!r}: not found", "check the command") from exc
-        processes = combine(cov, [], keep=False)
-        cov.report(show_missing=args.show_missing)
-        print()
-        print(origins.format_table(origins.table(processes, cov.get_data())))
+            status = Command(cmd, env).run(args.wait)
+        except NotStarted as exc:
+            print(f"covhook: error: {exc}", file=sys.stderr)
+            return exc.status  # what a shell exits with: 127 not found, 126 not executable
+        try:
+            summarize(cov, args, data_file, started, status)
+        except Exception as exc:
+            problem = as_covhook_error(exc)
+            if problem is None:
+                raise
+            print(f"covhook: error: {problem}".replace("\n", " "), file=sys.stderr)
     return status
+
+
+def summarize(
+    cov: coverage.Coverage, args: argparse.Namespace, data_file: str, started: float, status: int
+) -> None:
+    """Combine what the command's processes saved, and report it."""
+    if origins.data_files(data_file):
+        processes = combine(cov, [], keep=False)
+    elif _written_since(data_file, started):
+        print(
+            f"covhook: the command combined its data itself into {data_file} (pytest-cov "
+            "does); reporting that"
+        )
+        report_unmeasured(os.path.dirname(data_file), keep=False)
+        cov.load()
+        processes = None
+    else:
+        print(f"covhook: no coverage data: {_why_no_data(status)}", file=sys.stderr)
+        report_unmeasured(os.path.dirname(data_file), keep=False)
+        return
+    report(cov, args, processes)
+
+
+def report(
+    cov: coverage.Coverage, args: argparse.Namespace, processes: Counter[str] | None
+) -> None:
+    from coverage.exceptions import NoDataError
+
+    try:
+        cov.report(show_missing=args.show_missing)
+    except NoDataError:
+        count = sum(processes.values()) if processes else "the"
+        print(
+            f"covhook: nothing to report: {count} process(es) saved data but ran no file "
+            "coverage reports (code run with -c or from stdin, or left out by your "
+            "[run] source / include / omit). Fix: run files or modules, or check those settings",
+            file=sys.stderr,
+        )
+        return
+    print()
+    print(origins.format_table(origins.table(processes, cov.get_data())))
+
+
+def _written_since(path: str, started: float) -> bool:
+    try:
+        return os.stat(path).st_mtime >= started - 1
+    except OSError:
+        return False
+
+
+def _why_no_data(status: int) -> str:
+    name = signal_name(status)
+    if name == "SIGKILL":
+        fix = (
+            "stop it with SIGTERM or Ctrl-C instead: covhook saves on those, nothing can on SIGKILL"
+        )
+    elif name in ("SIGSEGV", "SIGBUS", "SIGABRT", "SIGFPE", "SIGILL"):
+        fix = "a process that crashes cannot save its data: fix the crash"
+    elif name is not None:
+        fix = "let it end normally, or stop it with SIGTERM or Ctrl-C (covhook saves on those)"
+    else:
+        return (
+            f"the command exited with status {status} and no Python process saved any. Fix: "
+            "check that it runs Python, and that covhook's hook is there ('covhook status', or "
+            "'pip install covhook' into the environment that runs it)"
+        )
+    return (
+        f"the command was killed by {name} (status {status}) before any process saved. Fix: {fix}"
+    )

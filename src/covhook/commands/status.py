@@ -1,4 +1,10 @@
-"""``covhook status``: every hook covhook installed, and whether it would work."""
+"""``covhook status``: every hook covhook installed, and whether it would work.
+
+Exits 1 (coverage's error status) when a recorded hook is missing, cannot run
+(its interpreter is gone, or cannot import coverage and covhook), or sits in a
+directory its interpreter never reads: a script can check ``covhook status``.
+Works without coverage installed.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from pathlib import Path
 
 from covhook import install as installer
 from covhook import registry
-from covhook.errors import CovhookError
+from covhook.errors import ERR, OK, CovhookError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,20 +22,27 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=run)
 
 
-def describe(pth: Path, python: str | None) -> str:
+def describe(pth: Path, python: str | None) -> tuple[bool, str]:
+    """(works, what to print) for one recorded hook."""
     if not pth.is_file():
-        return "missing (removed by hand?)"
+        return False, "missing (removed by hand?): 'covhook install' again, or 'uninstall' it"
     current = pth.read_text("utf-8", errors="replace") == installer.hook_text()
+    read = True
     if python:
         try:
             facts = installer.probe_python(python)
         except CovhookError as exc:
-            return f"broken: {exc.problem}"
+            return False, f"broken: {exc.problem}"
         can_import = bool(facts.get("coverage") and facts.get("covhook"))
+        sys_path = facts.get("sys_path")
+        read = not isinstance(sys_path, list) or str(pth.parent) in sys_path
     else:
         present = installer.installed_distributions(pth.parent)
         can_import = {"coverage", "covhook"} <= present
-    parts = ["importable" if can_import else "NOT importable (hook will only warn)"]
+    parts = []
+    if not read:
+        parts.append(f"NOT read by {python} (not one of its site-packages directories)")
+    parts.append("importable" if can_import else "NOT importable (hook will only warn)")
     parts.append("current" if current else "outdated (re-run covhook install)")
     active = bool(
         os.environ.get("COVERAGE_PROCESS_START") or os.environ.get("COVERAGE_PROCESS_CONFIG")
@@ -37,15 +50,19 @@ def describe(pth: Path, python: str | None) -> str:
     parts.append(
         "active now" if active and can_import else "inactive (COVERAGE_PROCESS_START unset)"
     )
-    return ", ".join(parts)
+    return read and can_import, ", ".join(parts)
 
 
 def run(args: argparse.Namespace) -> int:
     rows = registry.load()
     if not rows:
         print("covhook: no hooks installed by 'covhook install'")
-        return 0
+        return OK
+    status = OK
     for row in rows:
         where = f" (python: {row.python})" if row.python else ""
-        print(f"{row.pth}{where}: {describe(Path(row.pth), row.python)}")
-    return 0
+        works, text = describe(Path(row.pth), row.python)
+        print(f"{row.pth}{where}: {text}")
+        if not works:
+            status = ERR
+    return status

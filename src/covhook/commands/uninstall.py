@@ -1,4 +1,8 @@
-"""``covhook uninstall``: remove a hook covhook installed (or all of them)."""
+"""``covhook uninstall``: remove a hook covhook installed (or all of them).
+
+Works without coverage installed.  ``--all`` leaves hooks pip installed (and
+says so): those belong to ``pip uninstall covhook``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from pathlib import Path
 from covhook import install as installer
 from covhook import registry
 from covhook.commands._target import add_target_options
+from covhook.errors import CovhookError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,22 +22,35 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    if args.all:
-        paths = [Path(row.pth) for row in registry.load()]
-    elif args.site_packages:
-        paths = [Path(args.site_packages).resolve() / installer.PTH_NAME]
+def explicit_target(args: argparse.Namespace) -> Path:
+    if args.site_packages:
+        return Path(args.site_packages).resolve() / installer.PTH_NAME
+    if args.python:
+        facts = installer.probe_python(args.python)
     else:
-        facts = installer.probe_python(args.python) if args.python else None
         import site
         import sysconfig
 
-        if facts is None:
-            facts = {"purelib": sysconfig.get_path("purelib"), "usersite": site.USER_SITE}
-        paths = [Path(str(facts["usersite" if args.user else "purelib"])) / installer.PTH_NAME]
-    for pth in paths:
-        removed = installer.uninstall_path(pth)
-        print(f"covhook: {'removed' if removed else 'not present'}: {pth}")
-    if args.all and not paths:
-        print("covhook: no recorded hooks")
+        facts = {"purelib": sysconfig.get_path("purelib"), "usersite": site.USER_SITE}
+    return Path(str(facts["usersite" if args.user else "purelib"])) / installer.PTH_NAME
+
+
+def run(args: argparse.Namespace) -> int:
+    with registry.transaction() as record:
+        if not args.all:
+            pth = explicit_target(args)
+            print(f"covhook: {installer.uninstall_path(pth, record)}: {pth}")
+            return 0
+        paths = [Path(row.pth) for row in record.rows]
+        if not paths:
+            print("covhook: no recorded hooks")
+        for pth in paths:
+            try:
+                state = installer.uninstall_path(pth, record)
+            except CovhookError as exc:
+                # Not ours (pip's, or a foreign file): forget it, keep it, say so.
+                record.drop(pth)
+                record.save()
+                state = f"kept ({exc})"
+            print(f"covhook: {state}: {pth}")
     return 0

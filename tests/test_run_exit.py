@@ -1,0 +1,285 @@
+"""``covhook run``: the command's exit status always, and data complete before combining.
+
+Real commands, real signals (sent by the command to itself, or by the test to
+covhook as a terminal's Ctrl-C would be), real process groups; the data is
+checked by reading the combined file.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from support import data, envs
+
+VENV_BIN = Path(sys.executable).parent
+PY = sys.executable
+
+
+def covhook_run(
+    cwd: Path, *cmd: str, opts: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(VENV_BIN / "covhook"), "run", *opts, "--", *cmd],
+        cwd=cwd,
+        env=envs.clean_env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def start_covhook_run(cwd: Path, *cmd: str) -> subprocess.Popen[str]:
+    """``covhook run -- CMD`` in the background, its stdout/stderr piped."""
+    return subprocess.Popen(
+        [str(VENV_BIN / "covhook"), "run", "--", *cmd],
+        cwd=cwd,
+        env=envs.clean_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def no_traceback(done: subprocess.CompletedProcess[str]) -> None:
+    """No traceback from covhook (the command's own KeyboardInterrupt may print one)."""
+    for stream in (done.stdout, done.stderr):
+        assert "covhook/cli.py" not in stream, stream
+        assert "covhook/commands/" not in stream, stream
+        if "KeyboardInterrupt" not in stream:
+            assert "Traceback" not in stream, stream
+
+
+@pytest.mark.signals
+@pytest.mark.parametrize(
+    ("kill", "status"),
+    [
+        ("os.kill(os.getpid(), signal.SIGTERM)", 143),
+        ("os.kill(os.getpid(), signal.SIGINT)", 130),
+    ],
+    ids=["SIGTERM", "SIGINT"],
+)
+def test_status_of_a_command_killed_by_a_signal_it_saves_on(
+    tmp_path: Path, kill: str, status: int
+) -> None:
+    prog = tmp_path / "prog.py"
+    prog.write_text(f"import os, signal, time\nran = 1  # ran\n{kill}\ntime.sleep(5)\n")
+    done = covhook_run(tmp_path, PY, "prog.py")
+    assert done.returncode == status, done.stderr
+    no_traceback(done)
+    assert data.lines_in(prog, "# ran") <= data.lines_of(tmp_path / ".coverage", "prog.py")
+
+
+@pytest.mark.signals
+@pytest.mark.parametrize(
+    ("program", "status", "name"),
+    [
+        ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", 137, "SIGKILL"),
+        ("import ctypes\nctypes.string_at(0)\n", 139, "SIGSEGV"),
+    ],
+    ids=["SIGKILL", "segfault"],
+)
+def test_status_of_a_command_killed_before_saving(
+    tmp_path: Path, program: str, status: int, name: str
+) -> None:
+    (tmp_path / "prog.py").write_text(program)
+    done = covhook_run(tmp_path, PY, "prog.py")
+    assert done.returncode == status, done.stderr
+    no_traceback(done)
+    (line,) = [x for x in done.stderr.splitlines() if x.startswith("covhook:")]
+    assert f"killed by {name} (status {status})" in line
+    assert "Fix: " in line
+
+
+@pytest.mark.parametrize(
+    "cmd", [(PY, "-c", "import sys; sys.exit(3)"), ("sh", "-c", "exit 3")], ids=["python-c", "sh"]
+)
+def test_status_of_a_command_without_data(tmp_path: Path, cmd: tuple[str, ...]) -> None:
+    done = covhook_run(tmp_path, *cmd)
+    assert done.returncode == 3, done.stderr
+    no_traceback(done)
+    (line,) = [x for x in done.stderr.splitlines() if x.startswith("covhook:")]
+    assert "Fix: " in line
+
+
+@pytest.mark.parametrize(("test_body", "status"), [("assert f() == 1", 0), ("assert 0", 1)])
+def test_pytest_cov_combined_its_data(tmp_path: Path, test_body: str, status: int) -> None:
+    """``covhook run -- python -m pytest --cov=pkg``: pytest-cov combined; pytest's status."""
+    pytest.importorskip("pytest_cov")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("def f():\n    return 1\n")
+    (tmp_path / "test_a.py").write_text(f"from pkg import f\n\ndef test_f():\n    {test_body}\n")
+    done = covhook_run(tmp_path, PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--cov=pkg")
+    assert done.returncode == status, done.stdout + done.stderr
+    no_traceback(done)
+    assert "the command combined its data itself" in done.stdout
+    assert data.lines_of(tmp_path / ".coverage", "__init__.py") == {1, 2} if status == 0 else {1}
+
+
+def test_waits_for_a_child_the_command_did_not_wait_for(tmp_path: Path) -> None:
+    """A child still running when the command exits saves its data before covhook combines."""
+    late = tmp_path / "late.py"
+    late.write_text("import time\ntime.sleep(1.5)\nlate = 1  # late\n")
+    (tmp_path / "main.py").write_text(
+        "import subprocess, sys\nsubprocess.Popen([sys.executable, 'late.py'])\n"
+    )
+    done = covhook_run(tmp_path, PY, "main.py")
+    assert done.returncode == 0, done.stderr
+    assert data.lines_in(late, "# late") <= data.lines_of(tmp_path / ".coverage", "late.py")
+    time.sleep(0.5)
+    assert data.data_files(tmp_path) == []  # nothing written after combining
+
+
+@pytest.mark.slow
+def test_multiprocessing_data_is_complete_and_the_same_every_run(tmp_path: Path) -> None:
+    """spawn workers and the resource tracker finish saving before covhook combines."""
+    (tmp_path / "work.py").write_text(
+        "import multiprocessing as mp\n\n"
+        "def square(x):\n    return x * x\n\n"
+        "if __name__ == '__main__':\n"
+        "    ctx = mp.get_context('spawn')\n"
+        "    lock = ctx.Lock()  # the resource tracker tracks its semaphore\n"
+        "    with ctx.Pool(2) as pool:\n"
+        "        print(sum(pool.map(square, range(10))))\n"
+    )
+    seen = []
+    for _ in range(3):
+        done = covhook_run(tmp_path, PY, "work.py")
+        assert done.returncode == 0, done.stderr
+        time.sleep(0.3)
+        assert data.data_files(tmp_path) == []
+        seen.append(data.lines_of(tmp_path / ".coverage", "work.py"))
+        assert {4} <= seen[-1]  # square ran in a worker
+    assert seen[0] == seen[1] == seen[2]
+
+
+def test_wait_is_bounded(tmp_path: Path) -> None:
+    """A process that outlives the command by far: covhook combines after --wait, says so."""
+    (tmp_path / "main.py").write_text(
+        "import subprocess\nsleeper = subprocess.Popen(['sleep', '60'], "
+        "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "open('sleeper.pid', 'w').write(str(sleeper.pid))\n"
+    )
+    try:
+        done = covhook_run(tmp_path, PY, "main.py", opts=("--wait", "0.5"))
+        assert done.returncode == 0, done.stderr
+        assert "still run 0.5s after it exited" in done.stderr
+        assert data.lines_of(tmp_path / ".coverage", "main.py") == {1, 2, 3}
+    finally:
+        os.kill(int((tmp_path / "sleeper.pid").read_text()), signal.SIGKILL)
+
+
+INTERRUPTIBLE = """\
+import sys, time
+try:
+    print("ready", flush=True)
+    time.sleep(60)
+except KeyboardInterrupt:
+    saved = 1  # interrupted
+    raise
+"""
+
+
+@pytest.mark.signals
+def test_ctrl_c_is_forwarded_and_the_data_saved(tmp_path: Path) -> None:
+    prog = tmp_path / "prog.py"
+    prog.write_text(INTERRUPTIBLE)
+    proc = start_covhook_run(tmp_path, PY, "prog.py")
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "ready\n"
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback (most recent call last)" in err  # the program's own KeyboardInterrupt
+    assert "SIGINT sent to the command" in err
+    assert data.lines_in(prog, "# interrupted") <= data.lines_of(tmp_path / ".coverage", "prog.py")
+
+
+@pytest.mark.signals
+def test_second_ctrl_c_kills(tmp_path: Path) -> None:
+    (tmp_path / "stubborn.py").write_text(
+        "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "print('ready', flush=True)\ntime.sleep(60)\n"
+    )
+    proc = start_covhook_run(tmp_path, PY, "stubborn.py")
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    assert proc.stdout.readline() == "ready\n"
+    proc.send_signal(signal.SIGINT)
+    assert "SIGINT sent to the command" in proc.stderr.readline()
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 137, err
+    assert "killed by SIGKILL" in err
+
+
+def run_in_terminal(cwd: Path, script: str, typed: bytes) -> tuple[int, str]:
+    """``covhook run -- python SCRIPT`` on a real pseudo-terminal; type ``typed`` once
+    the script printed 'ready'. Returns (status, everything the terminal showed)."""
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: exec at once (nothing else is safe after fork)
+        os.chdir(cwd)
+        os.execve(
+            str(VENV_BIN / "covhook"),
+            [str(VENV_BIN / "covhook"), "run", "--", PY, script],
+            envs.clean_env(),
+        )
+    shown = b""
+    typed_yet = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the terminal closed: everyone is gone
+                break
+            if not chunk:
+                break
+            shown += chunk
+        if not typed_yet and b"ready" in shown:
+            os.write(fd, typed)
+            typed_yet = True
+    _pid, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
+
+
+@pytest.mark.signals
+def test_on_a_terminal_the_command_reads_input_and_gets_ctrl_c(tmp_path: Path) -> None:
+    """Job control like a shell's: the command owns the terminal while it runs."""
+    (tmp_path / "ask.py").write_text("print('ready', flush=True)\nname = input()\nprint(name)\n")
+    status, shown = run_in_terminal(tmp_path, "ask.py", b"bob\n")
+    assert status == 0, shown
+    assert data.lines_of(tmp_path / ".coverage", "ask.py") == {1, 2, 3}
+
+    prog = tmp_path / "prog.py"
+    prog.write_text(INTERRUPTIBLE)
+    status, shown = run_in_terminal(tmp_path, "prog.py", b"\x03")  # Ctrl-C typed
+    assert status == 130, shown
+    assert data.lines_in(prog, "# interrupted") <= data.lines_of(tmp_path / ".coverage", "prog.py")
+
+
+@pytest.mark.parametrize(("cmd", "status"), [("no-such-command-x", 127), ("./data.txt", 126)])
+def test_a_command_that_cannot_start_exits_like_a_shell(
+    tmp_path: Path, cmd: str, status: int
+) -> None:
+    (tmp_path / "data.txt").write_text("not a program\n")
+    done = covhook_run(tmp_path, cmd)
+    assert done.returncode == status
+    no_traceback(done)
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"covhook: error: cannot run '{cmd}'")
+    assert ". Fix: " in line
