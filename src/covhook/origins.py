@@ -8,13 +8,18 @@ the static contexts (one per origin) say which origin ran which line.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import re
+import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from coverage import CoverageData
+from coverage.numbits import numbits_to_nums
+from coverage.sqlitedb import read_only_uri
 
 from covhook.origin import TAG_RE
 
@@ -59,23 +64,70 @@ class OriginRow:
     lines: int
 
 
-def lines_by_origin(data: CoverageData) -> dict[str, tuple[int, int]]:
-    """For each measured context that is an origin tag: (source files, lines) it ran."""
+# (measured path, lines run) -> the lines coverage's report counts, or None when
+# the report leaves that file out (omit/include, no source).
+Counting = Callable[[str, set[int]], "set[int] | None"]
+PROCESSES_KEY = "covhook_processes"
+
+
+def origin_of_context(context: str) -> str:
+    """The origin whose static context this is (``tag`` or ``tag|dynamic``), else untagged."""
+    static = context.split("|", 1)[0]
+    return static if TAG_RE.match(static) else UNTAGGED
+
+
+def _rows(data_file: str) -> list[tuple[str, str, set[int]]]:
+    """(path, context, lines) for every row of a combined data file (lines or arcs)."""
+    con = sqlite3.connect(read_only_uri(data_file), uri=True)
+    try:
+        found = [
+            (path, ctx, set(numbits_to_nums(bits)))
+            for path, ctx, bits in con.execute(
+                "SELECT file.path, context.context, numbits FROM line_bits "
+                "JOIN file ON file.id = file_id JOIN context ON context.id = context_id"
+            )
+        ]
+        arcs: dict[tuple[str, str], set[int]] = {}
+        for path, ctx, fromno, tono in con.execute(
+            "SELECT file.path, context.context, fromno, tono FROM arc "
+            "JOIN file ON file.id = file_id JOIN context ON context.id = context_id"
+        ):
+            arcs.setdefault((path, ctx), set()).update(n for n in (fromno, tono) if n > 0)
+        return found + [(p, c, lines) for (p, c), lines in arcs.items()]
+    finally:
+        con.close()
+
+
+def lines_by_origin(
+    data: CoverageData, count: Counting | None = None
+) -> dict[str, tuple[int, int]]:
+    """For each origin: (source files, lines) it ran, counted the way the report counts."""
+    per_origin: dict[str, dict[str, set[int]]] = {}
+    data_file = data.data_filename()
+    if not os.path.exists(data_file):
+        return {}
+    for path, context, lines in _rows(data_file):
+        per_origin.setdefault(origin_of_context(context), {}).setdefault(path, set()).update(
+            lines
+        )
     result: dict[str, tuple[int, int]] = {}
-    measured = data.measured_files()
-    for context in sorted(data.measured_contexts()):
-        if not TAG_RE.match(context):
-            continue
-        data.set_query_contexts([f"^{re.escape(context)}$"])
-        counts = [len(data.lines(f) or ()) for f in measured]
-        result[context] = (sum(1 for c in counts if c), sum(counts))
-    data.set_query_contexts(None)
+    for origin, files in per_origin.items():
+        counted = [
+            count(path, lines) if count is not None else {n for n in lines if n > 0}
+            for path, lines in files.items()
+        ]
+        real = [c for c in counted if c]
+        result[origin] = (len(real), sum(len(c) for c in real))
     return result
 
 
-def table(processes: Counter[str] | None, data: CoverageData | None) -> list[OriginRow]:
-    """Join process counts (from names) with line counts (from contexts)."""
-    lines = lines_by_origin(data) if data is not None else {}
+def table(
+    processes: Counter[str] | None, data: CoverageData | None, count: Counting | None = None
+) -> list[OriginRow]:
+    """Join process counts (from names, or saved at combine) with line counts (from contexts)."""
+    lines = lines_by_origin(data, count) if data is not None else {}
+    if processes is None and data is not None:
+        processes = load_processes(data.data_filename())
     counts = processes if processes is not None else Counter[str]()
     names = sorted(set(counts) | set(lines))
     return [
@@ -84,6 +136,64 @@ def table(processes: Counter[str] | None, data: CoverageData | None) -> list[Ori
         )
         for name in names
     ]
+
+
+def save_processes(data_file: str, processes: Counter[str], append: bool = False) -> None:
+    """Keep the processes per origin in the combined file's meta table (coverage ignores it)."""
+    total = Counter(processes)
+    if append:
+        total.update(load_processes(data_file) or {})
+    con = sqlite3.connect(data_file)
+    try:
+        with con:
+            con.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                (PROCESSES_KEY, json.dumps(dict(sorted(total.items())))),
+            )
+    finally:
+        con.close()
+
+
+def load_processes(data_file: str) -> Counter[str] | None:
+    """The processes per origin saved by the combine that made ``data_file``, if any."""
+    try:
+        con = sqlite3.connect(read_only_uri(data_file), uri=True)
+        try:
+            row = con.execute("SELECT value FROM meta WHERE key = ?", (PROCESSES_KEY,)).fetchone()
+        finally:
+            con.close()
+        saved = json.loads(row[0]) if row else None
+    except (sqlite3.Error, ValueError, OSError):
+        return None
+    if not isinstance(saved, dict):
+        return None
+    return Counter({str(k): int(v) for k, v in saved.items() if isinstance(v, int)})
+
+
+def report_counting(cov: Any) -> Counting:
+    """Count lines as ``coverage report`` does: executed statements of reported files.
+
+    Files the report leaves out (``[report] omit``/``include``) count for
+    nothing; a file whose source cannot be analysed counts its raw lines.
+    """
+    from coverage.report_core import get_analysis_to_report
+
+    reported: dict[str, Any] = {}
+    try:
+        for reporter, analysis in get_analysis_to_report(cov, None):
+            reported[analysis.filename] = (reporter, analysis.statements)
+    except Exception:  # no data, no source: the table still says what it can
+        reported = {}
+
+    def count(path: str, lines: set[int]) -> set[int] | None:
+        found = reported.get(path)
+        if found is None:
+            return None if reported else {n for n in lines if n > 0}
+        reporter, statements = found
+        executed: set[int] = reporter.translate_lines(lines) & statements
+        return executed
+
+    return count
 
 
 def format_table(rows: Sequence[OriginRow]) -> str:
