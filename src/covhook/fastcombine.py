@@ -202,9 +202,7 @@ class Union:
         file_ids = {path: n for n, path in enumerate(sorted(self.tracers), 1)}
         context_ids = {ctx: n for n, ctx in enumerate(sorted(self.contexts), 1)}
         con.executemany("INSERT INTO file (path, id) VALUES (?, ?)", file_ids.items())
-        con.executemany(
-            "INSERT INTO context (context, id) VALUES (?, ?)", context_ids.items()
-        )
+        con.executemany("INSERT INTO context (context, id) VALUES (?, ?)", context_ids.items())
         con.executemany(
             "INSERT INTO line_bits (file_id, context_id, numbits) VALUES (?, ?, ?)",
             (
@@ -268,7 +266,6 @@ def arc_of(code: int) -> tuple[int, int]:
 
 def _read_arcs(con: sqlite3.Connection) -> list[tuple[int, int, set[int]]]:
     return [(fid, cid, set(json.loads(codes))) for fid, cid, codes in con.execute(_ARCS_SQL)]
-
 
 
 def read_raw(filename: str) -> Raw:
@@ -449,9 +446,7 @@ def _in_process(
             yield share
 
 
-def _pooled(
-    jobs: list[Job], workers: int, total: int, progress: Progress | None
-) -> list[Share]:
+def _pooled(jobs: list[Job], workers: int, total: int, progress: Progress | None) -> list[Share]:
     """Run the shares in forked workers; report progress from a shared counter."""
     global _counter
     import multiprocessing
@@ -485,7 +480,11 @@ class Bar:
         """A bar when ``stream`` is a terminal; None (quiet) otherwise."""
         isatty = getattr(stream, "isatty", None)
         try:
-            return cls(stream) if isatty is not None and isatty() else None
+            delay = float(os.environ.get("COVHOOK_PROGRESS_AFTER", "") or 1.0)
+        except ValueError:
+            delay = 1.0
+        try:
+            return cls(stream, delay) if isatty is not None and isatty() else None
         except (OSError, ValueError):
             return None
 

@@ -107,9 +107,7 @@ def lines_by_origin(
     if not os.path.exists(data_file):
         return {}
     for path, context, lines in _rows(data_file):
-        per_origin.setdefault(origin_of_context(context), {}).setdefault(path, set()).update(
-            lines
-        )
+        per_origin.setdefault(origin_of_context(context), {}).setdefault(path, set()).update(lines)
     result: dict[str, tuple[int, int]] = {}
     for origin, files in per_origin.items():
         counted = [

@@ -63,6 +63,7 @@ def write_process(
     base: str = ".coverage",
 ) -> Path:
     """One process's data file in ``directory``; returns its path."""
+    directory.mkdir(parents=True, exist_ok=True)
     seed = index - index % dups if dups and index % dups == 1 else index
     rng = random.Random(seed)
     origin = f"origin-r{seed % origins}"

@@ -162,8 +162,6 @@ def run(args: argparse.Namespace) -> int:
             )
         print(pathmap.paths_section(plan.aliases), end="")
         return 0
-    processes = combine(
-        cov, args.paths, args.keep, learn_paths=not args.no_map, append=args.append
-    )
+    processes = combine(cov, args.paths, args.keep, learn_paths=not args.no_map, append=args.append)
     print(origins.format_table(origins.table(processes, cov.get_data())))
     return 0
