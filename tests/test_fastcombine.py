@@ -104,7 +104,10 @@ def test_paths_remapping_is_coverages(tmp_path: Path) -> None:
 def test_relative_files(tmp_path: Path) -> None:
     src = tmp_path / "src"
     datagen.write_many(src, 10, root="/elsewhere/proj", sources=5)
-    rc = "[run]\nparallel = True\nrelative_files = True\n[paths]\nsource =\n    ./\n    /elsewhere/proj/\n"
+    rc = (
+        "[run]\nparallel = True\nrelative_files = True\n"
+        "[paths]\nsource =\n    ./\n    /elsewhere/proj/\n"
+    )
     for where in ("plain", "fast"):
         datagen.write_sources(tmp_path / where, 5)
     plain, fast = both(src, tmp_path, rc)
@@ -148,7 +151,7 @@ def test_lines_and_arcs_do_not_mix(tmp_path: Path) -> None:
         str(datagen.write_process(d, 0, root="/r")),
         str(datagen.write_process(d, 1, root="/r", branch=True)),
     ]
-    with pytest.raises(Exception, match="[Cc]an't combine"):
+    with pytest.raises(Exception, match=r"[Cc]an't combine"):
         fastcombine.combine([fastcombine.Group(files, {})], str(tmp_path / "out"))
     assert not (tmp_path / "out").exists()
     assert all(Path(f).exists() for f in files)
