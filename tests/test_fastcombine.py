@@ -14,40 +14,16 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-from coverage import CoverageData
 
 from covhook import fastcombine
 from covhook.cli import main
 from support import datagen
+from support.datagen import describe as dump
 
 COVERAGE = Path(sys.executable).parent / "coverage"
 COVHOOK = Path(sys.executable).parent / "covhook"
-
-
-def dump(data_file: Path) -> dict[str, Any]:
-    """Everything a combined data file says, through coverage's API."""
-    data = CoverageData(str(data_file))
-    data.read()
-    contexts = sorted(data.measured_contexts())
-    per: dict[tuple[str, str], Any] = {}
-    for path in sorted(data.measured_files()):
-        for context in contexts:
-            data.set_query_contexts([f"^{context.replace('|', '[|]')}$"])
-            lines = sorted(data.lines(path) or [])
-            arcs = sorted(data.arcs(path) or []) if data.has_arcs() else []
-            if lines or arcs:
-                per[(path, context)] = (lines, arcs)
-    data.set_query_contexts(None)
-    return {
-        "has_arcs": data.has_arcs(),
-        "files": sorted(data.measured_files()),
-        "tracers": {p: data.file_tracer(p) for p in sorted(data.measured_files())},
-        "contexts": contexts,
-        "rows": per,
-    }
 
 
 def both(

@@ -209,3 +209,14 @@ def format_table(rows: Sequence[OriginRow]) -> str:
     if all(r.processes is not None for r in rows):
         out.append(fmt.format("TOTAL", str(sum(r.processes or 0 for r in rows)), "", ""))
     return "\n".join(out)
+
+
+def format_markdown(rows: Sequence[OriginRow]) -> str:
+    """The per-origin table as Markdown (CI job summaries)."""
+    out = ["| Origin | Processes | Files | Lines |", "|---|---:|---:|---:|"]
+    for r in rows:
+        processes = "-" if r.processes is None else str(r.processes)
+        out.append(f"| {r.origin} | {processes} | {r.files} | {r.lines} |")
+    if rows and all(r.processes is not None for r in rows):
+        out.append(f"| **TOTAL** | **{sum(r.processes or 0 for r in rows)}** | | |")
+    return "\n".join(out)

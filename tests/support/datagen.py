@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 from coverage import CoverageData
 
@@ -86,3 +87,26 @@ def write_process(
 def write_many(directory: Path, count: int, **kwargs: object) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     return [write_process(directory, i, **kwargs) for i in range(count)]  # type: ignore[arg-type]
+
+
+def describe(data_file: Path) -> dict[str, Any]:
+    """Everything a combined data file says, through coverage's API (to compare two)."""
+    data = CoverageData(str(data_file))
+    data.read()
+    contexts = sorted(data.measured_contexts())
+    rows: dict[tuple[str, str], Any] = {}
+    for path in sorted(data.measured_files()):
+        for context in contexts:
+            data.set_query_contexts([f"^{context.replace('|', '[|]')}$"])
+            lines = sorted(data.lines(path) or [])
+            arcs = sorted(data.arcs(path) or []) if data.has_arcs() else []
+            if lines or arcs:
+                rows[(path, context)] = (lines, arcs)
+    data.set_query_contexts(None)
+    return {
+        "has_arcs": data.has_arcs(),
+        "files": sorted(data.measured_files()),
+        "tracers": {p: data.file_tracer(p) for p in sorted(data.measured_files())},
+        "contexts": contexts,
+        "rows": rows,
+    }

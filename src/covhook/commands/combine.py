@@ -42,9 +42,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=run)
 
 
-def load_coverage(rcfile: str | None) -> coverage.Coverage:
+def load_coverage(rcfile: str | None, data_file: str | None = None) -> coverage.Coverage:
     found = find_rcfile(rcfile)
-    return coverage.Coverage(config_file=str(found) if found else True)
+    config_file = str(found) if found else True
+    if data_file is None:  # None would mean "no data file" to coverage
+        return coverage.Coverage(config_file=config_file)
+    return coverage.Coverage(config_file=config_file, data_file=data_file)
 
 
 def find_files(cov: coverage.Coverage, paths: list[str]) -> list[str]:

@@ -15,15 +15,15 @@ from pathlib import Path
 
 from covhook import origins
 from covhook.commands.combine import combine
+from covhook.commands.report import add_report_options, report_and_status
 from covhook.config import rcfile_for_run
 from covhook.errors import CovhookError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("run", help="run a command with all its Python processes measured")
-    parser.add_argument("--rcfile", help="coverage config file (default: coverage's search)")
+    add_report_options(parser, data_file=False)
     parser.add_argument("--append", action="store_true", help="keep data from earlier runs")
-    parser.add_argument("-m", "--show-missing", action="store_true", help="list missing lines")
     parser.add_argument("cmd", nargs=argparse.REMAINDER, help="the command, after --")
     parser.set_defaults(func=run)
 
@@ -48,7 +48,5 @@ def run(args: argparse.Namespace) -> int:
         except FileNotFoundError as exc:
             raise CovhookError(f"cannot run {cmd[0]!r}: not found", "check the command") from exc
         processes = combine(cov, [], keep=False)
-        cov.report(show_missing=args.show_missing)
-        print()
-        print(origins.format_table(origins.table(processes, cov.get_data())))
-    return status
+        under = report_and_status(cov, args, processes)
+    return status or under
