@@ -121,7 +121,8 @@ def combine(
             pathmap.forget(files, plan)
     finally:
         sources.cleanup(found)
-    used = [*outcome.combined, *outcome.skipped]
+    # One process per data file name: the same file in two artifacts is one process.
+    used = list({os.path.basename(f): f for f in [*outcome.combined, *outcome.skipped]}.values())
     processes = origins.processes_by_origin(used, data_file)
     origins.save_processes(data_file, processes)
     cov.load()
