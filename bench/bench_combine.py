@@ -4,7 +4,10 @@ Two generated sets (tests/support/datagen.py, written with coverage's own API):
 1000 line-data files and 300 branch-data files, each a process that measured
 about 40 source files in one of 8 origins (static contexts; every tenth also a
 second, dynamic-like context; one file with a file tracer; every 7th file a
-duplicate by data hash).  Each is combined by
+duplicate by data hash).  In the first two sets every process runs every file
+differently, at random (the worst case for covhook); in "repeated code" 80% of
+a process's files run exactly as in one of three scenarios of its origin, as
+the processes of a real suite re-run the same code.  Each is combined by
 
 - ``coverage``: ``coverage combine --keep`` (the command users run);
 - ``covhook``: ``covhook combine --keep`` (one process);
@@ -39,7 +42,12 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from support import datagen  # noqa: E402
 
 BIN = Path(sys.executable).parent
-SETS = {"lines": (1000, False), "branches": (300, True)}
+# name: (files, branch data, share of files each process runs as an earlier one did)
+SETS = {
+    "lines": (1000, False, 0.0),
+    "branches": (300, True, 0.0),
+    "branches, repeated code": (300, True, 0.8),
+}
 MODES = ("coverage", "covhook", "covhook-2")
 
 
@@ -60,9 +68,11 @@ def run_once(mode: str, where: Path) -> float:
     return time.perf_counter() - start
 
 
-def bench_set(name: str, count: int, branch: bool, reps: int, root: Path) -> dict[str, object]:
-    where = root / name
-    datagen.write_many(where, count, root="/runner/a/proj", branch=branch, dups=7)
+def bench_set(
+    name: str, count: int, branch: bool, repeat: float, *, reps: int, root: Path
+) -> dict[str, object]:
+    where = root / name.replace(" ", "_").replace(",", "")
+    datagen.write_many(where, count, root="/runner/a/proj", branch=branch, dups=7, repeat=repeat)
     (where / ".coveragerc").write_text("[run]\nparallel = True\n")
     times: dict[str, list[float]] = {m: [] for m in MODES}
     results: dict[str, object] = {}
@@ -84,7 +94,10 @@ def main() -> None:
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="covhook-bench-combine-"))
     load_before = os.getloadavg()
-    rows = {name: bench_set(name, n, b, args.reps, root) for name, (n, b) in SETS.items()}
+    rows = {
+        name: bench_set(name, n, b, r, reps=args.reps, root=root)
+        for name, (n, b, r) in SETS.items()
+    }
     shutil.rmtree(root, ignore_errors=True)
     lines = [
         "# Benchmark: combining many data files",

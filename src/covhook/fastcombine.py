@@ -29,6 +29,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from hashlib import blake2b
 from typing import Any
 
 from coverage.data import DataFileClassifier
@@ -82,6 +83,10 @@ class Union:
     contexts: dict[str, None] = field(default_factory=dict)
     lines: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)  # bits, bytes
     arcs: dict[tuple[str, str], set[int]] = field(default_factory=dict)  # encoded, see arc_code
+    # (file, context, digest of its arcs' text) already merged: a process that ran a
+    # file exactly as an earlier one did costs no parsing (as coverage skips whole
+    # files with the same data hash; blake2b-128 here, coverage's name hash is 60 bits).
+    seen: set[tuple[str, str, bytes]] = field(default_factory=set, repr=False)
 
     def _choose(self, mode: str, where: str) -> None:
         if self.mode and self.mode != mode:
@@ -127,13 +132,18 @@ class Union:
             self.contexts.setdefault(context, None)
         if raw.arcs:
             self._choose("arcs", filename)
-            for fid, cid, codes in raw.arcs:
-                key = (paths[fid], raw.contexts[cid])
-                found = self.arcs.get(key)
+            for fid, cid, text in raw.arcs:
+                path, context = paths[fid], raw.contexts[cid]
+                mark = (path, context, blake2b(text.encode(), digest_size=16).digest())
+                if mark in self.seen:
+                    continue
+                self.seen.add(mark)
+                codes = json.loads(text)
+                found = self.arcs.get((path, context))
                 if found is None:
-                    self.arcs[key] = codes
+                    self.arcs[path, context] = set(codes)
                 else:
-                    found |= codes
+                    found.update(codes)
         if raw.lines:
             self._choose("lines", filename)
             for fid, cid, numbits in raw.lines:
@@ -236,7 +246,7 @@ class Raw:
     contexts: dict[int, str]
     tracers: dict[int, str]
     lines: list[tuple[int, int, bytes]]
-    arcs: list[tuple[int, int, set[int]]]  # file id, context id, encoded arcs
+    arcs: list[tuple[int, int, str]]  # file id, context id, encoded arcs as a JSON list
 
 
 # An arc (from, to) as one integer, fromno * 2**25 + tono, so a file's arcs come
@@ -264,8 +274,8 @@ def arc_of(code: int) -> tuple[int, int]:
     return fromno, code - fromno * _MUL
 
 
-def _read_arcs(con: sqlite3.Connection) -> list[tuple[int, int, set[int]]]:
-    return [(fid, cid, set(json.loads(codes))) for fid, cid, codes in con.execute(_ARCS_SQL)]
+def _read_arcs(con: sqlite3.Connection) -> list[tuple[int, int, str]]:
+    return con.execute(_ARCS_SQL).fetchall()
 
 
 def read_raw(filename: str) -> Raw:

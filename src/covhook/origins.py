@@ -87,13 +87,17 @@ def _rows(data_file: str) -> list[tuple[str, str, set[int]]]:
                 "JOIN file ON file.id = file_id JOIN context ON context.id = context_id"
             )
         ]
-        arcs: dict[tuple[str, str], set[int]] = {}
-        for path, ctx, fromno, tono in con.execute(
-            "SELECT file.path, context.context, fromno, tono FROM arc "
-            "JOIN file ON file.id = file_id JOIN context ON context.id = context_id"
+        # One row per (file, context), the line numbers as JSON lists: no Python per arc.
+        for path, ctx, froms, tos in con.execute(
+            "SELECT file.path, context.context, json_group_array(fromno), "
+            "json_group_array(tono) FROM arc "
+            "JOIN file ON file.id = file_id JOIN context ON context.id = context_id "
+            "GROUP BY file_id, context_id"
         ):
-            arcs.setdefault((path, ctx), set()).update(n for n in (fromno, tono) if n > 0)
-        return found + [(p, c, lines) for (p, c), lines in arcs.items()]
+            ends = set(json.loads(froms))
+            ends.update(json.loads(tos))
+            found.append((path, ctx, {n for n in ends if n > 0}))
+        return found
     finally:
         con.close()
 

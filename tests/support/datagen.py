@@ -62,8 +62,14 @@ def write_process(
     dups: int = 0,
     tracer: str = "fake.Tracer",
     base: str = ".coverage",
+    repeat: float = 0.0,
 ) -> Path:
-    """One process's data file in ``directory``; returns its path."""
+    """One process's data file in ``directory``; returns its path.
+
+    With ``repeat``, that share of the files runs exactly as in one of three
+    "scenarios" of its origin (as processes of a real suite re-run the same
+    code); the rest at random.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     seed = index - index % dups if dups and index % dups == 1 else index
     rng = random.Random(seed)
@@ -74,10 +80,14 @@ def write_process(
     chosen = [n for n in names if rng.random() < 0.8] or names[:1]
     for context in contexts:
         data.set_context(context)
+        rngs = {
+            n: random.Random(f"{n}-{context}-{rng.randint(0, 2)}") if rng.random() < repeat else rng
+            for n in chosen
+        }
         if branch:
-            data.add_arcs({f"{root}/{n}": _arcs(n, rng) for n in chosen})
+            data.add_arcs({f"{root}/{n}": _arcs(n, rngs[n]) for n in chosen})
         else:
-            data.add_lines({f"{root}/{n}": _lines(rng) for n in chosen})
+            data.add_lines({f"{root}/{n}": _lines(rngs[n]) for n in chosen})
     if tracer and names[0] in chosen:
         data.add_file_tracers({f"{root}/{names[0]}": tracer})
     data.write()
