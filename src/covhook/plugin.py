@@ -15,7 +15,7 @@ from typing import Any
 
 import coverage
 
-from covhook import origin
+from covhook import origin, roots
 from covhook._warn import warn
 
 
@@ -42,6 +42,18 @@ def is_starting_measurement() -> bool:
 KNOWN_OPTIONS = frozenset({"origin", "signals", "atomic", "flush_seconds", "scrubbed_env"})
 
 
+def record_roots(data_dir: str, config: Any) -> None:
+    """Note where this project lives (once per data dir), for combining elsewhere."""
+    try:
+        roots.record(data_dir, config)
+    except Exception as exc:
+        warn(
+            f"could not record this project's location in {data_dir} ({exc!r}); "
+            "combining on another machine will not map its paths",
+            "make the data directory writable, or add [paths] by hand",
+        )
+
+
 class OriginTagger(coverage.CoveragePlugin):
     """Set ``run:data_file`` and ``run:context`` from the detected origin."""
 
@@ -63,6 +75,7 @@ class OriginTagger(coverage.CoveragePlugin):
                 os.path.abspath(config.get_option("run:data_file"))
             )
             config.set_option("run:data_file", f"{base}.{found.tag}")
+            record_roots(os.path.dirname(base), config)
             # A context that is a tag came from a measured parent's serialized
             # config (patch = subprocess): this process has its own origin.
             context = config.get_option("run:context")

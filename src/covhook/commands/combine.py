@@ -16,7 +16,7 @@ from collections import Counter
 import coverage
 from coverage.exceptions import NoDataError
 
-from covhook import children, fastcombine, origins, pathmap, sources
+from covhook import children, fastcombine, origins, pathmap, roots, sources
 from covhook.config import find_rcfile
 from covhook.errors import CovhookError
 
@@ -84,7 +84,11 @@ def combine(
     found = sources.collect(paths, data_file)
     try:
         files = _require(found.files, cov)
-        plan = pathmap.plan(files, data_file) if learn_paths else pathmap.Plan([(files, [])])
+        plan = (
+            pathmap.plan(files, data_file, local_roots=local_roots(cov))
+            if learn_paths
+            else pathmap.Plan([(files, [])])
+        )
         own = dict(cov.config.paths)
         groups = [
             fastcombine.Group(group, {**own, **pathmap.as_paths_option(aliases)})
@@ -119,6 +123,7 @@ def combine(
             )
         if not keep:
             pathmap.forget(files, plan)
+            forget_roots(files, data_file)
     finally:
         sources.cleanup(found)
     # One process per data file name: the same file in two artifacts is one process.
@@ -128,6 +133,21 @@ def combine(
     cov.load()
     report_unmeasured(os.path.dirname(data_file), keep)
     return processes
+
+
+def local_roots(cov: coverage.Coverage) -> list[str]:
+    """This checkout's root: the directory of the coverage config, else the working dir."""
+    config_file = getattr(cov.config, "config_file", None)
+    if isinstance(config_file, str) and config_file:
+        return [os.path.dirname(os.path.abspath(config_file))]
+    return [os.getcwd()]
+
+
+def forget_roots(files: list[str], data_file: str) -> None:
+    """Drop the roots records of data dirs that no longer hold data files."""
+    for data_dir in {os.path.dirname(f) for f in files}:
+        if not origins.data_files(data_file, [data_dir]):
+            roots.forget(data_dir)
 
 
 def _unusable_list(files: list[str], found: sources.Found) -> str:
@@ -156,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
         data_file = os.path.abspath(str(cov.get_option("run:data_file")))
         found = sources.collect(args.paths, data_file)
         try:
-            plan = pathmap.plan(_require(found.files, cov), data_file)
+            plan = pathmap.plan(_require(found.files, cov), data_file, local_roots=local_roots(cov))
         finally:
             sources.cleanup(found)
         for pattern, results in sorted(pathmap.conflicts(plan.aliases).items()):

@@ -1,0 +1,142 @@
+"""Data measured in other checkouts (CI runners, nodes) maps to this checkout by itself.
+
+Two "runners" are copies of one project at different paths, measured for
+real (a parent and a child process each); their data goes to artifact
+directories, the copies are deleted, and a third checkout combines.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from covhook.cli import main
+from support import data, envs
+from support.datagen import describe
+
+BIN = Path(sys.executable).parent
+CORE = """\
+def left():
+    return "left"
+
+
+def right():
+    return "right"
+"""
+MAIN = """\
+import subprocess
+import sys
+
+from app import core
+
+if sys.argv[1] == "left":
+    core.left()
+else:
+    core.right()
+subprocess.run([sys.executable, "-c", "from app import core; core.left()"], check=True)
+"""
+
+
+def make_project(root: Path) -> Path:
+    (root / "src" / "app").mkdir(parents=True)
+    (root / "src" / "app" / "__init__.py").write_text("")
+    (root / "src" / "app" / "core.py").write_text(CORE)
+    (root / "main.py").write_text(MAIN)
+    (root / ".coveragerc").write_text("[run]\nparallel = True\nsource = src, .\n")
+    return root
+
+
+def runner(tmp_path: Path, where: str, arg: str, artifact: str) -> Path:
+    """Measure the project at ``where``, ship its data to ``artifact``, delete the copy."""
+    proj = make_project(tmp_path / where)
+    subprocess.run(
+        [sys.executable, "main.py", arg],
+        cwd=proj,
+        env=envs.clean_env(
+            COVERAGE_PROCESS_START=str(proj / ".coveragerc"), PYTHONPATH=str(proj / "src")
+        ),
+        check=True,
+    )
+    out = tmp_path / "artifacts" / artifact
+    out.mkdir(parents=True)
+    for f in data.data_files(proj):
+        shutil.move(f, out)
+    shutil.move(proj / ".covhook", out / ".covhook")
+    shutil.rmtree(tmp_path / where.split("/", maxsplit=1)[0])
+    return out
+
+
+def two_runners(tmp_path: Path) -> list[str]:
+    a = runner(tmp_path, "runner-a/work/proj", "left", "runner-a")
+    b = runner(tmp_path, "home/ci/builds/x/proj-b", "right", "runner-b")
+    return [str(a), str(b)]
+
+
+def test_two_runners_combine_in_a_third_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    artifacts = two_runners(tmp_path)
+    checkout = make_project(tmp_path / "checkout" / "proj")
+    monkeypatch.chdir(checkout)
+    assert main(["combine", *artifacts]) == 0
+    combined = describe(checkout / ".coverage")
+    assert sorted(combined["files"]) == [
+        str(checkout / "main.py"),
+        str(checkout / "src" / "app" / "__init__.py"),
+        str(checkout / "src" / "app" / "core.py"),
+    ]
+    core = data.lines_of(checkout / ".coverage", "core.py")
+    assert core == {1, 2, 5, 6}  # left() in both runners, right() in runner b
+    report = subprocess.run(
+        [str(BIN / "coverage"), "report"], cwd=checkout, capture_output=True, text=True, check=False
+    )
+    assert report.returncode == 0, report.stdout + report.stderr
+    assert "No source for code" not in report.stderr
+
+
+def test_print_paths_makes_plain_coverage_combine_do_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    artifacts = two_runners(tmp_path)
+    checkout = make_project(tmp_path / "checkout" / "proj")
+    monkeypatch.chdir(checkout)
+    assert main(["combine", "--print-paths", *artifacts]) == 0
+    section = capsys.readouterr().out
+    assert "[paths]" in section
+    assert str(tmp_path / "runner-a" / "work" / "proj") in section
+    plain = make_project(tmp_path / "plain" / "proj")
+    with (plain / ".coveragerc").open("a") as f:
+        f.write(section.replace(str(checkout), str(plain)))
+    subprocess.run(
+        [str(BIN / "coverage"), "combine", "--keep", "-q", *artifacts], cwd=plain, check=True
+    )
+    assert main(["combine", *artifacts]) == 0
+    expected = describe(plain / ".coverage")
+    got = describe(checkout / ".coverage")
+    assert [f.replace(str(plain), "X") for f in expected["files"]] == [
+        f.replace(str(checkout), "X") for f in got["files"]
+    ]
+    assert len(expected["rows"]) == len(got["rows"])
+
+
+def test_same_checkout_is_not_remapped(tmp_path: Path) -> None:
+    """Combining where the data was measured changes nothing (no alias to itself)."""
+    proj = make_project(tmp_path / "proj")
+    subprocess.run(
+        [sys.executable, "main.py", "left"],
+        cwd=proj,
+        env=envs.clean_env(
+            COVERAGE_PROCESS_START=str(proj / ".coveragerc"), PYTHONPATH=str(proj / "src")
+        ),
+        check=True,
+    )
+    assert (proj / ".covhook" / "roots").is_dir()
+    assert len(list((proj / ".covhook" / "roots").iterdir())) == 1  # once, not per process
+    done = subprocess.run([str(BIN / "covhook"), "combine"], cwd=proj, check=True)
+    assert done.returncode == 0
+    assert data.lines_of(proj / ".coverage", "core.py") == {1, 2, 5}
+    assert not (proj / ".covhook" / "roots").exists()  # combined: records gone
