@@ -10,6 +10,7 @@ from types import ModuleType
 from covhook.commands import (
     combine,
     docker_args,
+    doctor,
     install,
     report,
     run,
@@ -27,4 +28,5 @@ COMMANDS: tuple[ModuleType, ...] = (
     report,
     splits,
     docker_args,
+    doctor,
 )
