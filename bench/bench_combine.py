@@ -11,7 +11,7 @@ the processes of a real suite re-run the same code.  Each is combined by
 
 - ``coverage``: ``coverage combine --keep`` (the command users run);
 - ``covhook``: ``covhook combine --keep`` (one process);
-- ``covhook-2``: the same with ``COVHOOK_COMBINE_WORKERS=2`` (a 2-process pool);
+- ``covhook-2``: the same with ``COVHOOK_COMBINE_WORKERS=2`` (two threads);
 
 ``--reps`` times each (default 3), interleaved, in rotating order, as
 commands (interpreter start-up included, as a user sees it).  The table gives

@@ -7,8 +7,8 @@ opened read-only once, its rows read in a few queries and OR-ed into one
 in-memory union (numbits as Python integers, arcs as sets), and the result is
 written once, with coverage's own schema, to a temporary file that replaces
 the data file atomically.  Memory is bounded by the size of the union, not
-by the number of files; with enough files, two worker processes each build
-the union of their share and the parent merges the few partial unions.
+by the number of files.  Optionally (``COVHOOK_COMBINE_WORKERS=2``) threads
+each build the union of a share of the files, merged at the end.
 
 Semantics follow ``coverage.data.combine_parallel_data`` and
 ``CoverageData.update``: the same dedupe by data hash, the same
@@ -30,7 +30,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
-from typing import Any
 
 from coverage.data import DataFileClassifier
 from coverage.exceptions import DataError, NoDataError
@@ -39,8 +38,6 @@ from coverage.sqldata import SCHEMA, SCHEMA_VERSION
 from coverage.sqlitedb import read_only_uri
 from coverage.version import __version__ as coverage_version
 
-# Below this many files a worker pool costs more than it saves (bench/combine.md).
-POOL_MIN_FILES = 200
 CHUNK = 25
 
 MapPath = Callable[[str], str]
@@ -333,11 +330,11 @@ class Group:
 
 Share = tuple[Union, list[str], list[tuple[str, str]]]
 Job = tuple[Sequence[str], dict[str, Sequence[str]], bool]
-_counter: Any = None  # a shared multiprocessing.Value in a pool's workers: files done
+_files_done = [0]  # files read by the threads so far (for the progress bar)
 
 
 def _share(job: Job) -> Share:
-    """One share's union (runs in a worker process)."""
+    """One share's union (runs in a worker thread)."""
     files, paths, relative = job
     return _union_of(files, path_mapper(paths, relative))
 
@@ -353,9 +350,7 @@ def _union_of(files: Iterable[str], map_path: MapPath) -> Share:
             unusable.append((f, str(exc)))
         else:
             combined.append(f)
-        if _counter is not None:
-            with _counter.get_lock():
-                _counter.value += 1
+        _files_done[0] += 1  # a rough count across threads is enough for a progress bar
     return union, combined, unusable
 
 
@@ -406,13 +401,13 @@ def combine(
     total = sum(len(chosen) for chosen, _group in planned)
     n_workers = workers if workers is not None else default_workers(total)
     shares: Iterable[Share]
-    if n_workers > 1:  # one share per worker: each share's union crosses a pipe once
+    if n_workers > 1:  # one share per worker thread, merged at the end
         jobs: list[Job] = [
             (chosen[i::n_workers], dict(group.paths), relative)
             for chosen, group in planned
             for i in range(n_workers)
         ]
-        shares = _pooled(jobs, n_workers, total, progress)
+        shares = _threaded(jobs, n_workers, total, progress)
     else:
         shares = _in_process(planned, relative, total, progress)
     for union, combined, unusable in shares:
@@ -431,12 +426,14 @@ def combine(
 
 
 def default_workers(files: int) -> int:
-    """Two processes when there are enough files to pay for them (and two cores)."""
+    """One, unless ``COVHOOK_COMBINE_WORKERS`` asks for more.
+
+    Threads overlap SQLite's reading (sqlite3 releases the GIL) but not the
+    Python merging; on the 2-core machines measured (bench/combine.md) a
+    second thread or process did not pay, so it is opt-in.
+    """
     forced = os.environ.get("COVHOOK_COMBINE_WORKERS", "")
-    if forced.isdigit():
-        return max(1, int(forced))
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return 2 if files >= POOL_MIN_FILES and (cores or 1) >= 2 else 1
+    return max(1, int(forced)) if forced.isdigit() else 1
 
 
 def _in_process(
@@ -456,23 +453,20 @@ def _in_process(
             yield share
 
 
-def _pooled(jobs: list[Job], workers: int, total: int, progress: Progress | None) -> list[Share]:
-    """Run the shares in forked workers; report progress from a shared counter."""
-    global _counter
-    import multiprocessing
+def _threaded(jobs: list[Job], workers: int, total: int, progress: Progress | None) -> list[Share]:
+    """Run the shares in threads: sqlite3 releases the GIL while SQLite reads a file."""
+    from concurrent.futures import ThreadPoolExecutor, wait
 
-    context = multiprocessing.get_context("fork")
-    _counter = context.Value("l", 0)
-    try:
-        with context.Pool(workers) as pool:
-            pending = pool.map_async(_share, jobs)
-            while not pending.ready():
-                pending.wait(0.1)
-                if progress is not None:
-                    progress(_counter.value, total)
-            return pending.get()
-    finally:
-        _counter = None
+    with ThreadPoolExecutor(workers) as pool:
+        futures = [pool.submit(_share, job) for job in jobs]
+        while True:
+            _done, pending = wait(futures, timeout=0.1)
+            if progress is not None:
+                progress(_files_done[0], total)
+            if not pending:
+                break
+    _files_done[0] = 0
+    return [f.result() for f in futures]
 
 
 class Bar:
