@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from covhook.cli import main
-from support import data, envs
+from support import data, envs, launchers
 from support.datagen import describe
 
 BIN = Path(sys.executable).parent
@@ -140,3 +140,61 @@ def test_same_checkout_is_not_remapped(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert data.lines_of(proj / ".coverage", "core.py") == {1, 2, 5}
     assert not (proj / ".covhook" / "roots").exists()  # combined: records gone
+
+
+@pytest.mark.launchers
+@pytest.mark.torch
+@pytest.mark.slow
+def test_two_torchrun_nodes_in_different_directories(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two nodes (c10d, 2 ranks each), each in its own copy of the project; combined elsewhere."""
+    launchers.need_module("torch")
+    torchrun = launchers.need_exe("torchrun")
+    worker = "torch_worker.py"
+    port = launchers.free_port()
+    nodes = []
+    for name in ("a", "b"):
+        proj = tmp_path / f"node-{name}" / "scratch" / "proj"
+        proj.mkdir(parents=True)
+        launchers.copy_programs(proj, worker)
+        rc = launchers.write_rc(proj)
+        cmd = [
+            torchrun,
+            "--nnodes=2",
+            "--nproc_per_node=2",
+            "--rdzv_backend=c10d",
+            f"--rdzv_endpoint=127.0.0.1:{port}",
+            f"--rdzv_id=covhook-{port}",
+            "--local_addr=127.0.0.1",
+            "--monitor-interval=0.2",
+            worker,
+            "normal",
+        ]
+        env = launchers.measured_env(rc, OMP_NUM_THREADS="1", COVHOOK_ORIGIN=f"node{name}")
+        nodes.append((proj, subprocess.Popen(cmd, cwd=proj, env=env, stderr=subprocess.PIPE)))
+    artifacts = []
+    for proj, node in nodes:
+        _, err = node.communicate(timeout=180)
+        assert node.returncode == 0, err[-3000:]
+        out = tmp_path / "artifacts" / proj.parts[-3]
+        out.mkdir(parents=True)
+        for f in data.data_files(proj):
+            shutil.move(f, out)
+        shutil.move(proj / ".covhook", out / ".covhook")
+        artifacts.append(str(out))
+    every = launchers.marked(proj / worker, "every-rank")
+    for name in ("a", "b"):
+        shutil.rmtree(tmp_path / f"node-{name}")
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    launchers.copy_programs(checkout, worker)
+    (checkout / ".coveragerc").write_text("[run]\nparallel = True\n")
+    monkeypatch.chdir(checkout)
+    assert main(["combine", *artifacts]) == 0
+    combined = describe(checkout / ".coverage")
+    assert combined["files"] == [str(checkout / worker)]
+    by_tag = launchers.lines_by_context(checkout / ".coverage", worker)
+    ranks = sorted(t for t in by_tag if "_torch-" in t)
+    assert len(ranks) == 4, ranks
+    assert all(every <= by_tag[t] for t in ranks)
