@@ -258,3 +258,29 @@ def test_run_exits_2_under_fail_under_when_the_command_passed(tmp_path: Path) ->
     assert done.returncode == 2, done.stdout + done.stderr
     assert "Coverage failure" in done.stdout
     assert data.lines_of(tmp_path / ".coverage", "main.py") == {1, 4}
+
+
+def test_report_by_origin_text_markdown_and_html(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Per file: statements each origin ran, and those only it ran."""
+    two_origins(tmp_path)  # mod.py: left runs a(), right runs b(); both run the defs
+    partly_covered(tmp_path)  # part.py: left only
+    assert main(["combine"]) == 0
+    capsys.readouterr()
+    assert main(["report", "--by", "origin"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["File", "Covered", "origin-left", "origin-right"]
+    rows = {line.split()[0]: line.split()[1:] for line in out[2:]}
+    # mod.py 4/4: left ran 3 (1 only: return 1), right ran 3 (1 only: return 2)
+    assert rows["mod.py"] == ["4/4", "3", "(1", "only)", "3", "(1", "only)"]
+    assert rows["part.py"] == ["3/4", "3", "(3", "only)", "-"]
+    assert main(["report", "--by", "origin", "--format", "markdown"]) == 0
+    md = capsys.readouterr().out
+    assert "| File | Covered | origin-left | origin-right |" in md
+    assert "| part.py | 3/4 | 3 (3 only) | - |" in md
+    assert main(["report", "--by", "origin", "--html", "out/origins.html"]) == 0
+    page = (tmp_path / "out" / "origins.html").read_text()
+    assert page.startswith("<!doctype html>")
+    assert "<th>origin-left</th><th>origin-right</th>" in page
+    assert 'title="3 of 4 statements"' in page
