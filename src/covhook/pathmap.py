@@ -270,7 +270,8 @@ def plan(
     checkouts = [Alias(r, local) for r, local in roots.aliases(roots.read(data_dirs), local_roots)]
     found = _container_plan(files, data_file, data_dirs, cwd)
     for group in found.groups:
-        group[1][:] = ordered([*group[1], *checkouts])
+        mounted = {a.pattern for a in group[1]}  # a container's own record knows better
+        group[1][:] = ordered([*group[1], *(a for a in checkouts if a.pattern not in mounted)])
     return found
 
 
