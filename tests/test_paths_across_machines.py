@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from covhook import roots
 from covhook.cli import main
 from support import data, envs, launchers
 from support.datagen import describe
@@ -198,3 +199,15 @@ def test_two_torchrun_nodes_in_different_directories(
     ranks = sorted(t for t in by_tag if "_torch-" in t)
     assert len(ranks) == 4, ranks
     assert all(every <= by_tag[t] for t in ranks)
+
+
+def test_nested_roots_keep_their_place_below_the_project() -> None:
+    """A runner's src/ or tests/ maps to <checkout>/src, never to the checkout itself."""
+    record = {"config_dir": "/ci/proj", "cwd": "/ci/proj/tests", "sources": ["/ci/proj/src"]}
+    assert roots.aliases([record], ["/here/proj"]) == [
+        ("/ci/proj", "/here/proj"),
+        ("/ci/proj/src", "/here/proj/src"),
+        ("/ci/proj/tests", "/here/proj/tests"),
+    ]
+    # this checkout itself, or a directory around it, is never remapped
+    assert roots.aliases([{"config_dir": "/here/proj", "cwd": "/here"}], ["/here/proj"]) == []

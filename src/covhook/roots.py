@@ -107,18 +107,25 @@ def _inside(path: str, top: str) -> bool:
 
 
 def aliases(records: Sequence[dict[str, Any]], local_roots: Sequence[str]) -> list[tuple[str, str]]:
-    """(recorded root, local root) pairs: paths under the first may be under the second here.
+    """(recorded root, local directory) pairs: paths under the first may be under the second.
 
-    A recorded root that contains a local root, or lies inside one, is the
-    same checkout (or a directory around it) and is left alone; coverage.py
-    applies an alias only to files that exist under the local root.
+    The outermost recorded roots of a record (usually its config's
+    directory) map to each local root; a root inside another (``src/``, a
+    working directory below the config) keeps its place below it, so
+    ``/ci/proj/src`` maps to ``<local>/src``, never to ``<local>``.  A recorded
+    root that contains a local root, or lies inside one, is this checkout (or
+    a directory around it) and is left alone.  coverage.py applies an alias
+    only to files that exist under the result.
     """
     pairs = []
     for doc in records:
-        for root in recorded_roots(doc):
+        found = recorded_roots(doc)
+        for root in found:
             if any(_inside(root, local) or _inside(local, root) for local in local_roots):
                 continue
-            pairs += [(root, local) for local in local_roots]
+            top = min((r for r in found if _inside(root, r)), key=len)
+            rest = os.path.relpath(root, top)
+            pairs += [(root, os.path.normpath(os.path.join(local, rest))) for local in local_roots]
     return sorted(set(pairs))
 
 
