@@ -4,10 +4,13 @@ Two generated sets (tests/support/datagen.py, written with coverage's own API):
 1000 line-data files and 300 branch-data files, each a process that measured
 about 40 source files in one of 8 origins (static contexts; every tenth also a
 second, dynamic-like context; one file with a file tracer; every 7th file a
-duplicate by data hash).  In the first two sets every process runs every file
-differently, at random (the worst case for covhook); in "repeated code" 80% of
-a process's files run exactly as in one of three scenarios of its origin, as
-the processes of a real suite re-run the same code.  Each is combined by
+duplicate by data hash).  Branch data comes with small source files (220
+lines: 0.2 MB data files) and with 1300-line ones (1.3 MB data files, the size
+measured for real suites' branch data).
+Every process runs every file differently, at random (the worst case for
+covhook), except in "repeated code": there 80% of a process's files run
+exactly as in one of three scenarios of its origin, as the processes of a real
+suite re-run the same code.  Each is combined by
 
 - ``coverage``: ``coverage combine --keep`` (the command users run);
 - ``covhook``: ``covhook combine --keep`` (one process);
@@ -42,11 +45,13 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from support import datagen  # noqa: E402
 
 BIN = Path(sys.executable).parent
-# name: (files, branch data, share of files each process runs as an earlier one did)
+# name: (files, branch data, share of files each process runs as an earlier one did,
+#        lines per source file)
 SETS = {
-    "lines": (1000, False, 0.0),
-    "branches": (300, True, 0.0),
-    "branches, repeated code": (300, True, 0.8),
+    "lines": (1000, False, 0.0, 220),
+    "branches, 0.2 MB files": (300, True, 0.0, 220),
+    "branches, 1.3 MB files": (300, True, 0.0, 1300),
+    "branches, 1.3 MB, repeated code": (300, True, 0.8, 1300),
 }
 MODES = ("coverage", "covhook", "covhook-2")
 
@@ -69,10 +74,13 @@ def run_once(mode: str, where: Path) -> float:
 
 
 def bench_set(
-    name: str, count: int, branch: bool, repeat: float, *, reps: int, root: Path
+    name: str, count: int, branch: bool, repeat: float, size: int, *, reps: int, root: Path
 ) -> dict[str, object]:
-    where = root / name.replace(" ", "_").replace(",", "")
-    datagen.write_many(where, count, root="/runner/a/proj", branch=branch, dups=7, repeat=repeat)
+    where = root / "".join(c if c.isalnum() else "_" for c in name)
+    files = datagen.write_many(
+        where, count, root="/runner/a/proj", branch=branch, dups=7, repeat=repeat, lines=size
+    )
+    file_mb = statistics.median(f.stat().st_size for f in files) / 1e6
     (where / ".coveragerc").write_text("[run]\nparallel = True\n")
     times: dict[str, list[float]] = {m: [] for m in MODES}
     results: dict[str, object] = {}
@@ -84,7 +92,7 @@ def bench_set(
     same = all(results[m] == results["coverage"] for m in MODES)
     size = (where / ".coverage").stat().st_size
     shutil.rmtree(where)
-    return {"count": count, "times": times, "same": same, "size": size}
+    return {"count": count, "times": times, "same": same, "size": size, "file_mb": file_mb}
 
 
 def main() -> None:
@@ -95,8 +103,8 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="covhook-bench-combine-"))
     load_before = os.getloadavg()
     rows = {
-        name: bench_set(name, n, b, r, reps=args.reps, root=root)
-        for name, (n, b, r) in SETS.items()
+        name: bench_set(name, n, b, r, size, reps=args.reps, root=root)
+        for name, (n, b, r, size) in SETS.items()
     }
     shutil.rmtree(root, ignore_errors=True)
     lines = [
@@ -108,16 +116,17 @@ def main() -> None:
         f"{os.cpu_count()} cores (shared; load average {load_before[0]:.1f} at the start).",
         f"Median wall time of {args.reps} runs of each command, interleaved, one run.",
         "",
-        "| data | files | coverage combine s | covhook s | ratio | covhook 2 workers s "
-        "| ratio | identical data |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "| data | files | MB/file | coverage combine s | covhook s | ratio "
+        "| covhook 2 threads s | ratio | identical data |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, row in rows.items():
         times = row["times"]
         assert isinstance(times, dict)
         med = {m: statistics.median(times[m]) for m in MODES}
         lines.append(
-            f"| {name} | {row['count']} | {med['coverage']:.2f} | {med['covhook']:.2f} "
+            f"| {name} | {row['count']} | {row['file_mb']:.2f} "
+            f"| {med['coverage']:.2f} | {med['covhook']:.2f} "
             f"| {med['coverage'] / med['covhook']:.1f}x | {med['covhook-2']:.2f} "
             f"| {med['coverage'] / med['covhook-2']:.1f}x "
             f"| {'yes' if row['same'] else 'NO'} |"

@@ -23,32 +23,32 @@ def source_names(sources: int) -> list[str]:
     return [f"src/pkg/mod_{k:03d}.py" for k in range(sources)]
 
 
-def write_sources(root: Path, sources: int) -> None:
+def write_sources(root: Path, sources: int, lines: int = LINES) -> None:
     """Real source files for the generated data, so [paths] mapping finds them."""
     for name in source_names(sources):
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("".join(f"x_{n} = {n}\n" for n in range(1, LINES + 1)))
+        path.write_text("".join(f"x_{n} = {n}\n" for n in range(1, lines + 1)))
 
 
-def _lines(rng: random.Random) -> list[int]:
+def _lines(rng: random.Random, size: int) -> list[int]:
     start = rng.randint(1, 40)
-    return sorted(n for n in range(start, LINES + 1) if rng.random() < 0.6)
+    return sorted(n for n in range(start, size + 1) if rng.random() < 0.6)
 
 
-def _graph(name: str) -> list[tuple[int, int]]:
+def _graph(name: str, size: int) -> list[tuple[int, int]]:
     """A source file's possible arcs: fixed per file, like a real control-flow graph."""
     rng = random.Random(name)
-    arcs = [(-1, 1), (LINES, -1)] + [(n, n + 1) for n in range(1, LINES)]
-    arcs += [(n, n + rng.randint(2, 9)) for n in range(1, LINES - 10) if rng.random() < 0.25]
-    arcs += [(n, -1) for n in range(1, LINES) if rng.random() < 0.05]
+    arcs = [(-1, 1), (size, -1)] + [(n, n + 1) for n in range(1, size)]
+    arcs += [(n, n + rng.randint(2, 9)) for n in range(1, size - 10) if rng.random() < 0.25]
+    arcs += [(n, -1) for n in range(1, size) if rng.random() < 0.05]
     return arcs
 
 
-def _arcs(name: str, rng: random.Random) -> list[tuple[int, int]]:
+def _arcs(name: str, rng: random.Random, size: int) -> list[tuple[int, int]]:
     """The arcs one process took: a random part of the file's graph."""
     keep = rng.uniform(0.3, 0.9)
-    return [arc for arc in _graph(name) if rng.random() < keep]
+    return [arc for arc in _graph(name, size) if rng.random() < keep]
 
 
 def write_process(
@@ -63,6 +63,7 @@ def write_process(
     tracer: str = "fake.Tracer",
     base: str = ".coverage",
     repeat: float = 0.0,
+    lines: int = LINES,
 ) -> Path:
     """One process's data file in ``directory``; returns its path.
 
@@ -85,9 +86,9 @@ def write_process(
             for n in chosen
         }
         if branch:
-            data.add_arcs({f"{root}/{n}": _arcs(n, rngs[n]) for n in chosen})
+            data.add_arcs({f"{root}/{n}": _arcs(n, rngs[n], lines) for n in chosen})
         else:
-            data.add_lines({f"{root}/{n}": _lines(rngs[n]) for n in chosen})
+            data.add_lines({f"{root}/{n}": _lines(rngs[n], lines) for n in chosen})
     if tracer and names[0] in chosen:
         data.add_file_tracers({f"{root}/{names[0]}": tracer})
     data.write()
