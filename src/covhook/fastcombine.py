@@ -31,12 +31,41 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
 
-from coverage.data import DataFileClassifier
 from coverage.exceptions import DataError, NoDataError
 from coverage.files import PathAliases
-from coverage.sqldata import SCHEMA, SCHEMA_VERSION
-from coverage.sqlitedb import read_only_uri
+from coverage.sqldata import SCHEMA, SCHEMA_VERSION  # coverage 5.0+: the data file's schema
 from coverage.version import __version__ as coverage_version
+
+try:  # coverage 7.13.1+: the data hash in the file name, else sha3-256 of the file
+    from coverage.data import DataFileClassifier
+except ImportError:  # coverage 7.10-7.13.0: its combine hashes every file's bytes
+
+    class DataFileClassifier:  # type: ignore[no-redef]
+        """coverage 7.10's dedupe: skip a file whose bytes hash like an earlier one's."""
+
+        def __init__(self) -> None:
+            self.file_hashes: set[bytes] = set()
+
+        def classify(self, f: str) -> str:
+            import hashlib
+
+            try:
+                with open(f, "rb") as fobj:
+                    sha = hashlib.new("sha3_256", fobj.read(), usedforsecurity=False).digest()
+            except OSError:
+                return "combine"  # it will be reported as unusable
+            if sha in self.file_hashes:
+                return "skip"
+            self.file_hashes.add(sha)
+            return "combine"
+
+
+def read_only_uri(filename: str) -> str:
+    """coverage's way (7.12+) to open a file it must not change: read-only, journals ignored."""
+    from pathlib import Path
+
+    return Path(os.path.abspath(filename)).as_uri() + "?mode=ro&immutable=1"
+
 
 CHUNK = 25
 
@@ -58,14 +87,31 @@ def make_aliases(paths: Mapping[str, Sequence[str]], relative: bool) -> PathAlia
     return aliases
 
 
+@functools.cache
+def fixes_slashes() -> bool:
+    """Whether this coverage's ``CoverageData.update`` makes every separator ``os.sep``.
+
+    Newer coverage (after 7.13) does, after mapping; 7.10-7.13 does not.  Read
+    from its source, so the result is the installed coverage's, whatever its version.
+    """
+    import coverage.sqldata
+
+    try:
+        with open(coverage.sqldata.__file__, encoding="utf-8") as f:
+            return "map_with_fixed_slashes" in f.read()
+    except OSError:
+        return True
+
+
 def path_mapper(paths: Mapping[str, Sequence[str]], relative: bool) -> MapPath:
-    """The ``map_path`` ``CoverageData.update`` applies: aliases, then ``os.sep`` only."""
+    """The ``map_path`` ``CoverageData.update`` applies: aliases, then maybe ``os.sep`` only."""
     aliases = make_aliases(paths, relative)
-    slashes = re.compile(r"[/\\]")
+    slashes = re.compile(r"[/\\]") if fixes_slashes() else None
 
     @functools.cache
     def map_path(path: str) -> str:
-        return slashes.sub(re.escape(os.sep), aliases.map(path))
+        mapped = aliases.map(path)
+        return mapped if slashes is None else slashes.sub(re.escape(os.sep), mapped)
 
     return map_path
 

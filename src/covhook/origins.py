@@ -19,8 +19,8 @@ from typing import Any
 
 from coverage import CoverageData
 from coverage.numbits import numbits_to_nums
-from coverage.sqlitedb import read_only_uri
 
+from covhook.fastcombine import read_only_uri
 from covhook.origin import TAG_RE
 
 _SUFFIX = re.compile(r"\.[^.]+\.(?:pid)?\d+\.X\w{6}x(?:\.H\w{10}h)?$")
