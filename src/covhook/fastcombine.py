@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
+from itertools import repeat
 
 from coverage.exceptions import DataError, NoDataError
 from coverage.files import PathAliases
@@ -219,6 +220,35 @@ class Union:
         for key, (bits, size) in other.lines.items():
             old = self.lines.get(key)
             self.lines[key] = (bits, size) if old is None else (old[0] | bits, max(old[1], size))
+
+    def origin_lines(self, origin_of: Callable[[str], str]) -> dict[str, tuple[int, int]]:
+        """Per origin (from a context): source files it ran lines of, and those lines.
+
+        Line 0 (an empty module) is not a line; exits (negative) are not either.
+        """
+        bits: dict[tuple[str, str], int] = {}
+        for (path, context), (value, _size) in self.lines.items():
+            key = (origin_of(context), path)
+            bits[key] = bits.get(key, 0) | value
+        codes: dict[tuple[str, str], set[int]] = {}
+        for (path, context), arcs in self.arcs.items():
+            codes.setdefault((origin_of(context), path), set()).update(arcs)
+        counts: dict[tuple[str, str], int] = {
+            key: bin(value >> 1).count("1") for key, value in bits.items()
+        }
+        for key, found in codes.items():
+            # Decoded with C-level callables only: each end is the line number + _LIMIT.
+            items = list(found)
+            froms = list(map(int.__floordiv__, map(_UNBIAS.__add__, items), repeat(_MUL)))
+            shifted = map((_LIMIT * _MUL + _LIMIT).__add__, items)
+            ends = set(froms)
+            ends.update(map(int.__sub__, shifted, map(_MUL.__mul__, froms)))
+            counts[key] = sum(map(_LIMIT.__lt__, ends))
+        result: dict[str, tuple[int, int]] = {}
+        for (origin, _path), n in counts.items():
+            files, lines = result.get(origin, (0, 0))
+            result[origin] = (files + (1 if n else 0), lines + n)
+        return result
 
     def write(self, data_file: str) -> None:
         """Write an ordinary coverage data file, atomically (the old one stays until then)."""

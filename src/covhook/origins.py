@@ -68,6 +68,7 @@ class OriginRow:
 # the report leaves that file out (omit/include, no source).
 Counting = Callable[[str, set[int]], "set[int] | None"]
 PROCESSES_KEY = "covhook_processes"
+LINES_KEY = "covhook_lines"  # per origin: [files, lines], counted by the combine that wrote it
 
 
 def origin_of_context(context: str) -> str:
@@ -105,11 +106,19 @@ def _rows(data_file: str) -> list[tuple[str, str, set[int]]]:
 def lines_by_origin(
     data: CoverageData, count: Counting | None = None
 ) -> dict[str, tuple[int, int]]:
-    """For each origin: (source files, lines) it ran, counted the way the report counts."""
+    """For each origin: (source files, lines) it ran, counted the way the report counts.
+
+    Without ``count``, the lines the combine counted (saved in the data file)
+    are used when there; else every line run but line 0 counts.
+    """
     per_origin: dict[str, dict[str, set[int]]] = {}
     data_file = data.data_filename()
     if not os.path.exists(data_file):
         return {}
+    if count is None:
+        saved = _load_meta(data_file, LINES_KEY)
+        if isinstance(saved, dict):
+            return {str(k): (int(v[0]), int(v[1])) for k, v in saved.items()}
     for path, context, lines in _rows(data_file):
         per_origin.setdefault(origin_of_context(context), {}).setdefault(path, set()).update(lines)
     result: dict[str, tuple[int, int]] = {}
@@ -140,33 +149,45 @@ def table(
     ]
 
 
-def save_processes(data_file: str, processes: Counter[str], append: bool = False) -> None:
-    """Keep the processes per origin in the combined file's meta table (coverage ignores it)."""
+def save_processes(
+    data_file: str,
+    processes: Counter[str],
+    append: bool = False,
+    lines: dict[str, tuple[int, int]] | None = None,
+) -> None:
+    """Keep processes (and lines) per origin in the combined file's meta table.
+
+    coverage ignores meta keys it does not know, and its combine does not copy them.
+    """
     total = Counter(processes)
     if append:
         total.update(load_processes(data_file) or {})
+    rows = [(PROCESSES_KEY, json.dumps(dict(sorted(total.items()))))]
+    if lines is not None:
+        rows.append((LINES_KEY, json.dumps({k: list(v) for k, v in sorted(lines.items())})))
     con = sqlite3.connect(data_file)
     try:
         with con:
-            con.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                (PROCESSES_KEY, json.dumps(dict(sorted(total.items())))),
-            )
+            con.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", rows)
     finally:
         con.close()
 
 
-def load_processes(data_file: str) -> Counter[str] | None:
-    """The processes per origin saved by the combine that made ``data_file``, if any."""
+def _load_meta(data_file: str, key: str) -> Any:
     try:
         con = sqlite3.connect(read_only_uri(data_file), uri=True)
         try:
-            row = con.execute("SELECT value FROM meta WHERE key = ?", (PROCESSES_KEY,)).fetchone()
+            row = con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         finally:
             con.close()
-        saved = json.loads(row[0]) if row else None
+        return json.loads(row[0]) if row else None
     except (sqlite3.Error, ValueError, OSError):
         return None
+
+
+def load_processes(data_file: str) -> Counter[str] | None:
+    """The processes per origin saved by the combine that made ``data_file``, if any."""
+    saved = _load_meta(data_file, PROCESSES_KEY)
     if not isinstance(saved, dict):
         return None
     return Counter({str(k): int(v) for k, v in saved.items() if isinstance(v, int)})

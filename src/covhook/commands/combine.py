@@ -129,7 +129,8 @@ def combine(
     # One process per data file name: the same file in two artifacts is one process.
     used = list({os.path.basename(f): f for f in [*outcome.combined, *outcome.skipped]}.values())
     processes = origins.processes_by_origin(used, data_file)
-    origins.save_processes(data_file, processes, append=append)
+    lines = outcome.union.origin_lines(origins.origin_of_context)
+    origins.save_processes(data_file, processes, append=append, lines=lines)
     cov.load()
     report_unmeasured(os.path.dirname(data_file), keep)
     return processes
