@@ -1,9 +1,10 @@
-"""Build hooks: put the generated ``a0_covhook.pth`` at the root of the wheel.
+"""Build hooks: put the generated ``a0_covhook.pth`` (and PEP 829's .start) at the wheel's root.
 
 The .pth must sit directly in site-packages, which no pyproject.toml field can
 express, so ``build_py`` (regular wheels) and ``editable_wheel`` (PEP 660
 installs) each add the one-line file generated from ``pth/covhook_pth.py``.
 It is then listed in the wheel's RECORD, so ``pip uninstall covhook`` removes it.
+``a0_covhook_entry.start`` (Python 3.15+, PEP 829) goes the same way.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from setuptools.command.build_py import build_py
 from setuptools.command.editable_wheel import editable_wheel
 
 sys.path.insert(0, str(Path(__file__).parent / "pth"))
-from make_pth import PTH_NAME, SOURCE, make_pth_line  # noqa: E402
+from make_pth import PTH_NAME, SOURCE, START_NAME, make_pth_line, start_text  # noqa: E402
 
 
 def pth_text() -> str:
@@ -32,9 +33,11 @@ class BuildPyWithPth(build_py):
     def run(self) -> None:
         super().run()
         Path(self.build_lib, PTH_NAME).write_text(pth_text(), "utf-8")
+        Path(self.build_lib, START_NAME).write_text(start_text(), "utf-8")
 
     def get_outputs(self, include_bytecode: bool = True) -> list[str]:
-        return [*super().get_outputs(include_bytecode), str(Path(self.build_lib, PTH_NAME))]
+        extra = [str(Path(self.build_lib, name)) for name in (PTH_NAME, START_NAME)]
+        return [*super().get_outputs(include_bytecode), *extra]
 
 
 def add_to_wheel(wheel: Path, name: str, text: str) -> None:
@@ -60,6 +63,7 @@ class EditableWheelWithPth(editable_wheel):
         super().run()
         for wheel in Path(self.dist_dir).glob("*editable*.whl"):
             add_to_wheel(wheel, PTH_NAME, pth_text())
+            add_to_wheel(wheel, START_NAME, start_text())
 
 
 setup(cmdclass={"build_py": BuildPyWithPth, "editable_wheel": EditableWheelWithPth})

@@ -14,6 +14,11 @@ Inactive (no COVERAGE_PROCESS_START):
 Active (COVERAGE_PROCESS_START=rc with parallel = True):
   coverage   coverage.process_startup() via a1_coverage.pth
   covhook    covhook's hook (plugin, origin tag, defaults), same rc
+
+PEP 829 (Python 3.15+ runs ``a0_covhook.start`` instead of the .pth's import
+line): the first, cold-in-process cost of resolving and calling the entry
+point the way 3.15's site.py does, against the first processing of the .pth,
+each in a fresh interpreter of the covhook venv (inactive; target <= +0.1 ms).
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "pth"))
+from make_pth import PTH_NAME, START_NAME  # noqa: E402
+
 COVERAGE = "coverage==7.17.3"
 
 
@@ -119,6 +127,32 @@ def pth_cost_us(python: Path, pth: Path, number: int = 5000) -> float:
     return float(out.stdout)
 
 
+FIRST_COST = """
+import pkgutil, site, sys, time  # site.py has these loaded already
+kind, arg, directory = sys.argv[1:4]
+start = time.perf_counter_ns()
+if kind == "start":
+    pkgutil.resolve_name(arg)()
+else:
+    site.addpackage(directory, arg, set())
+print((time.perf_counter_ns() - start) / 1000)
+"""
+
+
+def first_cost_us(python: Path, kind: str, arg: str, directory: Path, runs: int) -> float:
+    """Median microseconds of the first .start entry point call / .pth processing."""
+    samples = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [str(python), "-c", FIRST_COST, kind, arg, str(directory)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        samples.append(float(out.stdout))
+    return statistics.median(samples)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
@@ -126,8 +160,13 @@ def main() -> int:
     parser.add_argument(
         "--work", type=Path, default=Path(tempfile.gettempdir()) / "covhook-bench-startup"
     )
+    parser.add_argument(
+        "--pep829-only", action="store_true", help="only the .start entry point's first call"
+    )
     args = parser.parse_args()
     py = make_venvs(args.work, args.python)
+    if args.pep829_only:
+        return pep829(py, args)
     base = {k: v for k, v in os.environ.items() if not k.startswith(("COVERAGE_", "COVHOOK_"))}
     data_dir = Path(tempfile.mkdtemp(prefix="covhook-bench-"))
     rc = args.work / "coveragerc"  # outside data_dir, whose .coverage* files are removed
@@ -174,7 +213,26 @@ def main() -> int:
     covhook_site = site_of(args.work / "covhook")
     for pth in (covhook_site / "a0_covhook.pth", covhook_site / "a1_coverage.pth"):
         print(f"| {pth.name} | {pth_cost_us(py['bare'], pth):.1f} |")
+    pep829(py, args)
     shutil.rmtree(data_dir)
+    return 0
+
+
+def pep829(py: dict[str, Path], args: argparse.Namespace) -> int:
+    """The .start entry point's first call against the .pth's first processing."""
+    covhook_site = site_of(args.work / "covhook")
+    print()
+    print("PEP 829: first call in a fresh interpreter (inactive), median microseconds:")
+    print()
+    print("| what | microseconds |")
+    print("|---|---:|")
+    lines = (covhook_site / START_NAME).read_text("utf-8").splitlines()
+    (entry,) = [x for x in lines if x.strip() and not x.startswith("#")]
+    pth = first_cost_us(py["covhook"], "pth", PTH_NAME, covhook_site, args.runs)
+    start = first_cost_us(py["covhook"], "start", entry, covhook_site, args.runs)
+    print(f"| {PTH_NAME} processed by site.addpackage | {pth:.1f} |")
+    print(f"| {entry} resolved and called | {start:.1f} |")
+    print(f"\n- .start instead of .pth: {(start - pth) / 1000:+.3f} ms (target <= +0.1).")
     return 0
 
 

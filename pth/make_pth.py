@@ -13,6 +13,24 @@ from pathlib import Path
 PTH_NAME = "a0_covhook.pth"
 SOURCE = Path(__file__).with_name("covhook_pth.py")
 
+# PEP 829 (Python 3.15+): an entry point site.py calls at start-up.  Its name
+# deliberately does NOT match the .pth: a matching ``a0_covhook.start`` would
+# suppress the .pth's import line, and 3.15's site.py runs every .pth import
+# line (coverage's own ``a1_coverage.pth``, which then starts coverage without
+# covhook) before any .start entry point.  So through 3.17 the .pth starts
+# covhook first, as on older Pythons, and the entry point finds it done; from
+# 3.18, when import lines are ignored, the entry point starts covhook.
+START_NAME = "a0_covhook_entry.start"
+ENTRY_POINT = "covhook:start_hook"
+
+
+def start_text() -> str:
+    """The .start file: one ``pkg.mod:callable`` line (comments are allowed)."""
+    return (
+        "# covhook's start-up hook for Python 3.15+ (PEP 829); a0_covhook.pth on older ones.\n"
+        f"{ENTRY_POINT}\n"
+    )
+
 
 def make_pth_line(source: str) -> str:
     """Return the .pth line for a hook module made of imports and one guarded ``if``."""

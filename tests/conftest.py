@@ -13,11 +13,16 @@ from support import envs
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Run each test in its own temp dir, with os.environ restored afterwards."""
+    """Run each test in its own temp dir, with os.environ restored afterwards.
+
+    Under ``pytest -n N`` the outer run's ``PYTEST_XDIST_*`` variables would reach
+    every process a test starts (an inner pytester run believes it is a worker;
+    covhook tags the processes ``xdist-gwN``): they go too.
+    """
     saved = dict(os.environ)
     monkeypatch.chdir(tmp_path)
     for key in list(os.environ):
-        if key.startswith(("COVERAGE_", "COVHOOK_")):
+        if key.startswith(("COVERAGE_", "COVHOOK_", "PYTEST_XDIST_")):
             monkeypatch.delenv(key)
     monkeypatch.setenv("COVHOOK_STATE_DIR", str(tmp_path / "_covhook_state"))
     yield tmp_path
@@ -39,7 +44,8 @@ EnvFactory = Callable[..., envs.Env]
 def make_covhook_env(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> EnvFactory:
     """Factory: a venv with covhook (from the wheel) and a given coverage, cached per session."""
 
-    def make(python: str = "3.11", coverage: str = "coverage==7.17.3") -> envs.Env:
+    def make(python: str = envs.THIS_PYTHON, coverage: str = envs.THIS_COVERAGE) -> envs.Env:
+        """By default the runner's Python and coverage: each matrix cell tests its own pair."""
         key = (python, coverage)
         if key not in _ENVS:
             interpreter = envs.PYTHONS[python]

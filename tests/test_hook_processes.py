@@ -8,6 +8,7 @@ have covhook at all.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import socket
@@ -30,6 +31,13 @@ COMBOS = [
     pytest.param("3.12", "coverage==7.17.3", id="py3.12-cov7.17"),
     pytest.param("3.13", "coverage==7.17.3", id="py3.13-cov7.17"),
 ]
+if os.environ.get("COVHOOK_MATRIX_CELL"):
+    # A cell of scripts/matrix.sh: its own Python and coverage only.
+    COMBOS = [
+        pytest.param(
+            envs.THIS_PYTHON, envs.THIS_COVERAGE, id=f"cell-{os.environ['COVHOOK_MATRIX_CELL']}"
+        )
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -130,13 +138,16 @@ def test_editable_install_ships_the_hook(tmp_path: Path) -> None:
     env = envs.make_env(tmp_path / "venv", envs.PYTHONS["3.11"])
     env.pip("-e", str(envs.REPO))
     pth = env.site_packages / "a0_covhook.pth"
+    start = env.site_packages / "a0_covhook_entry.start"  # PEP 829, Python 3.15+
     assert pth.is_file()
+    assert start.is_file()
     (tmp_path / "prog.py").write_text("x = 1\n")
     run_under_hook(env, tmp_path, "prog.py")
     (only,) = data.data_files(tmp_path)
     assert data.lines_of(only, "prog.py") == {1}
     envs.pip(env, "uninstall", "-y", "covhook")
     assert not pth.exists()
+    assert not start.exists()
 
 
 @pytest.mark.slow

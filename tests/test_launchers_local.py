@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from covhook import children
-from support import data, launchers
+from support import data, envs, launchers
 
 pytestmark = [pytest.mark.launchers]
 
@@ -52,6 +53,20 @@ def test_dask_local_cluster_workers(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.dask
+def test_function_cloudpickled_by_value_is_measured_in_the_child(tmp_path: Path) -> None:
+    """cloudpickle >= 3.1.2 names such code "<dynamic-code>": covhook keeps the file name."""
+    launchers.need_module("cloudpickle")
+    launchers.copy_programs(tmp_path, "cloudpickled.py")
+    rc = launchers.write_rc(tmp_path)
+    run(tmp_path, rc, "cloudpickled.py")
+    assert worker_files(tmp_path, "cloudpickled.py", "cloudpickled-task")
+    combined, warnings = launchers.combine(tmp_path)
+    assert warnings == ""
+    program = tmp_path / "cloudpickled.py"
+    assert launchers.marked(program, "cloudpickled-task") <= data.lines_of(combined, program.name)
+
+
 @pytest.mark.parametrize("method", ["spawn", "fork"])
 def test_process_pool_executor_workers(tmp_path: Path, method: str) -> None:
     launchers.copy_programs(tmp_path, "pool.py")
@@ -64,10 +79,14 @@ def test_process_pool_executor_workers(tmp_path: Path, method: str) -> None:
     assert launchers.marked(tmp_path / "pool.py", "pool-task") <= data.lines_of(combined, "pool.py")
 
 
-def test_scrubbed_env_child_is_noted_not_measured(tmp_path: Path) -> None:
+ROUTES = ["fork_exec", "posix_spawn"]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_scrubbed_env_child_is_noted_not_measured(tmp_path: Path, route: str) -> None:
     launchers.copy_programs(tmp_path, "scrubbed.py", "scrubbed_child.py")
     rc = launchers.write_rc(tmp_path)
-    run(tmp_path, rc, "scrubbed.py")
+    run(tmp_path, rc, "scrubbed.py", route)
     combined, _ = launchers.combine(tmp_path)
     assert data.lines_of(combined, "scrubbed.py")  # the parent is measured
     assert not data.lines_of(combined, "scrubbed_child.py")
@@ -78,12 +97,45 @@ def test_scrubbed_env_child_is_noted_not_measured(tmp_path: Path) -> None:
     assert json.dumps(note)
 
 
-def test_scrubbed_env_child_measured_on_request(tmp_path: Path) -> None:
+@pytest.mark.parametrize("route", ROUTES)
+def test_scrubbed_env_child_measured_on_request(tmp_path: Path, route: str) -> None:
     launchers.copy_programs(tmp_path, "scrubbed.py", "scrubbed_child.py")
     rc = launchers.write_rc(tmp_path)
-    run(tmp_path, rc, "scrubbed.py", COVHOOK_SCRUBBED_ENV="measure")
+    run(tmp_path, rc, "scrubbed.py", route, COVHOOK_SCRUBBED_ENV="measure")
     combined, warnings = launchers.combine(tmp_path)
     assert warnings == ""
     child = tmp_path / "scrubbed_child.py"
     assert launchers.marked(child, "scrubbed-child") <= data.lines_of(combined, child.name)
     assert children.unmeasured(str(tmp_path)) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("python", ["3.12", "3.13"])
+@pytest.mark.parametrize("scrubbed_env", ["report", "measure"])
+def test_scrubbed_env_on_other_pythons(
+    make_covhook_env: Callable[..., envs.Env], tmp_path: Path, python: str, scrubbed_env: str
+) -> None:
+    """Each Python's default route (3.13: posix_spawn) is seen, in a venv with the wheel."""
+    env = make_covhook_env(python=python)
+    launchers.copy_programs(tmp_path, "scrubbed.py", "scrubbed_child.py")
+    rc = launchers.write_rc(tmp_path)
+    out = subprocess.run(
+        [str(env.python), "scrubbed.py"],
+        cwd=tmp_path,
+        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc), COVHOOK_SCRUBBED_ENV=scrubbed_env),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    combined, _ = launchers.combine(tmp_path)
+    child = tmp_path / "scrubbed_child.py"
+    measured = data.lines_of(combined, child.name)
+    notes = children.unmeasured(str(tmp_path))
+    if scrubbed_env == "measure":
+        assert launchers.marked(child, "scrubbed-child") <= measured
+        assert notes == []
+    else:
+        assert not measured
+        assert [n["argv"][-1] for n in notes] == [str(child)]

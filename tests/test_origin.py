@@ -15,6 +15,8 @@ import pytest
 
 from covhook import origin
 
+pytestmark = pytest.mark.fast
+
 CID = "3f2a9c81d0e4" + "ab" * 26
 DOCKER_MOUNTINFO = (
     f"612 590 0:52 / / rw,relatime - overlay overlay rw,lowerdir=/x\n"

@@ -83,7 +83,8 @@ def test_inactive_hook_imports_nothing(make_covhook_env, python: str) -> None:
 def test_active_hook_runs_once_per_process_with_both_pth_files(make_covhook_env) -> None:
     """covhook's a0 and coverage's a1 both present, each run twice by site: one start."""
     env = make_covhook_env()
-    assert (env.site_packages / "a1_coverage.pth").is_file()
+    if not (env.site_packages / "a1_coverage.pth").is_file():
+        pytest.skip("this coverage (< 7.13) ships no a1_coverage.pth")
     script = (
         "import coverage, covhook._startup\n"
         "cov = coverage.process_startup.coverage\n"

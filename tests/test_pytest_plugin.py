@@ -9,14 +9,13 @@ about coverage.  Assertions read the combined data file: which lines of
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
-from support import data, sample_project
+from support import data, launchers, sample_project
 
 pytestmark = pytest.mark.pytest_plugin
 pytest_plugins = ("pytester",)
@@ -27,9 +26,7 @@ MARKERS = ("covered-by-test", "covered-by-child", "covered-by-shell")
 
 def require_torch() -> None:
     if shutil.which("torchrun", path=str(BIN)) is None:
-        if os.environ.get("COVHOOK_REQUIRE_ALL") == "1":
-            pytest.fail("torch is not installed (scripts/setup/30-launchers.sh installs it)")
-        pytest.skip("torch is not installed: pip install torch==2.13.0 (CPU wheel)")
+        launchers.need(False, "torch (torchrun)")
 
 
 def run_inner(

@@ -58,7 +58,7 @@ def test_same_lines_as_one_sequential_run(
     tmp_path: Path, selector: str, counts: tuple[str, ...]
 ) -> None:
     if selector == "pytest-split" and not splits.has_module(sys.executable, "pytest_split"):
-        pytest.skip("pytest-split is not installed (scripts/setup/50-pytest.sh)")
+        pytest.skip("pytest-split is not installed (scripts/setup/10-venv.sh)")
     split_suite.write(tmp_path)
     expected = sequential_lines(tmp_path)
     assert expected["m0.py"], expected

@@ -9,43 +9,20 @@ from pathlib import Path
 from support import envs
 
 sys.path.insert(0, str(envs.REPO / "pth"))
-from make_pth import PTH_NAME, SOURCE, make_pth_line
+from make_pth import PTH_NAME, SOURCE, START_NAME, make_pth_line, start_text
 
 DIST_INFO = "covhook-0.1.0.dist-info"
-EXPECTED = {
+SRC = envs.REPO / "src"
+# Every module and data file of the package (nothing else from the checkout:
+# no tests, bench, docs or caches), the hook, and the metadata.
+PACKAGE = {
+    p.relative_to(SRC).as_posix()
+    for p in (SRC / "covhook").rglob("*")
+    if p.is_file() and (p.suffix == ".py" or p.name == "py.typed") and "__pycache__" not in p.parts
+}
+EXPECTED = PACKAGE | {
     PTH_NAME,
-    "covhook/__init__.py",
-    "covhook/__main__.py",
-    "covhook/_startup.py",
-    "covhook/_warn.py",
-    "covhook/children.py",
-    "covhook/cli.py",
-    "covhook/config.py",
-    "covhook/containers.py",
-    "covhook/defaults.py",
-    "covhook/errors.py",
-    "covhook/flush.py",
-    "covhook/install.py",
-    "covhook/options.py",
-    "covhook/origin.py",
-    "covhook/origins.py",
-    "covhook/pathmap.py",
-    "covhook/plugin.py",
-    "covhook/pytest_plugin.py",
-    "covhook/py.typed",
-    "covhook/registry.py",
-    "covhook/signals.py",
-    "covhook/splits.py",
-    "covhook/commands/__init__.py",
-    "covhook/commands/_target.py",
-    "covhook/commands/combine.py",
-    "covhook/commands/docker_args.py",
-    "covhook/commands/install.py",
-    "covhook/commands/report.py",
-    "covhook/commands/run.py",
-    "covhook/commands/splits.py",
-    "covhook/commands/status.py",
-    "covhook/commands/uninstall.py",
+    START_NAME,
     f"{DIST_INFO}/METADATA",
     f"{DIST_INFO}/WHEEL",
     f"{DIST_INFO}/entry_points.txt",
@@ -68,3 +45,11 @@ def test_wheel_pth_is_generated_from_source_and_recorded(wheel: Path) -> None:
     assert f"{PTH_NAME},sha256=" in record
     assert "covhook = covhook.cli:main" in entry_points
     assert "[pytest11]\ncovhook = covhook.pytest_plugin" in entry_points
+
+
+def test_wheel_start_file_is_recorded(wheel: Path) -> None:
+    """PEP 829's .start file ships beside the .pth, so uninstall removes it too."""
+    with zipfile.ZipFile(wheel) as zf:
+        assert zf.read(START_NAME).decode() == start_text()
+        record = zf.read(f"{DIST_INFO}/RECORD").decode()
+    assert f"{START_NAME},sha256=" in record

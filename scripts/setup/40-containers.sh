@@ -30,16 +30,19 @@ chmod 755 "$CACHE"
 
 # Wheels for the image's Python (Debian bookworm: CPython 3.11, glibc 2.36).
 WHEELS="$CACHE/wheels-py311"
-REQS=(coverage==7.17.3 pytest==9.2.0 platformdirs==4.14.7)
-if [ ! -f "$WHEELS/.done" ] || [ "$(cat "$WHEELS/.done")" != "${REQS[*]}" ]; then
+# covhook's runtime dependencies, at the versions pinned in constraints.txt.
+REQS=(coverage pytest platformdirs)
+PINS="${REQS[*]} $(sha256sum constraints.txt | cut -c1-16)"
+if [ ! -f "$WHEELS/.done" ] || [ "$(cat "$WHEELS/.done")" != "$PINS" ]; then
     rm -rf "$WHEELS"
     mkdir -p "$WHEELS"
     # (grep drops pip's notes about this machine's extra index; pipefail keeps pip's status.)
     .venv/bin/python -m pip download -q --disable-pip-version-check -d "$WHEELS" \
         --only-binary=:all: --implementation cp --python-version 3.11 \
-        --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 "${REQS[@]}" 2>&1 |
+        --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
+        -c constraints.txt "${REQS[@]}" 2>&1 |
         { grep -v '^WARNING: Location' || true; }
-    echo "${REQS[*]}" >"$WHEELS/.done"
+    echo "$PINS" >"$WHEELS/.done"
 fi
 chmod -R a+rX,go-w "$WHEELS"
 

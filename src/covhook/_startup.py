@@ -76,7 +76,7 @@ def _start(coverage: ModuleType) -> Coverage:
     if path is not None and not os.path.isfile(path):
         raise MissingConfig(path)
     cov: Coverage = coverage.Coverage(config_file=source)
-    from covhook import children, defaults, signals
+    from covhook import children, defaults, pickled_code, signals
 
     defaults.apply(cov, path)
     ensure_writable_dir(str(cov.get_option("run:data_file")))
@@ -115,6 +115,7 @@ def _start(coverage: ModuleType) -> Coverage:
         flush.start(cov, seconds)
     data_dir = os.path.dirname(os.path.abspath(str(cov.get_option("run:data_file"))))
     children.install(data_dir, options)
+    pickled_code.install()
     return cov
 
 

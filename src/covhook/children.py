@@ -3,9 +3,11 @@
 coverage.py's ``patch = subprocess`` puts its configuration in ``os.environ``;
 a child started with an explicit environment that leaves it out
 (``subprocess.run(..., env={})``) starts without coverage, silently.  covhook
-wraps ``_posixsubprocess.fork_exec`` (what ``subprocess.Popen`` calls on
-POSIX; the environment is its sixth argument on Python 3.11 to 3.13) and, when
-a Python child gets such an environment:
+wraps the two ways ``subprocess.Popen`` starts a child on POSIX:
+``_posixsubprocess.fork_exec`` (the environment is its sixth argument on
+Python 3.11 to 3.13) and ``os.posix_spawn`` / ``os.posix_spawnp`` (used
+instead whenever it can be: on 3.13 that is the default), and, when a Python
+child gets such an environment:
 
 - by default leaves the environment alone (the scrub may be deliberate) and
   records the child in ``<data dir>/.covhook-unmeasured.<pid>.json`` so that
@@ -60,23 +62,54 @@ def _wrap(original: Callable[..., int]) -> Callable[..., int]:
 
 
 def _adjust(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``fork_exec``'s arguments, with COVERAGE_PROCESS_CONFIG added when wanted."""
     env_list = args[_ENV_INDEX] if len(args) > _ENV_INDEX else None
-    config = os.environ.get("COVERAGE_PROCESS_CONFIG")
-    if not isinstance(env_list, list) or not config:
+    if not isinstance(env_list, list):
         return args
-    if any(isinstance(e, bytes) and e.startswith(_KEYS) for e in env_list):
-        return args
+    keys = [e.split(b"=", 1)[0] for e in env_list if isinstance(e, bytes)]
     executables: Sequence[bytes | str] = args[1] or ()
     argv: Sequence[bytes | str] = args[0] or ()
-    candidates = [*executables[:1], *argv[:1]]
-    if not any(_is_python(c) for c in candidates):
+    config = _config_to_add(keys, [*executables[:1], *argv[:1]], argv)
+    if config is None:
         return args
+    new = list(args)
+    new[_ENV_INDEX] = [*env_list, b"COVERAGE_PROCESS_CONFIG=" + os.fsencode(config)]
+    return tuple(new)
+
+
+def _config_to_add(
+    keys: Sequence[bytes | str], candidates: Sequence[bytes | str], argv: Sequence[bytes | str]
+) -> str | None:
+    """The config to add to a child's explicit environment, or None (noting the child)."""
+    config = os.environ.get("COVERAGE_PROCESS_CONFIG")
+    if not config:
+        return None
+    if any(os.fsencode(k) + b"=" in _KEYS for k in keys):
+        return None
+    if not any(_is_python(c) for c in candidates):
+        return None
     if _measure:
-        new = list(args)
-        new[_ENV_INDEX] = [*env_list, b"COVERAGE_PROCESS_CONFIG=" + os.fsencode(config)]
-        return tuple(new)
+        return config
     _note([os.fsdecode(a) for a in argv])
-    return args
+    return None
+
+
+def _wrap_spawn(original: Callable[..., int]) -> Callable[..., int]:
+    """``os.posix_spawn(path, argv, env, ...)``; ``subprocess`` uses it where it can."""
+
+    def posix_spawn(path: Any, argv: Any, env: Any, *args: Any, **kwargs: Any) -> int:
+        with contextlib.suppress(Exception):
+            if isinstance(env, Mapping):
+                config = _config_to_add(list(env), [path, *list(argv)[:1]], list(argv))
+                if config is not None:
+                    bytes_keys = any(isinstance(k, bytes) for k in env)
+                    key = b"COVERAGE_PROCESS_CONFIG" if bytes_keys else "COVERAGE_PROCESS_CONFIG"
+                    value = os.fsencode(config) if bytes_keys else config
+                    env = {**env, key: value}
+        return original(path, argv, env, *args, **kwargs)
+
+    posix_spawn.__wrapped__ = original  # type: ignore[attr-defined]
+    return posix_spawn
 
 
 def _note(argv: list[str]) -> None:
@@ -114,6 +147,10 @@ def install(data_dir: str, options: Mapping[str, Any]) -> None:
     sub = sys.modules.get("subprocess")
     if sub is not None and getattr(sub, "_fork_exec", None) is current:
         sub._fork_exec = _posixsubprocess.fork_exec  # type: ignore[attr-defined]
+    for name in ("posix_spawn", "posix_spawnp"):
+        spawn = getattr(os, name, None)
+        if spawn is not None and getattr(spawn, "__wrapped__", None) is None:
+            setattr(os, name, _wrap_spawn(spawn))
 
 
 def unmeasured(directory: str) -> list[dict[str, Any]]:

@@ -52,7 +52,7 @@ class ContainerRecorder(coverage.CoveragePlugin):
 
     def configure(self, config: Any) -> None:
         try:
-            if not is_starting_measurement():
+            if not is_starting_measurement(config):
                 return
             data_file = os.path.abspath(str(config.get_option("run:data_file")))
             # covhook's tagger runs after us (plugins configure in order), so

@@ -4,6 +4,8 @@ Only what whole-process-tree measurement needs, and only where the user left
 the setting at coverage.py's default:
 
 - ``[run] plugins`` gains ``covhook`` (the origin tagger); the user's plugins stay.
+- ``[run] data_file`` and ``[run] context`` get the process's origin tag
+  (``covhook.plugin.tag_at_startup``), before ``start()``.
 - ``[run] parallel`` is forced on: every process must write its own file, or
   the processes overwrite each other's data.
 - ``[run] omit`` gains covhook's own package: its handlers and saves run while
@@ -36,6 +38,8 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from covhook import settings
+
 if TYPE_CHECKING:
     from coverage import Coverage
 
@@ -45,7 +49,6 @@ DEFAULT_PATCHES = ("_exit", "execv", "subprocess")
 PATCHES_SINCE = (7, 10)
 SIGNALS_ENV = "COVHOOK_SIGNALS"
 ATOMIC_ENV = "COVHOOK_ATOMIC"
-_FALSE = ("0", "false", "no", "off")
 
 
 def default_patches(version: tuple[Any, ...]) -> list[str]:
@@ -55,18 +58,12 @@ def default_patches(version: tuple[Any, ...]) -> list[str]:
 
 def signals_wanted(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> bool:
     """covhook's signal saving is on unless the environment or ``[covhook] signals`` says no."""
-    raw = environ.get(SIGNALS_ENV)
-    if raw is None:
-        raw = options.get("signals", "true")
-    return str(raw).strip().lower() not in _FALSE
+    return bool(settings.value("signals", options, environ, problems=[]))
 
 
 def atomic_wanted(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> bool:
     """Atomic data files (``covhook.flush``) unless ``COVHOOK_ATOMIC=0`` / ``[covhook] atomic``."""
-    raw = environ.get(ATOMIC_ENV)
-    if raw is None:
-        raw = options.get("atomic", "true")
-    return str(raw).strip().lower() not in _FALSE
+    return bool(settings.value("atomic", options, environ, problems=[]))
 
 
 def flush_requested(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> bool:
@@ -76,10 +73,9 @@ def flush_requested(options: Mapping[str, Any], environ: Mapping[str, str] = os.
 
 def plugin_options(cov: Coverage) -> dict[str, Any]:
     """The ``[covhook]`` section of the user's configuration (empty if none)."""
-    try:
-        return dict(cov.config.get_plugin_options(PLUGIN))
-    except Exception:
-        return {}
+    from covhook._compat import plugin_options as options
+
+    return options(cov, PLUGIN)
 
 
 def apply(cov: Coverage, config_file: str | None) -> None:
@@ -108,5 +104,12 @@ def apply(cov: Coverage, config_file: str | None) -> None:
         patches = default_patches(coverage.version_info)
         if patches:
             cov.set_option("run:patch", patches)
-    if signals_wanted(plugin_options(cov)):
+    options = plugin_options(cov)
+    # Once per process: unknown options and bad values are warned here.
+    settings.for_process(options)
+    if signals_wanted(options):
         cov.set_option("run:sigterm", False)
+    # covhook made this Coverage: tag it now instead of in the configurer.
+    from covhook.plugin import tag_at_startup
+
+    tag_at_startup(cov, options)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import glob
 import json
 import os
-import re
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -20,10 +19,10 @@ from typing import Any
 from coverage import CoverageData
 from coverage.numbits import numbits_to_nums
 
+from covhook._compat import DATA_SUFFIX_RE
 from covhook.fastcombine import read_only_uri
 from covhook.origin import TAG_RE
 
-_SUFFIX = re.compile(r"\.[^.]+\.(?:pid)?\d+\.X\w{6}x(?:\.H\w{10}h)?$")
 UNTAGGED = "(untagged)"
 
 
@@ -45,7 +44,7 @@ def tag_of(path: str, data_file: str) -> str | None:
     local = os.path.basename(data_file) + "."
     if not name.startswith(local):
         return None
-    middle = _SUFFIX.sub("", name[len(local) :])
+    middle = DATA_SUFFIX_RE.sub("", name[len(local) :])
     return middle if TAG_RE.match(middle) else None
 
 

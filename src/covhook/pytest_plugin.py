@@ -19,13 +19,14 @@ The inactive path costs one ``sys.modules`` lookup per hook.
 
 from __future__ import annotations
 
-import copy
 import os
 import sys
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from covhook import _compat, settings
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -43,7 +44,7 @@ def measuring_coverage() -> Coverage | None:
     import coverage
 
     cov = coverage.Coverage.current()
-    if cov is None or not getattr(cov, "_started", False):
+    if cov is None or not _compat.is_started(cov):
         return None
     return cov
 
@@ -52,7 +53,7 @@ def base_data_file(cov: Coverage) -> str:
     """The absolute data file name children append ``.<tag>.<suffix>`` to."""
     from covhook.origin import split_tagged_path
 
-    return split_tagged_path(os.path.abspath(str(cov.config.data_file)))[0]
+    return split_tagged_path(os.path.abspath(str(cov.get_option("run:data_file"))))[0]
 
 
 def child_config(cov: Coverage) -> str:
@@ -66,16 +67,10 @@ def child_config(cov: Coverage) -> str:
     """
     from covhook.origin import split_tagged_path
 
-    config = copy.copy(cov.config)
-    if config.config_file is None:
-        config.config_file = ""
     # A process covhook started carries its own tag as data file suffix and
     # context; each child must get its own.
-    base, tag = split_tagged_path(os.path.abspath(str(config.data_file)))
-    config.data_file = base
-    if tag is not None and config.context == tag:
-        config.context = None
-    return config.serialize()
+    base, tag = split_tagged_path(os.path.abspath(str(cov.get_option("run:data_file"))))
+    return _compat.serialized_config(cov, base, drop_context=tag)
 
 
 def kind_of(tag: str | None) -> str:
@@ -126,16 +121,12 @@ class ChildCoverage:
     @property
     def started_by_hook(self) -> bool:
         """Coverage was started at interpreter start-up (covhook run/split, a parent's config)."""
-        startup = sys.modules["coverage"].process_startup
-        return self.cov is getattr(startup, "coverage", None)
+        return self.cov is _compat.startup_coverage(sys.modules["coverage"])
 
     @property
     def under_pytest_cov(self) -> bool:
         """pytest-cov measures this process and will combine and report at the end."""
-        plugin = self.config.pluginmanager.get_plugin("_cov")
-        if plugin is None or getattr(plugin, "_disabled", False):
-            return False
-        return not self.started_by_hook
+        return _compat.pytest_cov_active(self.config.pluginmanager) and not self.started_by_hook
 
     @property
     def is_xdist_controller(self) -> bool:
@@ -154,9 +145,7 @@ class ChildCoverage:
         if not current and not os.environ.get("COVERAGE_PROCESS_START"):
             if not self.is_xdist_controller:
                 self._set_env(child_config(self.cov))
-        elif current and self.cov is getattr(
-            sys.modules["coverage"].process_startup, "coverage", 0
-        ):
+        elif current and self.started_by_hook:
             # Started by the start-up hook, whose ``patch = subprocess`` passed
             # on this process's tagged config: children would inherit our tag.
             self._set_env(child_config(self.cov))
@@ -221,21 +210,16 @@ class ChildCoverage:
         if self.merged or self.under_pytest_cov or self.is_worker:
             return
         self.merged = True
-        if self.cov.config.parallel:
+        if self.cov.get_option("run:parallel"):
             return  # the user combines parallel runs; the children are there too
-        from coverage.data import combine_parallel_data
-
         new = [p for p in self._files() if p not in self.before]
         if not new:
             return
-        quiet, self.cov._warn_no_data = self.cov._warn_no_data, False
-        try:
+        with _compat.no_data_warning_off(self.cov):
             data = self.cov.get_data()
-        finally:
-            self.cov._warn_no_data = quiet
-        combine_parallel_data(
+        _compat.combine_parallel_data(
             data,
-            aliases=self.cov._make_aliases(),
+            aliases=_compat.make_aliases(self.cov),
             data_paths=new,
             keep=False,
             message=None,
@@ -261,7 +245,7 @@ def _state(config: pytest.Config) -> ChildCoverage | None:
 
 
 def _activate(config: pytest.Config) -> None:
-    if _state(config) is not None or os.environ.get("COVHOOK_DISABLE", "") not in ("", "0"):
+    if _state(config) is not None or settings.disabled():
         return
     cov = measuring_coverage()
     if cov is None:

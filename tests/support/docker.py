@@ -30,7 +30,7 @@ from typing import NoReturn
 import coverage
 import pytest
 
-from support import data, envs
+from support import data, envs, launchers
 
 CACHE = Path(os.environ.get("COVHOOK_TEST_CACHE", "/var/cache/covhook-tests"))
 ROOTFS = CACHE / "bookworm-python3.tar"
@@ -44,7 +44,7 @@ NAME = re.compile(r"^\.coverage\.(?P<tag>[^.]+)\.(?P<host>[^.]+)\.pid\d+\.X\w{6}
 
 def unavailable(reason: str) -> NoReturn:
     """Skip locally; fail in CI (COVHOOK_REQUIRE_ALL=1), where every engine must run."""
-    if os.environ.get("COVHOOK_REQUIRE_ALL") == "1":
+    if launchers.require_all():
         pytest.fail(f"{reason} (COVHOOK_REQUIRE_ALL=1: container tests must run)")
     pytest.skip(reason)
 

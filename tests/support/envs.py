@@ -7,18 +7,25 @@ processes in its own temp dir.
 
 from __future__ import annotations
 
+import atexit
+import functools
+import importlib.metadata
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 PYENV = Path("/root/.pyenv/versions")
+THIS_PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
+THIS_COVERAGE = f"coverage=={importlib.metadata.version('coverage')}"
 PYTHONS = {
-    "3.11": Path(sys.executable),
+    "3.11": PYENV / "3.11.7/bin/python3",
     "3.12": PYENV / "3.12.1/bin/python3",
     "3.13": PYENV / "3.13.0/bin/python3",
+    THIS_PYTHON: Path(sys.executable),  # the test runner's (each matrix cell's) interpreter
 }
 
 
@@ -47,8 +54,12 @@ class Env:
         return Path(out.stdout.strip())
 
     def pip(self, *args: str) -> None:
-        """``pip install`` into this venv (with the test runner's pip: see ``pip``)."""
-        pip(self, "install", "--no-compile", *args)
+        """``pip install`` into this venv (with the test runner's pip: see ``pip``).
+
+        Everything but coverage (which each test names) at the version pinned in
+        constraints.txt, so a fresh machine builds the venvs that were tested.
+        """
+        pip(self, "install", "--no-compile", "-c", str(test_constraints()), *args)
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -59,13 +70,43 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+@functools.cache
+def test_constraints() -> Path:
+    """constraints.txt without its coverage pin (tests ask for other coverage versions)."""
+    lines = (REPO / "constraints.txt").read_text("utf-8").splitlines()
+    kept = [line for line in lines if not line.lower().startswith("coverage==")]
+    fd, name = tempfile.mkstemp(prefix="covhook-constraints-", suffix=".txt")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write("\n".join(kept) + "\n")
+    atexit.register(os.unlink, name)
+    return Path(name)
+
+
 def build_wheel(out_dir: Path) -> Path:
-    """Build covhook's wheel from this checkout, the way pip would."""
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out_dir), str(REPO)],
-        check=True,
-        env=clean_env(),
-    )
+    """Build covhook's wheel from this checkout, the way pip would.
+
+    One build at a time: setuptools builds in the checkout's build/, and
+    pytest-xdist workers (or matrix cells) would otherwise collide there.
+    """
+    import fcntl
+
+    with open(REPO / ".wheel-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--no-deps",
+                "-q",
+                "-w",
+                str(out_dir),
+                str(REPO),
+            ],
+            check=True,
+            env=clean_env(),
+        )
     (wheel,) = out_dir.glob("covhook-*.whl")
     return wheel
 

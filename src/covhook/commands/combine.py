@@ -89,7 +89,8 @@ def combine(
             if learn_paths
             else pathmap.Plan([(files, [])])
         )
-        own = dict(cov.config.paths)
+        configured = cov.get_option("paths")  # coverage 7.10-7.17: a dict of lists
+        own = dict(configured) if isinstance(configured, dict) else {}
         groups = [
             fastcombine.Group(group, {**own, **pathmap.as_paths_option(aliases)})
             for group, aliases in plan.groups

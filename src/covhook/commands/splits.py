@@ -136,7 +136,19 @@ def remove_stale(data_file: str) -> int:
     return removed
 
 
+def need_pytest() -> None:
+    """pytest is an extra (covhook[pytest]): say so before anything else."""
+    import importlib.util
+
+    if importlib.util.find_spec("pytest") is None:
+        raise CovhookError(
+            f"covhook split runs pytest, which is not installed in {sys.prefix}",
+            "pip install 'covhook[pytest]'",
+        )
+
+
 def run(args: argparse.Namespace) -> int:
+    need_pytest()
     user_args = pytest_args(args.cmd)
     n, j, w, oversubscribed = check_counts(args)
     selector = choose_selector(args.selector)
@@ -203,7 +215,8 @@ def finish(
 ) -> int:
     """Combine, report, and choose the exit status."""
     from coverage.exceptions import NoDataError
-    from coverage.results import should_fail_under
+
+    from covhook._compat import should_fail_under
 
     elapsed = time.monotonic() - runner.t0
     failed = [s for s in runner.splits if s.returncode is not None and not s.ok]
@@ -229,8 +242,8 @@ def finish(
             total = None
         print()
         print(origins.format_table(origins.table(processes, cov.get_data())))
-        fail_under = float(cov.config.fail_under or 0)
-        precision = int(cov.config.precision or 0)
+        fail_under = float(str(cov.get_option("report:fail_under") or 0))
+        precision = int(str(cov.get_option("report:precision") or 0))
         result.update(total=total, fail_under=fail_under)
         if total is not None and fail_under and should_fail_under(total, fail_under, precision):
             print(

@@ -1,0 +1,302 @@
+"""Every private name of coverage.py, CPython and pytest-cov that covhook touches.
+
+Nothing else in covhook reaches into another project's internals: it calls
+the functions here.  Each entry says which versions it was checked on and
+what breaks without it; ``tests/test_compat.py`` asserts every assumed name
+still exists (run on each cell of the version matrix, scripts/matrix.sh), so
+a coverage.py or Python release that drops one fails loudly there instead of
+quietly measuring nothing in the field.
+
+Checked on coverage.py 7.10.4, 7.13.5, 7.17.3 and 7.17.5; CPython 3.11,
+3.12 and 3.13; pytest-cov 7.1.0.
+
+This module runs at start-up in every measured process: it imports nothing
+beyond ``os``, ``re`` and ``sys`` at module level.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator
+from types import FrameType, ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from coverage import Coverage
+
+COVERAGE_CHECKED = ("7.10.4", "7.13.5", "7.17.3", "7.17.5")
+PYTHON_CHECKED = ("3.11", "3.12", "3.13")
+PYTEST_COV_CHECKED = ("7.1.0",)
+
+# -- coverage.py: the Coverage object -------------------------------------------
+# ``Coverage._warn_no_data``, ``_warn_unimported_source``,
+# ``_warn_preimported_source`` (7.10.4-7.17.5): the switches
+# ``coverage.control._start_process_coverage`` turns off.  Without them every
+# child that imports none of ``[run] source`` prints "No data was collected"
+# or "Module ... was never imported".
+PROCESS_WARNINGS = ("_warn_no_data", "_warn_unimported_source", "_warn_preimported_source")
+
+
+def quiet_process_warnings(cov: Coverage) -> None:
+    """The warnings ``coverage.process_startup()`` turns off in a started process."""
+    for name in PROCESS_WARNINGS:
+        setattr(cov, name, False)
+
+
+@contextlib.contextmanager
+def no_data_warning_off(cov: Coverage) -> Iterator[None]:
+    """Around ``get_data()`` of a Coverage that may have measured nothing yet."""
+    quiet = cov._warn_no_data
+    cov._warn_no_data = False
+    try:
+        yield
+    finally:
+        cov._warn_no_data = quiet
+
+
+# ``Coverage._make_pth_file`` (7.10.x-7.12.x only; gone in 7.13.5, 7.17.x):
+# without it, ``patch = subprocess`` writes coverage's own .pth into
+# site-packages beside ours on those versions.
+def no_pth_file(cov: Coverage) -> None:
+    """Tell coverage 7.10-7.12 not to write its own .pth (ours is installed)."""
+    cov._make_pth_file = False  # type: ignore[attr-defined]
+
+
+# ``Coverage._auto_save`` (7.10.4-7.17.5): whether the atexit handler saves.
+# Without it a process whose start failed would try to save at exit, and one
+# that started would not (process_startup sets it the same way).
+def set_auto_save(cov: Coverage, on: bool) -> None:
+    """Whether coverage.py saves ``cov`` at exit."""
+    cov._auto_save = on
+
+
+# ``Coverage._started`` (7.10.4-7.17.5): whether this object is measuring
+# now.  ``Coverage.current()`` is public but also returns a stopped object;
+# without the flag the pytest plugin would activate for a combine-only object.
+def is_started(cov: Coverage) -> bool:
+    """``cov`` is measuring (started and not stopped)."""
+    return bool(getattr(cov, "_started", False))
+
+
+# ``Coverage._make_aliases()`` (7.10.4-7.17.5): the ``[paths]`` aliases
+# combine uses.  Without it the pytest plugin's merge of child data into a
+# ``coverage run`` measurement would not remap paths.
+def make_aliases(cov: Coverage) -> Any:
+    """The PathAliases ``cov.combine()`` would use."""
+    return cov._make_aliases()
+
+
+# ``Coverage._data`` (7.10.4-7.17.5): the CoverageData being written, created
+# by ``start()``.  Without it atomic data files cannot find the working file.
+def coverage_data(cov: Coverage) -> Any:
+    """The CoverageData ``cov`` writes, or None before ``start()``."""
+    return getattr(cov, "_data", None)
+
+
+# ``Coverage._collector`` and ``Collector._clear_data`` (7.10.4-7.17.3): the
+# periodic flush keeps the traced lines in memory after a save; without it a
+# line traced while a background save runs is lost.  coverage 7.17.5 removed
+# ``_clear_data``: its ``flush_data`` snapshots and removes only the saved
+# lines, so the race is gone there and nothing needs replacing.
+def collector_clears_all_after_flush() -> bool:
+    """This coverage.py clears every traced line after a flush (``_clear_data``)."""
+    from coverage.collector import Collector
+
+    return hasattr(Collector, "_clear_data")
+
+
+def keep_collected_data(cov: Coverage, keep: Callable[[], None]) -> bool:
+    """Replace the collector's ``_clear_data`` with ``keep``; False if there is none."""
+    collector: Any = getattr(cov, "_collector", None)
+    if collector is None:
+        return False
+    collector._clear_data = keep
+    return True
+
+
+# ``coverage.process_startup.coverage`` (7.10.4-7.17.5): the "already
+# started (or refused)" flag process_startup() sets on itself.  Setting it
+# keeps coverage's own a1_coverage.pth (7.13+) from starting a second
+# Coverage; reading it tells whether the start-up hook started ``cov``.
+_NOT_SET = object()
+
+
+def startup_coverage(coverage: ModuleType, default: Any = None) -> Any:
+    """The Coverage process_startup() recorded, or ``default`` if it has run nowhere."""
+    return getattr(coverage.process_startup, "coverage", default)
+
+
+def startup_attempted(coverage: ModuleType) -> bool:
+    """process_startup() (or covhook's start-up) already ran in this process."""
+    return startup_coverage(coverage, _NOT_SET) is not _NOT_SET
+
+
+def set_startup_coverage(coverage: ModuleType, cov: Coverage | None) -> None:
+    """Record ``cov`` (None: refused) as this process's start-up Coverage."""
+    coverage.process_startup.coverage = cov
+
+
+# ``coverage.control.CONFIG_DATA_PREFIX`` (":data:", 7.10.4-7.17.5): how
+# ``COVERAGE_PROCESS_CONFIG`` is passed as ``config_file``.  Without it a
+# child of ``patch = subprocess`` cannot read its parent's configuration.
+def config_data_prefix(coverage: ModuleType) -> str | None:
+    """The ``config_file`` prefix that marks a serialized configuration, if any."""
+    control = getattr(coverage, "control", None)
+    return getattr(control, "CONFIG_DATA_PREFIX", None)
+
+
+# ``CoverageConfig.serialize()`` (7.10.4-7.17.5; what ``patch = subprocess``
+# puts in COVERAGE_PROCESS_CONFIG) and ``CoverageConfig.get_plugin_options()``
+# (a plugin's section).  ``Coverage.config`` itself is not documented.
+def serialized_config(cov: Coverage, data_file: str, drop_context: str | None) -> str:
+    """``cov``'s configuration as COVERAGE_PROCESS_CONFIG text, with ``data_file``.
+
+    A ``config_file`` of None (pytest-cov without a config file) becomes '':
+    coverage's ``patch = subprocess`` asserts it is set in the child, and an
+    empty name is never read.  The context is dropped when it is ``drop_context``.
+    """
+    import copy
+
+    config = copy.copy(cov.config)
+    if config.config_file is None:
+        config.config_file = ""
+    config.data_file = data_file
+    if drop_context is not None and config.context == drop_context:
+        config.context = None
+    return str(config.serialize())
+
+
+def plugin_options(cov: Coverage, plugin: str) -> dict[str, Any]:
+    """The options of ``plugin``'s section in ``cov``'s configuration (empty if none)."""
+    try:
+        return dict(cov.config.get_plugin_options(plugin))
+    except Exception:
+        return {}
+
+
+# ``coverage.collector.short_stack`` (7.10.4-7.17.5): ``Collector.__init__``
+# records ``short_stack()`` (inspect.stack(), ~10 ms) as its origin, printed
+# only when two collectors clash.  Without the swap every measured process
+# starts ~10 ms slower; nothing else changes.
+@contextlib.contextmanager
+def swapped_short_stack(replacement: Callable[..., str]) -> Iterator[None]:
+    """Around ``cov.start()``: ``replacement`` instead of coverage's short_stack."""
+    module = sys.modules.get("coverage.collector")
+    original = getattr(module, "short_stack", None)
+    if module is None or original is None:
+        yield
+        return
+    module.short_stack = replacement  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        module.short_stack = original  # type: ignore[attr-defined]
+
+
+# -- coverage.py: CoverageData (coverage.sqldata) --------------------------------
+# ``CoverageData._choose_filename`` and its ``_basename``, ``_filename``,
+# ``_no_disk`` attributes (7.10.4-7.17.5): atomic data files choose the
+# working file's name in ``.covhook-work/``.  Without them a process killed
+# while coverage creates its file leaves a half-made file combine warns about.
+@contextlib.contextmanager
+def data_files_in(subdir: str) -> Iterator[None]:
+    """Within: every on-disk CoverageData coverage.py creates lives in ``<its dir>/subdir``."""
+    try:
+        from coverage.sqldata import CoverageData
+    except ImportError:
+        yield
+        return
+    original = CoverageData._choose_filename
+
+    def choose(self: Any) -> None:
+        original(self)
+        if not getattr(self, "_no_disk", False):
+            real = os.path.dirname(os.path.abspath(self._basename))
+            work = os.path.join(real, subdir)
+            os.makedirs(work, exist_ok=True)
+            self._basename = os.path.join(work, os.path.basename(self._basename))
+            self._filename = os.path.join(work, os.path.basename(self._filename))
+
+    CoverageData._choose_filename = choose  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        CoverageData._choose_filename = original  # type: ignore[method-assign]
+
+
+def data_filename(data: Any) -> str:
+    """The file a CoverageData writes (``_filename``), or '' if it has none."""
+    return str(getattr(data, "_filename", "") or "")
+
+
+# ``coverage.data.combine_parallel_data`` (7.10.4-7.17.5, not re-exported):
+# combine given files into a CoverageData.  Without it the pytest plugin
+# cannot fold child data into a non-parallel ``coverage run``.
+def combine_parallel_data(*args: Any, **kwargs: Any) -> Any:
+    """``coverage.data.combine_parallel_data``."""
+    from coverage.data import combine_parallel_data as combine
+
+    return combine(*args, **kwargs)
+
+
+# ``coverage.results.should_fail_under`` (7.10.4-7.17.5): coverage's own
+# rounding for ``fail_under``.  Without it ``covhook split`` could pass a
+# total that ``coverage report --fail-under`` fails (or the reverse).
+def should_fail_under(total: float, fail_under: float, precision: int) -> bool:
+    """coverage.py's verdict for ``fail_under``."""
+    from coverage.results import should_fail_under as verdict
+
+    return bool(verdict(total, fail_under, precision))
+
+
+# The parallel data file suffix (``coverage.data.filename_suffix``,
+# 7.10.4-7.17.5): ``.<host>.pid<N>.X<6 chars>x``, plus ``.H<10 chars>h`` (the
+# data hash) since 7.13.1.  Without it covhook cannot read the origin tag and
+# pid out of a data file name.
+DATA_SUFFIX_RE = re.compile(r"\.[^.]+\.(?:pid)?\d+\.X\w{6}x(?:\.H\w{10}h)?$")
+
+
+# -- CPython ---------------------------------------------------------------------
+# ``sys._getframe`` (CPython 3.11-3.13): walking the caller's frames without
+# inspect (which reads source files).  Without it the start-up stack summary
+# and the configurer's "is coverage starting?" check would cost milliseconds.
+def caller_frame(depth: int = 1) -> FrameType:
+    """The frame ``depth`` levels above the caller."""
+    return sys._getframe(depth + 1)
+
+
+# ``_posixsubprocess.fork_exec`` (the 6th argument is the child's environment
+# on 3.11-3.13) and ``subprocess._fork_exec`` (the name subprocess calls it
+# by, bound at import): scrubbed-environment detection.  Without them a child
+# started with ``env={...}`` runs unmeasured without a note.
+FORK_EXEC_ENV_INDEX = 5
+
+
+def fork_exec_module() -> ModuleType:
+    """The C module subprocess starts POSIX children with."""
+    import _posixsubprocess
+
+    return _posixsubprocess
+
+
+def rebind_subprocess_fork_exec(current: Any, wrapped: Any) -> None:
+    """Make an already imported subprocess call ``wrapped`` instead of ``current``."""
+    sub = sys.modules.get("subprocess")
+    if sub is not None and getattr(sub, "_fork_exec", None) is current:
+        sub._fork_exec = wrapped  # type: ignore[attr-defined]
+
+
+# -- pytest-cov ------------------------------------------------------------------
+# pytest-cov registers its plugin as ``_cov`` and sets ``_disabled`` when
+# ``--no-cov`` (or a failed start) turns it off (checked on 7.1.0).  Without
+# them covhook could not tell whether pytest-cov will combine at the end.
+PYTEST_COV_PLUGIN = "_cov"
+
+
+def pytest_cov_active(pluginmanager: Any) -> bool:
+    """pytest-cov is loaded and measuring in this pytest."""
+    plugin = pluginmanager.get_plugin(PYTEST_COV_PLUGIN)
+    return plugin is not None and not getattr(plugin, "_disabled", False)

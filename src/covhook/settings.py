@@ -1,0 +1,281 @@
+"""Every covhook setting in one table: option, environment variable, type, default, doc.
+
+Start-up, the CLI and the pytest plugin read covhook's settings through this
+table only; docs/reference.md's two tables are checked against it
+(tests/test_settings.py).  An environment variable wins over the
+``[covhook]`` option of the same setting.  An unknown option or a bad value
+gives one line ("covhook: ... Fix: ...") and the default is used: a typo
+never stops measurement.
+
+Runs at start-up in every measured process: standard library only, no
+dataclasses, values resolved once per process (:func:`for_process`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+
+class Setting(NamedTuple):
+    """One row of the table."""
+
+    name: str
+    option: str | None  # in [covhook] / [tool.coverage.covhook]; None: environment only
+    env: str | None  # None: config file only
+    kind: str  # flag, bool, seconds, choice, text, path, number
+    default: Any
+    doc: str
+    choices: tuple[str, ...] = ()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "disable", None, "COVHOOK_DISABLE", "flag", False,
+        "`1` (any value but empty or `0`): covhook's hook does nothing",
+    ),
+    Setting(
+        "origin", "origin", "COVHOOK_ORIGIN", "text", None,
+        "the place part of every tag (`origin-<value>`) instead of the detected one",
+    ),
+    Setting(
+        "signals", "signals", "COVHOOK_SIGNALS", "bool", True,
+        "`false`/`0`: do not save on SIGTERM/SIGINT/SIGHUP",
+    ),
+    Setting(
+        "atomic", "atomic", "COVHOOK_ATOMIC", "bool", True,
+        "`false`/`0`: write data files in place, not via `.covhook-work/`",
+    ),
+    Setting(
+        "flush_seconds", "flush_seconds", "COVHOOK_FLUSH_SECONDS", "seconds", None,
+        "save every N seconds, so SIGKILL loses at most N seconds; `0`: off",
+    ),
+    Setting(
+        "scrubbed_env", "scrubbed_env", "COVHOOK_SCRUBBED_ENV", "choice", "report",
+        "`measure`: pass coverage's config into Python children started with a scrubbed "
+        "environment; `report`: only note them",
+        ("report", "measure"),
+    ),
+    Setting(
+        "state_dir", None, "COVHOOK_STATE_DIR", "path", None,
+        "where `covhook install` records hooks (default: the platformdirs user state dir)",
+    ),
+    Setting(
+        "split", None, "COVHOOK_SPLIT", "number", None,
+        "set by `covhook split`: this split's number (tag role `split-<i>of<n>`)",
+    ),
+    Setting(
+        "splits", None, "COVHOOK_SPLITS", "number", None,
+        "set by `covhook split`: the number of splits",
+    ),
+    Setting(
+        "split_run", None, "COVHOOK_SPLIT_RUN", "text", None,
+        "set by `covhook split`: the run's id, to find the run's processes left behind",
+    ),
+    Setting(
+        "combine_workers", None, "COVHOOK_COMBINE_WORKERS", "number", 1,
+        "threads `covhook combine` reads data files with",
+    ),
+    Setting(
+        "progress_after", None, "COVHOOK_PROGRESS_AFTER", "text", "1",
+        "seconds before `covhook combine` shows its progress bar on a terminal",
+    ),
+)  # fmt: skip
+
+BY_NAME = {s.name: s for s in SETTINGS}
+OPTIONS = frozenset(s.option for s in SETTINGS if s.option)
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+class BadValue(ValueError):
+    """A value the setting's type does not accept; ``fix`` says what would."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(problem)
+        self.fix = fix
+
+
+def where(setting: Setting, from_env: bool) -> str:
+    """How the user spelled the setting: the variable or the option."""
+    return str(setting.env) if from_env else f"[covhook] {setting.option}"
+
+
+def parse(setting: Setting, raw: Any, from_env: bool = True) -> Any:
+    """The typed value of ``raw`` for ``setting``, or :class:`BadValue`."""
+    name = where(setting, from_env)
+    if setting.kind == "flag":
+        return str(raw) not in ("", "0")
+    if setting.kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise BadValue(f"{name} = {raw!r} is not true or false", f"set {name} to 1 or 0")
+    if setting.kind == "seconds":
+        if raw in ("", "0", 0, None):
+            return None
+        try:
+            seconds = float(raw)
+        except (TypeError, ValueError):
+            seconds = -1.0
+        if not 0 < seconds < float("inf"):
+            raise BadValue(
+                f"{name} = {raw!r} is not a positive number of seconds",
+                f"set {name} to a number of seconds such as 5, or unset it",
+            )
+        return seconds
+    if setting.kind == "choice":
+        text = str(raw).strip().lower()
+        if text not in setting.choices:
+            raise BadValue(
+                f"{name} = {raw!r} is not one of {', '.join(setting.choices)}",
+                f"set {name} to {' or '.join(setting.choices)}",
+            )
+        return text
+    if setting.kind == "number":
+        try:
+            return int(str(raw))
+        except ValueError:
+            raise BadValue(f"{name} = {raw!r} is not a whole number", f"unset {name}") from None
+    return str(raw) if raw not in ("", None) else None
+
+
+def value(
+    name: str,
+    options: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] = os.environ,
+    problems: list[tuple[str, str, str]] | None = None,
+) -> Any:
+    """One setting's value: the environment, else the option, else the default.
+
+    A bad value gives the default; the problem is appended to ``problems``
+    (or warned at once when ``problems`` is None).
+    """
+    setting = BY_NAME[name]
+    raw: Any = None
+    from_env = False
+    if setting.env is not None and environ.get(setting.env) not in (None, ""):
+        raw, from_env = environ[setting.env], True
+    elif setting.option is not None and options and options.get(setting.option) not in (None, ""):
+        raw = options[setting.option]
+    if raw is None:
+        return setting.default
+    try:
+        return parse(setting, raw, from_env)
+    except BadValue as exc:
+        problem = f"{exc}; using the default ({describe_default(setting)})"
+        if problems is None:
+            _warn(problem, exc.fix)
+        else:
+            problems.append((name, problem, exc.fix))
+        return setting.default
+
+
+def describe_default(setting: Setting) -> str:
+    if setting.default is None:
+        return "off" if setting.kind == "seconds" else "unset"
+    if isinstance(setting.default, bool):
+        return "true" if setting.default else "false"
+    return str(setting.default)
+
+
+def unknown_options(options: Mapping[str, Any]) -> list[str]:
+    """The ``[covhook]`` options the table does not have."""
+    return sorted(set(options) - OPTIONS)
+
+
+def check_options(options: Mapping[str, Any]) -> None:
+    """One line naming every unknown ``[covhook]`` option."""
+    unknown = unknown_options(options)
+    if unknown:
+        _warn(
+            f"unknown option{'s' if len(unknown) > 1 else ''} in [covhook]: "
+            f"{', '.join(unknown)}; ignored",
+            f"use only {', '.join(sorted(OPTIONS))} (see docs/reference.md)",
+        )
+
+
+class Resolved(NamedTuple):
+    """The settings a measured process runs with."""
+
+    origin: str | None
+    signals: bool
+    atomic: bool
+    flush_seconds: float | None
+    scrubbed_env: str
+
+
+# Settings whose own module still warns about a bad value (flush.interval):
+# not warned here too, so a bad value stays one line.
+SELF_CHECKED = frozenset({"flush_seconds"})
+
+
+def resolve(
+    options: Mapping[str, Any], environ: Mapping[str, str] = os.environ, warn: bool = True
+) -> Resolved:
+    """Every process setting at once; bad values and unknown options warned (once each)."""
+    problems: list[tuple[str, str, str]] = []
+    resolved = Resolved(*(value(name, options, environ, problems) for name in Resolved._fields))
+    if warn:
+        check_options(options)
+        for name, problem, fix in problems:
+            if name not in SELF_CHECKED:
+                _warn(problem, fix)
+    return resolved
+
+
+_process: Resolved | None = None
+
+
+def for_process(options: Mapping[str, Any]) -> Resolved:
+    """The settings of this measured process, resolved (and warned about) once."""
+    global _process
+    if _process is None:
+        _process = resolve(options)
+    return _process
+
+
+def forget() -> None:
+    """Resolve again on the next :func:`for_process` (tests; a forked child keeps them)."""
+    global _process
+    _process = None
+
+
+def disabled(environ: Mapping[str, str] = os.environ) -> bool:
+    """``COVHOOK_DISABLE`` turns covhook off (cheap: no table walk)."""
+    return environ.get("COVHOOK_DISABLE", "") not in ("", "0")
+
+
+def _warn(problem: str, fix: str) -> None:
+    from covhook._warn import warn
+
+    warn(problem, fix)
+
+
+def options_markdown() -> str:
+    """docs/reference.md's ``[covhook]`` table."""
+    rows = ["| option | default | meaning |", "|---|---|---|"]
+    for s in SETTINGS:
+        if s.option:
+            env = f" (like `{s.env}`, which wins)" if s.env else ""
+            rows.append(f"| `{s.option}` | {describe_default(s)} | {s.doc}{env} |")
+    return "\n".join(rows) + "\n"
+
+
+def environment_markdown() -> str:
+    """docs/reference.md's covhook environment variables table."""
+    rows = ["| variable | default | effect |", "|---|---|---|"]
+    for s in SETTINGS:
+        if s.env:
+            rows.append(f"| `{s.env}` | {describe_default(s)} | {s.doc} |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    print(options_markdown())
+    print(environment_markdown())

@@ -1,0 +1,38 @@
+"""Run a program the way a user would with covhook installed: measured by its start-up hook."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from support import envs
+
+PARALLEL_RC = "[run]\nparallel = true\n"
+
+
+def run(
+    python: Path | str,
+    cwd: Path,
+    *argv: str,
+    rc_text: str | None = PARALLEL_RC,
+    timeout: float = 120,
+    **env: str,
+) -> subprocess.CompletedProcess[str]:
+    """``python *argv`` in ``cwd``, with ``cwd/.coveragerc`` as COVERAGE_PROCESS_START.
+
+    The rc file is written from ``rc_text`` unless it is None (then an
+    existing ``cwd/.coveragerc`` is used).  The environment is clean plus
+    ``env``; output is captured as text; the exit status is not checked.
+    """
+    rc = cwd / ".coveragerc"
+    if rc_text is not None:
+        rc.write_text(rc_text, "utf-8")
+    return subprocess.run(
+        [str(python), *argv],
+        cwd=cwd,
+        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc), **env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

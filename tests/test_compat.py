@@ -1,0 +1,225 @@
+"""Every private name covhook relies on (src/covhook/_compat.py) still exists and still works.
+
+Run on every cell of the version matrix (scripts/matrix.sh): a coverage.py or
+Python release that drops or changes one of them fails here, loudly, naming
+the internal, instead of covhook silently measuring less in the field.
+In-process and fast: no subprocess except where the internal is about one.
+"""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import coverage
+import pytest
+from coverage.sqldata import CoverageData
+
+from covhook import _compat
+
+pytestmark = [pytest.mark.fast, pytest.mark.compat]
+
+
+def bare() -> coverage.Coverage:
+    return coverage.Coverage(config_file=False, data_file=None)
+
+
+def test_the_checked_versions_are_written_down() -> None:
+    assert "7.10.4" in _compat.COVERAGE_CHECKED
+    assert f"{sys.version_info[0]}.{sys.version_info[1]}" in _compat.PYTHON_CHECKED, (
+        "covhook's private-name assumptions were never checked on this Python: run "
+        "tests/test_compat.py here and add it to _compat.PYTHON_CHECKED"
+    )
+
+
+@pytest.mark.parametrize("name", [*_compat.PROCESS_WARNINGS, "_auto_save", "_started"])
+def test_coverage_has_the_flags_process_startup_sets(name: str) -> None:
+    cov = bare()
+    assert isinstance(getattr(cov, name), bool), f"Coverage.{name} is gone or no longer a flag"
+
+
+def test_quiet_process_warnings_turns_the_three_flags_off() -> None:
+    cov = bare()
+    _compat.quiet_process_warnings(cov)
+    assert [getattr(cov, n) for n in _compat.PROCESS_WARNINGS] == [False, False, False]
+    # process_startup() turns off the same set: if coverage adds one, we want to know.
+    source = inspect.getsource(coverage.control)
+    for name in _compat.PROCESS_WARNINGS:
+        assert f"cov.{name} = False" in source, f"process_startup no longer sets {name}"
+
+
+def test_no_data_warning_off_restores_the_flag() -> None:
+    cov = bare()
+    with _compat.no_data_warning_off(cov):
+        assert cov._warn_no_data is False
+    assert cov._warn_no_data is True
+
+
+def test_make_pth_file_flag_exists_only_where_coverage_writes_a_pth() -> None:
+    cov = bare()
+    if coverage.version_info[:2] < (7, 13):
+        assert isinstance(cov._make_pth_file, bool)  # type: ignore[attr-defined]
+    _compat.no_pth_file(cov)  # harmless on every version
+
+
+def test_started_flag_and_current_coverage() -> None:
+    cov = bare()
+    assert _compat.is_started(cov) is False
+
+
+def test_make_aliases_reads_the_paths_setting() -> None:
+    cov = coverage.Coverage(config_file=False)
+    cov.set_option("paths", {"src": ["src/", "/app/src/"]})
+    aliases = _compat.make_aliases(cov)
+    assert aliases.map("/app/src/a.py").endswith("a.py")
+    assert type(aliases).__name__ == "PathAliases"
+
+
+def test_process_startup_keeps_its_flag_on_itself() -> None:
+    assert callable(coverage.process_startup)
+    had = _compat.startup_coverage(coverage, _compat._NOT_SET)
+    try:
+        _compat.set_startup_coverage(coverage, None)
+        assert _compat.startup_attempted(coverage)
+        assert _compat.startup_coverage(coverage) is None
+        # coverage's own process_startup() must still honour it (a1_coverage.pth stays quiet).
+        assert coverage.process_startup() is None
+    finally:
+        if had is _compat._NOT_SET:
+            del coverage.process_startup.coverage  # type: ignore[attr-defined]
+        else:
+            _compat.set_startup_coverage(coverage, had)
+
+
+def test_serialized_config_round_trips_through_the_data_prefix(tmp_path: Path) -> None:
+    prefix = _compat.config_data_prefix(coverage)
+    assert prefix == ":data:", "coverage.control.CONFIG_DATA_PREFIX changed or is gone"
+    cov = coverage.Coverage(config_file=False, context="host-x")
+    text = _compat.serialized_config(cov, str(tmp_path / ".coverage"), drop_context="host-x")
+    child = coverage.Coverage(config_file=prefix + text)
+    assert child.get_option("run:data_file") == str(tmp_path / ".coverage")
+    assert child.get_option("run:context") is None
+
+
+def test_plugin_options_of_a_listed_plugin() -> None:
+    cov = bare()
+    cov.set_option("run:plugins", ["covhook"])
+    cov.set_option("covhook:signals", "false")
+    assert _compat.plugin_options(cov, "covhook") == {"signals": "false"}
+    assert _compat.plugin_options(cov, "nothere") == {}
+
+
+def test_collector_records_short_stack_where_we_swap_it() -> None:
+    import coverage.collector
+
+    assert callable(coverage.collector.short_stack)
+    assert "short_stack()" in inspect.getsource(coverage.collector.Collector.__init__)
+
+    def mine(*_a: Any, **_k: Any) -> str:
+        return "mine"
+
+    with _compat.swapped_short_stack(mine):
+        assert coverage.collector.short_stack is mine
+    assert coverage.collector.short_stack is not mine
+
+
+def test_data_files_in_moves_the_working_file(tmp_path: Path) -> None:
+    assert callable(CoverageData._choose_filename)
+    with _compat.data_files_in(".work"):
+        data = CoverageData(basename=str(tmp_path / ".coverage"), suffix=True)
+    data.add_lines({str(tmp_path / "m.py"): [1, 2]})
+    name = Path(_compat.data_filename(data))
+    assert name.parent == tmp_path / ".work", f"working file at {name}"
+    assert name.is_file()
+    memory = CoverageData(no_disk=True)
+    assert "memory" in _compat.data_filename(memory)
+
+
+def test_saved_file_names_match_the_suffix_pattern(tmp_path: Path) -> None:
+    data = CoverageData(basename=str(tmp_path / ".coverage.host-x"), suffix=True)
+    data.add_lines({str(tmp_path / "m.py"): [1]})
+    data.write()
+    (written,) = [p.name for p in tmp_path.iterdir() if p.name.startswith(".coverage")]
+    assert _compat.DATA_SUFFIX_RE.search(written), f"{written}: coverage changed its suffix"
+    assert _compat.DATA_SUFFIX_RE.sub("", written) == ".coverage.host-x"
+
+
+def test_coverage_saves_through_the_save_attribute() -> None:
+    """signals.guard_saves replaces ``cov.save``: coverage's atexit and patches must call it."""
+    import coverage.patch
+
+    assert "self.save()" in inspect.getsource(coverage.Coverage._atexit)
+    assert "cov.save()" in inspect.getsource(coverage.patch)
+
+
+def test_collector_clear_data_and_data_attributes_after_start(tmp_path: Path) -> None:
+    """``_data``, ``_collector`` and ``Collector._clear_data`` (flush.keep_collected)."""
+    from coverage.collector import Collector
+
+    source = inspect.getsource(Collector.flush_data)
+    if _compat.collector_clears_all_after_flush():
+        assert "self._clear_data()" in source, "flush_data no longer clears through _clear_data"
+    else:
+        # 7.17.5 removed _clear_data: flush_data removes only what it saved.
+        assert "difference_update(snapshot)" in source, "flush_data changed: recheck the race"
+    cov = bare()
+    assert _compat.coverage_data(cov) is None
+    assert "self._collector" in inspect.getsource(coverage.Coverage._init_for_start)
+    assert "self._data" in inspect.getsource(coverage.Coverage._init_data)
+
+
+def test_combine_parallel_data_and_should_fail_under(tmp_path: Path) -> None:
+    one = CoverageData(basename=str(tmp_path / ".coverage"), suffix=True)
+    one.add_lines({str(tmp_path / "m.py"): [3]})
+    one.write()
+    into = CoverageData(basename=str(tmp_path / "combined"))
+    _compat.combine_parallel_data(
+        into,
+        aliases=None,
+        data_paths=[one.data_filename()],
+        keep=True,
+        message=None,
+    )
+    assert into.lines(str(tmp_path / "m.py")) == [3]
+    assert _compat.should_fail_under(79.99, 80.0, 0) is False  # rounds to 80
+    assert _compat.should_fail_under(79.4, 80.0, 0) is True
+
+
+def test_caller_frame() -> None:
+    def inner() -> str:
+        return _compat.caller_frame(1).f_code.co_name
+
+    assert inner() == "test_caller_frame"
+
+
+def test_fork_exec_gets_the_environment_at_the_index_we_read(tmp_path: Path) -> None:
+    module = _compat.fork_exec_module()
+    original = module.fork_exec
+    seen: list[Any] = []
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(args[_compat.FORK_EXEC_ENV_INDEX])
+        return original(*args, **kwargs)
+
+    module.fork_exec = spy
+    _compat.rebind_subprocess_fork_exec(original, spy)
+    try:
+        # cwd= keeps 3.13 off its posix_spawn path, which skips fork_exec.
+        subprocess.run(
+            [sys.executable, "-c", "pass"], env={"COVHOOK_X": "1"}, cwd=tmp_path, check=True
+        )
+    finally:
+        module.fork_exec = original
+        _compat.rebind_subprocess_fork_exec(spy, original)
+    assert seen, "subprocess no longer calls _posixsubprocess.fork_exec through _fork_exec"
+    assert seen[0] == [b"COVHOOK_X=1"]
+
+
+def test_pytest_cov_registers_its_plugin_as_cov_with_a_disabled_flag() -> None:
+    plugin = pytest.importorskip("pytest_cov.plugin")
+    source = inspect.getsource(plugin)
+    assert f"'{_compat.PYTEST_COV_PLUGIN}'" in source or f'"{_compat.PYTEST_COV_PLUGIN}"' in source
+    assert "self._disabled = " in source
