@@ -34,31 +34,11 @@ from itertools import repeat
 
 from coverage.exceptions import DataError, NoDataError
 from coverage.files import PathAliases
-from coverage.sqldata import SCHEMA, SCHEMA_VERSION  # coverage 5.0+: the data file's schema
 from coverage.version import __version__ as coverage_version
 
-try:  # coverage 7.13.1+: the data hash in the file name, else sha3-256 of the file
-    from coverage.data import DataFileClassifier
-except ImportError:  # coverage 7.10-7.13.0: its combine hashes every file's bytes
+from covhook import _compat
 
-    class DataFileClassifier:  # type: ignore[no-redef]
-        """coverage 7.10's dedupe: skip a file whose bytes hash like an earlier one's."""
-
-        def __init__(self) -> None:
-            self.file_hashes: set[bytes] = set()
-
-        def classify(self, f: str) -> str:
-            import hashlib
-
-            try:
-                with open(f, "rb") as fobj:
-                    sha = hashlib.new("sha3_256", fobj.read(), usedforsecurity=False).digest()
-            except OSError:
-                return "combine"  # it will be reported as unusable
-            if sha in self.file_hashes:
-                return "skip"
-            self.file_hashes.add(sha)
-            return "combine"
+SCHEMA, SCHEMA_VERSION = _compat.data_schema()
 
 
 def read_only_uri(filename: str) -> str:
@@ -88,26 +68,10 @@ def make_aliases(paths: Mapping[str, Sequence[str]], relative: bool) -> PathAlia
     return aliases
 
 
-@functools.cache
-def fixes_slashes() -> bool:
-    """Whether this coverage's ``CoverageData.update`` makes every separator ``os.sep``.
-
-    Newer coverage (after 7.13) does, after mapping; 7.10-7.13 does not.  Read
-    from its source, so the result is the installed coverage's, whatever its version.
-    """
-    import coverage.sqldata
-
-    try:
-        with open(coverage.sqldata.__file__, encoding="utf-8") as f:
-            return "map_with_fixed_slashes" in f.read()
-    except OSError:
-        return True
-
-
 def path_mapper(paths: Mapping[str, Sequence[str]], relative: bool) -> MapPath:
     """The ``map_path`` ``CoverageData.update`` applies: aliases, then maybe ``os.sep`` only."""
     aliases = make_aliases(paths, relative)
-    slashes = re.compile(r"[/\\]") if fixes_slashes() else None
+    slashes = re.compile(r"[/\\]") if _compat.combine_fixes_separators() else None
 
     @functools.cache
     def map_path(path: str) -> str:
@@ -438,7 +402,7 @@ def plan_files(
     planned: list[tuple[list[str], Group]] = []
     skipped: list[str] = []
     for group in groups:
-        classifier = DataFileClassifier()  # per combine, as coverage.combine does
+        classifier = _compat.data_file_classifier()  # per combine, as coverage's does
         chosen = []
         for f in group.files:
             if os.path.abspath(f) == target:

@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from covhook import origins
+from covhook import _compat, origins
 
 
 @dataclass
@@ -39,8 +39,6 @@ class FileRow:
 
 def matrix(cov: Any) -> tuple[list[str], list[FileRow]]:
     """The origins, and a row per reported file with the lines each origin ran."""
-    from coverage.report_core import get_analysis_to_report
-
     data = cov.get_data()
     raw: dict[str, dict[str, set[int]]] = {}
     for path, context, lines in origins._rows(data.data_filename()):
@@ -48,7 +46,7 @@ def matrix(cov: Any) -> tuple[list[str], list[FileRow]]:
         raw.setdefault(path, {}).setdefault(origin, set()).update(lines)
     rows: list[FileRow] = []
     seen: set[str] = set()
-    for reporter, analysis in get_analysis_to_report(cov, None):
+    for reporter, analysis in _compat.analysis_to_report(cov):
         row = FileRow(reporter.relative_filename(), len(analysis.statements))
         for origin, lines in raw.get(analysis.filename, {}).items():
             ran = reporter.translate_lines(lines) & analysis.statements

@@ -19,6 +19,7 @@ from typing import Any
 from coverage import CoverageData
 from coverage.numbits import numbits_to_nums
 
+from covhook import _compat
 from covhook._compat import DATA_SUFFIX_RE
 from covhook.fastcombine import read_only_uri
 from covhook.origin import TAG_RE
@@ -198,11 +199,9 @@ def report_counting(cov: Any) -> Counting:
     Files the report leaves out (``[report] omit``/``include``) count for
     nothing; a file whose source cannot be analysed counts its raw lines.
     """
-    from coverage.report_core import get_analysis_to_report
-
     reported: dict[str, Any] = {}
     try:
-        for reporter, analysis in get_analysis_to_report(cov, None):
+        for reporter, analysis in _compat.analysis_to_report(cov):
             reported[analysis.filename] = (reporter, analysis.statements)
     except Exception:  # no data, no source: the table still says what it can
         reported = {}

@@ -13,7 +13,7 @@ import argparse
 import os
 from typing import Any
 
-from covhook import origins
+from covhook import _compat, origins
 from covhook.commands.combine import load_coverage
 from covhook.errors import CovhookError
 
@@ -51,8 +51,6 @@ def add_report_options(parser: argparse.ArgumentParser, data_file: bool = True) 
 
 def report_and_status(cov: Any, args: argparse.Namespace, processes: Any = None) -> int:
     """coverage's report and fail_under check, then the origin table; the exit status."""
-    from coverage.results import format_fail_under_msg, should_fail_under
-
     if args.fail_under is not None:
         cov.set_option("report:fail_under", args.fail_under)
     if args.precision is not None:
@@ -75,8 +73,8 @@ def report_and_status(cov: Any, args: argparse.Namespace, processes: Any = None)
             print(origins.format_table(table))
     fail_under = float(cov.get_option("report:fail_under"))
     precision = int(cov.get_option("report:precision"))
-    if should_fail_under(total, fail_under, precision):
-        print("Coverage failure:", format_fail_under_msg(total, fail_under, precision))
+    if _compat.should_fail_under(total, fail_under, precision):
+        print("Coverage failure:", _compat.fail_under_message(total, fail_under, precision))
         return FAIL_UNDER
     return 0
 
