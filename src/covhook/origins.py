@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -103,6 +104,19 @@ def _rows(data_file: str) -> list[tuple[str, str, set[int]]]:
         con.close()
 
 
+def _rows_of(data: CoverageData) -> list[tuple[str, str, set[int]]]:
+    """(path, context, lines) through coverage's API (data not on disk, e.g. in memory)."""
+    found = []
+    for context in sorted(data.measured_contexts()):
+        data.set_query_contexts([f"^{re.escape(context)}$"])
+        for path in data.measured_files():
+            lines = data.lines(path)
+            if lines:
+                found.append((path, context, set(lines)))
+    data.set_query_contexts(None)
+    return found
+
+
 def lines_by_origin(
     data: CoverageData, count: Counting | None = None
 ) -> dict[str, tuple[int, int]]:
@@ -113,13 +127,13 @@ def lines_by_origin(
     """
     per_origin: dict[str, dict[str, set[int]]] = {}
     data_file = data.data_filename()
-    if not os.path.exists(data_file):
-        return {}
-    if count is None:
+    on_disk = os.path.exists(data_file)
+    if count is None and on_disk:
         saved = _load_meta(data_file, LINES_KEY)
         if isinstance(saved, dict):
             return {str(k): (int(v[0]), int(v[1])) for k, v in saved.items()}
-    for path, context, lines in _rows(data_file):
+    rows = _rows(data_file) if on_disk else _rows_of(data)
+    for path, context, lines in rows:
         per_origin.setdefault(origin_of_context(context), {}).setdefault(path, set()).update(lines)
     result: dict[str, tuple[int, int]] = {}
     for origin, files in per_origin.items():

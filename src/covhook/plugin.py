@@ -80,6 +80,8 @@ def record_roots(data_dir: str, config: Any) -> None:
     """Note where this project lives (once per data dir), for combining elsewhere."""
     try:
         roots.record(data_dir, config)
+    except OSError:
+        return  # an unwritable data dir: start-up says so (and why) in its own line
     except Exception as exc:
         warn(
             f"could not record this project's location in {data_dir} ({exc!r}); "

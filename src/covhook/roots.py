@@ -5,9 +5,11 @@ coverage config, its ``[run] source`` directories and its working directory.
 CI runners, nodes of a multi-node job and developers' machines put the same
 project at different paths; combining their data in one checkout needs to
 know which prefix was the project on each.  So the first process with a given
-set of roots writes ``<data dir>/.covhook/roots/<crc32>.json`` (beside the
-containers' mount records; a name ``coverage combine`` never globs); every
-later one pays a single ``stat``.  :mod:`covhook.pathmap` turns the records
+set of roots writes ``<data dir>/.covhook/roots-<crc32>.json`` (beside the
+containers' mount records; a name ``coverage combine`` never globs; directly
+in ``.covhook/``, which ``covhook docker-args`` makes the host user's, so a
+record written by root in a container stays deletable); every later one pays
+a single ``stat``.  :mod:`covhook.pathmap` turns the records
 into ``[paths]`` aliases when combining.
 """
 
@@ -19,12 +21,13 @@ from collections.abc import Sequence
 from typing import Any
 
 META_DIR = ".covhook"
-ROOTS_DIR = "roots"
+PREFIX = "roots-"
 RECORD_VERSION = 1
 
 
 def roots_dir(data_dir: str) -> str:
-    return os.path.join(data_dir, META_DIR, ROOTS_DIR)
+    """The directory the records are in (covhook's own, beside the data files)."""
+    return os.path.join(data_dir, META_DIR)
 
 
 def config_dir(config: Any) -> str:
@@ -54,7 +57,7 @@ def record(data_dir: str, config: Any) -> str | None:
     conf = config_dir(config)
     sources = source_dirs(config)
     key = "\0".join([os.uname().nodename, cwd, conf, *sources])
-    path = os.path.join(roots_dir(data_dir), f"{zlib.crc32(key.encode()):08x}.json")
+    path = os.path.join(roots_dir(data_dir), f"{PREFIX}{zlib.crc32(key.encode()):08x}.json")
     if os.path.exists(path):
         return None
     import json
@@ -82,7 +85,9 @@ def read(data_dirs: Sequence[str]) -> list[dict[str, Any]]:
     for data_dir in data_dirs:
         directory = roots_dir(data_dir)
         try:
-            names = sorted(n for n in os.listdir(directory) if n.endswith(".json"))
+            names = sorted(
+                n for n in os.listdir(directory) if n.startswith(PREFIX) and n.endswith(".json")
+            )
         except OSError:
             continue
         for name in names:
@@ -132,7 +137,10 @@ def aliases(records: Sequence[dict[str, Any]], local_roots: Sequence[str]) -> li
 def forget(data_dir: str) -> None:
     """Remove the records once no data file is left to need them."""
     import contextlib
-    import shutil
 
+    directory = roots_dir(data_dir)
     with contextlib.suppress(OSError):
-        shutil.rmtree(roots_dir(data_dir))
+        for name in os.listdir(directory):
+            if name.startswith(PREFIX) and name.endswith(".json"):
+                with contextlib.suppress(OSError):
+                    os.remove(os.path.join(directory, name))
