@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import subprocess
 import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -223,3 +224,10 @@ def test_pytest_cov_registers_its_plugin_as_cov_with_a_disabled_flag() -> None:
     source = inspect.getsource(plugin)
     assert f"'{_compat.PYTEST_COV_PLUGIN}'" in source or f'"{_compat.PYTEST_COV_PLUGIN}"' in source
     assert "self._disabled = " in source
+
+
+def test_cloudpickle_reduces_code_through_its_dispatch_table() -> None:
+    cloudpickle = pytest.importorskip("cloudpickle.cloudpickle")
+    table = _compat.cloudpickle_dispatch_table(cloudpickle)
+    assert table is not None, "cloudpickle.Pickler._dispatch_table is gone"
+    assert callable(table[types.CodeType])

@@ -167,6 +167,7 @@ def test_refuses_read_only_site_packages(
     try:
         assert_refused(["install", "--site-packages", str(site)], capsys, "cannot write", str(site))
         assert sorted(p.name for p in site.iterdir() if "covhook" in p.name) == [
+            "a0_covhook_entry.start",  # PEP 829's entry point, installed with the wheel
             "covhook",
             "covhook-0.1.0.dist-info",
         ]

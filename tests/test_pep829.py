@@ -50,7 +50,8 @@ def test_start_file_does_not_match_the_pth_and_sorts_before_coverages() -> None:
 
 def test_inactive_entry_point_imports_only_covhooks_init(tmp_path: Path) -> None:
     code = (
-        "import pkgutil, sys; before = set(sys.modules)  # site.py on 3.15 has pkgutil\n"
+        # site.py on 3.15 has pkgutil, and resolve_name's own regex, loaded already.
+        "import pkgutil, sys; pkgutil.resolve_name('os:getcwd'); before = set(sys.modules)\n"
         f"pkgutil.resolve_name({ENTRY_POINT!r})()\n"
         "print(sorted(set(sys.modules) - before))\n"
     )

@@ -31,8 +31,8 @@ def require_torch() -> None:
 
 def run_inner(
     pytester: pytest.Pytester, runner: str, xdist: bool, *extra: str, fail_under: int = 91
-) -> int:
-    """Run the inner suite the way a user would; return pytest's exit status.
+) -> pytest.RunResult:
+    """Run the inner suite the way a user would; return the run (``.ret``: exit status).
 
     ``fail_under``: without the children's lines pkg/work.py is 66% covered;
     with subprocess and shell children 91.7%, with torchrun ranks too 100%.
@@ -42,8 +42,7 @@ def run_inner(
         cmd = [sys.executable, "-m", "pytest", "--cov=pkg", f"--cov-fail-under={fail_under}", *args]
     else:
         cmd = [str(BIN / "coverage"), "run", "--source=pkg", "-m", "pytest", *args]
-    result = pytester.run(*cmd, timeout=240)
-    return result.ret
+    return pytester.run(*cmd, timeout=240)
 
 
 RUNNERS = ["pytest-cov", "coverage-run"]
@@ -58,7 +57,12 @@ def test_children_are_in_pytests_report(
 
     # pytest-cov runs with --cov-fail-under=91: it passes only if the
     # children's lines are in the total it computed.
-    assert run_inner(pytester, runner, xdist) == 0
+    result = run_inner(pytester, runner, xdist)
+    assert result.ret == 0
+    # The plugin's one summary line: pytest itself, and its children by kind.
+    result.stdout.fnmatch_lines(
+        ["covhook: * measured processes (*pytest*subprocess*); * child processes from * origin*"]
+    )
 
     combined = pytester.path / ".coverage"
     assert [p.name for p in data.data_files(pytester.path)] == []  # all combined, none left
@@ -82,7 +86,7 @@ def test_torchrun_ranks_are_in_pytests_report(
     require_torch()
     work = sample_project.write(pytester.path, torch=True)
 
-    assert run_inner(pytester, runner, xdist, fail_under=100) == 0
+    assert run_inner(pytester, runner, xdist, fail_under=100).ret == 0
 
     combined = pytester.path / ".coverage"
     assert data.lines_in(work, "covered-by-rank") <= data.lines_of(combined, "work.py")
@@ -106,7 +110,7 @@ def test_grandchild_gets_its_own_origin(pytester: pytest.Pytester) -> None:
     """A launcher's children (torchrun ranks, here a RANK env) carry their own tag."""
     sample_project.write(pytester.path)
     (pytester.path / "tests" / "test_children.py").write_text(GRANDCHILD_TEST)
-    assert run_inner(pytester, "pytest-cov", False, fail_under=0) == 0
+    assert run_inner(pytester, "pytest-cov", False, fail_under=0).ret == 0
     contexts = data.contexts(pytester.path / ".coverage")
     assert any(c.endswith("_dist-r1of2") for c in contexts), contexts
 
@@ -125,7 +129,7 @@ def test_stale_child_data_is_not_reported(pytester: pytest.Pytester) -> None:
         "from pkg import work\n\ndef test_direct():\n    assert work.in_test() == 1\n"
     )
     # An earlier, interrupted run's child: it ran in_child.
-    assert run_inner(pytester, "pytest-cov", False, fail_under=0) == 0
+    assert run_inner(pytester, "pytest-cov", False, fail_under=0).ret == 0
     stale = data.data_files(pytester.path)
     assert stale == []
     import coverage
@@ -134,6 +138,6 @@ def test_stale_child_data_is_not_reported(pytester: pytest.Pytester) -> None:
     old.add_lines({str(work): dict.fromkeys(data.lines_in(work, "covered-by-child"))})
     old.write()
 
-    assert run_inner(pytester, "pytest-cov", False, fail_under=0) == 0
+    assert run_inner(pytester, "pytest-cov", False, fail_under=0).ret == 0
     ran = data.lines_of(pytester.path / ".coverage", "work.py")
     assert not data.lines_in(work, "covered-by-child") & ran

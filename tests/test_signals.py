@@ -237,3 +237,64 @@ def test_writer_killed_mid_write_leaves_nothing_combine_warns_about(
         assert launchers.marked(program, "before-kill") <= set(covdata.lines(str(program)) or ())
     _, warnings = launchers.combine(tmp_path)
     assert warnings == ""
+
+
+SLEEPS = """\
+    import os, sys, time
+
+    def wait():
+        open(os.path.join(sys.argv[1], f"ready-{os.getpid()}"), "w").close()
+        time.sleep(60)  # interrupted
+
+    wait()
+"""
+
+
+def test_keyboard_interrupt_traceback_is_the_programs_own(tmp_path: Path) -> None:
+    """stderr byte-identical with and without covhook: no covhook frames in the traceback."""
+    program = write(tmp_path, "sleeps.py", SLEEPS)
+    rc = launchers.write_rc(tmp_path)
+    results = []
+    for config in (None, rc):
+        for old in tmp_path.glob("ready-*"):
+            old.unlink()
+        proc = start(tmp_path, program, config)
+        launchers.wait_for(lambda: launchers.ready_pids(tmp_path), 30, "the program")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        results.append((proc.returncode, err.decode()))
+    (bare_status, bare_err), (status, err) = results
+    assert "KeyboardInterrupt" in bare_err
+    assert err == bare_err
+    assert status == bare_status == -signal.SIGINT
+    combined, _ = launchers.combine(tmp_path)
+    assert launchers.marked(program, "interrupted") <= data.lines_of(combined, "sleeps.py")
+
+
+FLUSH_ONCE = """\
+    def work():
+        return 1  # ran
+    work()
+"""
+
+
+@pytest.mark.parametrize("value", ["nan", "1e-9", "inf", "-1", "soon"])
+def test_bad_flush_value_one_line_and_still_measured(tmp_path: Path, value: str) -> None:
+    program = write(tmp_path, "flushed.py", FLUSH_ONCE)
+    rc = launchers.write_rc(tmp_path)
+    proc = subprocess.run(
+        [str(launchers.PYTHON), str(program)],
+        cwd=tmp_path,
+        env=launchers.measured_env(rc, COVHOOK_FLUSH_SECONDS=value),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith("covhook: periodic flush is off: COVHOOK_FLUSH_SECONDS")
+    assert repr(value) in line
+    assert "Fix: " in line
+    combined, _ = launchers.combine(tmp_path)
+    assert launchers.marked(program, "ran") <= data.lines_of(combined, "flushed.py")

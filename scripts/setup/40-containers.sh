@@ -30,7 +30,7 @@ chmod 755 "$CACHE"
 
 # Wheels for the image's Python (Debian bookworm: CPython 3.11, glibc 2.36).
 WHEELS="$CACHE/wheels-py311"
-# covhook's runtime dependencies, at the versions pinned in constraints.txt.
+# covhook's runtime dependencies and its [pytest] extra, at the versions pinned in constraints.txt.
 REQS=(coverage pytest platformdirs)
 PINS="${REQS[*]} $(sha256sum constraints.txt | cut -c1-16)"
 if [ ! -f "$WHEELS/.done" ] || [ "$(cat "$WHEELS/.done")" != "$PINS" ]; then

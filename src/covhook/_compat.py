@@ -372,6 +372,22 @@ def rebind_subprocess_fork_exec(current: Any, wrapped: Any) -> None:
         sub._fork_exec = wrapped  # type: ignore[attr-defined]
 
 
+# -- cloudpickle -----------------------------------------------------------------
+# ``cloudpickle.cloudpickle.Pickler._dispatch_table`` (a dict keyed by type;
+# its ``types.CodeType`` entry is ``_code_reduce``), checked on cloudpickle
+# 3.1.2 and 3.1.3: covhook.pickled_code wraps that reducer so code pickled by
+# value keeps its file name.  Without it a Dask or Ray task defined in the
+# driver script is never measured in the workers (cloudpickle 3.1.2+ renames
+# its file to "<dynamic-code>").
+CLOUDPICKLE_CHECKED = ("3.1.2", "3.1.3")
+
+
+def cloudpickle_dispatch_table(module: ModuleType) -> dict[Any, Any] | None:
+    """cloudpickle's reducer table by type, or None when its layout is not the known one."""
+    table = getattr(getattr(module, "Pickler", None), "_dispatch_table", None)
+    return table if isinstance(table, dict) else None
+
+
 # -- pytest-cov ------------------------------------------------------------------
 # pytest-cov registers its plugin as ``_cov`` and sets ``_disabled`` when
 # ``--no-cov`` (or a failed start) turns it off (checked on 7.1.0).  Without

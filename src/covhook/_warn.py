@@ -13,3 +13,19 @@ def warn(problem: str, fix: str) -> None:
         sys.stderr.flush()
     except Exception:  # stderr closed or broken: nothing better to do
         pass
+
+
+_said: set[str] = set()
+
+
+def warn_once(key: str, problem: str, fix: str) -> None:
+    """:func:`warn`, at most once per process and ``key``: saves repeat, warnings must not."""
+    if key in _said:
+        return
+    _said.add(key)
+    warn(problem, fix)
+
+
+def forget() -> None:
+    """In a forked child: it is another process, with its own one line to say."""
+    _said.clear()

@@ -126,12 +126,10 @@ def _note(argv: list[str]) -> None:
             "fix": f"pass os.environ's COVERAGE_PROCESS_CONFIG to the child, or set {ENV}=measure",
         }
     )
-    try:
-        path = os.path.join(_data_dir, f"{NOTE_PREFIX}{os.getpid()}.json")
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(line + "\n")
-    except OSError:
-        pass
+    from covhook import datadir
+
+    # The data dir may be shared: never through a symlink, never another user's file.
+    datadir.append_line(os.path.join(_data_dir, f"{NOTE_PREFIX}{os.getpid()}.json"), line)
 
 
 def install(data_dir: str, options: Mapping[str, Any]) -> None:

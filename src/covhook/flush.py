@@ -13,31 +13,38 @@ combine`` warns about (seen with mpirun's SIGTERM-then-SIGKILL).  So
 coverage.py's working file lives in ``<data dir>/.covhook-work/``, from the
 moment ``start()`` creates it (``combine`` never looks there), and after each
 save it is copied to a temporary name ``combine`` does not glob and renamed
-over the final ``<data_file>.<tag>.<host>.pid…`` name.  At a normal exit the
-working copy is removed; after ``os._exit`` or SIGKILL it may stay behind
-(never read by combine, safe to delete).
+over the final ``<data_file>.<tag>.<host>.pid…`` name.  At a normal exit,
+``os._exit`` or death by signal the working copy is removed once published;
+after SIGKILL (or a failed publish: a full disk) it stays behind, and
+``covhook combine`` recovers it (:mod:`covhook.leftovers`).  The data
+directory may be shared with other users: see :mod:`covhook.datadir`.
+A save that fails says so in one line; when the work dir itself cannot be
+written, the data file is written in place instead.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import math
 import os
 import sys
 import threading
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from covhook._warn import warn
+from covhook import datadir, signals
+from covhook._warn import warn, warn_once
 
 if TYPE_CHECKING:
     from coverage import Coverage
 
 ENV = "COVHOOK_FLUSH_SECONDS"
 OPTION = "flush_seconds"
-WORK_DIR = ".covhook-work"
-TMP_PREFIX = ".covhook-tmp-"
+WORK_DIR = datadir.WORK_DIR
+TMP_PREFIX = datadir.TMP_PREFIX
+MIN_SECONDS = 0.01  # below this the flush thread would keep a CPU busy saving
+MAX_SECONDS = 86400.0  # a day; ``inf`` would overflow the thread's wait
 
 
 def interval(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> float | None:
@@ -48,10 +55,11 @@ def interval(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ
     try:
         seconds = float(raw)
     except (TypeError, ValueError):
-        seconds = -1.0
-    if seconds <= 0:
+        seconds = math.nan
+    if not MIN_SECONDS <= seconds <= MAX_SECONDS:  # also false for nan
         warn(
-            f"periodic flush is off: {ENV} / [covhook] {OPTION} = {raw!r} is not a positive number",
+            f"periodic flush is off: {ENV} / [covhook] {OPTION} = {raw!r} is not a number "
+            f"of seconds from {MIN_SECONDS:g} to {MAX_SECONDS:g}",
             "set it to a number of seconds such as 5, or unset it",
         )
         return None
@@ -80,22 +88,27 @@ class Publisher:
     def publish(self) -> None:
         """Copy the working file to its final name: temp file, then an atomic rename."""
         src = self.data._filename
+        if os.path.dirname(os.path.abspath(src)) != self.work_dir:
+            return  # written in place (see direct()): nothing to publish
         try:
-            st = os.stat(src)
+            st = os.lstat(src)
         except OSError:
             return
         dst = os.path.join(self.real_dir, os.path.basename(src))
         pid = os.getpid()
         last = self.last if self.last and self.last[0] == pid else None
-        if last and last[1:] == (dst, st.st_mtime_ns, st.st_size) and os.path.exists(dst):
+        if last and last[1:] == (dst, st.st_mtime_ns, st.st_size) and os.path.lexists(dst):
             return
-        tmp = os.path.join(self.real_dir, f"{TMP_PREFIX}{pid}-{uuid.uuid4().hex[:8]}")
         try:
-            _copy(src, tmp)
-            os.replace(tmp, dst)
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+            datadir.publish(src, dst)
+        except OSError as exc:
+            warn_once(
+                "publish",
+                f"could not publish this process's coverage data as {dst} "
+                f"({exc.strerror or exc}); it is kept in {src}",
+                "free space or fix permissions in that directory, then run 'covhook combine' "
+                "(it recovers complete files from the work directory)",
+            )
             return
         self.last = (pid, dst, st.st_mtime_ns, st.st_size)
         if last and last[1] != dst:
@@ -104,23 +117,33 @@ class Publisher:
                 os.unlink(last[1])
 
     def finish(self) -> None:
-        """At exit, after coverage.py's final save: drop the published working copy."""
+        """After the final save: drop the working copy, if what it holds is published."""
         src = self.data._filename
         if self.last and self.last[0] == os.getpid() and os.path.dirname(src) == self.work_dir:
             try:
-                st = os.stat(src)
+                st = os.lstat(src)
                 if (st.st_mtime_ns, st.st_size) == self.last[2:]:
                     os.unlink(src)
             except OSError:
                 pass
 
+    def direct(self) -> bool:
+        """After a failed save into the work dir: write in the data dir itself from now on.
 
-def _copy(src: str, dst: str) -> None:
-    """Copy a (small) data file; ``shutil`` would cost 3 ms of imports per process."""
-    with open(src, "rb") as f:
-        blob = f.read()
-    with open(dst, "wb") as f:
-        f.write(blob)
+        The working file may have become unwritable (``os.setuid()``, an
+        immutable or full work dir); writing the data file in place (not
+        atomic) is better than losing it.  False if already writing in place.
+        """
+        data = self.data
+        src = data._filename
+        if os.path.dirname(os.path.abspath(src)) != self.work_dir:
+            return False
+        with contextlib.suppress(Exception):
+            data._reset()
+        # The base name too: a forked child chooses its own file from it.
+        data._basename = os.path.join(self.real_dir, os.path.basename(data._basename))
+        data._filename = os.path.join(self.real_dir, os.path.basename(src))
+        return True
 
 
 class Flusher:
@@ -184,8 +207,23 @@ def staged() -> Iterator[None]:
         original(self)
         if not getattr(self, "_no_disk", False):
             real = os.path.dirname(os.path.abspath(self._basename))
-            work = os.path.join(real, WORK_DIR)
-            os.makedirs(work, exist_ok=True)
+            try:
+                work, suspicious = datadir.work_dir(real)
+            except OSError as exc:
+                warn_once(
+                    "workdir",
+                    f"refused the work directory for atomic saves ({exc}); "
+                    f"this process writes its data file in {real} directly",
+                    "remove what was refused, or use a data directory only you can write",
+                )
+                return
+            if suspicious:
+                warn_once(
+                    "workdir",
+                    f"refused {'; '.join(suspicious)} (never followed); using {work} instead",
+                    "remove it, and make the data directory writable only by trusted users",
+                )
+            # The base name too: a forked child chooses its own file from it.
             self._basename = os.path.join(work, os.path.basename(self._basename))
             self._filename = os.path.join(work, os.path.basename(self._filename))
 
@@ -206,9 +244,11 @@ def publish_from(cov: Coverage) -> None:
     global _publisher
     data = getattr(cov, "_data", None)
     filename = getattr(data, "_filename", "")
-    if data is not None and os.path.basename(os.path.dirname(filename)) == WORK_DIR:
+    if data is not None and os.path.basename(os.path.dirname(filename)).startswith(WORK_DIR):
         _publisher = Publisher(data)
         _publisher.attach()
+        signals.after_save_failed(_publisher.direct)
+        signals.before_death(_finish)
         if _real_exit is not None and os._exit is not _real_exit:
             # coverage.py's ``_exit`` patch is in place: do its save ourselves,
             # then drop the working copy (multiprocessing's fork children all
@@ -261,5 +301,10 @@ def start(cov: Coverage, seconds: float) -> None:
 
 
 def _after_fork_in_child() -> None:
+    """A forked child has no flush thread (only the forking thread survives): start one.
+
+    The save lock it inherited is reset by :mod:`covhook.signals` first
+    (its fork hook is registered earlier, and child hooks run in order).
+    """
     if _flusher is not None and not _flusher.stop_event.is_set():
         _flusher.start()

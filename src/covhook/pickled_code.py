@@ -51,8 +51,10 @@ def keep_filenames(reduce: Callable[[types.CodeType], Any]) -> Callable[[types.C
 
 def patch(module: types.ModuleType) -> bool:
     """Patch an imported ``cloudpickle.cloudpickle``; False when its layout is not known."""
-    table = getattr(getattr(module, "Pickler", None), "_dispatch_table", None)
-    if not isinstance(table, dict):
+    from covhook._compat import cloudpickle_dispatch_table
+
+    table = cloudpickle_dispatch_table(module)
+    if table is None:
         return False
     reduce = table.get(types.CodeType)
     if reduce is None or hasattr(reduce, "__wrapped__"):

@@ -26,7 +26,9 @@ class Install:
 
 
 def state_file() -> Path:
-    override = os.environ.get("COVHOOK_STATE_DIR")
+    from covhook import settings
+
+    override = settings.value("state_dir")
     if override:
         return Path(override) / "installs.json"
     import platformdirs

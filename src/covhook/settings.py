@@ -49,7 +49,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "flush_seconds", "flush_seconds", "COVHOOK_FLUSH_SECONDS", "seconds", None,
-        "save every N seconds, so SIGKILL loses at most N seconds; `0`: off",
+        "save every N seconds (0.01 to 86400), so SIGKILL loses at most N seconds; `0`: off",
     ),
     Setting(
         "scrubbed_env", "scrubbed_env", "COVHOOK_SCRUBBED_ENV", "choice", "report",

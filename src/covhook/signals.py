@@ -9,25 +9,33 @@ saved, then the program's handler runs; if the program had none (``SIG_DFL``)
 the default action is restored and the signal re-sent, so the process dies
 by the same signal, with the same exit status, as without covhook.  An
 ignored signal (``SIG_IGN``, e.g. SIGHUP under ``nohup``) stays ignored for
-real, so exec'd children inherit it.
+real, so exec'd children inherit it.  SIGINT with Python's own
+``default_int_handler`` is not intercepted at all: the KeyboardInterrupt ends
+the program normally (coverage.py's atexit save runs) with the program's own
+traceback.
 
 No deadlock (coverage.py #1310, #1101): a save runs under one lock.  A
 signal that interrupts a save in the same thread does not save again inside
 it: it is remembered and acted on when that save finishes.  A save running
 in another thread (the periodic flush) is waited for, with a time limit.
-Python runs signal handlers in the main thread only, and only the main
+coverage.py's own data lock cannot be held by a thread a handler interrupts
+(:mod:`covhook.datalock`).  Python runs signal handlers in the main thread only, and only the main
 thread may install them: when coverage starts elsewhere this does nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import threading
 from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING, Any
+
+from covhook import _warn, datalock
+from covhook._warn import warn_once
 
 if TYPE_CHECKING:
     from coverage import Coverage
@@ -38,63 +46,195 @@ WATCHED = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)
 )
 WAIT_FOR_OTHER_SAVE = 10.0  # seconds; never hang a dying process longer
+WAIT_FOR_DATA_LOCK = 1.0  # seconds; see _timed_clear
 
 _orig_signal = signal.signal
 _orig_getsignal = signal.getsignal
 _user: dict[int, Handler] = {}  # the handler the program believes is installed
 _cov: Coverage | None = None
+_saved_cov: Coverage | None = None
 _orig_save: Callable[[], None] | None = None
 _lock = threading.Lock()
-_saving_thread: int | None = None
+_in_save: set[int] = set()  # threads inside save()
 _pending: list[int] = []
+_start_euid = -1
+_fallback: Callable[[], bool] | None = None
+_death_hooks: list[Callable[[], None]] = []
 
 
 def save() -> None:
     """Save the data of the Coverage covhook started, one save at a time; never raise.
 
     Installed as that Coverage's ``save`` method, so coverage.py's own saves
-    (atexit, the ``_exit`` and ``execv`` patches) take the same lock.
+    (atexit, the ``_exit`` and ``execv`` patches) take the same lock.  A save
+    that fails says so, once per process, instead of being silent.
+
+    A signal handler can run between any two bytecodes.  The thread is marked
+    as saving before anything is held, and unmarked only after everything is
+    released, so a signal landing anywhere in between is remembered
+    (``_pending``) and acted on after the save, never handled inside it; and
+    SIGINT, whose Python handler raises, is deferred the same way meanwhile.
     """
-    global _saving_thread
     if _orig_save is None:
         return
     me = threading.get_ident()
-    if _saving_thread == me:
+    if me in _in_save:
         return  # re-entered from a signal handler in the middle of our own save
+    try:
+        _in_save.add(me)
+        defer_int = _defer_sigint()
+        try:
+            _locked_save()
+        finally:
+            if defer_int:
+                with contextlib.suppress(Exception):
+                    _orig_signal(signal.SIGINT, signal.default_int_handler)
+    finally:
+        _in_save.discard(me)
+    while _pending and threading.current_thread() is threading.main_thread():
+        _act(_pending.pop(0), None)
+
+
+def _locked_save() -> None:
     if not _lock.acquire(timeout=WAIT_FOR_OTHER_SAVE):
+        _said_failed(TimeoutError(f"another save did not finish in {WAIT_FOR_OTHER_SAVE:g} s"))
         return
-    _saving_thread = me
+    try:
+        _save_or_fall_back()
+    finally:
+        _lock.release()
+
+
+def _defer_sigint() -> bool:
+    """During a save in the main thread, SIGINT waits for the save's end.
+
+    SIGINT normally goes straight to Python's own handler (see :func:`_real`);
+    a KeyboardInterrupt raised inside the save would lose it, or leave the
+    save lock held.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    try:
+        if _orig_getsignal(signal.SIGINT) is not signal.default_int_handler:
+            return False
+        _orig_signal(signal.SIGINT, _on_signal)
+    except Exception:
+        return False
+    return True
+
+
+def _save_or_fall_back() -> None:
+    assert _orig_save is not None
     try:
         _orig_save()
-    except Exception:
-        pass
-    finally:
-        _saving_thread = None
-        _lock.release()
-    while _pending and threading.current_thread() is threading.main_thread():
-        _dispatch(_pending.pop(0), None)
+        return
+    except Exception as exc:
+        first = exc
+    moved = False
+    if _fallback is not None:
+        try:
+            moved = _fallback()
+        except Exception:
+            moved = False
+    if moved:
+        try:
+            _orig_save()
+        except Exception as exc:
+            _said_failed(exc)
+            return
+        warn_once(
+            "save",
+            f"could not save coverage data in the work directory ({_describe(first)}); "
+            f"wrote {_data_filename()} in place instead",
+            "make the work directory writable for this process, or delete it "
+            "(after 'covhook combine') so it is made again",
+        )
+        return
+    _said_failed(first)
+
+
+def _data_filename() -> str:
+    data = getattr(_saved_cov, "_data", None)
+    return str(getattr(data, "_filename", "") or "the data file")
+
+
+def _describe(exc: BaseException) -> str:
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}".replace("\n", " ")
+
+
+def _said_failed(exc: BaseException) -> None:
+    """One line: which file could not be saved, why, and what to do."""
+    filename = _data_filename()
+    directory = os.path.dirname(filename) or "."
+    euid = os.geteuid()
+    if _start_euid not in (-1, euid):
+        fix = (
+            f"the program switched from uid {_start_euid} to uid {euid}: make {directory} "
+            f"writable for uid {euid}, or point [run] data_file at a directory it can write"
+        )
+    elif (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "full" in str(exc):
+        fix = f"free space on the filesystem of {directory}, then run again"
+    else:
+        fix = (
+            f"make {directory} writable for uid {euid}, or point [run] data_file "
+            "(COVERAGE_FILE) at a directory it can write"
+        )
+    warn_once(
+        "save", f"could not save this process's coverage data to {filename} ({_describe(exc)})", fix
+    )
+
+
+def after_save_failed(fallback: Callable[[], bool]) -> None:
+    """Register what to try when a save fails: True if it changed where data is written."""
+    global _fallback
+    _fallback = fallback
+
+
+def before_death(hook: Callable[[], None]) -> None:
+    """Register a clean-up to run after the save, before dying by a signal (atexit will not)."""
+    _death_hooks.append(hook)
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> Any:
-    if _saving_thread == threading.get_ident():
+    if threading.get_ident() in _in_save:
         # We interrupted our own save: let it finish, then act (see save()).
         _pending.append(signum)
         return None
     save()
-    return _dispatch(signum, frame)
+    return _act(signum, frame)
 
 
-def _dispatch(signum: int, frame: FrameType | None) -> Any:
+def _act(signum: int, frame: FrameType | None) -> Any:
     """Do what the program's own handler for ``signum`` would have done."""
-    handler = _user.get(signum, signal.SIG_DFL)
+    default = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+    handler = _user.get(signum, default)  # SIGINT deferred during a save: Python's own
     if callable(handler):
         return handler(signum, frame)
     if handler == signal.SIG_IGN:
         return None
     # SIG_DFL (or None: a handler not installed from Python): die by the signal.
+    for hook in _death_hooks:
+        with contextlib.suppress(Exception):
+            hook()
     _orig_signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)
     return None
+
+
+def _real(signum: int, handler: Any) -> Any:
+    """What to install for real when the program asks for ``handler``.
+
+    ``SIG_IGN`` stays ignored for real (exec'd children inherit it).  Python's
+    own ``default_int_handler`` is left in place: its KeyboardInterrupt ends
+    the program normally, so coverage.py's atexit save runs anyway, and the
+    traceback stays exactly the program's own (no covhook frames in it).
+    """
+    if handler == signal.SIG_IGN:
+        return signal.SIG_IGN
+    if signum == signal.SIGINT and handler is signal.default_int_handler:
+        return handler
+    return _on_signal
 
 
 def _signal(signalnum: Any, handler: Any) -> Any:
@@ -105,8 +245,8 @@ def _signal(signalnum: Any, handler: Any) -> Any:
     if not (callable(handler) or handler in (signal.SIG_DFL, signal.SIG_IGN)):
         # Let the real function raise its own TypeError.
         return _orig_signal(signalnum, handler)
-    real = signal.SIG_IGN if handler == signal.SIG_IGN else _on_signal
-    _orig_signal(signalnum, real)  # raises ValueError off the main thread, as it would
+    # Raises ValueError off the main thread, as it would without covhook.
+    _orig_signal(signalnum, _real(num, handler))
     previous = _user[num]
     _user[num] = handler
     return previous
@@ -122,10 +262,48 @@ def _getsignal(signalnum: Any) -> Any:
 
 def guard_saves(cov: Coverage) -> None:
     """Route every save of ``cov`` through :func:`save` (one at a time, signal-safe)."""
-    global _orig_save
+    global _orig_save, _saved_cov, _start_euid
     if _orig_save is None:
         _orig_save = cov.save
+        _saved_cov = cov
+        _start_euid = os.geteuid()
         cov.save = save  # type: ignore[method-assign]
+        datalock.harden(cov)
+        os.register_at_fork(
+            before=_before_fork,
+            after_in_parent=_after_fork_parent,
+            after_in_child=_after_fork_child,
+        )
+
+
+_held_for_fork = False
+
+
+def _before_fork() -> None:
+    """No save may be in progress while the process forks (its SQLite state would be copied)."""
+    global _held_for_fork
+    if threading.get_ident() in _in_save:
+        return  # forking from inside our own save (a signal handler): nothing to wait for
+    _held_for_fork = _lock.acquire(timeout=WAIT_FOR_OTHER_SAVE)
+
+
+def _after_fork_parent() -> None:
+    global _held_for_fork
+    if _held_for_fork:
+        _held_for_fork = False
+        _lock.release()
+
+
+def _after_fork_child() -> None:
+    """Only the forking thread lives on: no save is running here, whatever was copied."""
+    global _lock, _held_for_fork
+    _lock = threading.Lock()
+    _in_save.clear()
+    _held_for_fork = False
+    _pending.clear()
+    _warn.forget()
+    if _saved_cov is not None:
+        datalock.reset_after_fork(_saved_cov)
 
 
 def install(cov: Coverage) -> bool:
@@ -137,8 +315,9 @@ def install(cov: Coverage) -> bool:
     for num in WATCHED:
         current = _orig_getsignal(num)
         _user[num] = current
-        if current != signal.SIG_IGN:
-            _orig_signal(num, _on_signal)
+        real = _real(num, current)
+        if real is not current:
+            _orig_signal(num, real)
     _cov = cov
     signal.signal = _signal
     signal.getsignal = _getsignal

@@ -16,7 +16,7 @@ from collections import Counter
 import coverage
 from coverage.exceptions import NoDataError
 
-from covhook import children, fastcombine, origins, pathmap, roots, sources
+from covhook import children, fastcombine, leftovers, origins, pathmap, roots, sources
 from covhook.config import find_rcfile
 from covhook.errors import CovhookError
 
@@ -81,6 +81,9 @@ def combine(
     Returns the processes per origin that were combined.
     """
     data_file = os.path.abspath(str(cov.get_option("run:data_file")))
+    # Issue 8: data files killed processes left in .covhook-work (covhook.leftovers).
+    for line in leftovers.messages(leftovers.recover(data_file)):
+        print(line)
     found = sources.collect(paths, data_file)
     try:
         files = _require(found.files, cov)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import coverage
 
-from covhook import containers, pathmap
+from covhook import containers, pathmap, settings
 from covhook.config import find_rcfile
 from covhook.errors import CovhookError
 
@@ -126,9 +126,10 @@ def prepare(
     meta = data_dir / containers.META_DIR
     make_dir(meta, owner)
     make_dir(meta / containers.MOUNTS_DIR, owner)
-    # The periodic flush's working dir, made here so that it is the owner's and
-    # group-writable too (a process would create it with its own uid and umask).
-    make_dir(data_dir / FLUSH_WORK_DIR, owner)
+    # No shared work dir: each user's processes make their own (covhook.datadir);
+    # one left by an older docker-args only needs the data dir's group.
+    if (data_dir / FLUSH_WORK_DIR).is_dir():
+        make_dir(data_dir / FLUSH_WORK_DIR, owner)
     write_file(meta / RC_NAME, container_rc(rcfile, mount_point), owner)
     write_file(
         meta / pathmap.DOCKER_ARGS_RECORD,
@@ -139,7 +140,7 @@ def prepare(
     container_rc_path = f"{mount_point.rstrip('/')}/{containers.META_DIR}/{RC_NAME}"
     flags = ["-v", f"{data_dir}:{mount_point}", "-e", f"COVERAGE_PROCESS_START={container_rc_path}"]
     if flush > 0:
-        flags += ["-e", f"COVHOOK_FLUSH_SECONDS={flush:g}"]
+        flags += ["-e", f"{settings.BY_NAME['flush_seconds'].env}={flush:g}"]
     if owner.st_gid != 0:
         flags += ["--group-add", str(owner.st_gid)]
     if as_owner:
@@ -148,11 +149,25 @@ def prepare(
 
 
 def make_dir(path: Path, owner: os.stat_result | None) -> None:
-    """Create ``path`` (group-writable, setgid, not world-writable); never loosen 'others'."""
+    """Create ``path`` (group-writable, setgid, not world-writable); never loosen 'others'.
+
+    A directory made by an earlier run keeps the group it had then; after
+    ``chgrp`` of the data dir (docs/containers.md) it gets the new group too,
+    or docker-args refuses: a container user could not write there.
+    """
     if not path.is_dir():
         path.mkdir(parents=True)
         if owner is not None and os.geteuid() == 0:
             os.chown(path, owner.st_uid, owner.st_gid)
+    elif owner is not None and path.stat().st_gid != owner.st_gid:
+        try:
+            os.chown(path, owner.st_uid if os.geteuid() == 0 else -1, owner.st_gid)
+        except PermissionError as exc:
+            raise CovhookError(
+                f"{path} has group {path.stat().st_gid}, not the data dir's group "
+                f"{owner.st_gid} ({exc.strerror}): a container user could not write there",
+                f"run 'chgrp -R {owner.st_gid} {path.parent}' as its owner, then docker-args again",
+            ) from exc
     mode = stat.S_IMODE(path.stat().st_mode)
     wanted = (mode | DIR_MODE) & ~stat.S_IWOTH
     if mode != wanted:

@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from covhook import origins
+from covhook import leftovers, origins
 from covhook.commands.combine import combine
 from covhook.commands.report import add_report_options, report_and_status
 from covhook.config import rcfile_for_run
@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.append:
             for stale in [data_file, *origins.data_files(data_file)]:
                 Path(stale).unlink(missing_ok=True)
+            leftovers.discard(data_file)  # issue 8: earlier runs' copies in .covhook-work
         env = {k: v for k, v in os.environ.items() if k != "COVERAGE_PROCESS_CONFIG"}
         env["COVERAGE_PROCESS_START"] = str(rcfile)
         try:

@@ -1,0 +1,84 @@
+"""Keep coverage.py's data lock out of reach of signal handlers (no deadlock on SIGTERM).
+
+coverage.py's C tracer calls ``Collector.lock_data()`` / ``unlock_data()``
+(Python methods around a plain ``threading.Lock``) when it meets a new file.
+Python runs signal handlers between bytecodes, so a handler can run inside
+``lock_data`` right after the lock was taken; a handler that saves then
+reaches ``Collector._clear_data``, which takes the same lock: the process
+hangs for good (seen on about 2 % of processes SIGTERMed while importing).
+
+Two layers:
+
+- the tracers get the lock's own C methods (``Lock.acquire`` /
+  ``Lock.release``) instead of the Python ones: no bytecode runs between
+  taking and releasing the lock, so no signal handler can run there;
+- ``_clear_data`` waits for the lock with a time limit and keeps the data
+  (the next save writes it again, idempotently) when it cannot get it, for
+  tracers written in Python (coverage's PyTracer, sys.monitoring) where the
+  first layer cannot close the window.
+
+After ``fork()`` the child gets a fresh lock: a thread that held the old one
+does not exist there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from coverage import Coverage
+
+WAIT = 1.0  # seconds; only ever waited for when the lock is held by a stuck thread
+
+
+def _collector(cov: Coverage) -> Any:
+    return getattr(cov, "_collector", None)
+
+
+def _bind(collector: Any, lock: Any) -> None:
+    """Give the collector (for tracers started later) and its tracers the C lock methods."""
+    collector.lock_data = lock.acquire
+    collector.unlock_data = lock.release
+    for tracer in list(getattr(collector, "tracers", ())):
+        with contextlib.suppress(AttributeError, TypeError):
+            tracer.lock_data = lock.acquire
+            tracer.unlock_data = lock.release
+
+
+def harden(cov: Coverage) -> None:
+    """After ``cov.start()``: apply both layers to its collector; never raise."""
+    try:
+        collector = _collector(cov)
+        lock = getattr(collector, "data_lock", None)
+        if collector is None or lock is None:
+            return
+        _bind(collector, lock)
+        collector._clear_data = _timed_clear(collector, collector._clear_data)
+    except Exception:
+        pass
+
+
+def _timed_clear(collector: Any, original: Any) -> Any:
+    def clear_data() -> None:
+        lock = collector.data_lock
+        if lock is not None:
+            if not lock.acquire(timeout=WAIT):
+                return  # held by the very thread a signal interrupted: keep the data
+            lock.release()
+        original()
+
+    return clear_data
+
+
+def reset_after_fork(cov: Coverage) -> None:
+    """In a forked child: a new, free data lock (the old one may be held by a dead thread)."""
+    try:
+        collector = _collector(cov)
+        if collector is None or getattr(collector, "data_lock", None) is None:
+            return
+        collector.data_lock = threading.Lock()
+        _bind(collector, collector.data_lock)
+    except Exception:
+        pass
