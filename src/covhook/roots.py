@@ -69,9 +69,11 @@ def record(data_dir: str, config: Any) -> str | None:
         "config_dir": conf,
         "sources": sources,
     }
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    # Explicit modes: a process with umask 000 must not leave anything others can write.
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
     tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(doc, f, indent=1, sort_keys=True)
     os.replace(tmp, path)
     return path
