@@ -29,3 +29,15 @@ def test_combining_guide(tmp_path: Path) -> None:
     assert "[paths]" in (tmp_path / "checkout" / "paths.ini").read_text()
     assert (tmp_path / "checkout" / "origins.html").exists()
     assert (tmp_path / "artifacts" / "runner-2.tar.gz").exists()
+
+
+def test_scoping_guide(tmp_path: Path) -> None:
+    done = docs.run_page(docs.DOCS / "scoping.md", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "files.txt").read_text().strip() == "1"  # helper.py wrote nothing
+    assert "1 process skipped by scope" in (tmp_path / "combine.txt").read_text()
+    assert (tmp_path / "forced.txt").read_text().strip() == "1"  # COVHOOK_LAZY=0: eager
+    assert "1 process skipped by scope" in (tmp_path / "rules.txt").read_text()
+    combined = tmp_path / ".coverage"
+    assert data.lines_of(combined, "__init__.py") == {1, 2}
+    assert "helper.py" not in data.lines_by_file(combined)  # source = src only

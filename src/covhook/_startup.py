@@ -10,20 +10,24 @@ instead of a traceback when something is wrong.  It never raises.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
 
 from covhook._warn import warn
 
+# Not typing.TYPE_CHECKING: importing typing (and contextlib) here would cost
+# every process the hook reaches, measured or not, milliseconds (issue 9).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from contextlib import AbstractContextManager
     from types import ModuleType
+    from typing import Any
 
     from coverage import Coverage
 
 _attempted = False
+_deferred = False  # issue 9: skipped, or waiting for in-scope code (covhook.lazy)
 
 
 def disabled(environ: os._Environ[str] | dict[str, str] = os.environ) -> bool:
@@ -33,12 +37,37 @@ def disabled(environ: os._Environ[str] | dict[str, str] = os.environ) -> bool:
 
 def start() -> Coverage | None:
     """Start coverage once for this process; return it, or None if not started."""
+    global _deferred
+    if _attempted or _deferred or disabled():
+        return None
+    # --- issue 9: scoped lazy start (covhook.scope decides, covhook.lazy waits) ---
+    from covhook import scope
+
+    plan, found, why = scope.decide()
+    if found is not None and plan != scope.EAGER:
+        from covhook import lazy
+
+        _deferred = True
+        lazy.quiet_coverage_hook()  # coverage's own .pth must not start it either
+        if plan == scope.SKIP:
+            scope.note_skipped(found, why)
+        else:
+            lazy.install(found, start_now)
+        return None
+    # --- end issue 9 ---
+    return start_now()
+
+
+def start_now() -> Coverage | None:
+    """Start coverage in this process now (once); see :func:`start`."""
     global _attempted
     if _attempted or disabled():
         return None
     _attempted = True
     try:
-        import coverage
+        from covhook.lean import import_coverage  # issue 9: without the reporters
+
+        coverage = import_coverage()
     except ImportError as exc:
         warn(
             f"coverage is off in this process: cannot import coverage ({exc})",
@@ -51,7 +80,7 @@ def start() -> Coverage | None:
     try:
         cov = _start(coverage)
     except Exception as exc:
-        startup.coverage = None  # type: ignore[attr-defined]  # keep a1_coverage.pth quiet
+        startup.coverage = None  # keep a1_coverage.pth quiet
         warn(f"coverage is off in this process: {describe(exc)}", fix_for(exc))
         return None
     return cov
@@ -119,8 +148,7 @@ def _start(coverage: ModuleType) -> Coverage:
     return cov
 
 
-@contextlib.contextmanager
-def cheap_short_stack() -> Iterator[None]:
+def cheap_short_stack() -> AbstractContextManager[None]:
     """Around ``cov.start()``: record the starting stack without reading source files.
 
     coverage.py's ``Collector`` keeps ``short_stack()`` (only printed when two
@@ -129,6 +157,12 @@ def cheap_short_stack() -> Iterator[None]:
     start-up, the largest single cost after ``import coverage``.  The same
     summary from the frames alone costs microseconds.
     """
+    import contextlib
+
+    return contextlib.contextmanager(_swapped_short_stack)()
+
+
+def _swapped_short_stack() -> Iterator[None]:
     module = sys.modules.get("coverage.collector")
     original = getattr(module, "short_stack", None)
     if module is None or original is None:

@@ -10,8 +10,9 @@ is about to copy.  So, the way careful tools treat ``/tmp``:
   renamed into place (``rename`` replaces a symlink, it does not follow it);
 - files covhook reads back (its own working copy) are opened with
   ``O_NOFOLLOW`` and must be regular files owned by this process's user;
-- the working directory must be a real directory owned by this user and
-  writable by nobody else; another user's (or a symlink) is refused;
+- the working directory must be a real directory owned by this user (or by
+  the data dir's owner), writable by nobody else but the data dir's own
+  group; another user's (or a symlink) is refused;
 - modes are at most 0644 for files and 0755 for directories: the umask can
   make them stricter, never looser (umask 000 gives 0644, not 0666).
 """
@@ -65,12 +66,16 @@ def candidates(data_dir: str) -> list[str]:
     return [os.path.join(data_dir, WORK_DIR), os.path.join(data_dir, f"{WORK_DIR}.{os.geteuid()}")]
 
 
-def check_owned_dir(path: str) -> tuple[str | None, bool]:
+def check_owned_dir(path: str, data_dir: os.stat_result | None = None) -> tuple[str | None, bool]:
     """(why ``path`` is not a safe work dir for this user or None, whether that is suspicious).
 
-    Another user's directory, or one others may write to, is normal in a
-    shared data dir (that user's own work dir, one made by ``docker-args``):
-    not suspicious.  A symlink or a file in its place is.
+    Safe: a real directory owned by this user or by the data dir's owner (who
+    controls the data dir anyway), writable by nobody else, except by the
+    group that may already write the data dir (``covhook docker-args`` makes
+    such a group-shared data dir, so that the host user can clean up what a
+    container's root or ``--user`` left).  Another user's directory, or one
+    others may write to, is normal in a shared data dir: not suspicious.  A
+    symlink or a file in its place is.
     """
     try:
         st = os.lstat(path)
@@ -80,25 +85,34 @@ def check_owned_dir(path: str) -> tuple[str | None, bool]:
         return f"{path} is a symlink", True
     if not stat.S_ISDIR(st.st_mode):
         return f"{path} is not a directory", True
-    if st.st_uid != os.geteuid():
+    owners = {os.geteuid()} | ({data_dir.st_uid} if data_dir is not None else set())
+    if st.st_uid not in owners:
         return f"{path} belongs to uid {st.st_uid}, not to this process (uid {os.geteuid()})", False
-    if st.st_mode & 0o022:
-        return f"{path} is writable by other users (mode {stat.S_IMODE(st.st_mode):o})", False
+    mode = stat.S_IMODE(st.st_mode)
+    shared_group = (
+        data_dir is not None
+        and data_dir.st_mode & 0o020
+        and not data_dir.st_mode & 0o002
+        and data_dir.st_gid == st.st_gid
+    )
+    if mode & 0o002 or (mode & 0o020 and not shared_group):
+        return f"{path} is writable by other users (mode {mode:o})", False
     if not os.access(path, os.W_OK | os.X_OK):
         return f"{path} is not writable", False
     return None, False
 
 
 def work_dir(data_dir: str) -> tuple[str, list[str]]:
-    """A working directory in ``data_dir`` owned by this user only (made if needed).
+    """A working directory in ``data_dir`` nobody untrusted can write (made if needed).
 
     Returns it and what was refused on the way that looks like an attack (a
     symlink planted where the work dir goes).  ``.covhook-work`` when it is
-    (or can be made) ours, else ``.covhook-work.<uid>`` (a data dir shared by
-    several users).  Raises :class:`UnsafeWorkDir` naming what was refused
-    when neither is usable.
+    (or can be made) safe (see :func:`check_owned_dir`), else
+    ``.covhook-work.<uid>`` (a data dir shared by several users).  Raises
+    :class:`UnsafeWorkDir` naming what was refused when neither is usable.
     """
     make_dirs(data_dir)
+    parent = os.stat(data_dir)
     refused: list[str] = []
     suspicious: list[str] = []
     for path in candidates(data_dir):
@@ -110,7 +124,7 @@ def work_dir(data_dir: str) -> tuple[str, list[str]]:
         except OSError as exc:
             refused.append(f"cannot create {path} ({exc.strerror})")
             continue
-        why, odd = check_owned_dir(path)
+        why, odd = check_owned_dir(path, parent)
         if why is None:
             return path, suspicious
         refused.append(why)

@@ -13,9 +13,10 @@ Two layers:
   ``Lock.release``) instead of the Python ones: no bytecode runs between
   taking and releasing the lock, so no signal handler can run there;
 - ``_clear_data`` waits for the lock with a time limit and keeps the data
-  (the next save writes it again, idempotently) when it cannot get it, for
-  tracers written in Python (coverage's PyTracer, sys.monitoring) where the
-  first layer cannot close the window.
+  (the next save writes it again, idempotently) when it cannot get it, and
+  the tracers' own acquire has a time limit too: for tracers written in
+  Python (coverage's PyTracer, sys.monitoring) where the first layer cannot
+  close the window.
 
 After ``fork()`` the child gets a fresh lock: a thread that held the old one
 does not exist there.
@@ -24,6 +25,7 @@ does not exist there.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -38,12 +40,21 @@ def _collector(cov: Coverage) -> Any:
 
 
 def _bind(collector: Any, lock: Any) -> None:
-    """Give the collector (for tracers started later) and its tracers the C lock methods."""
-    collector.lock_data = lock.acquire
+    """Give the collector (for tracers started later) and its tracers the C lock methods.
+
+    ``acquire`` with a time limit, through ``functools.partial`` (C code, no
+    frame): tracers written in Python (sys.monitoring, PyTracer) run
+    bytecode between their ``lock_data()`` and ``try:``, where a handler that
+    raises (KeyboardInterrupt) leaves the lock held for good; the next
+    ``lock_data`` then gives up after :data:`WAIT` and its ``unlock_data``
+    frees the lock again, instead of hanging the process.
+    """
+    acquire = functools.partial(lock.acquire, True, WAIT)
+    collector.lock_data = acquire
     collector.unlock_data = lock.release
     for tracer in list(getattr(collector, "tracers", ())):
         with contextlib.suppress(AttributeError, TypeError):
-            tracer.lock_data = lock.acquire
+            tracer.lock_data = acquire
             tracer.unlock_data = lock.release
 
 

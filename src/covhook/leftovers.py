@@ -6,7 +6,9 @@ failed (a full disk), its last complete save is only there, where
 ``coverage combine`` never looks.  :func:`recover` publishes every complete
 file whose process is gone, removes what it consumed, and names what it
 could not use (a file killed before it had a schema, an unreadable one).
-Files of processes still running on this host are left alone.
+Files of processes still running on this host are left alone; a file
+written on another host or in a container (another name in the file name)
+cannot be checked, and is taken as finished: combine after the run ends.
 """
 
 from __future__ import annotations

@@ -117,6 +117,7 @@ class ChildCoverage:
         self.origins: set[str] = set()
         self.merged = False
         self.before = set(self._files())
+        self.skipped_before = self._skipped()
 
     @property
     def started_by_hook(self) -> bool:
@@ -133,6 +134,19 @@ class ChildCoverage:
         """pytest-cov's xdist controller runs no tests; its workers start their own coverage."""
         dist = getattr(self.config.option, "dist", "no")
         return self.under_pytest_cov and not self.is_worker and dist not in ("no", None)
+
+    def _skipped(self) -> int:
+        """Processes the scope skipped so far (lazy start, issue 9)."""
+        from covhook import scope
+
+        return scope.skipped_count(os.path.dirname(self.data_file))
+
+    def skipped_line(self) -> str | None:
+        skipped = self._skipped() - self.skipped_before
+        if skipped <= 0:
+            return None
+        s = "es" if skipped != 1 else ""
+        return f"covhook: {skipped} process{s} skipped by scope (ran no measured code)"
 
     def _files(self) -> list[str]:
         from covhook import origins
@@ -155,6 +169,10 @@ class ChildCoverage:
             # pytest-cov erases old data unless --cov-append; its combine would
             # still sweep up our stale child files, so they go too.
             self._remove_stale_children()
+            from covhook import scope
+
+            scope.forget_skipped(os.path.dirname(self.data_file))
+            self.skipped_before = 0
 
     def _remove_stale_children(self) -> None:
         from covhook import origins
@@ -292,6 +310,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     state.count()
     state.merge_into_running()
     terminalreporter.write_line(state.summary_line())
+    skipped = state.skipped_line()
+    if skipped:
+        terminalreporter.write_line(skipped)
     if config.option.verbose > 0 and state.origins:
         for tag in sorted(state.origins):
             terminalreporter.write_line(f"covhook:   {tag}")

@@ -58,6 +58,32 @@ SETTINGS: tuple[Setting, ...] = (
         ("report", "measure"),
     ),
     Setting(
+        "lazy", "lazy", "COVHOOK_LAZY", "bool", True,
+        "`false`/`0`: start coverage at start-up in every process; by default a process "
+        "waits for in-scope code when the config names `source`/`source_pkgs`/"
+        "`source_dirs`/`include` (docs/scoping.md)",
+    ),
+    Setting(
+        "skip", "skip", "COVHOOK_SKIP", "text", None,
+        "shell patterns (comma or newline separated): never measure a process whose main "
+        "module, script or command line matches; counted as skipped by scope",
+    ),
+    Setting(
+        "measure", "measure", "COVHOOK_MEASURE", "text", None,
+        "shell patterns: measure only processes whose main module, script or command line "
+        "matches; the others are counted as skipped by scope",
+    ),
+    Setting(
+        "lean", None, "COVHOOK_LEAN", "bool", True,
+        "`0`: measuring processes import all of coverage.py (by default its reporters, "
+        "multiproc and parser load on first use)",
+    ),
+    Setting(
+        "scope_cache", None, "COVHOOK_SCOPE", "text", None,
+        "set by covhook for child processes: the scope parsed from the config file "
+        "(internal)",
+    ),
+    Setting(
         "state_dir", None, "COVHOOK_STATE_DIR", "path", None,
         "where `covhook install` records hooks (default: the platformdirs user state dir)",
     ),

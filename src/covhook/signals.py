@@ -46,7 +46,6 @@ WATCHED = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)
 )
 WAIT_FOR_OTHER_SAVE = 10.0  # seconds; never hang a dying process longer
-WAIT_FOR_DATA_LOCK = 1.0  # seconds; see _timed_clear
 
 _orig_signal = signal.signal
 _orig_getsignal = signal.getsignal
@@ -277,29 +276,44 @@ def guard_saves(cov: Coverage) -> None:
 
 
 _held_for_fork = False
+_marked_for_fork = False
 
 
 def _before_fork() -> None:
-    """No save may be in progress while the process forks (its SQLite state would be copied)."""
-    global _held_for_fork
-    if threading.get_ident() in _in_save:
+    """No save may be in progress while the process forks (its SQLite state would be copied).
+
+    The thread counts as saving meanwhile: a signal arriving while it holds
+    the save lock is remembered and re-raised after the fork, not handled
+    with the lock held.
+    """
+    global _held_for_fork, _marked_for_fork
+    me = threading.get_ident()
+    if me in _in_save:
         return  # forking from inside our own save (a signal handler): nothing to wait for
+    _in_save.add(me)
+    _marked_for_fork = True
     _held_for_fork = _lock.acquire(timeout=WAIT_FOR_OTHER_SAVE)
 
 
 def _after_fork_parent() -> None:
-    global _held_for_fork
+    global _held_for_fork, _marked_for_fork
     if _held_for_fork:
         _held_for_fork = False
         _lock.release()
+    if not _marked_for_fork:
+        return
+    _marked_for_fork = False
+    _in_save.discard(threading.get_ident())
+    while _pending and threading.current_thread() is threading.main_thread():
+        signal.raise_signal(_pending.pop(0))  # handled as soon as the fork call returns
 
 
 def _after_fork_child() -> None:
     """Only the forking thread lives on: no save is running here, whatever was copied."""
-    global _lock, _held_for_fork
+    global _lock, _held_for_fork, _marked_for_fork
     _lock = threading.Lock()
     _in_save.clear()
-    _held_for_fork = False
+    _held_for_fork = _marked_for_fork = False
     _pending.clear()
     _warn.forget()
     if _saved_cov is not None:

@@ -16,7 +16,7 @@ from collections import Counter
 import coverage
 from coverage.exceptions import NoDataError
 
-from covhook import children, fastcombine, leftovers, origins, pathmap, roots, sources
+from covhook import children, fastcombine, leftovers, origins, pathmap, roots, scope, sources
 from covhook.config import find_rcfile
 from covhook.errors import CovhookError
 
@@ -137,6 +137,7 @@ def combine(
     origins.save_processes(data_file, processes, append=append, lines=lines)
     cov.load()
     report_unmeasured(os.path.dirname(data_file), keep)
+    scope.report_skipped(os.path.dirname(data_file), keep)
     return processes
 
 

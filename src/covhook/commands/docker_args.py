@@ -126,10 +126,10 @@ def prepare(
     meta = data_dir / containers.META_DIR
     make_dir(meta, owner)
     make_dir(meta / containers.MOUNTS_DIR, owner)
-    # No shared work dir: each user's processes make their own (covhook.datadir);
-    # one left by an older docker-args only needs the data dir's group.
-    if (data_dir / FLUSH_WORK_DIR).is_dir():
-        make_dir(data_dir / FLUSH_WORK_DIR, owner)
+    # The work dir for atomic saves, made here so that it is the owner's and
+    # group-writable: the owner can delete what a SIGKILLed container's root
+    # or --user left in it (covhook.datadir accepts it for that group only).
+    make_dir(data_dir / FLUSH_WORK_DIR, owner)
     write_file(meta / RC_NAME, container_rc(rcfile, mount_point), owner)
     write_file(
         meta / pathmap.DOCKER_ARGS_RECORD,

@@ -1,0 +1,296 @@
+"""Start coverage just before the first in-scope code of this process runs.
+
+Installed by :mod:`covhook._startup` when :mod:`covhook.scope` says the
+process should wait.  Until then it watches, at next to no cost, every way
+in-scope code can start running without coverage having seen it:
+
+- the import system loading a module (any finder or loader, so also
+  pytest's assertion rewriter, ``-m`` parents, and the unpickling of a
+  multiprocessing spawn/forkserver child's target), before its body runs;
+- ``runpy`` running a code object (``python -m``, ``run_module``,
+  ``run_path``, multiprocessing's re-run of the parent's main module);
+- ``compile(source, in_scope_file, "exec")`` (``exec`` of a file's source);
+- a thread being started: coverage.py's C tracer cannot attach to a thread
+  that is already running, so the first new thread starts coverage (else
+  in-scope code that thread runs later would be missed);
+- a function that cloudpickle ships by value (Dask and Ray tasks defined in
+  the driver script): its code arrives in the pickle, no import runs it.
+
+The first hit removes every hook (zero cost afterwards) and calls the start
+function.  A process that exits still waiting is counted as skipped.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import ModuleType
+    from typing import Any
+
+    from covhook.scope import Scope
+
+# --- Private CPython names (move to covhook._compat) --------------------------
+# Checked on CPython 3.11.7, 3.12.1 and 3.13.0:
+# - ``_frozen_importlib._load_unlocked(spec)``: called (as a module global) by
+#   ``_find_and_load_unlocked`` for every module the import system loads,
+#   before ``spec.loader.exec_module`` runs the body.
+# - ``runpy._run_code(code, run_globals, ...)``: every code object runpy runs.
+# - ``_thread.start_new_thread`` (3.11, 3.12; bound as
+#   ``threading._start_new_thread``) and ``_thread.start_joinable_thread``
+#   (3.13; ``threading._start_joinable_thread``).
+# - cloudpickle's ``cloudpickle.cloudpickle._make_function(code, globals, name,
+#   argdefs, closure)``: what a pickle of a by-value function calls (looked up
+#   by name at load time); checked on cloudpickle 3.1.1 and 3.1.3.
+_IMPORTLIB = "_frozen_importlib"
+_LOAD = "_load_unlocked"
+_RUN_CODE = "_run_code"
+_CLOUDPICKLE = "cloudpickle.cloudpickle"
+_MAKE_FUNCTION = "_make_function"
+_THREAD_STARTERS = (
+    ("_thread", "start_new_thread"),
+    ("_thread", "start_joinable_thread"),
+    ("threading", "_start_new_thread"),
+    ("threading", "_start_joinable_thread"),
+)
+# -------------------------------------------------------------------------------
+
+_scope: Scope | None = None
+_fire: Callable[[], object] | None = None
+# (module, attribute, original) for every hook in place.
+_installed: list[tuple[ModuleType, str, Any]] = []
+_future_mask = 0
+
+
+def pending() -> bool:
+    """Hooks are in place and coverage has not started yet."""
+    return _scope is not None
+
+
+def install(scope: Scope, fire: Callable[[], object]) -> None:
+    """Watch for in-scope code; call ``fire`` once, just before the first of it runs."""
+    global _scope, _fire
+    if _scope is not None:
+        return
+    _scope, _fire = scope, fire
+    importlib = sys.modules[_IMPORTLIB]
+    _patch(importlib, _LOAD, _wrap_load(getattr(importlib, _LOAD)))
+    _patch(builtins, "compile", _wrap_compile(builtins.compile))
+    runpy = sys.modules.get("runpy")
+    if runpy is not None:
+        _patch_runpy(runpy)
+    for module_name, attr in _THREAD_STARTERS:
+        module = sys.modules.get(module_name)
+        if module is not None and hasattr(module, attr):
+            _patch(module, attr, _wrap_thread(getattr(module, attr)))
+    import atexit
+
+    atexit.register(_at_exit)
+
+
+def quiet_coverage_hook() -> None:
+    """Keep coverage.py's own ``a1_coverage.pth`` (coverage 7.13+) from starting coverage.
+
+    It runs after ours, sees the same variables and would start coverage
+    eagerly.  It swallows a failing ``import coverage``, so ``coverage`` is
+    blocked in ``sys.modules`` until ``site`` is done with ``.pth`` files: the
+    import of ``sitecustomize``, which ``site`` attempts right after them
+    (CPython 3.11 to 3.13), lifts the block, and so does the start.
+    """
+    if "coverage" in sys.modules:
+        return
+    sys.modules["coverage"] = None  # type: ignore[assignment]
+    sys.meta_path.insert(0, _AfterSite)
+
+
+def _unblock_coverage() -> None:
+    if "coverage" in sys.modules and sys.modules["coverage"] is None:
+        del sys.modules["coverage"]
+    if _AfterSite in sys.meta_path:
+        sys.meta_path.remove(_AfterSite)
+
+
+class _AfterSite:
+    """A meta-path finder that finds nothing: it notices ``site`` finishing."""
+
+    @staticmethod
+    def find_spec(name: str, path: object = None, target: object = None) -> None:
+        if name in ("sitecustomize", "usercustomize") or name.startswith("coverage"):
+            _unblock_coverage()
+
+
+def start_now() -> None:
+    """Start coverage now if it is still waiting (e.g. a test harness that must measure)."""
+    _trigger()
+
+
+def _patch(module: ModuleType, attr: str, value: Any) -> None:
+    _installed.append((module, attr, getattr(module, attr)))
+    setattr(module, attr, value)
+
+
+def _uninstall() -> None:
+    while _installed:
+        module, attr, original = _installed.pop()
+        if getattr(module, attr, None) is not original:
+            setattr(module, attr, original)
+
+
+def _trigger() -> None:
+    """Remove every hook, then start coverage (once)."""
+    global _scope, _fire
+    fire = _fire
+    if _scope is None or fire is None:
+        return
+    _scope = _fire = None
+    _uninstall()
+    _unblock_coverage()
+    if _someone_else_measures():
+        return
+    try:
+        fire()
+    except Exception as exc:  # the user's import, thread or exec must go on regardless
+        from covhook._warn import warn
+
+        warn(
+            f"coverage is off in this process: starting it failed ({exc!r})",
+            "report this as a covhook bug with the line above, or set COVHOOK_LAZY=0",
+        )
+
+
+def _someone_else_measures() -> bool:
+    """``coverage run`` (or an API user) already measures this process: leave it to them."""
+    coverage = sys.modules.get("coverage")
+    current = getattr(getattr(coverage, "Coverage", None), "current", None)
+    try:
+        return current is not None and current() is not None
+    except Exception:
+        return False
+
+
+def _at_exit() -> None:
+    scope = _scope
+    if scope is not None and scope.counted:
+        from covhook.scope import note_skipped
+
+        note_skipped(scope, "ran no in-scope code")
+
+
+def _wrap_load(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def _load_unlocked(spec: Any) -> Any:
+        scope = _scope
+        if scope is not None:
+            try:
+                hit = scope.spec_in_scope(spec)
+            except Exception:
+                hit = False
+            if hit:
+                _trigger()
+        module = original(spec)
+        if _scope is not None:
+            name = getattr(spec, "name", None)
+            if name == "runpy":
+                _patch_runpy(module)
+            elif name == _CLOUDPICKLE:
+                _patch_cloudpickle(module)
+        return module
+
+    return _load_unlocked
+
+
+def _patch_runpy(runpy: ModuleType) -> None:
+    original = getattr(runpy, _RUN_CODE, None)
+    if original is None or getattr(original, "_covhook", False):
+        return
+
+    def _run_code(code: Any, run_globals: Any, *args: Any, **kwargs: Any) -> Any:
+        scope = _scope
+        if scope is not None:
+            try:
+                hit = scope.code_in_scope(getattr(code, "co_filename", None), run_globals)
+            except Exception:
+                hit = False
+            if hit:
+                _trigger()
+        return original(code, run_globals, *args, **kwargs)
+
+    _run_code._covhook = True  # type: ignore[attr-defined]
+    _patch(runpy, _RUN_CODE, _run_code)
+
+
+def _patch_cloudpickle(cloudpickle: ModuleType) -> None:
+    original = getattr(cloudpickle, _MAKE_FUNCTION, None)
+    if original is None:
+        return
+
+    def _make_function(code: Any, *args: Any, **kwargs: Any) -> Any:
+        scope = _scope
+        if scope is not None:
+            try:
+                hit = scope.file_in_scope(getattr(code, "co_filename", None))
+            except Exception:
+                hit = False
+            if hit:
+                _trigger()
+        return original(code, *args, **kwargs)
+
+    _patch(cloudpickle, _MAKE_FUNCTION, _make_function)
+
+
+def _caller_future_flags() -> int:
+    """The ``from __future__`` flags of compile()'s caller, which compile() inherits."""
+    global _future_mask
+    if not _future_mask:
+        import __future__
+
+        for name in __future__.all_feature_names:
+            _future_mask |= getattr(__future__, name).compiler_flag
+    return sys._getframe(2).f_code.co_flags & _future_mask
+
+
+_ONLY_AST = 0x400  # ast.PyCF_ONLY_AST: ast.parse() reads code, it does not run it
+
+
+def _from_coverage() -> bool:
+    """compile() called by coverage.py itself (``coverage report`` analysing a file)."""
+    name = sys._getframe(2).f_globals.get("__name__", "")
+    return isinstance(name, str) and name.startswith("coverage.")
+
+
+def _wrap_compile(original: Callable[..., Any]) -> Callable[..., Any]:
+    def compile(  # noqa: PLR0917  # the builtin's signature
+        source: Any,
+        filename: Any,
+        mode: str,
+        flags: int = 0,
+        dont_inherit: bool = False,
+        optimize: int = -1,
+        **kwargs: Any,
+    ) -> Any:
+        scope = _scope
+        if scope is not None and mode == "exec" and not flags & _ONLY_AST:
+            try:
+                hit = scope.file_in_scope(os.fspath(filename)) and not _from_coverage()
+            except Exception:
+                hit = False
+            if hit:
+                _trigger()
+        if not dont_inherit:
+            # Called from here, compile() would inherit this module's flags.
+            flags |= _caller_future_flags()
+        return original(source, filename, mode, flags, True, optimize, **kwargs)
+
+    return compile
+
+
+def _wrap_thread(original: Callable[..., Any]) -> Callable[..., Any]:
+    def start_thread(*args: Any, **kwargs: Any) -> Any:
+        if _scope is not None:
+            _trigger()
+        return original(*args, **kwargs)
+
+    return start_thread

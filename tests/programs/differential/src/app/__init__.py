@@ -1,0 +1,3 @@
+"""The in-scope package of the differential project."""
+
+LOADED = True

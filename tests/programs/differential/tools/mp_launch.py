@@ -1,0 +1,39 @@
+"""Out of scope: multiprocessing and process pools with in-scope targets."""
+
+import multiprocessing
+import sys
+
+
+def late(kind):
+    """An out-of-scope target that imports in-scope code in the child."""
+    from app import work
+
+    work.run(kind)
+
+
+def main(method):
+    ctx = multiprocessing.get_context(None if method == "pool" else method)
+    if method != "pool":
+        proc = ctx.Process(target=late, args=(f"mp-{method}-late",))
+        proc.start()
+        proc.join()
+        assert proc.exitcode == 0, proc.exitcode
+        from app import mp  # the launcher starts measuring here
+
+        proc = ctx.Process(target=mp.task, args=(f"mp-{method}-target",))
+        proc.start()
+        proc.join()
+        assert proc.exitcode == 0, proc.exitcode
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    from app import mp
+
+    for context in (None, multiprocessing.get_context("spawn")):
+        with ProcessPoolExecutor(2, mp_context=context) as pool:
+            name = "pool" if context is None else "pool-spawnctx"
+            assert list(pool.map(mp.task, [name, name + "-mp"]))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
