@@ -148,3 +148,139 @@ def test_run_says_which_children_ran_without_coverage(tmp_path: Path) -> None:
     assert "COVHOOK_SCRUBBED_ENV=measure" in notes[0]
     assert data.lines_of(tmp_path / ".coverage", "main.py") == {1, 2}
     assert not list(tmp_path.glob(".covhook-unmeasured.*"))
+
+
+def coverage_run_p(cwd: Path, *args: str) -> None:
+    """``coverage run -p`` (no covhook tag: an untagged process), as a user types it."""
+    subprocess.run(
+        [str(VENV_BIN / "coverage"), "run", "-p", *args],
+        cwd=cwd,
+        env=envs.clean_env(),
+        check=True,
+        capture_output=True,
+    )
+
+
+def origin_rows(out: str) -> dict[str, list[str]]:
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Origin"))
+    rows = {}
+    for line in lines[start + 2 :]:
+        if line.startswith("-"):
+            break
+        rows[line.rsplit(None, 3)[0]] = line.rsplit(None, 3)[1:]
+    return rows
+
+
+def report_total(out: str) -> tuple[int, int]:
+    """(statements, missed) of the TOTAL line of coverage's text report."""
+    total = next(line for line in out.splitlines() if line.startswith("TOTAL"))
+    return int(total.split()[1]), int(total.split()[2])
+
+
+def test_untagged_process_lines_agree_with_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """#10 item 8: an untagged process's lines are counted; line 0 of an empty module is not."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "work.py").write_text(
+        "def f(x):\n    if x:\n        return 1\n    return 2\n\nf(1)\n"
+    )
+    (tmp_path / "main.py").write_text("import pkg.work\nprint('done')\n")
+    (tmp_path / ".coveragerc").write_text("[run]\nparallel = True\n")
+    coverage_run_p(tmp_path, "main.py")
+    (tmp_path / ".coverage.host-x.x.pid9.Xzzzzzzx").write_bytes(b"not a data file" * 20)
+    assert main(["combine"]) == 0
+    out = capsys.readouterr().out
+    rows = origin_rows(out)
+    # one process (the unreadable file is not one), 3 files, the lines the report counts
+    assert main(["report"]) == 0
+    report = capsys.readouterr().out
+    statements, missed = report_total(report)
+    assert rows == {"(untagged)": ["1", "2", str(statements - missed)]}
+    assert origin_rows(report) == rows  # processes known after combine, not "-"
+
+
+def partly_covered(tmp_path: Path) -> None:
+    """part.py: 3 of its 4 statements run (75%)."""
+    (tmp_path / "part.py").write_text("def a():\n    return 1\n\ndef b():\n    return 2\n")
+    measured("import part; part.a()", tmp_path, PYTHONPATH=str(tmp_path), COVHOOK_ORIGIN="left")
+
+
+def test_report_honours_fail_under_from_the_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """#10 item 7: exit 2 under fail_under, like 'coverage report'."""
+    two_origins(tmp_path)
+    partly_covered(tmp_path)
+    with (tmp_path / ".coveragerc").open("a") as f:
+        f.write("[report]\nfail_under = 99\n")
+    assert main(["combine"]) == 0
+    assert main(["report"]) == 2
+    out = capsys.readouterr().out
+    assert "Coverage failure: total of" in out
+    plain = subprocess.run([str(VENV_BIN / "coverage"), "report"], cwd=tmp_path, check=False)
+    assert plain.returncode == 2
+
+
+def test_report_takes_coverage_report_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """#10 item 7: --fail-under, --skip-covered, --data-file, --precision, --format."""
+    two_origins(tmp_path)
+    partly_covered(tmp_path)
+    assert main(["combine"]) == 0
+    (tmp_path / ".coverage").rename(tmp_path / "saved.data")
+    capsys.readouterr()
+    assert main(["report", "--data-file", "saved.data", "--fail-under", "10"]) == 0
+    assert main(["report", "--data-file", "saved.data", "--fail-under", "99.5"]) == 2
+    capsys.readouterr()
+    assert main(["report", "--data-file", "saved.data", "--skip-covered", "--precision", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "mod.py" not in out  # fully covered
+    assert "75.00%" in out  # part.py
+    assert "87.50%" in out  # TOTAL: 7 of 8
+    assert (
+        main(["report", "--data-file", "saved.data", "--format", "total", "--precision", "1"]) == 0
+    )
+    assert capsys.readouterr().out.strip() == "87.5"
+    assert main(["report", "--data-file", "saved.data", "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "| Name" in out
+    assert "| origin-left | 2 | 2 | 6 |" in out
+
+
+def test_run_exits_2_under_fail_under_when_the_command_passed(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("def unused():\n    return 1\n\nprint('hi')\n")
+    (tmp_path / ".coveragerc").write_text("[run]\nparallel = True\n[report]\nfail_under = 90\n")
+    done = covhook_run_main(tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Coverage failure" in done.stdout
+    assert data.lines_of(tmp_path / ".coverage", "main.py") == {1, 4}
+
+
+def test_report_by_origin_text_markdown_and_html(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Per file: statements each origin ran, and those only it ran."""
+    two_origins(tmp_path)  # mod.py: left runs a(), right runs b(); both run the defs
+    partly_covered(tmp_path)  # part.py: left only
+    assert main(["combine"]) == 0
+    capsys.readouterr()
+    assert main(["report", "--by", "origin"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["File", "Covered", "origin-left", "origin-right"]
+    rows = {line.split()[0]: line.split()[1:] for line in out[2:]}
+    # mod.py 4/4: left ran 3 (1 only: return 1), right ran 3 (1 only: return 2)
+    assert rows["mod.py"] == ["4/4", "3", "(1", "only)", "3", "(1", "only)"]
+    assert rows["part.py"] == ["3/4", "3", "(3", "only)", "-"]
+    assert main(["report", "--by", "origin", "--format", "markdown"]) == 0
+    md = capsys.readouterr().out
+    assert "| File | Covered | origin-left | origin-right |" in md
+    assert "| part.py | 3/4 | 3 (3 only) | - |" in md
+    assert main(["report", "--by", "origin", "--html", "out/origins.html"]) == 0
+    page = (tmp_path / "out" / "origins.html").read_text()
+    assert page.startswith("<!doctype html>")
+    assert "<th>origin-left</th><th>origin-right</th>" in page
+    assert 'title="3 of 4 statements"' in page

@@ -19,6 +19,18 @@ def test_subprocesses_guide(tmp_path: Path) -> None:
     assert data.data_files(tmp_path) == []
 
 
+def test_combining_guide(tmp_path: Path) -> None:
+    done = docs.run_page(docs.DOCS / "combining.md", tmp_path)
+    assert done.returncode == 0, done.stderr
+    combined = tmp_path / "checkout" / ".coverage"
+    lines = data.lines_by_file(combined)
+    assert lines["core.py"] == {1, 2, 5, 6}  # left() on runner 1, right() on runner 2
+    assert "No source" not in done.stdout + done.stderr
+    assert "[paths]" in (tmp_path / "checkout" / "paths.ini").read_text()
+    assert (tmp_path / "checkout" / "origins.html").exists()
+    assert (tmp_path / "artifacts" / "runner-2.tar.gz").exists()
+
+
 def test_scoping_guide(tmp_path: Path) -> None:
     done = docs.run_page(docs.DOCS / "scoping.md", tmp_path)
     assert done.returncode == 0, done.stderr

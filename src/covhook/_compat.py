@@ -318,6 +318,89 @@ def should_fail_under(total: float, fail_under: float, precision: int) -> bool:
     return bool(verdict(total, fail_under, precision))
 
 
+# ``coverage.sqldata.SCHEMA`` and ``SCHEMA_VERSION`` (7.10.4-7.17.5: schema 7):
+# the data file's tables.  covhook's fast combine writes its result with them,
+# so the file is coverage's own format; without them it could not write one.
+def data_schema() -> tuple[str, int]:
+    """coverage's data file schema (SQL) and its version number."""
+    from coverage.sqldata import SCHEMA, SCHEMA_VERSION
+
+    return str(SCHEMA), int(SCHEMA_VERSION)
+
+
+# ``coverage.data.DataFileClassifier`` (7.13.1-7.17.5): combine's dedupe, by
+# the data hash in the file name (or the file's sha3-256).  7.10-7.13.0 have
+# no such class: their combine skips a file whose bytes' sha3-256 it has seen.
+# Without it covhook's combine would count duplicate data twice (harmless to
+# the union) and delete differently from ``coverage combine``.
+class _BytesClassifier:
+    """coverage 7.10's dedupe: skip a file whose bytes hash like an earlier one's."""
+
+    def __init__(self) -> None:
+        self.file_hashes: set[bytes] = set()
+
+    def classify(self, f: str) -> str:
+        import hashlib
+
+        try:
+            with open(f, "rb") as fobj:
+                sha = hashlib.new("sha3_256", fobj.read(), usedforsecurity=False).digest()
+        except OSError:
+            return "combine"  # then reported as unusable
+        if sha in self.file_hashes:
+            return "skip"
+        self.file_hashes.add(sha)
+        return "combine"
+
+
+def data_file_classifier() -> Any:
+    """A fresh classifier with ``classify(path) -> "combine" | "skip"``, as combine uses."""
+    try:
+        from coverage.data import DataFileClassifier
+    except ImportError:
+        return _BytesClassifier()
+    return DataFileClassifier()
+
+
+# ``CoverageData.update``'s ``map_with_fixed_slashes`` (7.17.x; not in
+# 7.10.4-7.13.5): after ``[paths]`` mapping, every ``/`` or ``\`` of a path
+# becomes ``os.sep``.  Read from the installed coverage's source, so covhook's
+# combine writes the paths this coverage's combine would.
+def combine_fixes_separators() -> bool:
+    """Whether this coverage's combine makes every separator ``os.sep``."""
+    import coverage.sqldata
+
+    try:
+        with open(coverage.sqldata.__file__, encoding="utf-8") as f:
+            return "map_with_fixed_slashes" in f.read()
+    except OSError:
+        return True
+
+
+# ``coverage.report_core.get_analysis_to_report`` (7.10.4-7.17.5): the files a
+# report shows (``[report] include/omit`` applied) with their analysis.
+# Without it the per-origin table could not count what ``coverage report`` counts.
+def analysis_to_report(cov: Coverage) -> Iterator[tuple[Any, Any]]:
+    """(file reporter, analysis) for each file ``coverage report`` would show."""
+    from coverage.report_core import get_analysis_to_report
+
+    yield from get_analysis_to_report(cov, None)
+
+
+# ``coverage.results.format_fail_under_msg`` (7.13+; 7.10-7.12 build the text
+# in cmdline with ``display_covered``): the "total of X is less than
+# fail-under=Y" message ``coverage report`` prints.
+def fail_under_message(total: float, fail_under: float, precision: int) -> str:
+    """coverage's words for a total under ``fail_under``."""
+    from coverage import results
+
+    message = getattr(results, "format_fail_under_msg", None)
+    if message is not None:
+        return str(message(total, fail_under, precision))
+    shown = results.display_covered(total, precision)
+    return f"total of {shown} is less than fail-under={fail_under:.{precision}f}"
+
+
 # The parallel data file suffix (``coverage.data.filename_suffix``,
 # 7.10.4-7.17.5): ``.<host>.pid<N>.X<6 chars>x``, plus ``.H<10 chars>h`` (the
 # data hash) since 7.13.1.  Without it covhook cannot read the origin tag and

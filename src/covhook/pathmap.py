@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from covhook import containers
+from covhook import containers, roots
 from covhook.containers import META_DIR, mounts_dir, record_path
 
 CONTAINER_KINDS = frozenset({"docker", "podman", "container", "k8s"})
@@ -248,20 +248,39 @@ def host_mounts(mountinfo: str = "/proc/self/mountinfo") -> list[Mount]:
         return []
 
 
-def plan(files: Sequence[str], data_file: str, cwd: str | None = None) -> Plan:
+def plan(
+    files: Sequence[str],
+    data_file: str,
+    cwd: str | None = None,
+    local_roots: Sequence[str] = (),
+) -> Plan:
     """Learn the aliases for ``files`` (data files named ``<data_file>.<tag>…``).
 
     Files from one place get that place's mount record; a container-tagged
     file whose place has no record, or one tagged by an origin override
     (``origin-…``), gets the records of its directory when those agree.
-    Files measured on a host get no aliases.  When containers disagree (``/app`` is
-    a different host directory in two of them) each place is combined with
-    its own aliases; otherwise there is one group.
+    Files measured on a host get no container aliases.  When containers
+    disagree (``/app`` is a different host directory in two of them) each
+    place is combined with its own aliases; otherwise there is one group.
+    Every group also gets the aliases from the projects' recorded roots
+    (:mod:`covhook.roots`) to ``local_roots``: data from other checkouts and
+    machines maps to this checkout where the same files exist.
     """
+    data_dirs = sorted({os.path.dirname(os.path.abspath(f)) for f in files})
+    checkouts = [Alias(r, local) for r, local in roots.aliases(roots.read(data_dirs), local_roots)]
+    found = _container_plan(files, data_file, data_dirs, cwd)
+    for group in found.groups:
+        mounted = {a.pattern for a in group[1]}  # a container's own record knows better
+        group[1][:] = ordered([*group[1], *(a for a in checkouts if a.pattern not in mounted)])
+    return found
+
+
+def _container_plan(
+    files: Sequence[str], data_file: str, data_dirs: Sequence[str], cwd: str | None
+) -> Plan:
     from covhook import origins
     from covhook.origin import parse_tag
 
-    data_dirs = sorted({os.path.dirname(os.path.abspath(f)) for f in files})
     records = read_records(data_dirs)
     if not records and not any(_container_place(f, data_file) for f in files):
         return Plan([(list(files), [])])

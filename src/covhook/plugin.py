@@ -21,7 +21,7 @@ from typing import Any
 
 import coverage
 
-from covhook import _compat, origin, settings
+from covhook import _compat, origin, roots, settings
 from covhook._warn import warn
 
 # The Coverage object covhook's start-up tagged (and so measures with).
@@ -68,11 +68,26 @@ def tag(config: Any, options: Mapping[str, Any], environ: Mapping[str, str] = os
     found = origin.detect(environ)
     base, _old_tag = origin.split_tagged_path(os.path.abspath(config.get_option("run:data_file")))
     config.set_option("run:data_file", f"{base}.{found.tag}")
+    record_roots(os.path.dirname(base), config)
     # A context that is a tag came from a measured parent's serialized
     # config (patch = subprocess): this process has its own origin.
     context = config.get_option("run:context")
     if not context or origin.TAG_RE.match(context):
         config.set_option("run:context", found.tag)
+
+
+def record_roots(data_dir: str, config: Any) -> None:
+    """Note where this project lives (once per data dir), for combining elsewhere."""
+    try:
+        roots.record(data_dir, config)
+    except OSError:
+        return  # an unwritable data dir: start-up says so (and why) in its own line
+    except Exception as exc:
+        warn(
+            f"could not record this project's location in {data_dir} ({exc!r}); "
+            "combining on another machine will not map its paths",
+            "make the data directory writable, or add [paths] by hand",
+        )
 
 
 def tag_at_startup(cov: coverage.Coverage, options: Mapping[str, Any]) -> None:

@@ -103,6 +103,14 @@ SETTINGS: tuple[Setting, ...] = (
         "split_run", None, "COVHOOK_SPLIT_RUN", "text", None,
         "set by `covhook split`: the run's id, to find the run's processes left behind",
     ),
+    Setting(
+        "combine_workers", None, "COVHOOK_COMBINE_WORKERS", "number", 1,
+        "threads `covhook combine` reads data files with",
+    ),
+    Setting(
+        "progress_after", None, "COVHOOK_PROGRESS_AFTER", "text", "1",
+        "seconds before `covhook combine` shows its progress bar on a terminal",
+    ),
 )  # fmt: skip
 
 BY_NAME = {s.name: s for s in SETTINGS}

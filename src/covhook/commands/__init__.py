@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "run a pytest suite as N measured splits in parallel, then one combined report",
     ),
     "docker-args": ("docker_args", "print docker/podman run flags that measure the container"),
+    "doctor": ("doctor", "say why processes of a run were not measured, and how to fix it"),
 }
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import warnings
+import sys
 from collections import Counter
 
 import coverage
+from coverage.exceptions import NoDataError
 
-from covhook import children, leftovers, origins, pathmap, scope
+from covhook import children, fastcombine, leftovers, origins, pathmap, roots, scope, sources
 from covhook.config import find_rcfile
 from covhook.errors import CovhookError
 
@@ -25,27 +26,40 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--rcfile", help="coverage config file (default: coverage's search)")
     parser.add_argument("--keep", action="store_true", help="keep the parallel data files")
     parser.add_argument(
+        "-a", "--append", action="store_true", help="add to the existing combined data"
+    )
+    parser.add_argument(
         "--print-paths",
         action="store_true",
-        help="print the [paths] covhook learned from containers, and combine nothing",
+        help="print the [paths] covhook learned (containers, other checkouts); combine nothing",
     )
     parser.add_argument(
         "--no-map", action="store_true", help="do not map container paths to host paths"
     )
-    parser.add_argument("paths", nargs="*", help="directories or files to combine")
+    parser.add_argument(
+        "paths", nargs="*", help="directories, data files or .tar/.tar.gz/.zip archives"
+    )
     parser.set_defaults(func=run)
 
 
-def load_coverage(rcfile: str | None) -> coverage.Coverage:
+def load_coverage(rcfile: str | None, data_file: str | None = None) -> coverage.Coverage:
     found = find_rcfile(rcfile)
-    return coverage.Coverage(config_file=str(found) if found else True)
+    config_file = str(found) if found else True
+    if data_file is None:  # None would mean "no data file" to coverage
+        return coverage.Coverage(config_file=config_file)
+    return coverage.Coverage(config_file=config_file, data_file=data_file)
 
 
 def find_files(cov: coverage.Coverage, paths: list[str]) -> list[str]:
     """The data files to combine, or a CovhookError saying how to get some."""
-    data_file = str(cov.get_option("run:data_file"))
-    files = origins.data_files(data_file, paths)
+    found = sources.collect(paths, str(cov.get_option("run:data_file")))
+    sources.cleanup(found)
+    return _require(found.files, cov)
+
+
+def _require(files: list[str], cov: coverage.Coverage) -> list[str]:
     if not files:
+        data_file = str(cov.get_option("run:data_file"))
         raise CovhookError(
             f"no data files matching {data_file}.* to combine",
             "run your program with COVERAGE_PROCESS_START set (or 'covhook run') first",
@@ -54,42 +68,98 @@ def find_files(cov: coverage.Coverage, paths: list[str]) -> list[str]:
 
 
 def combine(
-    cov: coverage.Coverage, paths: list[str], keep: bool, learn_paths: bool = True
+    cov: coverage.Coverage,
+    paths: list[str],
+    keep: bool,
+    learn_paths: bool = True,
+    append: bool = False,
 ) -> Counter[str]:
-    """Combine like ``coverage combine``; one message per unreadable file, none lost.
+    """Combine like ``coverage combine``, faster; unusable files named once and kept.
 
     With ``learn_paths``, files measured in containers are mapped to host
     paths with what the containers recorded (the user's ``[paths]`` first).
+    Returns the processes per origin that were combined.
     """
-    data_file = str(cov.get_option("run:data_file"))
+    data_file = os.path.abspath(str(cov.get_option("run:data_file")))
     # Issue 8: data files killed processes left in .covhook-work (covhook.leftovers).
     for line in leftovers.messages(leftovers.recover(data_file)):
         print(line)
-    files = find_files(cov, paths)
-    processes = origins.processes_by_origin(files, data_file)
-    plan = pathmap.plan(files, data_file) if learn_paths else pathmap.Plan()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        if not plan.aliases:
-            cov.combine(paths or None, keep=keep)
-        else:
-            configured = cov.get_option("paths")
-            own = dict(configured) if isinstance(configured, dict) else {}
-            for group, aliases in plan.groups:
-                cov.set_option("paths", {**own, **pathmap.as_paths_option(aliases)})
-                cov.combine(group, keep=keep)
-            cov.set_option("paths", own)
-            if not keep:
-                pathmap.forget(files, plan)
-    for warning in caught:
-        print(
-            f"covhook: skipped an unreadable data file ({warning.message}). Fix: it was kept "
-            "on disk; delete it once you no longer need it, the others were combined"
+    found = sources.collect(paths, data_file)
+    try:
+        files = _require(found.files, cov)
+        plan = (
+            pathmap.plan(files, data_file, local_roots=local_roots(cov))
+            if learn_paths
+            else pathmap.Plan([(files, [])])
         )
-    cov.save()
-    report_unmeasured(os.path.dirname(os.path.abspath(data_file)), keep)
-    scope.report_skipped(os.path.dirname(os.path.abspath(data_file)), keep)
+        configured = cov.get_option("paths")  # coverage 7.10-7.17: a dict of lists
+        own = dict(configured) if isinstance(configured, dict) else {}
+        groups = [
+            fastcombine.Group(group, {**own, **pathmap.as_paths_option(aliases)})
+            for group, aliases in plan.groups
+        ]
+        bar = fastcombine.Bar.for_stream(sys.stderr)
+        try:
+            outcome = fastcombine.combine(
+                groups,
+                data_file,
+                relative=bool(cov.config.relative_files),
+                keep=keep,
+                append=append,
+                progress=bar,
+            )
+        except NoDataError as exc:
+            raise CovhookError(
+                f"no usable data files: {_unusable_list(files, found)}; {data_file} was left "
+                "as it was",
+                "the files were kept; check that they are coverage data files written by "
+                f"this coverage version ({coverage.__version__})",
+            ) from exc
+        finally:
+            if bar is not None:
+                bar.close()
+        if outcome.unusable:
+            names = ", ".join(f"{found.name(f)} ({why})" for f, why in outcome.unusable)
+            print(
+                f"covhook: skipped {len(outcome.unusable)} unusable data file(s): {names}. "
+                "Fix: they were kept on disk; delete them once you no longer need them, "
+                "the others were combined"
+            )
+        if not keep:
+            pathmap.forget(files, plan)
+            forget_roots(files, data_file)
+    finally:
+        sources.cleanup(found)
+    # One process per data file name: the same file in two artifacts is one process.
+    used = list({os.path.basename(f): f for f in [*outcome.combined, *outcome.skipped]}.values())
+    processes = origins.processes_by_origin(used, data_file)
+    lines = outcome.union.origin_lines(origins.origin_of_context)
+    origins.save_processes(data_file, processes, append=append, lines=lines)
+    cov.load()
+    report_unmeasured(os.path.dirname(data_file), keep)
+    scope.report_skipped(os.path.dirname(data_file), keep)
     return processes
+
+
+def local_roots(cov: coverage.Coverage) -> list[str]:
+    """This checkout's root: the directory of the coverage config, else the working dir."""
+    config_file = getattr(cov.config, "config_file", None)
+    if isinstance(config_file, str) and config_file:
+        return [os.path.dirname(os.path.abspath(config_file))]
+    return [os.getcwd()]
+
+
+def forget_roots(files: list[str], data_file: str) -> None:
+    """Drop the roots records of data dirs that no longer hold data files."""
+    for data_dir in {os.path.dirname(f) for f in files}:
+        if not origins.data_files(data_file, [data_dir]):
+            roots.forget(data_dir)
+
+
+def _unusable_list(files: list[str], found: sources.Found) -> str:
+    shown = [found.name(f) for f in files[:5]]
+    more = f" and {len(files) - 5} more" if len(files) > 5 else ""
+    return ", ".join(shown) + more
 
 
 def report_unmeasured(data_dir: str, keep: bool) -> None:
@@ -109,8 +179,12 @@ def report_unmeasured(data_dir: str, keep: bool) -> None:
 def run(args: argparse.Namespace) -> int:
     cov = load_coverage(args.rcfile)
     if args.print_paths:
-        data_file = str(cov.get_option("run:data_file"))
-        plan = pathmap.plan(find_files(cov, args.paths), data_file)
+        data_file = os.path.abspath(str(cov.get_option("run:data_file")))
+        found = sources.collect(args.paths, data_file)
+        try:
+            plan = pathmap.plan(_require(found.files, cov), data_file, local_roots=local_roots(cov))
+        finally:
+            sources.cleanup(found)
         for pattern, results in sorted(pathmap.conflicts(plan.aliases).items()):
             print(
                 f"# covhook: {pattern} was {' and '.join(sorted(results))} in different "
@@ -118,6 +192,6 @@ def run(args: argparse.Namespace) -> int:
             )
         print(pathmap.paths_section(plan.aliases), end="")
         return 0
-    processes = combine(cov, args.paths, args.keep, learn_paths=not args.no_map)
+    processes = combine(cov, args.paths, args.keep, learn_paths=not args.no_map, append=args.append)
     print(origins.format_table(origins.table(processes, cov.get_data())))
     return 0

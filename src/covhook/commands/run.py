@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from covhook import leftovers, origins
 from covhook.command import Command, NotStarted, signal_name
 from covhook.commands.combine import combine, report_unmeasured
+from covhook.commands.report import add_report_options, report_and_status
 from covhook.config import rcfile_for_run
 from covhook.errors import CovhookError, as_covhook_error
 
@@ -36,9 +37,8 @@ DEFAULT_WAIT = 10.0
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("run", help="run a command with all its Python processes measured")
-    parser.add_argument("--rcfile", help="coverage config file (default: coverage's search)")
+    add_report_options(parser, data_file=False)
     parser.add_argument("--append", action="store_true", help="keep data from earlier runs")
-    parser.add_argument("-m", "--show-missing", action="store_true", help="list missing lines")
     parser.add_argument(
         "--wait",
         type=float,
@@ -73,20 +73,22 @@ def run(args: argparse.Namespace) -> int:
         except NotStarted as exc:
             print(f"covhook: error: {exc}", file=sys.stderr)
             return exc.status  # what a shell exits with: 127 not found, 126 not executable
+        under = 0
         try:
-            summarize(cov, args, data_file, started, status)
+            under = summarize(cov, args, data_file, started, status)
         except Exception as exc:
             problem = as_covhook_error(exc)
             if problem is None:
                 raise
             print(f"covhook: error: {problem}".replace("\n", " "), file=sys.stderr)
-    return status
+    # The command's status always; fail_under's (2) only when the command passed.
+    return status or under
 
 
 def summarize(
     cov: coverage.Coverage, args: argparse.Namespace, data_file: str, started: float, status: int
-) -> None:
-    """Combine what the command's processes saved, and report it."""
+) -> int:
+    """Combine what the command's processes saved, and report it: 2 under fail_under."""
     if origins.data_files(data_file):
         processes = combine(cov, [], keep=False)
     elif _written_since(data_file, started):
@@ -100,17 +102,15 @@ def summarize(
     else:
         print(f"covhook: no coverage data: {_why_no_data(status)}", file=sys.stderr)
         report_unmeasured(os.path.dirname(data_file), keep=False)
-        return
-    report(cov, args, processes)
+        return 0
+    return report(cov, args, processes)
 
 
-def report(
-    cov: coverage.Coverage, args: argparse.Namespace, processes: Counter[str] | None
-) -> None:
+def report(cov: coverage.Coverage, args: argparse.Namespace, processes: Counter[str] | None) -> int:
     from coverage.exceptions import NoDataError
 
     try:
-        cov.report(show_missing=args.show_missing)
+        return report_and_status(cov, args, processes)
     except NoDataError:
         count = sum(processes.values()) if processes else "the"
         print(
@@ -119,9 +119,7 @@ def report(
             "[run] source / include / omit). Fix: run files or modules, or check those settings",
             file=sys.stderr,
         )
-        return
-    print()
-    print(origins.format_table(origins.table(processes, cov.get_data())))
+        return 0
 
 
 def _written_since(path: str, started: float) -> bool:

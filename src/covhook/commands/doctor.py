@@ -1,0 +1,324 @@
+"""``covhook doctor``: why a run looks incomplete, and how to fix it.
+
+It checks what it can see: every Python interpreter it can find (``--python``,
+the interpreters on PATH, those covhook installed hooks for, those the
+children's notes name) for covhook's hook and coverage; the coverage
+configuration a run would use (``COVERAGE_PROCESS_START``, ``parallel``);
+the data directory (writable, stale ``.covhook-work/``, notes about children
+started with a scrubbed environment).  One line per finding with its fix;
+exit status 1 when something is wrong, 0 when only notes (or nothing) remain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from covhook.config import find_rcfile
+
+PROBE = """\
+import json, os, site, sys, sysconfig
+out = {"executable": sys.executable, "version": sys.version.split()[0], "prefix": sys.prefix}
+try:
+    import coverage
+    out["coverage"] = coverage.__version__
+except Exception as exc:
+    out["coverage"] = None
+    out["coverage_error"] = f"{type(exc).__name__}: {exc}"
+try:
+    import covhook
+    out["covhook"] = getattr(covhook, "__version__", "?")
+except Exception:
+    out["covhook"] = None
+dirs = []
+try:
+    dirs += site.getsitepackages()
+except Exception:
+    pass
+user = ""
+try:
+    if site.ENABLE_USER_SITE:
+        user = site.getusersitepackages()
+        dirs.append(user)
+except Exception:
+    pass
+dirs.append(sysconfig.get_paths()["purelib"])
+hooks = set()
+for d in dirs:
+    for name in ("a0_covhook.pth", "a1_coverage.pth"):
+        if os.path.isfile(os.path.join(d, name)):
+            hooks.add(os.path.join(d, name))
+out["hooks"] = sorted(hooks)
+out["user_site"] = user
+print("COVHOOK-PROBE " + json.dumps(out))
+"""
+_PYTHON_NAME = re.compile(r"^python3?(\.\d+)?$")
+HOOK = "a0_covhook.pth"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing doctor found: a problem (exit 1) or a note."""
+
+    problem: str
+    fix: str
+    serious: bool = True
+
+    def line(self) -> str:
+        kind = "problem" if self.serious else "note"
+        return f"covhook doctor: {kind}: {self.problem}. Fix: {self.fix}"
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("doctor", help="say why processes were not measured, and the fix")
+    parser.add_argument("--rcfile", help="coverage config file (default: coverage's search)")
+    parser.add_argument(
+        "--python",
+        action="append",
+        default=[],
+        metavar="PYTHON",
+        help="an interpreter to check (repeatable); default: PATH, installed hooks, notes",
+    )
+    parser.add_argument(
+        "--no-path", action="store_true", help="do not check the interpreters on PATH"
+    )
+    parser.set_defaults(func=run)
+
+
+def path_pythons(path: str | None = None) -> list[str]:
+    """``python``, ``python3``, ``python3.N`` on PATH, first of each name."""
+    found: dict[str, str] = {}
+    for directory in (path if path is not None else os.environ.get("PATH", "")).split(os.pathsep):
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            continue
+        for name in sorted(names):
+            full = os.path.join(directory, name)
+            if _PYTHON_NAME.match(name) and name not in found and os.access(full, os.X_OK):
+                found[name] = full
+    return list(found.values())
+
+
+def registered_pythons() -> list[str]:
+    """Interpreters covhook installed hooks for (the registry), if readable."""
+    try:
+        from covhook import registry
+
+        rows = registry.load()
+    except Exception:
+        return []
+    return [str(p) for p in (getattr(r, "python", None) for r in rows) if p]
+
+
+def probe(python: str) -> dict[str, object] | None:
+    """What ``python`` has: coverage, covhook, hook files (None if it cannot run)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COVERAGE_", "PYTHON"))}
+    env["COVHOOK_DISABLE"] = "1"
+    try:
+        done = subprocess.run(
+            [python, "-c", PROBE], capture_output=True, text=True, timeout=60, env=env, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    for line in done.stdout.splitlines():
+        if line.startswith("COVHOOK-PROBE "):
+            try:
+                found = json.loads(line[len("COVHOOK-PROBE ") :])
+            except ValueError:
+                return None
+            return found if isinstance(found, dict) else None
+    return None
+
+
+def check_python(
+    python: str, info: dict[str, object] | None, serious: bool = True
+) -> list[Finding]:
+    """Findings about one interpreter (``serious``: one the run uses, not just on PATH)."""
+    if info is None:
+        return [
+            Finding(
+                f"cannot run {python} as Python (or it printed nothing usable)",
+                "check that the path is a working Python interpreter",
+                serious,
+            )
+        ]
+    hooks = [str(h) for h in info.get("hooks", []) or []]  # type: ignore[attr-defined]
+    ours = [h for h in hooks if os.path.basename(h) == HOOK]
+    findings = []
+    if info.get("coverage") is None:
+        findings.append(
+            Finding(
+                f"{python} cannot import coverage ({info.get('coverage_error')}): "
+                "processes it runs are not measured",
+                f"{python} -m pip install coverage",
+                serious,
+            )
+        )
+    if not ours:
+        findings.append(
+            Finding(
+                f"{python} has no covhook hook ({HOOK}): its processes start without "
+                "coverage"
+                + (
+                    " (coverage's own a1_coverage.pth would measure them, untagged)"
+                    if hooks
+                    else ""
+                ),
+                f"covhook install --python {python}",
+                serious,
+            )
+        )
+    elif info.get("covhook") is None:
+        findings.append(
+            Finding(
+                f"{python} has covhook's hook ({ours[0]}) but cannot import covhook",
+                f"{python} -m pip install covhook, or covhook uninstall {ours[0]}",
+                serious,
+            )
+        )
+    user = str(info.get("user_site") or "")
+    if ours and user and all(h.startswith(user) for h in ours):
+        findings.append(
+            Finding(
+                f"{python}'s covhook hook is only in its user site-packages: processes "
+                "started with -I, -s or PYTHONNOUSERSITE=1 skip it",
+                f"covhook install --python {python} (into the environment, not --user)",
+                serious=False,
+            )
+        )
+    return findings
+
+
+def check_config(rcfile: str | None) -> tuple[list[Finding], str]:
+    """Findings about the coverage config a run would use; and the data file."""
+    findings = []
+    start = os.environ.get("COVERAGE_PROCESS_START")
+    if start and not os.path.isfile(start):
+        findings.append(
+            Finding(
+                f"COVERAGE_PROCESS_START={start!r} is not a file: no process is measured",
+                "point it at your .coveragerc or pyproject.toml, or unset it",
+            )
+        )
+    import coverage
+
+    found = find_rcfile(rcfile or (start if start and os.path.isfile(start) else None))
+    try:
+        cov = coverage.Coverage(config_file=str(found) if found else True)
+        parallel = bool(cov.get_option("run:parallel"))
+        data_file = os.path.abspath(str(cov.get_option("run:data_file")))
+    except Exception as exc:
+        findings.append(
+            Finding(
+                f"the coverage config cannot be read ({type(exc).__name__}: {exc})",
+                "correct it (try 'coverage debug config')",
+            )
+        )
+        return findings, os.path.abspath(".coverage")
+    if not parallel:
+        findings.append(
+            Finding(
+                "[run] parallel is off: every process would write the same data file",
+                "set parallel = True in [run] (covhook run and docker-args do it for you)",
+            )
+        )
+    return findings, data_file
+
+
+def check_data_dir(data_file: str) -> list[Finding]:
+    """Writable, no stale working files, and the children's notes."""
+    from covhook import children
+    from covhook.flush import WORK_DIR
+
+    data_dir = os.path.dirname(data_file)
+    findings = []
+    probe_dir = data_dir
+    while not os.path.isdir(probe_dir) and os.path.dirname(probe_dir) != probe_dir:
+        probe_dir = os.path.dirname(probe_dir)
+    if not os.access(probe_dir, os.W_OK | os.X_OK):
+        findings.append(
+            Finding(
+                f"the data directory {data_dir} is not writable: processes cannot save data",
+                "make it writable, or set [run] data_file / COVERAGE_FILE elsewhere",
+            )
+        )
+    work = os.path.join(data_dir, WORK_DIR)
+    try:
+        leftovers = os.listdir(work)
+    except OSError:
+        leftovers = []
+    if leftovers:
+        findings.append(
+            Finding(
+                f"{len(leftovers)} file(s) left in {work}: processes that were killed before "
+                "they saved (stale if no run is in progress)",
+                "run 'covhook combine' to recover what is complete, then delete the directory",
+            )
+        )
+    notes = children.unmeasured(data_dir)
+    if notes:
+        example = " ".join(str(a) for a in notes[0].get("argv", []))
+        findings.append(
+            Finding(
+                f"{len(notes)} Python child process(es) ran without coverage: "
+                f"{notes[0].get('why')} (e.g. {example!r})",
+                str(notes[0].get("fix")),
+            )
+        )
+    return findings
+
+
+def note_pythons(data_file: str) -> list[str]:
+    """Absolute interpreter paths named in the children's notes."""
+    from covhook import children
+
+    found = []
+    for note in children.unmeasured(os.path.dirname(data_file)):
+        argv = note.get("argv") or []
+        if argv and isinstance(argv[0], str) and os.path.isabs(argv[0]):
+            found.append(argv[0])
+    return found
+
+
+def unique(paths: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for p in paths:
+        seen.setdefault(os.path.abspath(p), None)
+    return list(seen)
+
+
+def run(args: argparse.Namespace) -> int:
+    findings, data_file = check_config(args.rcfile)
+    findings += check_data_dir(data_file)
+    # Interpreters a run uses (named, hooked by covhook, named in notes) make
+    # problems; those merely on PATH make notes, and are skipped if they cannot run.
+    used = unique([*args.python, *registered_pythons(), *note_pythons(data_file)])
+    on_path = [] if args.no_path or args.python else unique(path_pythons())
+    checked = 0
+    seen: set[str] = set()
+    for python in [*used, *(p for p in on_path if p not in used)]:
+        serious = python in used
+        info = probe(python)
+        if info is None and not serious:
+            continue
+        where = str(info.get("prefix")) if info else python
+        if where in seen:
+            continue  # python, python3, python3.11 that are one interpreter
+        seen.add(where)
+        findings += check_python(python, info, serious)
+        checked += 1
+    for finding in findings:
+        print(finding.line())
+    problems = sum(f.serious for f in findings)
+    print(
+        f"covhook doctor: checked {checked} interpreter(s) and {data_file}: "
+        + (f"{problems} problem(s)" if problems else "no problems")
+        + (f", {len(findings) - problems} note(s)" if len(findings) > problems else "")
+    )
+    return 1 if problems else 0

@@ -1,0 +1,123 @@
+"""Generated coverage data files, written with coverage's own API (for combine tests and bench).
+
+Each "process" measures ``sources`` files of a project under ``root`` (which
+need not exist: data measured on another machine), in its origin's static
+context (covhook's tag), sometimes with a second, dynamic-like context, and
+one file with a file tracer.  Files are named as covhook names them
+(``<data_file>.<tag>.<host>.pid<N>.X…x.H…h``); every ``dups``-th process
+repeats an earlier one's data exactly (coverage dedupes those by hash).
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+from coverage import CoverageData
+
+LINES = 220
+
+
+def source_names(sources: int) -> list[str]:
+    return [f"src/pkg/mod_{k:03d}.py" for k in range(sources)]
+
+
+def write_sources(root: Path, sources: int, lines: int = LINES) -> None:
+    """Real source files for the generated data, so [paths] mapping finds them."""
+    for name in source_names(sources):
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(f"x_{n} = {n}\n" for n in range(1, lines + 1)))
+
+
+def _lines(rng: random.Random, size: int) -> list[int]:
+    start = rng.randint(1, 40)
+    return sorted(n for n in range(start, size + 1) if rng.random() < 0.6)
+
+
+def _graph(name: str, size: int) -> list[tuple[int, int]]:
+    """A source file's possible arcs: fixed per file, like a real control-flow graph."""
+    rng = random.Random(name)
+    arcs = [(-1, 1), (size, -1)] + [(n, n + 1) for n in range(1, size)]
+    arcs += [(n, n + rng.randint(2, 9)) for n in range(1, size - 10) if rng.random() < 0.25]
+    arcs += [(n, -1) for n in range(1, size) if rng.random() < 0.05]
+    return arcs
+
+
+def _arcs(name: str, rng: random.Random, size: int) -> list[tuple[int, int]]:
+    """The arcs one process took: a random part of the file's graph."""
+    keep = rng.uniform(0.3, 0.9)
+    return [arc for arc in _graph(name, size) if rng.random() < keep]
+
+
+def write_process(
+    directory: Path,
+    index: int,
+    *,
+    root: str,
+    origins: int = 8,
+    sources: int = 40,
+    branch: bool = False,
+    dups: int = 0,
+    tracer: str = "fake.Tracer",
+    base: str = ".coverage",
+    repeat: float = 0.0,
+    lines: int = LINES,
+) -> Path:
+    """One process's data file in ``directory``; returns its path.
+
+    With ``repeat``, that share of the files runs exactly as in one of three
+    "scenarios" of its origin (as processes of a real suite re-run the same
+    code); the rest at random.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    seed = index - index % dups if dups and index % dups == 1 else index
+    rng = random.Random(seed)
+    origin = f"origin-r{seed % origins}"
+    data = CoverageData(str(directory / f"{base}.{origin}"), suffix=True)
+    contexts = [origin] + ([f"{origin}|test_{seed % 5}"] if seed % 10 == 0 else [])
+    names = source_names(sources)
+    chosen = [n for n in names if rng.random() < 0.8] or names[:1]
+    for context in contexts:
+        data.set_context(context)
+        rngs = {
+            n: random.Random(f"{n}-{context}-{rng.randint(0, 2)}") if rng.random() < repeat else rng
+            for n in chosen
+        }
+        if branch:
+            data.add_arcs({f"{root}/{n}": _arcs(n, rngs[n], lines) for n in chosen})
+        else:
+            data.add_lines({f"{root}/{n}": _lines(rngs[n], lines) for n in chosen})
+    if tracer and names[0] in chosen:
+        data.add_file_tracers({f"{root}/{names[0]}": tracer})
+    data.write()
+    return Path(data.data_filename())
+
+
+def write_many(directory: Path, count: int, **kwargs: object) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    return [write_process(directory, i, **kwargs) for i in range(count)]  # type: ignore[arg-type]
+
+
+def describe(data_file: Path) -> dict[str, Any]:
+    """Everything a combined data file says, through coverage's API (to compare two)."""
+    data = CoverageData(str(data_file))
+    data.read()
+    contexts = sorted(data.measured_contexts())
+    rows: dict[tuple[str, str], Any] = {}
+    for path in sorted(data.measured_files()):
+        for context in contexts:
+            data.set_query_contexts([f"^{context.replace('|', '[|]')}$"])
+            lines = sorted(data.lines(path) or [])
+            arcs = sorted(data.arcs(path) or []) if data.has_arcs() else []
+            if lines or arcs:
+                rows[(path, context)] = (lines, arcs)
+    data.set_query_contexts(None)
+    return {
+        "has_arcs": data.has_arcs(),
+        "files": sorted(data.measured_files()),
+        "tracers": {p: data.file_tracer(p) for p in sorted(data.measured_files())},
+        "contexts": contexts,
+        "rows": rows,
+    }

@@ -1,0 +1,114 @@
+"""``covhook doctor`` on real interpreters, real venvs and real measured runs."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from covhook.cli import main
+from support import envs
+
+HEALTHY = Path(sys.executable)  # the project's venv: covhook (editable, with its hook) + coverage
+RC = "[run]\nparallel = True\n"
+
+
+def doctor(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str]]:
+    status = main(["doctor", "--no-path", *args])
+    return status, capsys.readouterr().out.splitlines()
+
+
+def bare_venv(root: Path) -> Path:
+    venv.create(root, with_pip=False, symlinks=True)
+    return root / "bin" / "python"
+
+
+def site_packages(python: Path) -> Path:
+    out = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return Path(out.stdout.strip())
+
+
+def test_healthy_setup_has_no_findings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / ".coveragerc").write_text(RC)
+    status, lines = doctor(capsys, "--python", str(HEALTHY))
+    assert status == 0, lines
+    assert lines == [
+        f"covhook doctor: checked 1 interpreter(s) and {tmp_path}/.coverage: no problems"
+    ]
+
+
+def test_venv_without_hook_or_coverage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / ".coveragerc").write_text(RC)
+    python = bare_venv(tmp_path / "bare")
+    status, lines = doctor(capsys, "--python", str(python))
+    assert status == 1
+    problems = [line for line in lines if line.startswith("covhook doctor: problem:")]
+    assert len(problems) == 2, lines
+    assert "cannot import coverage" in problems[0]
+    assert f"Fix: {python} -m pip install coverage" in problems[0]
+    assert "has no covhook hook" in problems[1]
+    assert f"Fix: covhook install --python {python}" in problems[1]
+
+
+def test_hook_left_without_covhook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / ".coveragerc").write_text(RC)
+    python = bare_venv(tmp_path / "bare")
+    hook = site_packages(HEALTHY) / "a0_covhook.pth"
+    shutil.copy(hook, site_packages(python) / "a0_covhook.pth")
+    status, lines = doctor(capsys, "--python", str(python))
+    assert status == 1
+    assert any("has covhook's hook" in line and "cannot import covhook" in line for line in lines)
+
+
+def test_not_python(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / ".coveragerc").write_text(RC)
+    status, lines = doctor(capsys, "--python", "/bin/true")
+    assert status == 1
+    assert lines[0].startswith("covhook doctor: problem: cannot run /bin/true as Python")
+
+
+def test_config_problems(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".coveragerc").write_text("[run]\nbranch = True\n")
+    monkeypatch.setenv("COVERAGE_PROCESS_START", str(tmp_path / "missing.rc"))
+    status, lines = doctor(capsys, "--python", str(HEALTHY))
+    assert status == 1
+    assert "COVERAGE_PROCESS_START=" in lines[0]
+    assert "is not a file" in lines[0]
+    assert "[run] parallel is off" in lines[1]
+
+
+def test_scrubbed_children_and_stale_work_dir(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A real measured parent starts a Python child with env={}: doctor names it and the fix."""
+    (tmp_path / ".coveragerc").write_text(RC)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys; subprocess.run([sys.executable, '-c', 'pass'], env={})",
+        ],
+        cwd=tmp_path,
+        env=envs.clean_env(COVERAGE_PROCESS_START=str(tmp_path / ".coveragerc")),
+        check=True,
+    )
+    assert not any((tmp_path / ".covhook-work").iterdir())  # a clean run leaves nothing
+    (tmp_path / ".covhook-work").mkdir(exist_ok=True)
+    (tmp_path / ".covhook-work" / ".coverage.host-x.pid1.Xaaaaaax").write_bytes(b"partial")
+    status, lines = doctor(capsys, "--python", str(HEALTHY))
+    assert status == 1
+    assert any("1 file(s) left in" in line and "covhook combine" in line for line in lines)
+    scrubbed = [line for line in lines if "ran without coverage" in line]
+    assert len(scrubbed) == 1
+    assert "COVHOOK_SCRUBBED_ENV=measure" in scrubbed[0]

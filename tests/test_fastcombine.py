@@ -1,0 +1,200 @@
+"""covhook's fast combine gives exactly the data ``coverage combine`` gives (differential).
+
+Data files are generated with coverage's own API (support/datagen.py: many
+processes, origins as static contexts, dynamic-like contexts, a file tracer,
+duplicates by hash) and combined twice: by the real ``coverage combine``
+command and by covhook.  Every file, context, line, arc and file tracer must
+be the same.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from covhook import fastcombine
+from covhook.cli import main
+from support import datagen
+from support.datagen import describe as dump
+
+COVERAGE = Path(sys.executable).parent / "coverage"
+COVHOOK = Path(sys.executable).parent / "covhook"
+
+
+def both(
+    src: Path, tmp: Path, rc: str = "[run]\nparallel = True\n", *args: str
+) -> tuple[Path, Path]:
+    """Combine copies of ``src`` with coverage and with covhook; return both data files."""
+    plain, fast = tmp / "plain", tmp / "fast"
+    for where in (plain, fast):
+        shutil.copytree(src, where, dirs_exist_ok=True)
+        (where / ".coveragerc").write_text(rc)
+    subprocess.run([str(COVERAGE), "combine", "-q", *args], cwd=plain, check=True)
+    subprocess.run(
+        [str(COVHOOK), "combine", "--no-map", *args],
+        cwd=fast,
+        check=True,
+        capture_output=True,
+    )
+    return plain / ".coverage", fast / ".coverage"
+
+
+@pytest.mark.parametrize("branch", [False, True], ids=["lines", "arcs"])
+def test_same_data_as_coverage_combine(tmp_path: Path, branch: bool) -> None:
+    src = tmp_path / "src"
+    datagen.write_many(src, 40, root="/runner/a/proj", branch=branch, dups=6)
+    plain, fast = both(src, tmp_path)
+    expected = dump(plain)
+    assert expected["has_arcs"] is branch
+    assert len(expected["contexts"]) > 8  # origins and dynamic contexts
+    assert any(expected["tracers"].values())
+    assert dump(fast) == expected
+    # combined and duplicate files are gone, as with coverage
+    assert not list((tmp_path / "fast").glob(".coverage.*"))
+
+
+def test_paths_remapping_is_coverages(tmp_path: Path) -> None:
+    """[paths] maps two runners' roots to this checkout, only where the files exist here."""
+    src = tmp_path / "src"
+    datagen.write_many(src, 12, root="/runner/one/proj", sources=6, dups=0)
+    for i in range(12, 24):
+        datagen.write_process(src, i, root="C:\\runner\\two\\proj", sources=6)
+    local = tmp_path / "checkout"
+    datagen.write_sources(local, 4)  # two of the six files are not here: they stay unmapped
+    rc = (
+        "[run]\nparallel = True\n[paths]\nsource =\n"
+        f"    {local}\n    /runner/one/proj\n    C:\\runner\\two\\proj\n"
+    )
+    plain, fast = both(src, tmp_path, rc)
+    expected = dump(plain)
+    assert any(f.startswith(str(local)) for f in expected["files"])
+    assert any(f.startswith("/runner/one") for f in expected["files"])
+    assert dump(fast) == expected
+
+
+def test_relative_files(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    datagen.write_many(src, 10, root="/elsewhere/proj", sources=5)
+    rc = (
+        "[run]\nparallel = True\nrelative_files = True\n"
+        "[paths]\nsource =\n    ./\n    /elsewhere/proj/\n"
+    )
+    for where in ("plain", "fast"):
+        datagen.write_sources(tmp_path / where, 5)
+    plain, fast = both(src, tmp_path, rc)
+    assert dump(fast) == dump(plain)
+
+
+def test_append_adds_to_existing_data(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    datagen.write_many(src, 6, root="/r", sources=4)
+    first = tmp_path / "first"
+    datagen.write_many(first, 3, root="/r2", sources=4)
+    for name in ("plain", "fast"):
+        shutil.copytree(first, tmp_path / name)
+        (tmp_path / name / ".coveragerc").write_text("[run]\nparallel = True\n")
+        subprocess.run([str(COVERAGE), "combine", "-q"], cwd=tmp_path / name, check=True)
+        for f in src.iterdir():
+            shutil.copy(f, tmp_path / name)
+    subprocess.run([str(COVERAGE), "combine", "-q", "--append"], cwd=tmp_path / "plain", check=True)
+    subprocess.run([str(COVHOOK), "combine", "--append"], cwd=tmp_path / "fast", check=True)
+    expected = dump(tmp_path / "plain" / ".coverage")
+    assert any(f.startswith("/r2/") for f in expected["files"])
+    assert dump(tmp_path / "fast" / ".coverage") == expected
+
+
+def test_two_workers_same_as_one(tmp_path: Path) -> None:
+    files = [str(p) for p in datagen.write_many(tmp_path / "d", 30, root="/r", branch=True)]
+    one = fastcombine.combine(
+        [fastcombine.Group(files, {})], str(tmp_path / "one"), keep=True, workers=1
+    )
+    two = fastcombine.combine(
+        [fastcombine.Group(files, {})], str(tmp_path / "two"), keep=True, workers=2
+    )
+    assert sorted(one.combined) == sorted(two.combined)
+    assert dump(tmp_path / "one") == dump(tmp_path / "two")
+
+
+def test_lines_and_arcs_do_not_mix(tmp_path: Path) -> None:
+    """coverage refuses to combine statement and branch data; so do we, writing nothing."""
+    d = tmp_path / "d"
+    files = [
+        str(datagen.write_process(d, 0, root="/r")),
+        str(datagen.write_process(d, 1, root="/r", branch=True)),
+    ]
+    with pytest.raises(Exception, match=r"[Cc]an't combine"):
+        fastcombine.combine([fastcombine.Group(files, {})], str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+    assert all(Path(f).exists() for f in files)
+
+
+def test_conflicting_file_tracers_are_an_error(tmp_path: Path) -> None:
+    d = tmp_path / "d"
+    a = datagen.write_process(d, 0, root="/r", sources=1, tracer="one.Tracer")
+    b = datagen.write_process(d, 1, root="/r", sources=1, tracer="two.Tracer")
+    with pytest.raises(Exception, match="Conflicting file tracer"):
+        fastcombine.combine([fastcombine.Group([str(a), str(b)], {})], str(tmp_path / "out"))
+
+
+def unusable_files(d: Path) -> dict[str, Path]:
+    """One of each kind of file combine cannot use, named like data files."""
+    files = {
+        "corrupt": d / ".coverage.host-x.x.pid1.Xaaaaaax",
+        "empty": d / ".coverage.host-x.x.pid2.Xbbbbbbx",
+        "foreign": d / ".coverage.host-x.x.pid3.Xccccccx",
+        "newer": d / ".coverage.host-x.x.pid4.Xddddddx",
+    }
+    files["corrupt"].write_bytes(b"SQLite format 3\x00" + b"garbage" * 200)
+    files["empty"].write_bytes(b"")
+    con = sqlite3.connect(files["foreign"])
+    con.execute("CREATE TABLE users (name text)")
+    con.commit()
+    con.close()
+    newer = datagen.write_process(d, 99, root="/r", sources=2)
+    con = sqlite3.connect(newer)
+    con.execute("UPDATE coverage_schema SET version = 99")
+    con.commit()
+    con.close()
+    newer.rename(files["newer"])
+    return files
+
+
+def test_unusable_files_named_once_and_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = datagen.write_many(tmp_path, 5, root="/r", sources=3)
+    bad = unusable_files(tmp_path)
+    (tmp_path / ".coveragerc").write_text("[run]\nparallel = True\n")
+    assert main(["combine"]) == 0
+    out = capsys.readouterr().out
+    warnings = [line for line in out.splitlines() if line.startswith("covhook: skipped")]
+    assert len(warnings) == 1, out
+    assert "4 unusable data file(s)" in warnings[0]
+    for path in bad.values():
+        assert path.name in warnings[0]
+        assert path.exists()
+    assert "schema 99, newer than" in warnings[0]
+    assert not any(p.exists() for p in good)
+    assert len(dump(tmp_path / ".coverage")["files"]) == 3
+
+
+def test_nothing_usable_keeps_the_old_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """#10 item 6: coverage says "No usable data files", exits 1 and keeps .coverage."""
+    (tmp_path / ".coveragerc").write_text("[run]\nparallel = True\n")
+    datagen.write_many(tmp_path, 3, root="/r", sources=3)
+    assert main(["combine"]) == 0
+    before = dump(tmp_path / ".coverage")
+    bad = unusable_files(tmp_path)
+    assert main(["combine"]) != 0
+    err = capsys.readouterr().err
+    assert err.startswith("covhook: error: no usable data files")
+    assert "Fix:" in err
+    assert dump(tmp_path / ".coverage") == before
+    assert all(p.exists() for p in bad.values())
