@@ -64,6 +64,16 @@ def test_report_with_a_deleted_source_file(
     one_error_line(capsys, ["report"], "NoSource", "prog.py", "omit")
 
 
+def test_second_combine_says_the_data_is_combined(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    measure(tmp_path)
+    assert main(["combine"]) == 0
+    capsys.readouterr()
+    line = one_error_line(capsys, ["combine"], "already holds combined data", "covhook report")
+    assert "first" not in line  # not "run your program ... first": it did run
+
+
 @pytest.mark.parametrize(
     ("content", "kind"),
     [(b"this is not sqlite" * 10, "DataError"), (b"", "NoDataError")],

@@ -60,6 +60,14 @@ def find_files(cov: coverage.Coverage, paths: list[str]) -> list[str]:
 def _require(files: list[str], cov: coverage.Coverage) -> list[str]:
     if not files:
         data_file = str(cov.get_option("run:data_file"))
+        if os.path.isfile(data_file):
+            # Already combined (a second 'covhook combine', or pytest-cov did it).
+            raise CovhookError(
+                f"no data files matching {data_file}.* to combine; {data_file} already "
+                "holds combined data",
+                "report it with 'covhook report', or measure again and then combine "
+                "(use --append to add the new files to it)",
+            )
         raise CovhookError(
             f"no data files matching {data_file}.* to combine",
             "run your program with COVERAGE_PROCESS_START set (or 'covhook run') first",
