@@ -86,3 +86,32 @@ def test_run_does_not_mix_in_an_earlier_runs_leftovers(tmp_path: Path) -> None:
     found = data.lines_by_file(tmp_path / ".coverage")
     assert "new.py" in found
     assert found.get("old.py", set()) == set()  # listed as unrun (source = .), no lines
+
+
+EXECS = """\
+    import os, sys
+    if sys.argv[1:] != ["again"]:
+        x = 1  # before-exec
+        os.execv(sys.executable, [sys.executable, __file__, "again"])
+    y = 2  # after-exec
+"""
+
+
+def test_an_exec_leaves_nothing_to_recover(tmp_path: Path) -> None:
+    """os.execv publishes the data first; its working copy is not a killed process's."""
+    program = tmp_path / "execs.py"
+    program.write_text(textwrap.dedent(EXECS))
+    rc = launchers.write_rc(tmp_path)
+    subprocess.run(
+        [str(launchers.PYTHON), str(program)],
+        cwd=tmp_path,
+        env=launchers.measured_env(rc),
+        check=True,
+        timeout=60,
+    )
+    out = covhook(tmp_path, "combine")
+    assert "recovered" not in out.stdout + out.stderr
+    assert list((tmp_path / ".covhook-work").iterdir()) == []
+    combined = tmp_path / ".coverage"
+    wanted = launchers.marked(program, "before-exec") | launchers.marked(program, "after-exec")
+    assert wanted <= data.lines_of(combined, "execs.py")
