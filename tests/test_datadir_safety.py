@@ -349,15 +349,7 @@ def test_full_filesystem_says_so_and_combine_recovers(tmp_path: Path) -> None:
         assert len(kept) == 1
         assert str(kept[0]) in lines[0]
         subprocess.run(["mount", "-o", "remount,size=1m", str(full)], check=True)
-        out = subprocess.run(
-            [str(launchers.BIN / "covhook"), "combine", "--keep"],
-            cwd=full,
-            env=launchers.measured_env(None),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        out = launchers.covhook(full, "combine", "--keep")
         assert out.returncode == 0, out.stdout + out.stderr
         assert "recovered 1 data file" in out.stdout
         assert list((full / ".covhook-work").iterdir()) == []

@@ -83,17 +83,7 @@ def test_two_nodes_two_ranks_each_c10d(tmp_path: Path, torchrun: str) -> None:
     launchers.copy_programs(tmp_path, WORKER)
     rc = launchers.write_rc(tmp_path)
     port = launchers.free_port()
-    common = [
-        "--nnodes=2",
-        "--nproc_per_node=2",
-        "--rdzv_backend=c10d",
-        f"--rdzv_endpoint=127.0.0.1:{port}",
-        f"--rdzv_id=covhook-{port}",
-        "--local_addr=127.0.0.1",
-        "--monitor-interval=0.2",
-        str(tmp_path / WORKER),
-        "normal",
-    ]
+    common = launchers.two_node_torchrun_args(port, str(tmp_path / WORKER), "normal")
     # Two "nodes" on one machine: COVHOOK_ORIGIN names each node's place.
     nodes = [
         subprocess.Popen(

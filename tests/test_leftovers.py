@@ -50,15 +50,7 @@ def killed_after_a_flush(tmp_path: Path, name: str) -> Path:
 
 
 def covhook(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    out = subprocess.run(
-        [str(launchers.BIN / "covhook"), *args],
-        cwd=tmp_path,
-        env=launchers.measured_env(None),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    out = launchers.covhook(tmp_path, *args)
     assert out.returncode == 0, out.stdout + out.stderr
     return out
 

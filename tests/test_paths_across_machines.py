@@ -159,18 +159,7 @@ def test_two_torchrun_nodes_in_different_directories(
         proj.mkdir(parents=True)
         launchers.copy_programs(proj, worker)
         rc = launchers.write_rc(proj)
-        cmd = [
-            torchrun,
-            "--nnodes=2",
-            "--nproc_per_node=2",
-            "--rdzv_backend=c10d",
-            f"--rdzv_endpoint=127.0.0.1:{port}",
-            f"--rdzv_id=covhook-{port}",
-            "--local_addr=127.0.0.1",
-            "--monitor-interval=0.2",
-            worker,
-            "normal",
-        ]
+        cmd = [torchrun, *launchers.two_node_torchrun_args(port, worker, "normal")]
         env = launchers.measured_env(rc, OMP_NUM_THREADS="1", COVHOOK_ORIGIN=f"node{name}")
         nodes.append((proj, subprocess.Popen(cmd, cwd=proj, env=env, stderr=subprocess.PIPE)))
     artifacts = []

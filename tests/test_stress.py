@@ -154,15 +154,7 @@ def test_random_sigkill_leaves_no_broken_file_and_combine_recovers(tmp_path: Pat
         killed = sum(pool.map(lambda r: _kill_once(program, env, r), rngs))
     work_dir = tmp_path / ".covhook-work"
     left_before = len(list(work_dir.iterdir()))
-    out = subprocess.run(
-        [str(launchers.BIN / "covhook"), "combine", "--keep"],
-        cwd=tmp_path,
-        env=launchers.measured_env(None),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    out = launchers.covhook(tmp_path, "combine", "--keep", timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     broken = out.stdout.count("skipped an unreadable data file")
     left_after = sorted(p.name for p in work_dir.iterdir())

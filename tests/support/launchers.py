@@ -113,6 +113,36 @@ def combine(directory: Path) -> tuple[Path, str]:
     return directory / ".coverage", out.stderr
 
 
+def two_node_torchrun_args(port: int, *program: str) -> list[str]:
+    """torchrun's arguments for one of two "nodes" on this machine (c10d, 2 ranks each).
+
+    ``--local_addr``: without it, unresolvable host names stall rendezvous.
+    """
+    return [
+        "--nnodes=2",
+        "--nproc_per_node=2",
+        "--rdzv_backend=c10d",
+        f"--rdzv_endpoint=127.0.0.1:{port}",
+        f"--rdzv_id=covhook-{port}",
+        "--local_addr=127.0.0.1",
+        "--monitor-interval=0.2",
+        *program,
+    ]
+
+
+def covhook(directory: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The ``covhook`` console script in ``directory``, unmeasured; its output (no check)."""
+    return subprocess.run(
+        [str(BIN / "covhook"), *args],
+        cwd=directory,
+        env=measured_env(None),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def lines_by_context(data_file: Path, filename: str) -> dict[str, set[int]]:
     """{context (= origin tag): lines of ``filename`` run there} from a combined file."""
     data = coverage.CoverageData(str(data_file))
