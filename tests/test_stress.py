@@ -165,8 +165,13 @@ def test_random_sigkill_leaves_no_broken_file_and_combine_recovers(tmp_path: Pat
     )
     assert killed == count
     assert broken == 0
-    assert "could not use" not in out.stdout, out.stdout
-    assert left_after == []  # everything complete was recovered, nothing else was there
+    # A SIGKILL in the middle of writing the working copy leaves it unusable (coverage
+    # writes SQLite without a journal); the copy published by the flush before it is
+    # intact.  Combine keeps such a leftover and names it; everything complete is gone.
+    if left_after:
+        assert f"could not use {len(left_after)} leftover file(s)" in out.stdout, out.stdout
+    else:
+        assert "could not use" not in out.stdout, out.stdout
     assert launchers.marked(program, "worked") <= data.lines_of(combined, "worker.py")
 
 
