@@ -1,18 +1,18 @@
 """Save coverage data when SIGTERM, SIGINT or SIGHUP arrives, then act as the program would.
 
 coverage.py's ``[run] sigterm`` is opt-in, covers SIGTERM only, and is lost as
-soon as the program installs its own handler.  covhook instead keeps one
-handler of its own installed for the three signals and remembers the
-program's handler: ``signal.signal`` and ``signal.getsignal`` are wrapped so
-the program still sets and reads its own handlers.  On a signal the data is
-saved, then the program's handler runs; if the program had none (``SIG_DFL``)
-the default action is restored and the signal re-sent, so the process dies
-by the same signal, with the same exit status, as without covhook.  An
+soon as the program installs its own handler.  covhook instead keeps track of
+the program's handlers: ``signal.signal`` and ``signal.getsignal`` are
+wrapped so the program still sets and reads its own handlers.  Where the
+program has no handler (``SIG_DFL``) covhook's handler saves the data, then
+restores the default action and re-sends the signal, so the process dies by
+the same signal, with the same exit status, as without covhook.
+The program's own Python handlers (SIGINT's ``default_int_handler``
+included) are installed as they are: they run with no covhook frame around
+them, so what they print is the program's own, and the data is saved when
+they end the program (see :func:`_real`).  An
 ignored signal (``SIG_IGN``, e.g. SIGHUP under ``nohup``) stays ignored for
-real, so exec'd children inherit it.  SIGINT with Python's own
-``default_int_handler`` is not intercepted at all: the KeyboardInterrupt ends
-the program normally (coverage.py's atexit save runs) with the program's own
-traceback.
+real, so exec'd children inherit it.
 
 No deadlock (coverage.py #1310, #1101): a save runs under one lock.  A
 signal that interrupts a save in the same thread does not save again inside
@@ -72,7 +72,8 @@ def save() -> None:
     as saving before anything is held, and unmarked only after everything is
     released, so a signal landing anywhere in between is remembered
     (``_pending``) and acted on after the save, never handled inside it; and
-    SIGINT, whose Python handler raises, is deferred the same way meanwhile.
+    the program's own handlers (which may raise) are deferred the same way
+    meanwhile.
     """
     if _orig_save is None:
         return
@@ -81,16 +82,14 @@ def save() -> None:
         return  # re-entered from a signal handler in the middle of our own save
     try:
         _in_save.add(me)
-        defer_int = _defer_sigint()
+        deferred = _defer_handlers()
         try:
             _locked_save()
         finally:
-            if defer_int:
-                with contextlib.suppress(Exception):
-                    _orig_signal(signal.SIGINT, signal.default_int_handler)
+            _restore_handlers(deferred)
     finally:
         _in_save.discard(me)
-    while _pending and threading.current_thread() is threading.main_thread():
+    while _pending and me == threading.main_thread().ident:
         _act(_pending.pop(0), None)
 
 
@@ -104,22 +103,31 @@ def _locked_save() -> None:
         _lock.release()
 
 
-def _defer_sigint() -> bool:
-    """During a save in the main thread, SIGINT waits for the save's end.
+def _defer_handlers() -> list[tuple[int, Any]]:
+    """During a save in the main thread, the program's own handlers wait for the save's end.
 
-    SIGINT normally goes straight to Python's own handler (see :func:`_real`);
-    a KeyboardInterrupt raised inside the save would lose it, or leave the
-    save lock held.
+    The program's Python handlers are installed for real (see :func:`_real`);
+    one that raises (KeyboardInterrupt, SystemExit) inside the save would
+    lose it, or leave the save lock held.  Returns what to put back.
     """
-    if threading.current_thread() is not threading.main_thread():
-        return False
-    try:
-        if _orig_getsignal(signal.SIGINT) is not signal.default_int_handler:
-            return False
-        _orig_signal(signal.SIGINT, _on_signal)
-    except Exception:
-        return False
-    return True
+    if threading.get_ident() != threading.main_thread().ident:
+        return []
+    swapped = []
+    for num in WATCHED:
+        try:
+            current = _orig_getsignal(num)
+            if callable(current) and current is not _on_signal:
+                _orig_signal(num, _on_signal)
+                swapped.append((num, current))
+        except Exception:
+            pass
+    return swapped
+
+
+def _restore_handlers(swapped: list[tuple[int, Any]]) -> None:
+    for num, handler in swapped:
+        with contextlib.suppress(Exception):
+            _orig_signal(num, handler)
 
 
 def _save_or_fall_back() -> None:
@@ -225,14 +233,19 @@ def _act(signum: int, frame: FrameType | None) -> Any:
 def _real(signum: int, handler: Any) -> Any:
     """What to install for real when the program asks for ``handler``.
 
-    ``SIG_IGN`` stays ignored for real (exec'd children inherit it).  Python's
-    own ``default_int_handler`` is left in place: its KeyboardInterrupt ends
-    the program normally, so coverage.py's atexit save runs anyway, and the
-    traceback stays exactly the program's own (no covhook frames in it).
+    ``SIG_IGN`` stays ignored for real (exec'd children inherit it).  The
+    program's own Python handler (Python's ``default_int_handler`` for SIGINT
+    included) is installed as it is: no covhook frame runs around it, so a
+    traceback it raises is exactly the program's own.  The data is then saved
+    the way the handler ends the program: ``sys.exit`` or an exception
+    (coverage.py's atexit save), ``os._exit`` (coverage.py's ``_exit``
+    patch), or setting ``SIG_DFL`` and re-sending the signal (covhook's
+    handler below).  Only ``SIG_DFL`` gets covhook's handler, which saves and
+    dies by the signal.
     """
     if handler == signal.SIG_IGN:
         return signal.SIG_IGN
-    if signum == signal.SIGINT and handler is signal.default_int_handler:
+    if callable(handler):
         return handler
     return _on_signal
 
