@@ -334,3 +334,41 @@ def test_programs_raising_handler_traceback_is_the_programs_own(tmp_path: Path) 
     combined, warnings = launchers.combine(tmp_path)
     assert warnings == ""
     assert launchers.marked(program, "in-handler") <= data.lines_of(combined, "raises.py")
+
+
+STUCK_IN_C = """\
+    import hashlib, os, sys
+
+    def work():
+        return 1  # before-c-call
+
+    work()
+    open(os.path.join(sys.argv[1], f"ready-{os.getpid()}"), "w").close()
+    # One C call that releases the GIL and runs for about half an hour.
+    hashlib.pbkdf2_hmac("sha256", b"x", b"y", 2**31 - 1)
+"""
+
+
+def test_sigterm_during_a_long_c_call_kills_at_once(tmp_path: Path) -> None:
+    """Python handlers wait for the C call to return; the default action does not."""
+    program = write(tmp_path, "stuck.py", STUCK_IN_C)
+    rc = launchers.write_rc(tmp_path)
+    results = []
+    for config in (None, rc):
+        for old in tmp_path.glob("ready-*"):
+            old.unlink()
+        proc = start(tmp_path, program, config)
+        try:
+            launchers.wait_for(lambda: launchers.ready_pids(tmp_path), 30, "the program")
+            time.sleep(0.3)  # inside the C call
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=30)  # not in half an hour
+        finally:
+            proc.kill()
+        results.append((proc.returncode, err))
+    (bare_status, bare_err), (status, err) = results
+    assert err == bare_err == b""
+    assert status == bare_status == -signal.SIGTERM
+    combined, warnings = launchers.combine(tmp_path)
+    assert warnings == ""
+    assert launchers.marked(program, "before-c-call") <= data.lines_of(combined, "stuck.py")

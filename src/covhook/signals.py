@@ -6,8 +6,9 @@ the program's handlers: ``signal.signal`` and ``signal.getsignal`` are
 wrapped so the program still sets and reads its own handlers.  Where the
 program has no handler (``SIG_DFL``) covhook's handler saves the data, then
 restores the default action and re-sends the signal, so the process dies by
-the same signal, with the same exit status, as without covhook.
-The program's own Python handlers (SIGINT's ``default_int_handler``
+the same signal, with the same exit status, as without covhook
+(:mod:`covhook.sigwake` does that at once when the main thread is stuck in a
+long C call).  The program's own Python handlers (SIGINT's ``default_int_handler``
 included) are installed as they are: they run with no covhook frame around
 them, so what they print is the program's own, and the data is saved when
 they end the program (see :func:`_real`).  An
@@ -34,7 +35,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from covhook import _warn, datalock
+from covhook import _warn, datalock, sigwake
 from covhook._warn import warn_once
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ WATCHED = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)
 )
 WAIT_FOR_OTHER_SAVE = 10.0  # seconds; never hang a dying process longer
+WAIT_FOR_OTHER_DEATH = WAIT_FOR_OTHER_SAVE + 5.0  # its save, then its kill
 
 _orig_signal = signal.signal
 _orig_getsignal = signal.getsignal
@@ -59,6 +61,8 @@ _pending: list[int] = []
 _start_euid = -1
 _fallback: Callable[[], bool] | None = None
 _death_hooks: list[Callable[[], None]] = []
+_death = threading.Lock()  # one owner of a death by signal: the main thread or sigwake's
+_death_owner = 0
 
 
 def save() -> None:
@@ -209,8 +213,42 @@ def _on_signal(signum: int, frame: FrameType | None) -> Any:
         # We interrupted our own save: let it finish, then act (see save()).
         _pending.append(signum)
         return None
+    if _dies_by(signum):
+        # sigwake's thread may be saving already: then it kills this process.
+        _claim_death(wait=True)
     save()
     return _act(signum, frame)
+
+
+def _from_wakeup(signum: int) -> None:
+    """In :mod:`covhook.sigwake`'s thread, at once: save and die, if that is what comes next.
+
+    Only where the program has no handler: its own handler runs in the main
+    thread, when that thread can run it, exactly as without covhook.
+    """
+    if _cov is None or not _dies_by(signum) or _orig_getsignal(signum) is not _on_signal:
+        return
+    if not _claim_death(wait=False):
+        return  # the main thread is on it
+    save()
+    _die(signum)
+
+
+def _dies_by(signum: int) -> bool:
+    handler = _user.get(signum)
+    return handler is None or handler == signal.SIG_DFL
+
+
+def _claim_death(wait: bool) -> bool:
+    """Become the one thread that saves and dies; False if another one is (or was) faster."""
+    global _death_owner
+    me = threading.get_ident()
+    if _death_owner == me:
+        return True
+    if not _death.acquire(wait, WAIT_FOR_OTHER_DEATH if wait else -1):
+        return False  # still alive after that long: the caller dies by itself
+    _death_owner = me
+    return True
 
 
 def _act(signum: int, frame: FrameType | None) -> Any:
@@ -222,12 +260,27 @@ def _act(signum: int, frame: FrameType | None) -> Any:
     if handler == signal.SIG_IGN:
         return None
     # SIG_DFL (or None: a handler not installed from Python): die by the signal.
+    _claim_death(wait=True)
+    _die(signum)
+    return None
+
+
+def _die(signum: int) -> None:
+    """Run the clean-ups atexit will not run, restore the default action, re-send the signal."""
+    global _death_owner
     for hook in _death_hooks:
         with contextlib.suppress(Exception):
             hook()
-    _orig_signal(signum, signal.SIG_DFL)
+    if threading.get_ident() == threading.main_thread().ident:
+        _orig_signal(signum, signal.SIG_DFL)
+    else:
+        try:
+            sigwake.default_action(signum)
+        except Exception:
+            _death_owner = 0  # the main thread's handler dies when it can
+            _death.release()
+            return
     os.kill(os.getpid(), signum)
-    return None
 
 
 def _real(signum: int, handler: Any) -> Any:
@@ -324,8 +377,9 @@ def _after_fork_parent() -> None:
 
 def _after_fork_child() -> None:
     """Only the forking thread lives on: no save is running here, whatever was copied."""
-    global _lock, _held_for_fork, _marked_for_fork
+    global _lock, _held_for_fork, _marked_for_fork, _death, _death_owner
     _lock = threading.Lock()
+    _death, _death_owner = threading.Lock(), 0
     _in_save.clear()
     _held_for_fork = _marked_for_fork = False
     _pending.clear()
@@ -349,6 +403,7 @@ def install(cov: Coverage) -> bool:
     _cov = cov
     signal.signal = _signal
     signal.getsignal = _getsignal
+    sigwake.start(_from_wakeup)
     return True
 
 
@@ -358,6 +413,7 @@ def uninstall() -> None:
     if _cov is None:
         return
     _cov = None
+    sigwake.stop()
     signal.signal = _orig_signal
     signal.getsignal = _orig_getsignal
     for num, handler in list(_user.items()):
