@@ -26,6 +26,7 @@ thread may install them: when coverage starts elsewhere this does nothing.
 
 from __future__ import annotations
 
+import _imp
 import contextlib
 import errno
 import os
@@ -228,6 +229,10 @@ def _from_wakeup(signum: int) -> None:
     """
     if _cov is None or not _dies_by(signum) or _orig_getsignal(signum) is not _on_signal:
         return
+    # Nothing this thread needs may be held by a main thread that waits for it:
+    # no import from here on (the main thread's handler may run inside one).
+    if _imp.lock_held() or not sigwake.can_restore_default() or _imp.lock_held():
+        return  # the main thread's handler acts, as soon as it can
     if not _claim_death(wait=False):
         return  # the main thread is on it
     save()

@@ -248,13 +248,30 @@ def _after_fork_child() -> None:
     _launch()
 
 
+_set_handler: Any = None  # libc's signal(), once resolved
+_sig_err: Any = None  # what it returns on failure
+
+
+def can_restore_default() -> bool:
+    """Resolve what :func:`default_action` needs (an import: do it before holding anything)."""
+    global _set_handler, _sig_err
+    if _set_handler is None:
+        try:
+            import ctypes
+
+            function = ctypes.CDLL(None, use_errno=True).signal
+            function.argtypes = (ctypes.c_int, ctypes.c_void_p)
+            function.restype = ctypes.c_void_p
+            _sig_err = ctypes.c_void_p(-1).value
+        except Exception:
+            return False
+        _set_handler = function
+    return True
+
+
 def default_action(signum: int) -> None:
     """``SIG_DFL`` for ``signum`` from any thread (``signal.signal`` works in the main one only)."""
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    set_handler = libc.signal
-    set_handler.argtypes = (ctypes.c_int, ctypes.c_void_p)
-    set_handler.restype = ctypes.c_void_p
-    if set_handler(signum, None) == ctypes.c_void_p(-1).value:  # SIG_ERR
-        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    if not can_restore_default():
+        raise OSError("libc's signal() is not available")
+    if _set_handler(signum, None) == _sig_err:
+        raise OSError("signal() failed")
