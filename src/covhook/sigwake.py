@@ -223,7 +223,29 @@ def _before_fork() -> None:
 
 
 def _after_fork_parent() -> None:
-    _launch()
+    """Start the thread again once ``os.fork()`` has returned.
+
+    Python 3.13 counts the threads for its warning after the fork hooks ran:
+    a thread started here (or in a hook that runs after this one) would be
+    counted.  A profile function of the forking thread starts it at the next
+    event of the frame that called ``os.fork()`` instead (right away if the
+    program has a profiler of its own).
+    """
+    if sys.getprofile() is not None:
+        _launch()
+        return
+    try:
+        caller = sys._getframe(1)
+    except ValueError:  # forked from C code
+        _launch()
+        return
+
+    def launch_once(frame: Any, event: str, arg: Any) -> None:
+        if frame is caller:
+            sys.setprofile(None)
+            _launch()
+
+    sys.setprofile(launch_once)
 
 
 def _after_fork_child() -> None:
