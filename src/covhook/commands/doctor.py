@@ -19,7 +19,7 @@ import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from covhook.config import find_rcfile
+from covhook.host.rcfile import find_rcfile
 
 PROBE = """\
 import json, os, site, sys, sysconfig
@@ -108,7 +108,7 @@ def path_pythons(path: str | None = None) -> list[str]:
 def registered_pythons() -> list[str]:
     """Interpreters covhook installed hooks for (the registry), if readable."""
     try:
-        from covhook import registry
+        from covhook.host import registry
 
         rows = registry.load()
     except Exception:

@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from covhook import origins
 from covhook.commands.combine import combine
-from covhook.config import rcfile_for_run
 from covhook.errors import CovhookError
+from covhook.host import origins
+from covhook.host.rcfile import rcfile_for_run
 
 if TYPE_CHECKING:
     import coverage
