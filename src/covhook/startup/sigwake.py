@@ -7,7 +7,7 @@ ranks) is acted on when the call returns, maybe minutes later, where
 without covhook the default action kills at once.  Python's C-level handler
 also writes the signal's number to the wakeup fd
 (:func:`signal.set_wakeup_fd`): a thread blocked on that fd wakes at once,
-and :mod:`covhook.signals` saves there and dies by the signal.
+and :mod:`covhook.startup.signals` saves there and dies by the signal.
 
 Doing no harm:
 

@@ -7,7 +7,7 @@ wrapped so the program still sets and reads its own handlers.  Where the
 program has no handler (``SIG_DFL``) covhook's handler saves the data, then
 restores the default action and re-sends the signal, so the process dies by
 the same signal, with the same exit status, as without covhook
-(:mod:`covhook.sigwake` does that at once when the main thread is stuck in a
+(:mod:`covhook.startup.sigwake` does that at once when the main thread is stuck in a
 long C call).  The program's own Python handlers (SIGINT's ``default_int_handler``
 included) are installed as they are: they run with no covhook frame around
 them, so what they print is the program's own, and the data is saved when
@@ -20,8 +20,9 @@ signal that interrupts a save in the same thread does not save again inside
 it: it is remembered and acted on when that save finishes.  A save running
 in another thread (the periodic flush) is waited for, with a time limit.
 coverage.py's own data lock cannot be held by a thread a handler interrupts
-(:mod:`covhook.datalock`).  Python runs signal handlers in the main thread only, and only the main
-thread may install them: when coverage starts elsewhere this does nothing.
+(:mod:`covhook.startup.datalock`).  Python runs signal handlers in the main
+thread only, and only the main thread may install them: when coverage starts
+elsewhere this does nothing.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from covhook import _warn, datalock, sigwake
+from covhook import _warn
 from covhook._warn import warn_once
+from covhook.startup import datalock, sigwake
 
 if TYPE_CHECKING:
     from coverage import Coverage
@@ -222,7 +224,7 @@ def _on_signal(signum: int, frame: FrameType | None) -> Any:
 
 
 def _from_wakeup(signum: int) -> None:
-    """In :mod:`covhook.sigwake`'s thread, at once: save and die, if that is what comes next.
+    """In :mod:`covhook.startup.sigwake`'s thread, at once: save and die, if that comes next.
 
     Only where the program has no handler: its own handler runs in the main
     thread, when that thread can run it, exactly as without covhook.
