@@ -95,10 +95,11 @@ def test_asyncio_signal_handling_unchanged_then_death_at_once(tmp_path: Path) ->
 
 
 SIGWAIT = """\
-    import hashlib, os, signal, sys
+    import hashlib, os, signal, sys, time
 
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
     os.kill(os.getpid(), signal.SIGUSR1)
+    time.sleep(0.2)  # time for any thread that does not block it to take it
     print(signal.sigwait({signal.SIGUSR1}) == signal.SIGUSR1, flush=True)  # waited
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})
     open(os.path.join(sys.argv[1], f"ready-{os.getpid()}"), "w").close()
