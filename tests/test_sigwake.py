@@ -62,8 +62,9 @@ def same_as_unmeasured(tmp: Path, python: Path, program: Path) -> tuple[int, byt
 
 
 ASYNCIO = """\
-    import asyncio, hashlib, os, signal, socket, sys
+    import asyncio, hashlib, os, signal, socket, sys, threading
 
+    print(threading.active_count())  # 1: covhook's thread is not the program's
     r, w = socket.socketpair()
     w.setblocking(False)
     print(signal.set_wakeup_fd(w.fileno()))  # -1: the program had none
@@ -89,7 +90,7 @@ def test_asyncio_signal_handling_unchanged_then_death_at_once(tmp_path: Path) ->
     """asyncio's wakeup fd works while set; covhook's is back after, for a prompt death."""
     program = write(tmp_path, "aio.py", ASYNCIO)
     status, out, err = same_as_unmeasured(tmp_path, launchers.PYTHON, program)
-    assert (status, out, err) == (-signal.SIGTERM, b"-1\nTrue\nasyncio handled it\n-1\n", b"")
+    assert (status, out, err) == (-signal.SIGTERM, b"1\n-1\nTrue\nasyncio handled it\n-1\n", b"")
     combined, _ = launchers.combine(tmp_path)
     assert launchers.marked(program, "handled") <= data.lines_of(combined, "aio.py")
 
