@@ -227,9 +227,9 @@ def _after_fork_parent() -> None:
 
     Python 3.13 counts the threads for its warning after the fork hooks ran:
     a thread started here (or in a hook that runs after this one) would be
-    counted.  A profile function of the forking thread starts it at the next
-    event of the frame that called ``os.fork()`` instead (right away if the
-    program has a profiler of its own).
+    counted.  A profile function of the forking thread starts it at that
+    thread's first event after ``os.fork()`` returned (the calling frame has
+    moved on, or returns); right away if the program has a profiler of its own.
     """
     if sys.getprofile() is not None:
         _launch()
@@ -239,9 +239,10 @@ def _after_fork_parent() -> None:
     except ValueError:  # forked from C code
         _launch()
         return
+    at_fork = caller.f_lasti
 
     def launch_once(frame: Any, event: str, arg: Any) -> None:
-        if frame is caller:
+        if frame is caller or caller.f_lasti != at_fork:
             sys.setprofile(None)
             _launch()
 
