@@ -120,8 +120,12 @@ def start(on_signal: Callable[[int], None]) -> bool:
         pair.close()
         return False
     if previous != -1:  # set before covhook started: the program's, keep it
-        _real_set_wakeup_fd(previous)
-        _program_fd = previous
+        try:
+            _real_set_wakeup_fd(previous)
+        except Exception:
+            pass  # no longer a usable fd: keep covhook's
+        else:
+            _program_fd = previous
     _pair, _on_signal = pair, on_signal
     signal.set_wakeup_fd = _set_wakeup_fd
     _launch()
