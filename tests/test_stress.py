@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import random
+import re
 import signal
 import subprocess
 import textwrap
@@ -43,6 +44,17 @@ IMPORTER = """\
 
 def _signal_once(program: Path, env: dict[str, str], sig: int, rng: random.Random) -> str:
     """Start, wait for the first output, signal at a random moment: how it ended."""
+    ending, proc, err = _signal_and_wait(program, env, sig, rng)
+    ENDED[proc.pid] = (ending, f"{signal.Signals(sig).name}: {ending}; stderr:\n{err.decode()}")
+    return ending
+
+
+ENDED: dict[int, tuple[str, str]] = {}  # pid: how it ended, and that with its signal and stderr
+
+
+def _signal_and_wait(
+    program: Path, env: dict[str, str], sig: int, rng: random.Random
+) -> tuple[str, subprocess.Popen[bytes], bytes]:
     proc = subprocess.Popen(
         [str(launchers.PYTHON), str(program)],
         env={**env, "PYTHONFAULTHANDLER": "1"},  # a hung one shows its stacks on SIGABRT
@@ -66,13 +78,13 @@ def _signal_once(program: Path, env: dict[str, str], sig: int, rng: random.Rando
             proc.send_signal(signal.SIGABRT)
             _, err = proc.communicate()
             HUNG.append(f"{signal.Signals(sig).name}:\n{err.decode(errors='replace')[-4000:]}")
-            return "hang"
+            return "hang", proc, err
         swallowed = sig == signal.SIGINT and b"Exception ignored" in err
-        return "swallowed" if swallowed else "needed a second signal"
+        return ("swallowed" if swallowed else "needed a second signal"), proc, err
     if not started:
-        return "no-start"
+        return "no-start", proc, err
     died = proc.returncode == -sig or (sig == signal.SIGINT and proc.returncode == 1)
-    return "ok" if died else f"exit {proc.returncode}"
+    return ("ok" if died else f"exit {proc.returncode}"), proc, err
 
 
 def test_random_signals_never_hang_nor_lose_data(tmp_path: Path) -> None:
@@ -92,7 +104,8 @@ def test_random_signals_never_hang_nor_lose_data(tmp_path: Path) -> None:
     swallowed = endings.count("swallowed")
     odd = [e for e in endings if e not in ("ok", "hang", "swallowed")]
     files = data.data_files(tmp_path)
-    broken = lost = 0
+    broken = 0
+    with_data: set[int] = set()
     started = set(launchers.marked(program, "started"))
     for path in files:
         try:
@@ -102,8 +115,12 @@ def test_random_signals_never_hang_nor_lose_data(tmp_path: Path) -> None:
         except Exception:
             broken += 1
             continue
-        lost += not started <= lines
-    lost += len(sigs) - hangs - len(files)
+        pid = re.search(r"\.pid(\d+)\.", path.name)
+        if pid and started <= lines:
+            with_data.add(int(pid.group(1)))
+    # (a hung process, killed by SIGABRT, may have none: it is counted as a hang)
+    without = [what for pid, (how, what) in ENDED.items() if pid not in with_data and how != "hang"]
+    lost = len(without)
     print(
         f"\nstress signals: {len(sigs)} processes, {len(sigs)} signals "
         f"(SIGTERM/SIGINT/SIGHUP x {per_signal}), hangs={hangs}, broken files={broken}, "
@@ -113,7 +130,7 @@ def test_random_signals_never_hang_nor_lose_data(tmp_path: Path) -> None:
     assert hangs == 0, HUNG[0]
     assert odd == []
     assert broken == 0
-    assert lost == 0
+    assert lost == 0, without[0][-3000:]
 
 
 WORKER = """\
