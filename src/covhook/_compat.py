@@ -403,9 +403,10 @@ def fail_under_message(total: float, fail_under: float, precision: int) -> str:
 
 # The parallel data file suffix (``coverage.data.filename_suffix``,
 # 7.10.4-7.17.5): ``.<host>.pid<N>.X<6 chars>x``, plus ``.H<10 chars>h`` (the
-# data hash) since 7.13.1.  Without it covhook cannot read the origin tag and
+# data hash) since 7.13.1.  The host is ``socket.gethostname()``, dots and all
+# (``build7.example.com``).  Without it covhook cannot read the origin tag and
 # pid out of a data file name.
-DATA_SUFFIX_RE = re.compile(r"\.[^.]+\.(?:pid)?\d+\.X\w{6}x(?:\.H\w{10}h)?$")
+DATA_SUFFIX_RE = re.compile(r"\.(?P<host>.+)\.(?:pid)?(?P<pid>\d+)\.X\w{6}x(?:\.H\w{10}h)?$")
 
 
 # -- CPython ---------------------------------------------------------------------
