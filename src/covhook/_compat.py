@@ -18,13 +18,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sys
-from collections.abc import Callable, Iterator
-from types import FrameType, ModuleType
-from typing import TYPE_CHECKING, Any
 
+# Not typing.TYPE_CHECKING, and no ``re`` at module level: every measured
+# process imports this module (issue 9: typing and re cost milliseconds).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import re
+    from collections.abc import Callable, Iterator
+    from types import FrameType, ModuleType
+    from typing import Any
+
     from coverage import Coverage
 
 COVERAGE_CHECKED = ("7.10.4", "7.13.5", "7.17.3", "7.17.5")
@@ -405,7 +409,22 @@ def fail_under_message(total: float, fail_under: float, precision: int) -> str:
 # 7.10.4-7.17.5): ``.<host>.pid<N>.X<6 chars>x``, plus ``.H<10 chars>h`` (the
 # data hash) since 7.13.1.  Without it covhook cannot read the origin tag and
 # pid out of a data file name.
-DATA_SUFFIX_RE = re.compile(r"\.[^.]+\.(?:pid)?\d+\.X\w{6}x(?:\.H\w{10}h)?$")
+DATA_SUFFIX_PATTERN = r"\.[^.]+\.(?:pid)?\d+\.X\w{6}x(?:\.H\w{10}h)?$"
+
+
+if TYPE_CHECKING:
+    DATA_SUFFIX_RE: re.Pattern[str]
+else:
+
+    def __getattr__(name: str) -> re.Pattern[str]:
+        """``DATA_SUFFIX_RE``, compiled on first use (no ``re`` at start-up)."""
+        if name == "DATA_SUFFIX_RE":
+            import re
+
+            compiled = re.compile(DATA_SUFFIX_PATTERN)
+            globals()[name] = compiled
+            return compiled
+        raise AttributeError(name)
 
 
 # -- CPython ---------------------------------------------------------------------
@@ -465,3 +484,130 @@ def pytest_cov_active(pluginmanager: Any) -> bool:
     """pytest-cov is loaded and measuring in this pytest."""
     plugin = pluginmanager.get_plugin(PYTEST_COV_PLUGIN)
     return plugin is not None and not getattr(plugin, "_disabled", False)
+
+
+# -- coverage.py: what the lean recorder (covhook.recorder) relies on ------------
+# Checked on coverage 7.10.4, 7.17.3 and 7.17.5, CPython 3.11-3.13:
+# - ``coverage/tracer.<EXT_SUFFIX>``, the C tracer extension, loads on its own
+#   (it imports no Python module) and offers ``CTracer`` (attributes below,
+#   ``start()``/``stop()``) and ``CFileDisposition``; ``coverage.collector``
+#   drives it as the recorder does (``Collector._start_tracer``).
+# - with ``trace_arcs`` the C tracer packs arcs in ints (``CTracer_record_pair``:
+#   28 bits a line, bits 56 and 57 the signs), unpacked as ``Collector.flush_data``.
+# - ``coverage.sqldata.SCHEMA`` / ``SCHEMA_VERSION`` (the data file format),
+#   ``filename_suffix`` (``<host>.pid<N>.X<6 of ASCII>x``) and the meta rows
+#   ``_init_db`` writes when coverage chooses the suffix.
+# - ``coverage/version.py`` defines ``__version__`` without importing anything.
+# Without these the recorder would write files coverage cannot read, so
+# tests/test_compat.py compares each with the installed coverage.py.
+CTRACER_ATTRIBUTES = (
+    "data", "lock_data", "unlock_data", "trace_arcs", "should_trace", "should_trace_cache",
+    "warn", "concur_id_func", "file_tracers", "check_include", "should_start_context",
+    "switch_context", "disable_plugin", "start", "stop",
+)  # fmt: skip
+DATA_SCHEMA_VERSION = 7
+DATA_SCHEMA = """\
+CREATE TABLE coverage_schema (
+    -- One row, to record the version of the schema in this db.
+    version integer
+);
+
+CREATE TABLE meta (
+    -- Key-value pairs, to record metadata about the data
+    key text,
+    value text,
+    unique (key)
+    -- Possible keys:
+    --  'has_arcs' boolean      -- Is this data recording branches?
+    --  'sys_argv' text         -- The coverage command line that recorded the data.
+    --  'version' text          -- The version of coverage.py that made the file.
+    --  'when' text             -- Datetime when the file was created.
+    --  'hash' text             -- Hash of the data.
+);
+
+CREATE TABLE file (
+    -- A row per file measured.
+    id integer primary key,
+    path text,
+    unique (path)
+);
+
+CREATE TABLE context (
+    -- A row per context measured.
+    id integer primary key,
+    context text,
+    unique (context)
+);
+
+CREATE TABLE line_bits (
+    -- If recording lines, a row per context per file executed.
+    -- All of the line numbers for that file/context are in one numbits.
+    file_id integer,            -- foreign key to `file`.
+    context_id integer,         -- foreign key to `context`.
+    numbits blob,               -- see the numbits functions in coverage.numbits
+    foreign key (file_id) references file (id),
+    foreign key (context_id) references context (id),
+    unique (file_id, context_id)
+);
+
+CREATE TABLE arc (
+    -- If recording branches, a row per context per from/to line transition executed.
+    file_id integer,            -- foreign key to `file`.
+    context_id integer,         -- foreign key to `context`.
+    fromno integer,             -- line number jumped from.
+    tono integer,               -- line number jumped to.
+    foreign key (file_id) references file (id),
+    foreign key (context_id) references context (id),
+    unique (file_id, context_id, fromno, tono)
+);
+
+CREATE TABLE tracer (
+    -- A row per file indicating the tracer used for that file.
+    file_id integer primary key,
+    tracer text,
+    foreign key (file_id) references file (id)
+);
+"""
+
+
+def coverage_dir() -> str | None:
+    """The installed ``coverage`` package's directory, found without importing it."""
+    from importlib.machinery import PathFinder
+
+    spec = PathFinder.find_spec("coverage")
+    locations = list(spec.submodule_search_locations or ()) if spec is not None else []
+    return locations[0] if locations else None
+
+
+def load_ctracer(directory: str) -> tuple[ModuleType, str] | None:
+    """coverage.py's C tracer module and coverage's version, loaded without ``import coverage``.
+
+    The module is not put in ``sys.modules``: a later ``import coverage``
+    loads its own.  None when the extension is not there (pure-Python installs).
+    """
+    from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    for suffix in EXTENSION_SUFFIXES:
+        path = os.path.join(directory, "tracer" + suffix)
+        if os.path.exists(path):
+            break
+    else:
+        return None
+    loader = ExtensionFileLoader("coverage.tracer", path)
+    spec = spec_from_file_location("coverage.tracer", path, loader=loader)
+    if spec is None:
+        return None
+    module = module_from_spec(spec)
+    loader.exec_module(module)
+    if not all(hasattr(module.CTracer(), name) for name in CTRACER_ATTRIBUTES):
+        return None
+    with open(os.path.join(directory, "version.py"), encoding="utf-8") as f:
+        namespace: dict[str, Any] = {"__name__": "coverage.version"}
+        exec(compile(f.read(), f.name, "exec"), namespace)
+    return module, str(namespace["__version__"])
+
+
+def config_serialized(cov: Coverage) -> str:
+    """``cov.config.serialize()``: what ``patch = subprocess`` hands children (7.10.4-7.17.5)."""
+    return str(cov.config.serialize())

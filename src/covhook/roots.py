@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Sequence
-from typing import Any
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING (issue 9: start-up cost)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 META_DIR = ".covhook"
 PREFIX = "roots-"

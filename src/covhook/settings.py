@@ -14,20 +14,43 @@ dataclasses, values resolved once per process (:func:`for_process`).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Any, NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 
-class Setting(NamedTuple):
-    """One row of the table."""
+# Typed for mypy; collections.namedtuple at run time (typing costs every
+# measured process milliseconds to import, issue 9).
+if TYPE_CHECKING:
+    from typing import NamedTuple
 
-    name: str
-    option: str | None  # in [covhook] / [tool.coverage.covhook]; None: environment only
-    env: str | None  # None: config file only
-    kind: str  # flag, bool, seconds, choice, text, path, number
-    default: Any
-    doc: str
-    choices: tuple[str, ...] = ()
+    class Setting(NamedTuple):
+        """One row of the table."""
+
+        name: str
+        option: str | None  # in [covhook] / [tool.coverage.covhook]; None: environment only
+        env: str | None  # None: config file only
+        kind: str  # flag, bool, seconds, choice, text, path, number
+        default: Any
+        doc: str
+        choices: tuple[str, ...] = ()
+
+    class Resolved(NamedTuple):
+        """The settings a measured process runs with."""
+
+        origin: str | None
+        signals: bool
+        atomic: bool
+        flush_seconds: float | None
+        scrubbed_env: str
+
+else:
+    from collections import namedtuple
+
+    Setting = namedtuple("Setting", "name option env kind default doc choices", defaults=((),))
+    Resolved = namedtuple("Resolved", "origin signals atomic flush_seconds scrubbed_env")
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -228,16 +251,6 @@ def check_options(options: Mapping[str, Any]) -> None:
             f"{', '.join(unknown)}; ignored",
             f"use only {', '.join(sorted(OPTIONS))} (see docs/reference.md)",
         )
-
-
-class Resolved(NamedTuple):
-    """The settings a measured process runs with."""
-
-    origin: str | None
-    signals: bool
-    atomic: bool
-    flush_seconds: float | None
-    scrubbed_env: str
 
 
 # Settings whose own module still warns about a bad value (flush.interval):
