@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+
 from covhook import _compat
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING (issue 9: start-up cost)

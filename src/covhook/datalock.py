@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import threading
+
 from covhook import _compat
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING (issue 9: start-up cost)

@@ -35,6 +35,7 @@ starts a new data file for the new pid, and each child writes one file.
 from __future__ import annotations
 
 import os
+
 from covhook import settings
 
 TYPE_CHECKING = False

@@ -26,6 +26,7 @@ and tests/test_recorder.py.  Off with ``COVHOOK_RECORDER=0``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -99,6 +100,7 @@ class Plan:
 
     def __init__(
         self,
+        *,
         source: tuple[str, ...],
         omit: tuple[str, ...],
         branch: bool,
@@ -324,7 +326,15 @@ class Recorder:
         os.makedirs(directory, exist_ok=True)
         work = _work_dir(directory)
         tmp = os.path.join(work, f".{os.path.basename(final)}.{os.getpid()}.tmp")
-        _write(tmp, self.version, self.plan.branch, self.context, lines, arcs, unexecuted)
+        _write(
+            tmp,
+            version=self.version,
+            branch=self.plan.branch,
+            context=self.context,
+            lines=lines,
+            arcs=arcs,
+            unexecuted=unexecuted,
+        )
         os.replace(tmp, final)
 
     def _source_files(self) -> list[str]:
@@ -410,6 +420,7 @@ def numbits(nums: set[int]) -> bytes:
 
 def _write(
     path: str,
+    *,
     version: str,
     branch: bool,
     context: str | None,
@@ -421,10 +432,8 @@ def _write(
     import datetime
     import sqlite3
 
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.remove(path)
-    except FileNotFoundError:
-        pass
     con = sqlite3.connect(path, isolation_level=None)
     try:
         con.execute("pragma journal_mode=off")
@@ -647,10 +656,8 @@ def _patch_exit(rec: Recorder) -> None:
     old_exit = os._exit
 
     def covhook_os_exit_patch(status: int) -> Any:
-        try:
+        with contextlib.suppress(Exception):
             rec.save()
-        except Exception:
-            pass
         old_exit(status)
 
     os._exit = covhook_os_exit_patch
@@ -661,10 +668,8 @@ def _patch_execv(rec: Recorder) -> None:
 
     def make(name: str, old: Any) -> Any:
         def covhook_execv_patch(*args: Any, **kwargs: Any) -> Any:
-            try:
+            with contextlib.suppress(Exception):
                 rec.save()
-            except Exception:
-                pass
             if name.endswith("e") and rec.serialized:
                 args[-1]["COVERAGE_PROCESS_CONFIG"] = rec.serialized
             old(*args, **kwargs)

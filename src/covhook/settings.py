@@ -102,6 +102,17 @@ SETTINGS: tuple[Setting, ...] = (
         "multiproc and parser load on first use)",
     ),
     Setting(
+        "recorder", None, "COVHOOK_RECORDER", "bool", True,
+        "`0`: measuring processes always start coverage.py itself (by default a process "
+        "whose config is simple records with coverage.py's C tracer and writes its data "
+        "format without importing coverage.py; see the scoping guide)",
+    ),
+    Setting(
+        "cache_dir", None, "COVHOOK_CACHE_DIR", "path", None,
+        "where measuring processes cache the resolved coverage config for the recorder "
+        "(default: `$XDG_CACHE_HOME/covhook`, else `~/.cache/covhook`)",
+    ),
+    Setting(
         "scope_cache", None, "COVHOOK_SCOPE", "text", None,
         "set by covhook for child processes: the scope parsed from the config file "
         "(internal)",
