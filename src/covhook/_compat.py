@@ -506,68 +506,6 @@ CTRACER_ATTRIBUTES = (
     "switch_context", "disable_plugin", "start", "stop",
 )  # fmt: skip
 DATA_SCHEMA_VERSION = 7
-DATA_SCHEMA = """\
-CREATE TABLE coverage_schema (
-    -- One row, to record the version of the schema in this db.
-    version integer
-);
-
-CREATE TABLE meta (
-    -- Key-value pairs, to record metadata about the data
-    key text,
-    value text,
-    unique (key)
-    -- Possible keys:
-    --  'has_arcs' boolean      -- Is this data recording branches?
-    --  'sys_argv' text         -- The coverage command line that recorded the data.
-    --  'version' text          -- The version of coverage.py that made the file.
-    --  'when' text             -- Datetime when the file was created.
-    --  'hash' text             -- Hash of the data.
-);
-
-CREATE TABLE file (
-    -- A row per file measured.
-    id integer primary key,
-    path text,
-    unique (path)
-);
-
-CREATE TABLE context (
-    -- A row per context measured.
-    id integer primary key,
-    context text,
-    unique (context)
-);
-
-CREATE TABLE line_bits (
-    -- If recording lines, a row per context per file executed.
-    -- All of the line numbers for that file/context are in one numbits.
-    file_id integer,            -- foreign key to `file`.
-    context_id integer,         -- foreign key to `context`.
-    numbits blob,               -- see the numbits functions in coverage.numbits
-    foreign key (file_id) references file (id),
-    foreign key (context_id) references context (id),
-    unique (file_id, context_id)
-);
-
-CREATE TABLE arc (
-    -- If recording branches, a row per context per from/to line transition executed.
-    file_id integer,            -- foreign key to `file`.
-    context_id integer,         -- foreign key to `context`.
-    fromno integer,             -- line number jumped from.
-    tono integer,               -- line number jumped to.
-    foreign key (file_id) references file (id),
-    foreign key (context_id) references context (id),
-    unique (file_id, context_id, fromno, tono)
-);
-
-CREATE TABLE tracer (
-    -- A row per file indicating the tracer used for that file.
-    file_id integer primary key,
-    tracer text,
-    foreign key (file_id) references file (id)
-);
-"""
 
 
 def coverage_dir() -> str | None:
@@ -611,3 +549,97 @@ def load_ctracer(directory: str) -> tuple[ModuleType, str] | None:
 def config_serialized(cov: Coverage) -> str:
     """``cov.config.serialize()``: what ``patch = subprocess`` hands children (7.10.4-7.17.5)."""
     return str(cov.config.serialize())
+
+
+class DataFormat:
+    """How the installed coverage.py packs arcs and names and fills its data files.
+
+    Read from its source (``collector.py``, ``sqldata.py``), not guessed from
+    the version.  Known: 7.10.4 (20-bit arcs, ``<host>.<pid>.X<letters>x``,
+    meta ``version`` only), 7.13.5 (28-bit arcs, ``<host_>.pid<pid>.X<ASCII>x``,
+    meta also ``sys_argv`` and ``when``), 7.17.3/7.17.5 (as 7.13.5, and the
+    ``.H<hash>h`` name and ``hash`` meta row).
+    """
+
+    def __init__(
+        self, arc_bits: int, new_suffix: bool, argv_meta: bool, hashes: bool, schema: str = ""
+    ) -> None:
+        self.schema = schema
+        self.arc_bits = arc_bits
+        self.new_suffix = new_suffix
+        self.argv_meta = argv_meta
+        self.hashes = hashes
+
+
+_ARC_BITS = {"(packed & (0xFFFFFFF << 28)) >> 28": 28, "(packed & (0xFFFFF << 20)) >> 20": 20}
+_NEW_SUFFIX = (
+    'host = socket.gethostname().replace(".", "_")\n'
+    '        suffix = f"{host}.pid{os.getpid()}.X{rolls}x"'
+)
+_OLD_SUFFIX = (
+    "letters = string.ascii_uppercase + string.ascii_lowercase\n"
+    '        rolls = "".join(die.choice(letters) for _ in range(6))\n'
+    '        suffix = f"{socket.gethostname()}.{os.getpid()}.X{rolls}x"'
+)
+_ARGV_META = 'if self._our_suffix or self._debug.should("process"):'
+_NO_ARGV_META = 'if self._debug.should("process"):\n            meta_data.extend('
+_HASHES = ("def _data_hash(self)", 'unhashed_filename + f".H{data_hash}h"')
+
+
+def data_format(directory: str) -> DataFormat | None:
+    """The installed coverage.py's :class:`DataFormat`, or None when it is not a known one."""
+    try:
+        with open(os.path.join(directory, "collector.py"), encoding="utf-8") as f:
+            collector = f.read()
+        with open(os.path.join(directory, "sqldata.py"), encoding="utf-8") as f:
+            sqldata = f.read()
+    except OSError:
+        return None
+    bits = [b for text, b in _ARC_BITS.items() if text in collector]
+    if len(bits) != 1:
+        return None
+    if _NEW_SUFFIX in sqldata:
+        new_suffix = True
+    elif _OLD_SUFFIX in sqldata:
+        new_suffix = False
+    else:
+        return None
+    if _ARGV_META in sqldata:
+        argv_meta = True
+    elif _NO_ARGV_META in sqldata:
+        argv_meta = False
+    else:
+        return None
+    hashes = all(text in sqldata for text in _HASHES)
+    if hashes and not (new_suffix and argv_meta and bits[0] == 28):
+        return None
+    if "SCHEMA_VERSION = 7\n" not in sqldata:
+        return None
+    schema = _schema(sqldata)
+    if schema is None:
+        return None
+    return DataFormat(bits[0], new_suffix, argv_meta, hashes, schema)
+
+
+_SCHEMA_DEDENTED = 'SCHEMA = textwrap.dedent("""\\\n'  # 7.13+
+_SCHEMA_PLAIN = 'SCHEMA = """\\\n'  # 7.10
+
+
+def _schema(sqldata: str) -> str | None:
+    """``coverage.sqldata.SCHEMA`` (the SQL as written into every data file), from its source."""
+    for marker, dedent in ((_SCHEMA_DEDENTED, True), (_SCHEMA_PLAIN, False)):
+        start = sqldata.find(marker)
+        if start >= 0:
+            break
+    else:
+        return None
+    start += len(marker)
+    end = sqldata.find('"""', start)
+    if end < 0:
+        return None
+    text = sqldata[start:end]
+    if not dedent:
+        return text
+    lines = text.split("\n")
+    indent = min(len(x) - len(x.lstrip(" ")) for x in lines if x.strip())
+    return "\n".join(x[indent:] if x.strip() else "" for x in lines)

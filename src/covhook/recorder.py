@@ -185,6 +185,8 @@ class Recorder:
         self.context = the_plan.context
         self._suffix_pid = -1
         self._suffix = ""
+        self._written: dict[int, str] = {}
+        self.format = _compat.DataFormat(28, new_suffix=True, argv_meta=True, hashes=False)
         self.serialized: str | None = None
         self.raw: Mapping[str, Any] = {}
         self.config_file: str | None = None
@@ -299,18 +301,29 @@ class Recorder:
             import random
 
             die = random.Random(os.urandom(8))
-            rolls = "".join(die.choice(_ASCII) for _ in range(6))
-            host = os.uname().nodename.replace(".", "_")
-            self._suffix = f"{host}.pid{pid}.X{rolls}x"
+            host = _hostname()
+            if self.format.new_suffix:
+                rolls = "".join(die.choice(_ASCII) for _ in range(6))
+                self._suffix = f"{host.replace('.', '_')}.pid{pid}.X{rolls}x"
+            else:
+                rolls = "".join(die.choice(_LETTERS) for _ in range(6))
+                self._suffix = f"{host}.{pid}.X{rolls}x"
             self._suffix_pid = pid
         return f"{self.data_file}.{self._suffix}"
 
-    def lines_and_arcs(self) -> tuple[dict[str, set[int]], dict[str, set[tuple[int, int]]]]:
-        """The recorded data as coverage.py's collector hands it to ``CoverageData``."""
-        data = {name: set(values) for name, values in self.data.copy().items()}
+    def lines_and_arcs(self) -> tuple[dict[str, set[int]], dict[str, list[tuple[int, int]]]]:
+        """The recorded data as coverage.py's collector hands it to ``CoverageData``.
+
+        The same copies in the same order as ``Collector.flush_data``: the
+        order of the arcs goes into the data hash of coverage 7.13+.
+        """
+        data = self.data.copy()
         if not self.plan.branch:
-            return data, {}
-        return {}, {name: {_unpack(p) for p in packed} for name, packed in data.items()}
+            return {name: values.copy() for name, values in data.items()}, {}
+        bits = self.format.arc_bits
+        return {}, {
+            name: [_unpack(p, bits) for p in packed.copy()] for name, packed in data.items()
+        }
 
     def _save(self) -> None:
         """Write the whole recording to this process's data file (atomically, by rename)."""
@@ -322,6 +335,10 @@ class Recorder:
             return
         unexecuted = [f for f in self._source_files() if f not in measured]
         final = self._filename()
+        digest = None
+        if self.format.hashes:
+            digest = _data_hash(self.context, lines, arcs)
+            final += f".H{_short_hash(digest)}h"
         directory = os.path.dirname(final)
         os.makedirs(directory, exist_ok=True)
         work = _work_dir(directory)
@@ -334,8 +351,18 @@ class Recorder:
             lines=lines,
             arcs=arcs,
             unexecuted=unexecuted,
+            argv_meta=self.format.argv_meta,
+            schema=self.format.schema,
+            digest=digest,
         )
         os.replace(tmp, final)
+        last = self._written.get(self._suffix_pid)
+        if last is not None and last != final:
+            # A later save with more data has a new hash, so a new name (as
+            # coverage.py renames its file): the old one goes.
+            with contextlib.suppress(OSError):
+                os.remove(last)
+        self._written[self._suffix_pid] = final
 
     def _source_files(self) -> list[str]:
         """coverage.inorout.InOrOut.find_possibly_unexecuted_files for source dirs."""
@@ -353,7 +380,19 @@ class Recorder:
         return found
 
 
-_ASCII = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # coverage 7.10
+_ASCII = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"  # 7.13+
+
+
+def _hostname() -> str:
+    """``socket.gethostname()`` (what coverage.py puts in the name), without socket on POSIX."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
+
+    return socket.gethostname()
+
+
 _FUNNY = frozenset(".#~!$@%^&*()+=,")
 _CANONICAL: dict[str, str] = {}
 
@@ -383,15 +422,68 @@ def _source_for_file(filename: str) -> str:
     return filename
 
 
-def _unpack(packed: int) -> tuple[int, int]:
-    """An arc packed by the C tracer (``CTracer_record_pair``), as coverage.collector unpacks it."""
-    l1 = packed & 0xFFFFFFF
-    l2 = (packed & (0xFFFFFFF << 28)) >> 28
-    if packed & (1 << 56):
+def _unpack(packed: int, bits: int) -> tuple[int, int]:
+    """An arc packed by the C tracer (``CTracer_record_pair``), as coverage.collector unpacks it.
+
+    ``bits`` a line number: 28 (coverage 7.13+) or 20 (7.10); the two bits
+    above both numbers are their signs.
+    """
+    mask = (1 << bits) - 1
+    l1 = packed & mask
+    l2 = (packed & (mask << bits)) >> bits
+    if packed & (1 << (2 * bits)):
         l1 *= -1
-    if packed & (1 << 57):
+    if packed & (1 << (2 * bits + 1)):
         l2 *= -1
     return l1, l2
+
+
+def _data_hash(
+    context: str | None, lines: dict[str, set[int]], arcs: dict[str, list[tuple[int, int]]]
+) -> Any:
+    """coverage.misc.Hasher fed as a fresh ``CoverageData`` feeds it in one save.
+
+    ``set_context`` (from ``Collector.use_data``), then per file its name and
+    its numbits (lines) or its list of arcs.
+    """
+    try:
+        from _sha3 import sha3_256  # type: ignore[import-not-found]  # hashlib's C module
+    except ImportError:  # pragma: no cover
+        from hashlib import sha3_256
+
+    h = sha3_256()
+
+    def update(v: Any) -> None:
+        h.update(str(type(v)).encode("utf-8"))
+        if isinstance(v, str):
+            h.update(f"{len(v)}:".encode())
+            h.update(v.encode("utf-8"))
+        elif isinstance(v, bytes):
+            h.update(f"{len(v)}:".encode())
+            h.update(v)
+        elif isinstance(v, int):
+            h.update(str(v).encode("utf-8"))
+        elif isinstance(v, (tuple, list)):
+            for e in v:
+                update(e)
+        h.update(b".")
+
+    update(context)
+    for name, nums in lines.items():
+        update(name)
+        update(numbits(nums))
+    for name, pairs in arcs.items():
+        update(name)
+        update(pairs)
+    return h
+
+
+def _short_hash(digest: Any) -> str:
+    """``CoverageData._data_hash``: 10 characters of base64 with ``01`` for ``+/``."""
+    import binascii
+
+    text = binascii.b2a_base64(digest.digest(), newline=False).decode()
+    return text.replace("+", "0").replace("/", "1")[:10]
 
 
 def _ignore(*_args: Any, **_kwargs: Any) -> None:
@@ -425,11 +517,13 @@ def _write(
     branch: bool,
     context: str | None,
     lines: dict[str, set[int]],
-    arcs: dict[str, set[tuple[int, int]]],
+    arcs: dict[str, list[tuple[int, int]]],
     unexecuted: list[str],
+    argv_meta: bool,
+    schema: str,
+    digest: Any = None,
 ) -> None:
     """Write a data file as coverage.py's ``CoverageData`` writes a fresh one."""
-    import datetime
     import sqlite3
 
     with contextlib.suppress(FileNotFoundError):
@@ -438,17 +532,20 @@ def _write(
     try:
         con.execute("pragma journal_mode=off")
         con.execute("pragma synchronous=off")
-        con.executescript(_compat.DATA_SCHEMA)
+        con.executescript(schema)
         con.execute("begin")
         con.execute(
             "INSERT INTO coverage_schema (version) VALUES (?)", (_compat.DATA_SCHEMA_VERSION,)
         )
-        meta = [
-            ("version", version),
-            ("sys_argv", str(getattr(sys, "argv", None))),
-            ("when", datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")),
-            ("has_arcs", str(int(branch))),
-        ]
+        meta = [("version", version)]
+        if argv_meta:
+            import datetime
+
+            meta.append(("sys_argv", str(getattr(sys, "argv", None))))
+            meta.append(("when", datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")))
+        meta.append(("has_arcs", str(int(branch))))
+        if digest is not None:
+            meta.append(("hash", digest.hexdigest()))
         con.executemany("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", meta)
         con.execute("INSERT INTO context (context) VALUES (?)", (context or "",))
         context_id = 1
@@ -599,6 +696,10 @@ def prepare(environ: Mapping[str, str] = os.environ) -> Recorder | None:
     rec.serialized = text
     rec.raw = raw
     rec.config_file = raw.get("config_file")
+    fmt = _compat.data_format(directory or "")
+    if fmt is None:
+        return None
+    rec.format = fmt
     return rec
 
 
