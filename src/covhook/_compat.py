@@ -627,11 +627,10 @@ _SCHEMA_PLAIN = 'SCHEMA = """\\\n'  # 7.10
 
 def _schema(sqldata: str) -> str | None:
     """``coverage.sqldata.SCHEMA`` (the SQL as written into every data file), from its source."""
-    for marker, dedent in ((_SCHEMA_DEDENTED, True), (_SCHEMA_PLAIN, False)):
-        start = sqldata.find(marker)
-        if start >= 0:
-            break
-    else:
+    marker = _SCHEMA_DEDENTED if _SCHEMA_DEDENTED in sqldata else _SCHEMA_PLAIN
+    dedent = marker == _SCHEMA_DEDENTED
+    start = sqldata.find(marker)
+    if start < 0:
         return None
     start += len(marker)
     end = sqldata.find('"""', start)

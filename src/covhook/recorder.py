@@ -545,7 +545,7 @@ def _write(
             meta.append(("when", datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")))
         meta.append(("has_arcs", str(int(branch))))
         if digest is not None:
-            meta.append(("hash", digest.hexdigest()))
+            meta.append(("hash", digest.hexdigest()[:32]))  # Hasher.hexdigest
         con.executemany("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", meta)
         con.execute("INSERT INTO context (context) VALUES (?)", (context or "",))
         context_id = 1
