@@ -679,6 +679,8 @@ def prepare(environ: Mapping[str, str] = os.environ) -> Recorder | None:
     """A recorder ready to start, or None when covhook must start coverage.py itself."""
     if not wanted(environ) or any(environ.get(name) for name in _REFUSE_ENV):
         return None
+    if sys.modules.get("coverage") is not None:
+        return None  # the program imported coverage itself: it may want Coverage.current()
     try:
         text = environ.get("COVERAGE_PROCESS_CONFIG") or cached_config(environ)
         if not text:
