@@ -276,7 +276,7 @@ def test_data_names_move_and_reset(tmp_path: Path) -> None:
     assert Path(_compat.data_basename(data)).parent == elsewhere
 
 
-# -- the lean recorder (covhook.recorder) ------------------------------------------
+# -- the lean recorder (covhook.startup.recorder) --------------------------------
 
 
 def test_c_tracer_loads_alone_with_the_attributes_the_recorder_sets() -> None:
@@ -309,7 +309,7 @@ def test_data_format_is_read_from_the_installed_coverage() -> None:
     from coverage import sqldata
 
     fmt = _compat.data_format(str(Path(coverage.__file__).parent))
-    assert fmt is not None, "coverage changed its data format: covhook.recorder must be checked"
+    assert fmt is not None, "coverage changed its data format: check covhook.startup.recorder"
     assert fmt.schema == sqldata.SCHEMA
     assert sqldata.SCHEMA_VERSION == 7
     suffix = sqldata.filename_suffix(True)
@@ -321,7 +321,7 @@ def test_data_format_is_read_from_the_installed_coverage() -> None:
 @pytest.mark.parametrize("branch", [False, True], ids=["line", "branch"])
 def test_recorder_unpacks_and_hashes_as_coverage_does(tmp_path: Path, branch: bool) -> None:
     """The C tracer's raw data through coverage's own Collector and through the recorder."""
-    from covhook import recorder
+    from covhook.startup import recorder
 
     src = tmp_path / "mod.py"
     src.write_text("def f(x):\n    if x:\n        return 1\n    return 2\n")

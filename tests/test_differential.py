@@ -11,7 +11,7 @@ ProcessPoolExecutor with the fork and spawn contexts) and an out-of-scope
 helper.  The same tree runs twice in a real venv with covhook installed: once
 with ``COVHOOK_LAZY=0 COVHOOK_LEAN=0 COVHOOK_RECORDER=0`` (coverage.py's own
 eager start in every process) and once lazy, lean and with the recorder
-(covhook.recorder: coverage's C tracer and data format without importing
+(covhook.startup.recorder: coverage's C tracer and data format without importing
 coverage, in every process whose config it handles).
 Combined with plain ``coverage combine``, the data must be equal file for file,
 line for line and (branch runs) arc for arc; and the lazy run must really have
@@ -28,7 +28,7 @@ from pathlib import Path
 import coverage
 import pytest
 
-from covhook import scope
+from covhook.startup import scope
 from support import envs
 
 PROJECT = Path(__file__).parent / "programs" / "differential"

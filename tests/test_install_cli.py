@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from covhook import install as installer
 from covhook.cli import main
+from covhook.host import install as installer
 from support import data, envs
 
 RC = "[run]\nparallel = True\n"
@@ -96,6 +96,28 @@ def test_install_cycle_into_another_venv(
     assert not pth.exists()
     assert main(["status"]) == 0
     assert "no hooks installed" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_a_hook_from_covhook_0_1_still_measures_and_is_upgraded(
+    other_env: envs.Env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """covhook 0.1's hook line imports ``covhook._startup`` (now covhook.startup.boot)."""
+    pth = other_env.site_packages / installer.PTH_NAME
+    old_text = installer.hook_text().replace("covhook.startup.boot", "covhook._startup")
+    assert "covhook._startup" in old_text
+    pth.write_text(old_text)
+    work = tmp_path / "work"
+    work.mkdir()
+    (tagged,) = run_measured(other_env.python, work)
+    assert tagged.name.startswith(".coverage.host-")
+
+    assert main(["install", "--python", str(other_env.python)]) == 0
+    assert pth.read_text() == installer.hook_text()
+    assert "covhook: installed:" in capsys.readouterr().out
+    pth.write_text(old_text)
+    assert main(["uninstall", "--python", str(other_env.python)]) == 0
+    assert not pth.exists()
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""The lean recorder (covhook.recorder): coverage's C tracer and data files, no ``import coverage``.
+"""The lean recorder (covhook.startup.recorder): coverage's C tracer, no ``import coverage``.
 
 Real processes in real venvs under the installed hook.  The same program runs
 with the recorder off (coverage.py starts as before) and on; the data files

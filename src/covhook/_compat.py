@@ -101,7 +101,7 @@ def coverage_data(cov: Coverage | None) -> Any:
 
 
 # ``Coverage._collector`` and its ``data_lock``, ``tracers``, ``lock_data`` /
-# ``unlock_data`` (7.10.4-7.17.5): covhook.datalock gives the tracers the
+# ``unlock_data`` (7.10.4-7.17.5): covhook.startup.datalock gives the tracers the
 # lock's C methods, so no signal handler can run while the lock is held.
 # Without them a save from a signal handler can deadlock (7.10-7.17.3; 7.17.5
 # binds the C methods itself).
@@ -460,7 +460,7 @@ def rebind_subprocess_fork_exec(current: Any, wrapped: Any) -> None:
 # -- cloudpickle -----------------------------------------------------------------
 # ``cloudpickle.cloudpickle.Pickler._dispatch_table`` (a dict keyed by type;
 # its ``types.CodeType`` entry is ``_code_reduce``), checked on cloudpickle
-# 3.1.2 and 3.1.3: covhook.pickled_code wraps that reducer so code pickled by
+# 3.1.2 and 3.1.3: covhook.startup.pickled_code wraps that reducer so code pickled by
 # value keeps its file name.  Without it a Dask or Ray task defined in the
 # driver script is never measured in the workers (cloudpickle 3.1.2+ renames
 # its file to "<dynamic-code>").
@@ -486,7 +486,7 @@ def pytest_cov_active(pluginmanager: Any) -> bool:
     return plugin is not None and not getattr(plugin, "_disabled", False)
 
 
-# -- coverage.py: what the lean recorder (covhook.recorder) relies on ------------
+# -- coverage.py: what the lean recorder (covhook.startup.recorder) relies on ----
 # Checked on coverage 7.10.4, 7.17.3 and 7.17.5, CPython 3.11-3.13:
 # - ``coverage/tracer.<EXT_SUFFIX>``, the C tracer extension, loads on its own
 #   (it imports no Python module) and offers ``CTracer`` (attributes below,

@@ -137,7 +137,7 @@ class ChildCoverage:
 
     def _skipped(self) -> int:
         """Processes the scope skipped so far (lazy start, issue 9)."""
-        from covhook import scope
+        from covhook.startup import scope
 
         return scope.skipped_count(os.path.dirname(self.data_file))
 
@@ -149,7 +149,7 @@ class ChildCoverage:
         return f"covhook: {skipped} process{s} skipped by scope (ran no measured code)"
 
     def _files(self) -> list[str]:
-        from covhook import origins
+        from covhook.host import origins
 
         return origins.data_files(self.data_file)
 
@@ -170,7 +170,7 @@ class ChildCoverage:
             # pytest-cov erases old data unless --cov-append; its combine would
             # still sweep up our stale child files, so they go too.
             self._remove_stale_children()
-            from covhook import scope
+            from covhook.startup import scope
 
             scope.forget_skipped(os.path.dirname(self.data_file))
             self.skipped_before = 0
@@ -184,8 +184,8 @@ class ChildCoverage:
         """
         if self.started_by_hook:
             return
-        from covhook import children
-        from covhook.options import read_section
+        from covhook.startup import children
+        from covhook.startup.options import read_section
 
         config_file = str(self.cov.config.config_file or "")
         options = read_section(config_file) if os.path.isfile(config_file) else {}
@@ -195,7 +195,7 @@ class ChildCoverage:
         """The line about children that ran without coverage (their notes are then removed)."""
         if self.started_by_hook:
             return None  # covhook run / split report them after combining
-        from covhook import children
+        from covhook.startup import children
 
         directory = os.path.dirname(self.data_file)
         notes = children.unmeasured(directory)
@@ -209,7 +209,7 @@ class ChildCoverage:
         )
 
     def _remove_stale_children(self) -> None:
-        from covhook import origins
+        from covhook.host import origins
 
         for path in list(self.before):
             if origins.tag_of(path, self.data_file) is not None:
@@ -236,7 +236,7 @@ class ChildCoverage:
         """Count the new data files per kind, before anyone combines them away."""
         if self.counted is not None:
             return
-        from covhook import origins
+        from covhook.host import origins
 
         pids: dict[str, set[int | str]] = {"pytest": {os.getpid()}}
         mine = own_split_role()

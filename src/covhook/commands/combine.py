@@ -1,7 +1,7 @@
 """``covhook combine``: coverage combine, plus which origins contributed.
 
 Data measured in containers is mapped back to host paths with the aliases
-covhook learned from the containers' recorded mounts (:mod:`covhook.pathmap`),
+covhook learned from the containers' recorded mounts (:mod:`covhook.host.pathmap`),
 added after the user's own ``[paths]``; ``--print-paths`` prints them as a
 ``[paths]`` section so plain ``coverage combine`` gives the same result.
 """
@@ -16,9 +16,11 @@ from collections import Counter
 import coverage
 from coverage.exceptions import NoDataError
 
-from covhook import children, fastcombine, leftovers, origins, pathmap, roots, scope, sources
-from covhook.config import find_rcfile
+from covhook import roots
 from covhook.errors import CovhookError
+from covhook.host import fastcombine, leftovers, origins, pathmap, sources
+from covhook.host.rcfile import find_rcfile
+from covhook.startup import children, scope
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -89,7 +91,7 @@ def combine(
     Returns the processes per origin that were combined.
     """
     data_file = os.path.abspath(str(cov.get_option("run:data_file")))
-    # Issue 8: data files killed processes left in .covhook-work (covhook.leftovers).
+    # Issue 8: data files killed processes left in .covhook-work (covhook.host.leftovers).
     for line in leftovers.messages(leftovers.recover(data_file)):
         print(line)
     found = sources.collect(paths, data_file)

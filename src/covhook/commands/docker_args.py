@@ -24,13 +24,15 @@ from pathlib import Path
 
 import coverage
 
-from covhook import containers, pathmap, settings
-from covhook.config import find_rcfile
+from covhook import settings
 from covhook.errors import CovhookError
+from covhook.host import pathmap
+from covhook.host.rcfile import find_rcfile
+from covhook.startup import containers
 
 MOUNT_POINT = "/covhook-data"
 RC_NAME = "coveragerc"
-RECORDER = "covhook.containers"
+RECORDER = "covhook.containers"  # public name: a shim for covhook.startup.containers
 # [run] settings that change what a process measures, carried into the container.
 CARRIED = (
     "branch",
@@ -49,7 +51,7 @@ CARRIED = (
     "disable_warnings",
     "debug",
 )
-FLUSH_WORK_DIR = ".covhook-work"  # covhook.flush.WORK_DIR
+FLUSH_WORK_DIR = ".covhook-work"  # covhook.startup.flush.WORK_DIR
 DIR_MODE = 0o2775  # rwxrwsr-x: owner and group write, setgid, others only read
 
 

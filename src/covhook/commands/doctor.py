@@ -19,7 +19,7 @@ import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from covhook.config import find_rcfile
+from covhook.host.rcfile import find_rcfile
 
 PROBE = """\
 import json, os, site, sys, sysconfig
@@ -108,7 +108,7 @@ def path_pythons(path: str | None = None) -> list[str]:
 def registered_pythons() -> list[str]:
     """Interpreters covhook installed hooks for (the registry), if readable."""
     try:
-        from covhook import registry
+        from covhook.host import registry
 
         rows = registry.load()
     except Exception:
@@ -233,8 +233,8 @@ def check_config(rcfile: str | None) -> tuple[list[Finding], str]:
 
 def check_data_dir(data_file: str) -> list[Finding]:
     """Writable, no stale working files, and the children's notes."""
-    from covhook import children
-    from covhook.flush import WORK_DIR
+    from covhook.startup import children
+    from covhook.startup.flush import WORK_DIR
 
     data_dir = os.path.dirname(data_file)
     findings = []
@@ -276,7 +276,7 @@ def check_data_dir(data_file: str) -> list[Finding]:
 
 def note_pythons(data_file: str) -> list[str]:
     """Absolute interpreter paths named in the children's notes."""
-    from covhook import children
+    from covhook.startup import children
 
     found = []
     for note in children.unmeasured(os.path.dirname(data_file)):

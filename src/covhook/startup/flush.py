@@ -16,7 +16,7 @@ save it is copied to a temporary name ``combine`` does not glob and renamed
 over the final ``<data_file>.<tag>.<host>.pid…`` name.  At a normal exit,
 ``os._exit`` or death by signal the working copy is removed once published;
 after SIGKILL (or a failed publish: a full disk) it stays behind, and
-``covhook combine`` recovers it (:mod:`covhook.leftovers`).  The data
+``covhook combine`` recovers it (:mod:`covhook.host.leftovers`).  The data
 directory may be shared with other users: see :mod:`covhook.datadir`.
 A save that fails says so in one line; when the work dir itself cannot be
 written, the data file is written in place instead.
@@ -33,8 +33,9 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from covhook import _compat, datadir, signals
+from covhook import _compat, datadir
 from covhook._warn import warn, warn_once
+from covhook.startup import signals
 
 if TYPE_CHECKING:
     from coverage import Coverage
@@ -290,7 +291,7 @@ def start(cov: Coverage, seconds: float) -> None:
 def _after_fork_in_child() -> None:
     """A forked child has no flush thread (only the forking thread survives): start one.
 
-    The save lock it inherited is reset by :mod:`covhook.signals` first
+    The save lock it inherited is reset by :mod:`covhook.startup.signals` first
     (its fork hook is registered earlier, and child hooks run in order).
     """
     if _flusher is not None and not _flusher.stop_event.is_set():

@@ -1,6 +1,6 @@
 """Map paths measured in containers back to the host files they came from.
 
-Inside a container, ``covhook.containers`` records the container's mounts
+Inside a container, ``covhook.startup.containers`` records the container's mounts
 (``/proc/self/mountinfo``: mount point, the mounted directory's path inside
 its filesystem, and that filesystem's device number) once per container, in
 ``<data dir>/.covhook/mounts/<place>.json``: a name that plain ``coverage
@@ -29,8 +29,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from covhook import containers, roots
-from covhook.containers import META_DIR, mounts_dir, record_path
+from covhook import roots
+from covhook.startup import containers
+from covhook.startup.containers import META_DIR, mounts_dir, record_path
 
 CONTAINER_KINDS = frozenset({"docker", "podman", "container", "k8s"})
 _PACKAGES_DIR = re.compile(r"^(?P<prefix>.*/(?:site|dist)-packages)/(?P<rest>.+)$")
@@ -278,7 +279,7 @@ def plan(
 def _container_plan(
     files: Sequence[str], data_file: str, data_dirs: Sequence[str], cwd: str | None
 ) -> Plan:
-    from covhook import origins
+    from covhook.host import origins
     from covhook.origin import parse_tag
 
     records = read_records(data_dirs)
@@ -320,7 +321,7 @@ def _container_plan(
 
 
 def _container_place(path: str, data_file: str) -> bool:
-    from covhook import origins
+    from covhook.host import origins
 
     tag = origins.tag_of(path, data_file)
     return tag is not None and tag.split("-", 1)[0] in CONTAINER_KINDS

@@ -11,7 +11,7 @@ lists it in the distribution's RECORD; that file is pip's, so covhook never
 removes it (``pip uninstall covhook`` does) and never records it.  A file of
 that name that is not a covhook hook is someone else's: never overwritten.
 Writes are atomic (temp file + rename in the same directory) and happen inside
-a registry transaction (:mod:`covhook.registry`): the hook and its record
+a registry transaction (:mod:`covhook.host.registry`): the hook and its record
 change together or not at all.
 """
 
@@ -27,13 +27,20 @@ from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
 
-from covhook import registry
 from covhook.errors import CovhookError
+from covhook.host import registry
 
 PTH_NAME = "a0_covhook.pth"
-HOOK_MARKER = "covhook._startup"
+# What a covhook hook line imports, now and in covhook 0.1 (old hooks stay installed).
+HOOK_MARKERS = ("covhook.startup.boot", "covhook._startup")
 # The hook line the wheel also carries, as package data (written by setup.py's build_py).
 PACKAGED_HOOK = "hook.pth.txt"
+
+
+def is_covhook_hook(text: str) -> bool:
+    """Whether a .pth file's text is a hook covhook wrote (today's or one from covhook 0.1)."""
+    return any(marker in text for marker in HOOK_MARKERS)
+
 
 _PROBE = """
 import json, sys, sysconfig, site
@@ -75,7 +82,7 @@ def hook_text() -> str:
     if packaged.is_file():
         return packaged.read_text("utf-8")
     # Running from a source checkout (or an editable install): build the line from pth/.
-    checkout_pth = Path(__file__).resolve().parents[2] / "pth"
+    checkout_pth = Path(__file__).resolve().parents[3] / "pth"
     if (checkout_pth / "make_pth.py").is_file():
         sys.path.insert(0, str(checkout_pth))
         try:
@@ -235,7 +242,7 @@ def install(target: Target) -> str:
                 _write(pth, text)
                 return f"restored the hook 'pip install {owner}' put there"
             return f"already installed by 'pip install {owner}' (pip uninstall removes it)"
-        if current is not None and HOOK_MARKER not in current:
+        if current is not None and not is_covhook_hook(current):
             raise CovhookError(
                 f"{pth} exists and is not a covhook hook; not overwriting it",
                 "remove or rename it yourself if it is stale, then install again",
@@ -266,7 +273,7 @@ def uninstall_path(pth: Path, record: registry.Record) -> str:
         _save_or(record, lambda: None)
         return "not present"
     current = pth.read_text("utf-8", errors="replace")
-    if HOOK_MARKER not in current:
+    if not is_covhook_hook(current):
         raise CovhookError(
             f"{pth} is not a covhook hook; not removing it", "remove it yourself if it is stale"
         )

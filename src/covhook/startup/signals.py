@@ -19,8 +19,9 @@ signal that interrupts a save in the same thread does not save again inside
 it: it is remembered and acted on when that save finishes.  A save running
 in another thread (the periodic flush) is waited for, with a time limit.
 coverage.py's own data lock cannot be held by a thread a handler interrupts
-(:mod:`covhook.datalock`).  Python runs signal handlers in the main thread only, and only the main
-thread may install them: when coverage starts elsewhere this does nothing.
+(:mod:`covhook.startup.datalock`).  Python runs signal handlers in the main
+thread only, and only the main thread may install them: when coverage starts
+elsewhere this does nothing.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ import os
 import signal
 import threading
 
-from covhook import _warn, datalock
+from covhook import _warn
 from covhook._warn import warn_once
+from covhook.startup import datalock
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: typing costs every measured process (issue 9)
 if TYPE_CHECKING:

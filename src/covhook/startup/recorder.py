@@ -666,7 +666,7 @@ def decode(text: str) -> dict[str, Any]:
     import _json
     import binascii
 
-    from covhook.scope import _JsonContext
+    from covhook.startup.scope import _JsonContext
 
     scan = _json.make_scanner(_JsonContext())  # type: ignore[arg-type]
     data, _end = scan(binascii.a2b_base64(text.encode("ascii")).decode("utf-8"), 0)
@@ -707,7 +707,8 @@ def prepare(environ: Mapping[str, str] = os.environ) -> Recorder | None:
 
 def start(rec: Recorder) -> Recorder:
     """Start ``rec`` with what covhook's full start adds (see covhook._startup._start)."""
-    from covhook import children, defaults, pickled_code, settings, signals
+    from covhook import settings
+    from covhook.startup import children, defaults, pickled_code, signals
 
     options = rec.plan.options
     settings.for_process(options)
