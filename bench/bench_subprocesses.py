@@ -43,7 +43,9 @@ MODES = ("none", "coverage", "covhook")
 
 
 def base_env() -> dict[str, str]:
-    drop = ("COVERAGE_", "COVHOOK_", "PYTHONPATH")
+    # PYTHONDONTWRITEBYTECODE would make every child compile covhook's modules
+    # (an editable install has no .pyc files until one is written).
+    drop = ("COVERAGE_", "COVHOOK_", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE")
     return {k: v for k, v in os.environ.items() if not k.startswith(drop)}
 
 
@@ -72,6 +74,7 @@ def run_mode(mode: str, work: Path, children: int, scope: str = "") -> tuple[flo
         rc = work / "hook.rc"
         rc.write_text(f"[run]\nparallel = True\n{scope}")
         env["COVERAGE_PROCESS_START"] = str(rc)
+        env["COVHOOK_CACHE_DIR"] = str(work.parent / "covhook-cache")
     cpu = children_cpu()
     start = time.perf_counter()
     subprocess.run(cmd, cwd=work, env=env, check=True)
@@ -96,6 +99,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     scope = "source = .\n" if args.source else ""
+    load_before = os.getloadavg()
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(HERE.parent / "src")],
+        env=base_env(), check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
     times: dict[str, list[float]] = {mode: [] for mode in MODES}
     cpus: dict[str, list[float]] = {mode: [] for mode in MODES}
     with tempfile.TemporaryDirectory(prefix="covhook-bench-") as tmp:
@@ -117,7 +125,9 @@ def main() -> None:
         f"starts {args.children} short Python children one after another; each mode ran",
         f"{args.repeat} times, interleaved, in one run on this machine (2 cores, shared).",
         f"Config: `[run] parallel = True{', source = .' if args.source else ''}`"
-        + (" (children in scope: covhook's lean start)." if args.source else "."),
+        + (" (every process in scope: covhook's recorder)." if args.source else "."),
+        f"Load average (1 min) before/after: {load_before[0]:.1f} / {os.getloadavg()[0]:.1f}"
+        " on 2 cores: other sessions were running.",
         "",
         "| mode | median (s) | per child (ms) | CPU median (s) | runs (s) |",
         "| --- | --- | --- | --- | --- |",
