@@ -333,7 +333,7 @@ class Recorder:
             # coverage.py writes no file when nothing was traced (it has no
             # lines or arcs to touch the source files against).
             return
-        unexecuted = [f for f in self._source_files() if f not in measured]
+        unexecuted = self._source_files()
         final = self._filename()
         digest = None
         if self.format.hashes:
@@ -341,8 +341,11 @@ class Recorder:
             final += f".H{_short_hash(digest)}h"
         directory = os.path.dirname(final)
         os.makedirs(directory, exist_ok=True)
-        work = _work_dir(directory)
-        tmp = os.path.join(work, f".{os.path.basename(final)}.{os.getpid()}.tmp")
+        from covhook.datadir import TMP_PREFIX
+
+        # Written whole, then renamed: a reader never sees half a file, and
+        # `covhook combine` removes the temp of a process killed meanwhile.
+        tmp = os.path.join(directory, f"{TMP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}")
         _write(
             tmp,
             version=self.version,
@@ -355,7 +358,12 @@ class Recorder:
             schema=self.format.schema,
             digest=digest,
         )
-        os.replace(tmp, final)
+        try:
+            os.replace(tmp, final)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
         last = self._written.get(self._suffix_pid)
         if last is not None and last != final:
             # A later save with more data has a new hash, so a new name (as
@@ -490,16 +498,6 @@ def _ignore(*_args: Any, **_kwargs: Any) -> None:
     return None
 
 
-def _work_dir(data_dir: str) -> str:
-    from covhook import datadir
-
-    try:
-        path, _problems = datadir.work_dir(data_dir)
-        return path
-    except Exception:
-        return data_dir
-
-
 def numbits(nums: set[int]) -> bytes:
     """coverage.numbits.nums_to_numbits."""
     if not nums:
@@ -550,12 +548,16 @@ def _write(
         con.execute("INSERT INTO context (context) VALUES (?)", (context or "",))
         context_id = 1
         ids: dict[str, int] = {}
-        for name in [*lines, *arcs, *unexecuted]:
+        # File rows in coverage.py's order: the measured files (``add_arcs``
+        # skips a file without arcs), then the others it touches.
+        for name in [*lines, *(n for n, pairs in arcs.items() if pairs), *unexecuted]:
             if name not in ids:
                 cur = con.execute("INSERT INTO file (path) VALUES (?)", (name,))
                 ids[name] = int(cur.lastrowid or 0)
         if branch:
-            rows = [(ids[n], context_id, a, b) for n, pairs in arcs.items() for a, b in pairs]
+            rows = [
+                (ids[n], context_id, a, b) for n, pairs in arcs.items() if pairs for a, b in pairs
+            ]
             con.executemany(
                 "INSERT OR IGNORE INTO arc (file_id, context_id, fromno, tono) VALUES (?, ?, ?, ?)",
                 rows,
