@@ -56,6 +56,12 @@ time.sleep(60)
 """
 
 
+HELPER = """\
+import sys
+print("IMPORTED", "coverage" in sys.modules, type(sys.gettrace()).__name__)
+"""
+
+
 def project(root: Path, rc_extra: str = "", branch: bool = False) -> Path:
     (root / "src" / "app").mkdir(parents=True)
     (root / "src" / "app" / "__init__.py").write_text("")
@@ -63,6 +69,7 @@ def project(root: Path, rc_extra: str = "", branch: bool = False) -> Path:
     (root / "src" / "app" / "unused.py").write_text("X = 1\n")
     (root / "parent.py").write_text(PARENT)
     (root / "sleeper.py").write_text(SLEEPER)
+    (root / "helper.py").write_text(HELPER)
     rc = root / ".coveragerc"
     rc.write_text(
         f"[run]\nsource = src\nbranch = {branch}\nparallel = True\n"
@@ -178,3 +185,22 @@ def test_recorder_saves_on_sigterm_and_os_exit(make_covhook_env, tmp_path: Path,
     lines = data.lines_by_file(tmp_path / "data" / ".coverage")
     cli = next(v for k, v in lines.items() if k.endswith("cli.py"))
     assert data.lines_in(tmp_path / "src" / "app" / "cli.py", "total -= 1") <= cli
+
+
+@pytest.mark.parametrize("branch", [False, True], ids=["line", "branch"])
+def test_recorder_eager_process_that_runs_nothing_in_scope(
+    make_covhook_env, tmp_path: Path, branch: bool
+) -> None:
+    """Eager start, no in-scope line run: coverage.py still writes the source files, unexecuted."""
+    env = make_covhook_env()
+    rc = project(tmp_path, branch=branch)
+    data_dir = tmp_path / "data"
+    assert "IMPORTED True" in run(env, tmp_path, rc, "helper.py", COVHOOK_LAZY="0")
+    (full,) = data.data_files(data_dir)
+    expected = tables(full)
+    assert expected["file"], "coverage.py touched the source files"
+    full.unlink()
+    assert "IMPORTED False CTracer" in run(env, tmp_path, rc, "helper.py", COVHOOK_LAZY="0")
+    (recorded,) = data.data_files(data_dir)
+    assert tables(recorded) == expected
+    assert name_tail(recorded) == name_tail(full)

@@ -329,9 +329,10 @@ class Recorder:
         """Write the whole recording to this process's data file (atomically, by rename)."""
         lines, arcs = self.lines_and_arcs()
         measured = lines or arcs
-        if not measured:
-            # coverage.py writes no file when nothing was traced (it has no
-            # lines or arcs to touch the source files against).
+        if not measured and not any(t.activity() for t in self.tracers):
+            # coverage.py writes no file when its tracers saw nothing at all;
+            # when they saw code but none in scope, it writes the source
+            # files as not executed (and no context row), as below.
             return
         unexecuted = self._source_files()
         final = self._filename()
@@ -545,7 +546,8 @@ def _write(
         if digest is not None:
             meta.append(("hash", digest.hexdigest()[:32]))  # Hasher.hexdigest
         con.executemany("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", meta)
-        con.execute("INSERT INTO context (context) VALUES (?)", (context or "",))
+        if lines or arcs:  # CoverageData adds the context with the first data
+            con.execute("INSERT INTO context (context) VALUES (?)", (context or "",))
         context_id = 1
         ids: dict[str, int] = {}
         # File rows in coverage.py's order: the measured files (``add_arcs``
