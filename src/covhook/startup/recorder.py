@@ -66,6 +66,9 @@ def plan(config: Mapping[str, Any], cwd: str) -> Plan:
     need(not config.get("run_include"), "include")
     need(not config.get("include_namespace_packages"), "include_namespace_packages")
     need(config.get("core") in (None, "ctrace"), "core")
+    # From 3.14 coverage.py's default core is sys.monitoring, whose branch
+    # data is not the C tracer's: only an explicit ctrace is the same there.
+    need(sys.version_info < (3, 14) or config.get("core") == "ctrace", "core on 3.14+")
     need(set(config.get("concurrency") or ()) <= {"thread"}, "concurrency")
     need(set(config.get("patch") or ()) <= PATCHES, "patch")
     need(not config.get("sigterm"), "sigterm")
