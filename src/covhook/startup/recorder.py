@@ -9,11 +9,13 @@ does those three and nothing else:
 
 - the configuration is coverage.py's own, serialized: from
   ``COVERAGE_PROCESS_CONFIG`` (a measured parent's ``patch = subprocess``) or
-  from covhook's config cache (:mod:`covhook.configcache`: what the last full
-  start made of the same config file, cwd and ``COVERAGE_*`` variables);
+  from covhook's config cache (:func:`cached_config`: what the last full
+  start made of the same config file, cwd and ``COVERAGE_*``/``COVHOOK_*``
+  variables);
 - ``[run] source`` names directories only; ``omit`` patterns are ``<dir>/*``;
-  no plugins but covhook's, no dynamic contexts, no debug, the default core
-  and concurrency, absolute paths (no ``relative_files``), no periodic flush;
+  no plugins but covhook's, no dynamic contexts, no debug, the C tracer core
+  (and not 3.14+'s default), default concurrency, absolute paths (no
+  ``relative_files``), no periodic flush;
 - no source directory overlaps the interpreter's or the user's install
   locations (where coverage.py's third-party rules would apply).
 
