@@ -9,6 +9,8 @@ In-process and fast: no subprocess except where the internal is about one.
 from __future__ import annotations
 
 import inspect
+import os
+import socket
 import subprocess
 import sys
 import threading
@@ -145,8 +147,11 @@ def test_saved_file_names_match_the_suffix_pattern(tmp_path: Path) -> None:
     data.add_lines({str(tmp_path / "m.py"): [1]})
     data.write()
     (written,) = [p.name for p in tmp_path.iterdir() if p.name.startswith(".coverage")]
-    assert _compat.DATA_SUFFIX_RE.search(written), f"{written}: coverage changed its suffix"
-    assert _compat.DATA_SUFFIX_RE.sub("", written) == ".coverage.host-x"
+    suffix = written.removeprefix(".coverage.host-x")
+    match = _compat.DATA_SUFFIX_RE.fullmatch(suffix)
+    assert match, f"{written}: coverage changed its suffix"
+    assert match["host"] == socket.gethostname()
+    assert int(match["pid"]) == os.getpid()
 
 
 def test_coverage_saves_through_the_save_attribute() -> None:

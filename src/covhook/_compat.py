@@ -407,9 +407,10 @@ def fail_under_message(total: float, fail_under: float, precision: int) -> str:
 
 # The parallel data file suffix (``coverage.data.filename_suffix``,
 # 7.10.4-7.17.5): ``.<host>.pid<N>.X<6 chars>x``, plus ``.H<10 chars>h`` (the
-# data hash) since 7.13.1.  Without it covhook cannot read the origin tag and
+# data hash) since 7.13.1.  The host is ``socket.gethostname()``, dots and all
+# (``build7.example.com``).  Without it covhook cannot read the origin tag and
 # pid out of a data file name.
-DATA_SUFFIX_PATTERN = r"\.[^.]+\.(?:pid)?\d+\.X\w{6}x(?:\.H\w{10}h)?$"
+DATA_SUFFIX_PATTERN = r"\.(?P<host>.+)\.(?:pid)?(?P<pid>\d+)\.X\w{6}x(?:\.H\w{10}h)?$"
 
 
 if TYPE_CHECKING:
@@ -557,14 +558,21 @@ class DataFormat:
     Read from its source (``collector.py``, ``sqldata.py``), not guessed from
     the version.  Known: 7.10.4 (20-bit arcs, ``<host>.<pid>.X<letters>x``,
     meta ``version`` only), 7.13.5 (28-bit arcs, ``<host_>.pid<pid>.X<ASCII>x``,
-    meta also ``sys_argv`` and ``when``), 7.17.3/7.17.5 (as 7.13.5, and the
-    ``.H<hash>h`` name and ``hash`` meta row).
+    meta also ``sys_argv`` and ``when``, the ``.H<hash>h`` name and ``hash``
+    meta row), 7.17.3/7.17.5 (as 7.13.5; arcs read from a copy of each set).
     """
 
-    def __init__(
-        self, arc_bits: int, new_suffix: bool, argv_meta: bool, hashes: bool, schema: str = ""
+    def __init__(  # noqa: PLR0917
+        self,
+        arc_bits: int,
+        new_suffix: bool,
+        argv_meta: bool,
+        hashes: bool,
+        schema: str = "",
+        arcs_copied: bool = True,
     ) -> None:
         self.schema = schema
+        self.arcs_copied = arcs_copied  # set.copy() (7.17) or list(set) (7.10, 7.13)
         self.arc_bits = arc_bits
         self.new_suffix = new_suffix
         self.argv_meta = argv_meta
@@ -583,7 +591,14 @@ _OLD_SUFFIX = (
 )
 _ARGV_META = 'if self._our_suffix or self._debug.should("process"):'
 _NO_ARGV_META = 'if self._debug.should("process"):\n            meta_data.extend('
-_HASHES = ("def _data_hash(self)", 'unhashed_filename + f".H{data_hash}h"')
+_HASHES = (
+    'f".H{data_hash}h"',
+    "self._hasher.update(context)",
+    'base64.b64encode(self._hasher.digest(), altchars=b"01").decode()[:NHASH]',
+    "NHASH = 10\n",
+)
+_ARCS_COPIED = "for packed in packeds.copy():"
+_ARCS_LISTED = "for packed in list(packeds):"
 
 
 def data_format(directory: str) -> DataFormat | None:
@@ -611,6 +626,14 @@ def data_format(directory: str) -> DataFormat | None:
     else:
         return None
     hashes = all(text in sqldata for text in _HASHES)
+    if not hashes and ("_hasher" in sqldata or ".H{" in sqldata):
+        return None  # a data hash we do not know how to make
+    if _ARCS_COPIED in collector:
+        arcs_copied = True
+    elif _ARCS_LISTED in collector:
+        arcs_copied = False
+    else:
+        return None
     if hashes and not (new_suffix and argv_meta and bits[0] == 28):
         return None
     if "SCHEMA_VERSION = 7\n" not in sqldata:
@@ -618,7 +641,7 @@ def data_format(directory: str) -> DataFormat | None:
     schema = _schema(sqldata)
     if schema is None:
         return None
-    return DataFormat(bits[0], new_suffix, argv_meta, hashes, schema)
+    return DataFormat(bits[0], new_suffix, argv_meta, hashes, schema, arcs_copied)
 
 
 _SCHEMA_DEDENTED = 'SCHEMA = textwrap.dedent("""\\\n'  # 7.13+

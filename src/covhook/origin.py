@@ -91,14 +91,6 @@ def parse_tag(tag: str) -> Origin | None:
     return Origin(match["place"], roles)
 
 
-def split_tagged_path(path: str) -> tuple[str, str | None]:
-    """Split ``<base>.<tag>`` into base and tag; an untagged path gives ``(path, None)``."""
-    base, dot, last = path.rpartition(".")
-    if dot and os.sep not in last and "/" not in last and TAG_RE.match(last):
-        return base, last
-    return path, None
-
-
 def _read(path: StrPath, limit: int = 65536) -> str:
     try:
         with open(path, encoding="utf-8", errors="replace") as f:

@@ -33,7 +33,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from covhook import _compat, datadir
+from covhook import _compat, datadir, layout
 from covhook._warn import warn, warn_once
 from covhook.startup import signals
 
@@ -42,8 +42,6 @@ if TYPE_CHECKING:
 
 ENV = "COVHOOK_FLUSH_SECONDS"
 OPTION = "flush_seconds"
-WORK_DIR = datadir.WORK_DIR
-TMP_PREFIX = datadir.TMP_PREFIX
 MIN_SECONDS = 0.01  # below this the flush thread would keep a CPU busy saving
 MAX_SECONDS = 86400.0  # a day; ``inf`` would overflow the thread's wait
 
@@ -232,7 +230,7 @@ def publish_from(cov: Coverage) -> None:
     global _publisher
     data = _compat.coverage_data(cov)
     filename = _compat.data_filename(data)
-    if data is not None and os.path.basename(os.path.dirname(filename)).startswith(WORK_DIR):
+    if data is not None and layout.is_work_dir_name(os.path.basename(os.path.dirname(filename))):
         _publisher = Publisher(data)
         _publisher.attach()
         signals.after_save_failed(_publisher.direct)

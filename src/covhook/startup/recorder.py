@@ -326,8 +326,11 @@ class Recorder:
         if not self.plan.branch:
             return {name: values.copy() for name, values in data.items()}, {}
         bits = self.format.arc_bits
+        # The order of the arcs goes into the data hash: iterate as coverage does.
+        copied = self.format.arcs_copied
         return {}, {
-            name: [_unpack(p, bits) for p in packed.copy()] for name, packed in data.items()
+            name: [_unpack(p, bits) for p in (packed.copy() if copied else list(packed))]
+            for name, packed in data.items()
         }
 
     def _save(self) -> None:
@@ -347,7 +350,7 @@ class Recorder:
             final += f".H{_short_hash(digest)}h"
         directory = os.path.dirname(final)
         os.makedirs(directory, exist_ok=True)
-        from covhook.datadir import TMP_PREFIX
+        from covhook.layout import TMP_PREFIX
 
         # Written whole, then renamed: a reader never sees half a file, and
         # `covhook combine` removes the temp of a process killed meanwhile.
@@ -750,13 +753,13 @@ def _tag(
     rec: Recorder, options: Mapping[str, Any], environ: Mapping[str, str] = os.environ
 ) -> None:
     """covhook.plugin.tag for the recorder (that module imports coverage)."""
-    from covhook import origin, settings
+    from covhook import layout, origin, settings
 
     chosen = settings.value("origin", options, environ, problems=[])
     if chosen and not environ.get("COVHOOK_ORIGIN"):
         environ = {**environ, "COVHOOK_ORIGIN": str(chosen)}
     found = origin.detect(environ)
-    base, _old_tag = origin.split_tagged_path(os.path.abspath(rec.data_file))
+    base, _old_tag = layout.split_tagged_path(os.path.abspath(rec.data_file))
     rec.data_file = f"{base}.{found.tag}"
     _record_roots(os.path.dirname(base), rec)
     context = rec.context
