@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Sequence
-from typing import Any
 
 from covhook import layout
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING (issue 9: start-up cost)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 RECORD_VERSION = 1
 

@@ -14,22 +14,49 @@ dataclasses, values resolved once per process (:func:`for_process`).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Any, NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 
-class Setting(NamedTuple):
-    """One row of the table."""
+# Typed for mypy; collections.namedtuple at run time (typing costs every
+# measured process milliseconds to import, issue 9).
+if TYPE_CHECKING:
+    from typing import NamedTuple
 
-    name: str
-    option: str | None  # in [covhook] / [tool.coverage.covhook]; None: environment only
-    env: str | None  # None: config file only
-    kind: str  # flag, bool, seconds, choice, text, path, number
-    default: Any
-    doc: str
-    choices: tuple[str, ...] = ()
-    bounds: tuple[float, float] | None = None  # kind "seconds": the accepted range
-    off: str = ""  # what a bad value turns off, said first in its warning
+    class Setting(NamedTuple):
+        """One row of the table."""
+
+        name: str
+        option: str | None  # in [covhook] / [tool.coverage.covhook]; None: environment only
+        env: str | None  # None: config file only
+        kind: str  # flag, bool, seconds, choice, text, path, number
+        default: Any
+        doc: str
+        choices: tuple[str, ...] = ()
+        bounds: tuple[float, float] | None = None  # kind "seconds": the accepted range
+        off: str = ""  # what a bad value turns off, said first in its warning
+
+    class Resolved(NamedTuple):
+        """The settings a measured process runs with."""
+
+        origin: str | None
+        signals: bool
+        atomic: bool
+        flush_seconds: float | None
+        scrubbed_env: str
+
+else:
+    from collections import namedtuple
+
+    Setting = namedtuple(
+        "Setting",
+        "name option env kind default doc choices bounds off",
+        defaults=((), None, ""),
+    )
+    Resolved = namedtuple("Resolved", "origin signals atomic flush_seconds scrubbed_env")
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -43,7 +70,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "signals", "signals", "COVHOOK_SIGNALS", "bool", True,
-        "`false`/`0`: do not save on SIGTERM/SIGINT/SIGHUP",
+        "`false`/`0`: do not save on SIGTERM/SIGINT/SIGHUP, and no wakeup thread (see "
+        "processes.md)",
     ),
     Setting(
         "atomic", "atomic", "COVHOOK_ATOMIC", "bool", True,
@@ -82,6 +110,17 @@ SETTINGS: tuple[Setting, ...] = (
         "lean", None, "COVHOOK_LEAN", "bool", True,
         "`0`: measuring processes import all of coverage.py (by default its reporters, "
         "multiproc and parser load on first use)",
+    ),
+    Setting(
+        "recorder", None, "COVHOOK_RECORDER", "bool", True,
+        "`0`: measuring processes always start coverage.py itself (by default a process "
+        "whose config is simple records with coverage.py's C tracer and writes its data "
+        "format without importing coverage.py; see the scoping guide)",
+    ),
+    Setting(
+        "cache_dir", None, "COVHOOK_CACHE_DIR", "path", None,
+        "where measuring processes cache the resolved coverage config for the recorder "
+        "(default: `$XDG_CACHE_HOME/covhook`, else `~/.cache/covhook`)",
     ),
     Setting(
         "scope_cache", None, "COVHOOK_SCOPE", "text", None,
@@ -238,16 +277,6 @@ def check_options(options: Mapping[str, Any]) -> None:
             f"{', '.join(unknown)}; ignored",
             f"use only {', '.join(sorted(OPTIONS))} (see docs/reference.md)",
         )
-
-
-class Resolved(NamedTuple):
-    """The settings a measured process runs with."""
-
-    origin: str | None
-    signals: bool
-    atomic: bool
-    flush_seconds: float | None
-    scrubbed_env: str
 
 
 def resolve(

@@ -62,15 +62,34 @@ def start() -> Coverage | None:
             lazy.install(found, start_now)
         return None
     # --- end issue 9 ---
-    return start_now()
+    return start_now(in_site=True)
 
 
-def start_now() -> Coverage | None:
-    """Start coverage in this process now (once); see :func:`start`."""
+def start_now(in_site: bool = False) -> Coverage | None:
+    """Start coverage in this process now (once); see :func:`start`.
+
+    ``in_site``: called while ``site`` runs ``.pth`` files (coverage's own
+    ``a1_coverage.pth`` still to come), not later by :mod:`covhook.lazy`.
+    """
     global _attempted
     if _attempted or disabled():
         return None
     _attempted = True
+    from covhook.startup import recorder  # issue 9: coverage's C tracer without coverage.py
+
+    rec = recorder.prepare()
+    if rec is not None:
+        if in_site:
+            from covhook.startup import lazy
+
+            lazy.quiet_coverage_hook()  # coverage's own .pth must not start a second one
+        try:
+            ensure_writable_dir(rec.data_file)
+            return recorder.start(rec)  # type: ignore[return-value]
+        except Exception as exc:
+            rec.stop()
+            warn(f"coverage is off in this process: {describe(exc)}", fix_for(exc))
+            return None
     try:
         from covhook.startup.lean import import_coverage  # issue 9: without the reporters
 
@@ -154,6 +173,10 @@ def _start(coverage: ModuleType) -> Coverage:
     data_dir = os.path.dirname(os.path.abspath(str(cov.get_option("run:data_file"))))
     children.install(data_dir, options)
     pickled_code.install()
+    if path:
+        from covhook.startup import recorder
+
+        recorder.remember(_compat.config_serialized(cov), path)
     return cov
 
 

@@ -35,12 +35,14 @@ starts a new data file for the new pid, and each child writes one file.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
 from covhook import settings
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
     from coverage import Coverage
 
 PLUGIN = "covhook"
