@@ -16,7 +16,7 @@ from collections import Counter
 import coverage
 from coverage.exceptions import NoDataError
 
-from covhook import roots
+from covhook import layout, roots
 from covhook.errors import CovhookError
 from covhook.host import fastcombine, leftovers, origins, pathmap, sources
 from covhook.host.rcfile import find_rcfile
@@ -162,7 +162,7 @@ def local_roots(cov: coverage.Coverage) -> list[str]:
 def forget_roots(files: list[str], data_file: str) -> None:
     """Drop the roots records of data dirs that no longer hold data files."""
     for data_dir in {os.path.dirname(f) for f in files}:
-        if not origins.data_files(data_file, [data_dir]):
+        if not layout.parallel_files(data_file, [data_dir]):
             roots.forget(data_dir)
 
 

@@ -233,8 +233,8 @@ def check_config(rcfile: str | None) -> tuple[list[Finding], str]:
 
 def check_data_dir(data_file: str) -> list[Finding]:
     """Writable, no stale working files, and the children's notes."""
+    from covhook.layout import WORK_DIR
     from covhook.startup import children
-    from covhook.startup.flush import WORK_DIR
 
     data_dir = os.path.dirname(data_file)
     findings = []

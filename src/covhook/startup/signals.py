@@ -33,18 +33,20 @@ import errno
 import os
 import signal
 import threading
-from collections.abc import Callable
-from types import FrameType
-from typing import TYPE_CHECKING, Any
 
 from covhook import _warn
 from covhook._warn import warn_once
 from covhook.startup import datalock, sigwake
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: typing costs every measured process (issue 9)
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import FrameType
+    from typing import Any
+
     from coverage import Coverage
 
-Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+    Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 WATCHED = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)
