@@ -18,9 +18,10 @@ Doing no harm:
 - the thread blocks every signal, so the kernel never runs a handler there:
   a program that blocks a signal and ``sigwait``-s for it is unchanged;
 - it is started with :mod:`_thread`, so ``threading.enumerate()`` and
-  ``active_count()`` do not list it; it stops before ``os.fork()`` and
-  starts again after, in both processes, so a program with one thread forks
-  without Python 3.12's "multi-threaded ... fork()" DeprecationWarning;
+  ``active_count()`` do not list it; on Python 3.12+ it stops before
+  ``os.fork()`` and starts again after, so a program with one thread forks
+  without the "multi-threaded ... fork()" DeprecationWarning (a program
+  with threads of its own gets it anyway: then it keeps running);
 - ``signal.set_wakeup_fd`` is wrapped: the program sees only its own fd
   (``-1`` at first).  While it has one (asyncio's ``add_signal_handler``,
   trio), covhook's steps aside and the main thread's handler acts as
@@ -223,11 +224,23 @@ def _halt() -> None:
 
 
 def _before_fork() -> None:
-    _halt()
+    """Python 3.12+ warns when a process with threads forks: not because of covhook's."""
+    if sys.version_info >= (3, 12) and _os_threads() <= 2:
+        _halt()
+
+
+def _os_threads() -> int:
+    """This process's threads, as Python's fork warning counts them (0: unknown)."""
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            stat = f.read()
+        return int(stat[stat.rindex(b")") + 2 :].split()[17])  # field 20
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _after_fork_parent() -> None:
-    """Start the thread again once ``os.fork()`` has returned.
+    """Start the thread again (if it was stopped) once ``os.fork()`` has returned.
 
     Python 3.13 counts the threads for its warning after the fork hooks ran:
     a thread started here (or in a hook that runs after this one) would be
