@@ -16,7 +16,17 @@ from collections import Counter
 import coverage
 from coverage.exceptions import NoDataError
 
-from covhook import children, fastcombine, leftovers, origins, pathmap, roots, scope, sources
+from covhook import (
+    children,
+    fastcombine,
+    leftovers,
+    origins,
+    pathmap,
+    roots,
+    scope,
+    sources,
+    unmeasured,
+)
 from covhook.config import find_rcfile
 from covhook.errors import CovhookError
 
@@ -143,6 +153,8 @@ def combine(
     processes = origins.processes_by_origin(used, data_file)
     lines = outcome.union.origin_lines(origins.origin_of_context)
     origins.save_processes(data_file, processes, append=append, lines=lines)
+    # Kept for 'covhook doctor' after the notes are gone (covhook.unmeasured).
+    unmeasured.save(data_file, unmeasured.collect(os.path.dirname(data_file)), append=append)
     cov.load()
     report_unmeasured(os.path.dirname(data_file), keep)
     scope.report_skipped(os.path.dirname(data_file), keep)
@@ -175,11 +187,12 @@ def report_unmeasured(data_dir: str, keep: bool) -> None:
     notes = children.unmeasured(data_dir)
     if not notes:
         return
-    example = " ".join(notes[0].get("argv", []))
-    print(
-        f"covhook: {len(notes)} Python child process(es) ran without coverage: "
-        f"{notes[0].get('why')} (e.g. {example!r}). Fix: {notes[0].get('fix')}"
-    )
+    for count, note in unmeasured.by_why(notes):
+        example = " ".join(note.get("argv", []))
+        print(
+            f"covhook: {count} Python child process(es) ran without coverage: "
+            f"{note.get('why')} (e.g. {example!r}). Fix: {note.get('fix')}"
+        )
     if not keep:
         children.forget(data_dir)
 
