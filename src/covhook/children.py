@@ -74,11 +74,12 @@ def _wrap(original: Callable[..., int]) -> Callable[..., int]:
 def _adjust(args: tuple[Any, ...]) -> tuple[Any, ...]:
     """``fork_exec``'s arguments, with COVERAGE_PROCESS_CONFIG added when wanted."""
     env_list = args[_ENV_INDEX] if len(args) > _ENV_INDEX else None
-    if not isinstance(env_list, list):
-        return args
-    keys = [e.split(b"=", 1)[0] for e in env_list if isinstance(e, bytes)]
     executables: Sequence[bytes | str] = args[1] or ()
     argv: Sequence[bytes | str] = args[0] or ()
+    if not isinstance(env_list, list):  # the child inherits our environment
+        _config_to_add(list(os.environ), [*executables[:1], *argv[:1]], argv)
+        return args
+    keys = [e.split(b"=", 1)[0] for e in env_list if isinstance(e, bytes)]
     config = _config_to_add(keys, [*executables[:1], *argv[:1]], argv)
     if config is None:
         return args
