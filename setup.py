@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import shutil
 import sys
 import zipfile
 from pathlib import Path
@@ -35,6 +36,10 @@ class BuildPyWithPth(build_py):
     """Regular wheel: the .pth goes next to the package in build/lib."""
 
     def run(self) -> None:
+        # setuptools reuses build/lib: a module moved or deleted in the checkout
+        # would otherwise still ship in the wheel.
+        if not getattr(self, "editable_mode", False):
+            shutil.rmtree(Path(self.build_lib, "covhook"), ignore_errors=True)
         super().run()
         for path in self._pth_outputs():
             path.write_text(pth_text(), "utf-8")

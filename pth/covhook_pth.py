@@ -17,12 +17,12 @@ if os.environ.get("COVERAGE_PROCESS_START") or os.environ.get("COVERAGE_PROCESS_
     import sys
 
     # Second run of this line in the same process (a venv runs .pth files twice).
-    if "covhook._startup" not in sys.modules:
+    if "covhook.startup.boot" not in sys.modules:
         try:
-            import covhook._startup
+            import covhook.startup.boot
         except Exception as exc:
             # Remember the failure so the second run stays silent.
-            sys.modules["covhook._startup"] = None  # type: ignore[assignment]
+            sys.modules["covhook.startup.boot"] = None  # type: ignore[assignment]
             import importlib.util
 
             what = (
@@ -38,4 +38,4 @@ if os.environ.get("COVERAGE_PROCESS_START") or os.environ.get("COVERAGE_PROCESS_
                 "'covhook uninstall'.\n"
             )
         else:
-            covhook._startup.start()
+            covhook.startup.boot.start()

@@ -26,7 +26,7 @@ from pathlib import Path
 import coverage
 import pytest
 
-from covhook import scope
+from covhook.startup import scope
 from support import envs
 
 PROJECT = Path(__file__).parent / "programs" / "differential"

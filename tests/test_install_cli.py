@@ -99,6 +99,28 @@ def test_install_cycle_into_another_venv(
 
 
 @pytest.mark.slow
+def test_a_hook_from_covhook_0_1_still_measures_and_is_upgraded(
+    other_env: envs.Env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """covhook 0.1's hook line imports ``covhook._startup`` (now covhook.startup.boot)."""
+    pth = other_env.site_packages / installer.PTH_NAME
+    old_text = installer.hook_text().replace("covhook.startup.boot", "covhook._startup")
+    assert "covhook._startup" in old_text
+    pth.write_text(old_text)
+    work = tmp_path / "work"
+    work.mkdir()
+    (tagged,) = run_measured(other_env.python, work)
+    assert tagged.name.startswith(".coverage.host-")
+
+    assert main(["install", "--python", str(other_env.python)]) == 0
+    assert pth.read_text() == installer.hook_text()
+    assert "covhook: installed:" in capsys.readouterr().out
+    pth.write_text(old_text)
+    assert main(["uninstall", "--python", str(other_env.python)]) == 0
+    assert not pth.exists()
+
+
+@pytest.mark.slow
 def test_hook_pip_put_in_a_target_dir_stays_pips(wheel: Path, tmp_path: Path) -> None:
     """A directory made with pip --target, as one would for an image's site-packages."""
     target = tmp_path / "site"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from covhook import children
+from covhook.startup import children
 from support import data, envs, launchers
 
 pytestmark = [pytest.mark.launchers]

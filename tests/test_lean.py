@@ -120,7 +120,7 @@ def test_deferred_modules_have_only_the_importers_lean_was_checked_against() -> 
 
     import coverage
 
-    from covhook import lean
+    from covhook.startup import lean
 
     allowed = {"coverage.control", "coverage.python", "coverage.sysmon", "coverage.cmdline"}
     allowed |= set(lean.DEFERRED)
@@ -136,10 +136,10 @@ def test_deferred_modules_have_only_the_importers_lean_was_checked_against() -> 
 
 
 def test_lazy_hooks_private_names_exist() -> None:
-    """The CPython names covhook.lazy wraps (see its marked block) exist on this Python."""
+    """The CPython names covhook.startup.lazy wraps (see its marked block) exist on this Python."""
     import runpy
 
-    from covhook import lazy
+    from covhook.startup import lazy
 
     assert callable(getattr(sys.modules[lazy._IMPORTLIB], lazy._LOAD))
     assert callable(getattr(runpy, lazy._RUN_CODE))

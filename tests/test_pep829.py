@@ -20,7 +20,7 @@ import coverage
 import pytest
 
 import covhook
-from covhook import _start_entry
+from covhook.startup import entry as _start_entry
 from support import data, envs
 
 sys.path.insert(0, str(envs.REPO / "pth"))

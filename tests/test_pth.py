@@ -91,7 +91,7 @@ def test_active_hook_runs_once_per_process_with_both_pth_files(make_covhook_env)
     if not (env.site_packages / "a1_coverage.pth").is_file():
         pytest.skip("this coverage (< 7.13) ships no a1_coverage.pth")
     script = (
-        "import coverage, covhook._startup\n"
+        "import coverage, covhook.startup.boot\n"
         "cov = coverage.process_startup.coverage\n"
         "print(type(cov).__name__, len(coverage.Coverage._instances))\n"
     )

@@ -18,7 +18,7 @@ from pathlib import Path
 import coverage
 import pytest
 
-from covhook import scope
+from covhook.startup import scope
 from support import data, envs
 
 PROBE = (

@@ -15,7 +15,8 @@ from pathlib import Path
 import coverage
 import pytest
 
-from covhook import defaults, origin, plugin, settings
+from covhook import origin, settings
+from covhook.startup import defaults, plugin
 from support import data, measured
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "covhook"

@@ -28,13 +28,13 @@ def start_hook() -> None:
     import os  # already loaded: a dict look-up
 
     if os.environ.get("COVERAGE_PROCESS_START") or os.environ.get("COVERAGE_PROCESS_CONFIG"):
-        from covhook._start_entry import main
+        from covhook.startup.entry import main
 
         main()
 
 
 def coverage_init(reg: "Plugins", options: "dict[str, Any]") -> None:
     """coverage.py's plugin entry point: register the origin-tagging configurer."""
-    from covhook.plugin import OriginTagger
+    from covhook.startup.plugin import OriginTagger
 
     reg.add_configurer(OriginTagger(options))

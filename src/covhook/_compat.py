@@ -89,7 +89,7 @@ def coverage_data(cov: Coverage | None) -> Any:
 
 
 # ``Coverage._collector`` and its ``data_lock``, ``tracers``, ``lock_data`` /
-# ``unlock_data`` (7.10.4-7.17.5): covhook.datalock gives the tracers the
+# ``unlock_data`` (7.10.4-7.17.5): covhook.startup.datalock gives the tracers the
 # lock's C methods, so no signal handler can run while the lock is held.
 # Without them a save from a signal handler can deadlock (7.10-7.17.3; 7.17.5
 # binds the C methods itself).
@@ -423,7 +423,7 @@ def rebind_subprocess_fork_exec(current: Any, wrapped: Any) -> None:
 # -- cloudpickle -----------------------------------------------------------------
 # ``cloudpickle.cloudpickle.Pickler._dispatch_table`` (a dict keyed by type;
 # its ``types.CodeType`` entry is ``_code_reduce``), checked on cloudpickle
-# 3.1.2 and 3.1.3: covhook.pickled_code wraps that reducer so code pickled by
+# 3.1.2 and 3.1.3: covhook.startup.pickled_code wraps that reducer so code pickled by
 # value keeps its file name.  Without it a Dask or Ray task defined in the
 # driver script is never measured in the workers (cloudpickle 3.1.2+ renames
 # its file to "<dynamic-code>").

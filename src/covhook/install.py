@@ -31,9 +31,16 @@ from covhook import registry
 from covhook.errors import CovhookError
 
 PTH_NAME = "a0_covhook.pth"
-HOOK_MARKER = "covhook._startup"
+# What a covhook hook line imports, now and in covhook 0.1 (old hooks stay installed).
+HOOK_MARKERS = ("covhook.startup.boot", "covhook._startup")
 # The hook line the wheel also carries, as package data (written by setup.py's build_py).
 PACKAGED_HOOK = "hook.pth.txt"
+
+
+def is_covhook_hook(text: str) -> bool:
+    """Whether a .pth file's text is a hook covhook wrote (today's or one from covhook 0.1)."""
+    return any(marker in text for marker in HOOK_MARKERS)
+
 
 _PROBE = """
 import json, sys, sysconfig, site
@@ -235,7 +242,7 @@ def install(target: Target) -> str:
                 _write(pth, text)
                 return f"restored the hook 'pip install {owner}' put there"
             return f"already installed by 'pip install {owner}' (pip uninstall removes it)"
-        if current is not None and HOOK_MARKER not in current:
+        if current is not None and not is_covhook_hook(current):
             raise CovhookError(
                 f"{pth} exists and is not a covhook hook; not overwriting it",
                 "remove or rename it yourself if it is stale, then install again",
@@ -266,7 +273,7 @@ def uninstall_path(pth: Path, record: registry.Record) -> str:
         _save_or(record, lambda: None)
         return "not present"
     current = pth.read_text("utf-8", errors="replace")
-    if HOOK_MARKER not in current:
+    if not is_covhook_hook(current):
         raise CovhookError(
             f"{pth} is not a covhook hook; not removing it", "remove it yourself if it is stale"
         )

@@ -1,7 +1,7 @@
 """Recover the data files dead processes left in the work directory, before combining.
 
 A process publishes its data file from ``<data dir>/.covhook-work/`` (see
-:mod:`covhook.flush`).  When it is SIGKILLed after a save, or its publish
+:mod:`covhook.startup.flush`).  When it is SIGKILLed after a save, or its publish
 failed (a full disk), its last complete save is only there, where
 ``coverage combine`` never looks.  :func:`recover` publishes every complete
 file whose process is gone, removes what it consumed, and names what it

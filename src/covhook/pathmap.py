@@ -1,6 +1,6 @@
 """Map paths measured in containers back to the host files they came from.
 
-Inside a container, ``covhook.containers`` records the container's mounts
+Inside a container, ``covhook.startup.containers`` records the container's mounts
 (``/proc/self/mountinfo``: mount point, the mounted directory's path inside
 its filesystem, and that filesystem's device number) once per container, in
 ``<data dir>/.covhook/mounts/<place>.json``: a name that plain ``coverage
@@ -29,8 +29,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from covhook import containers, roots
-from covhook.containers import META_DIR, mounts_dir, record_path
+from covhook import roots
+from covhook.startup import containers
+from covhook.startup.containers import META_DIR, mounts_dir, record_path
 
 CONTAINER_KINDS = frozenset({"docker", "podman", "container", "k8s"})
 _PACKAGES_DIR = re.compile(r"^(?P<prefix>.*/(?:site|dist)-packages)/(?P<rest>.+)$")

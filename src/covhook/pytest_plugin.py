@@ -137,7 +137,7 @@ class ChildCoverage:
 
     def _skipped(self) -> int:
         """Processes the scope skipped so far (lazy start, issue 9)."""
-        from covhook import scope
+        from covhook.startup import scope
 
         return scope.skipped_count(os.path.dirname(self.data_file))
 
@@ -170,7 +170,7 @@ class ChildCoverage:
             # pytest-cov erases old data unless --cov-append; its combine would
             # still sweep up our stale child files, so they go too.
             self._remove_stale_children()
-            from covhook import scope
+            from covhook.startup import scope
 
             scope.forget_skipped(os.path.dirname(self.data_file))
             self.skipped_before = 0
@@ -184,8 +184,8 @@ class ChildCoverage:
         """
         if self.started_by_hook:
             return
-        from covhook import children
-        from covhook.options import read_section
+        from covhook.startup import children
+        from covhook.startup.options import read_section
 
         config_file = str(self.cov.config.config_file or "")
         options = read_section(config_file) if os.path.isfile(config_file) else {}
@@ -195,7 +195,7 @@ class ChildCoverage:
         """The line about children that ran without coverage (their notes are then removed)."""
         if self.started_by_hook:
             return None  # covhook run / split report them after combining
-        from covhook import children
+        from covhook.startup import children
 
         directory = os.path.dirname(self.data_file)
         notes = children.unmeasured(directory)

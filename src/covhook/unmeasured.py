@@ -1,8 +1,8 @@
 """What a run did not measure, kept in its combined data so ``covhook doctor`` can say it later.
 
 Measured processes leave notes in the data directory: children started with
-a scrubbed environment or with ``python -S`` (:mod:`covhook.children`), and
-processes a scope rule or lazy start skipped (:mod:`covhook.scope`).
+a scrubbed environment or with ``python -S`` (:mod:`covhook.startup.children`), and
+processes a scope rule or lazy start skipped (:mod:`covhook.startup.scope`).
 ``covhook combine`` prints them and removes the notes, as it removes the data
 files it combined; before that it keeps them (at most ``LIMIT`` of each, with
 the totals) in the combined file's meta table, which coverage ignores.  So
@@ -22,7 +22,7 @@ LIMIT = 50
 
 def skipped_records(data_dir: str) -> list[dict[str, str]]:
     """The scope's ``.covhook-skipped`` lines: pid, why, command line."""
-    from covhook.scope import SKIPPED_NOTE
+    from covhook.startup.scope import SKIPPED_NOTE
 
     found = []
     try:
@@ -38,7 +38,7 @@ def skipped_records(data_dir: str) -> list[dict[str, str]]:
 
 def collect(data_dir: str) -> dict[str, Any]:
     """The notes in ``data_dir`` now (children's and skipped processes')."""
-    from covhook import children
+    from covhook.startup import children
 
     kids = children.unmeasured(data_dir)
     skipped = skipped_records(data_dir)

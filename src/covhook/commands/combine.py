@@ -16,19 +16,10 @@ from collections import Counter
 import coverage
 from coverage.exceptions import NoDataError
 
-from covhook import (
-    children,
-    fastcombine,
-    leftovers,
-    origins,
-    pathmap,
-    roots,
-    scope,
-    sources,
-    unmeasured,
-)
+from covhook import fastcombine, leftovers, origins, pathmap, roots, sources, unmeasured
 from covhook.config import find_rcfile
 from covhook.errors import CovhookError
+from covhook.startup import children, scope
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

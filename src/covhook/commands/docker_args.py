@@ -24,13 +24,14 @@ from pathlib import Path
 
 import coverage
 
-from covhook import containers, pathmap, settings
+from covhook import pathmap, settings
 from covhook.config import find_rcfile
 from covhook.errors import CovhookError
+from covhook.startup import containers
 
 MOUNT_POINT = "/covhook-data"
 RC_NAME = "coveragerc"
-RECORDER = "covhook.containers"
+RECORDER = "covhook.containers"  # public name: a shim for covhook.startup.containers
 # [run] settings that change what a process measures, carried into the container.
 CARRIED = (
     "branch",
@@ -49,7 +50,7 @@ CARRIED = (
     "disable_warnings",
     "debug",
 )
-FLUSH_WORK_DIR = ".covhook-work"  # covhook.flush.WORK_DIR
+FLUSH_WORK_DIR = ".covhook-work"  # covhook.startup.flush.WORK_DIR
 DIR_MODE = 0o2775  # rwxrwsr-x: owner and group write, setgid, others only read
 
 

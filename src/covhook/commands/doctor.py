@@ -237,7 +237,7 @@ def check_config(rcfile: str | None) -> tuple[list[Finding], str]:
 
 def check_data_dir(data_file: str) -> list[Finding]:
     """Writable, and no stale working files."""
-    from covhook.flush import WORK_DIR
+    from covhook.startup.flush import WORK_DIR
 
     data_dir = os.path.dirname(data_file)
     findings = []
@@ -316,7 +316,7 @@ def _rule_named(record: Mapping[str, str], options: Mapping[str, Any]) -> str:
     """Which rule, today, matches the skipped process's recorded command line."""
     from fnmatch import fnmatchcase
 
-    from covhook import scope
+    from covhook.startup import scope
 
     subjects = scope.rule_subjects(str(record.get("argv", "")).split())
     for env, option in ((scope.SKIP_ENV, "skip"), (scope.MEASURE_ENV, "measure")):
@@ -355,7 +355,7 @@ def unique(paths: Iterable[str]) -> list[str]:
 
 def covhook_options(rcfile: str | None) -> dict[str, Any]:
     """The [covhook] section of the config a run would use ({} if none or unreadable)."""
-    from covhook.options import read_section
+    from covhook.startup.options import read_section
 
     start = os.environ.get("COVERAGE_PROCESS_START")
     found = find_rcfile(rcfile or (start if start and os.path.isfile(start) else None))

@@ -5,7 +5,7 @@ the setting at coverage.py's default:
 
 - ``[run] plugins`` gains ``covhook`` (the origin tagger); the user's plugins stay.
 - ``[run] data_file`` and ``[run] context`` get the process's origin tag
-  (``covhook.plugin.tag_at_startup``), before ``start()``.
+  (``covhook.startup.plugin.tag_at_startup``), before ``start()``.
 - ``[run] parallel`` is forced on: every process must write its own file, or
   the processes overwrite each other's data.
 - ``[run] omit`` gains covhook's own package: its handlers and saves run while
@@ -15,10 +15,10 @@ the setting at coverage.py's default:
   ``exec``, and pass the resolved configuration (absolute data file) to child
   processes.  Only patches the installed coverage.py knows (7.10+) are used.
 - Signals: covhook saves on SIGTERM, SIGINT and SIGHUP and then does what the
-  program would have done (``covhook.signals``); coverage.py's own
+  program would have done (``covhook.startup.signals``); coverage.py's own
   ``[run] sigterm`` is turned off so the two do not both save.  Turn covhook's
   off with ``[covhook] signals = false`` or ``COVHOOK_SIGNALS=0``.
-- Atomic data files (``covhook.flush``): coverage.py's working file lives in
+- Atomic data files (``covhook.startup.flush``): coverage.py's working file lives in
   ``<data dir>/.covhook-work/`` and every save is published by copy + rename,
   so a process killed while saving (mpirun SIGKILLs one second after
   SIGTERM) never leaves a file ``combine`` warns about.  Off with
@@ -44,7 +44,8 @@ if TYPE_CHECKING:
     from coverage import Coverage
 
 PLUGIN = "covhook"
-OWN_FILES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "*")
+# The whole covhook package (a trailing "/*" in coverage's globs matches subdirectories too).
+OWN_FILES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "*")
 DEFAULT_PATCHES = ("_exit", "execv", "subprocess")
 PATCHES_SINCE = (7, 10)
 SIGNALS_ENV = "COVHOOK_SIGNALS"
@@ -62,12 +63,12 @@ def signals_wanted(options: Mapping[str, Any], environ: Mapping[str, str] = os.e
 
 
 def atomic_wanted(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> bool:
-    """Atomic data files (``covhook.flush``) unless ``COVHOOK_ATOMIC=0`` / ``[covhook] atomic``."""
+    """Atomic data files (:mod:`.flush`) unless ``COVHOOK_ATOMIC=0`` / ``[covhook] atomic``."""
     return bool(settings.value("atomic", options, environ, problems=[]))
 
 
 def flush_requested(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> bool:
-    """Cheap test (no import of covhook.flush) for COVHOOK_FLUSH_SECONDS / flush_seconds."""
+    """Cheap test (no import of covhook.startup.flush) for COVHOOK_FLUSH_SECONDS / flush_seconds."""
     return bool(environ.get("COVHOOK_FLUSH_SECONDS") or options.get("flush_seconds"))
 
 
@@ -90,7 +91,7 @@ def apply(cov: Coverage, config_file: str | None) -> None:
     if PLUGIN not in plugins:
         cov.set_option("run:plugins", [*plugins, PLUGIN])
         if config_file:
-            from covhook.options import read_section
+            from covhook.startup.options import read_section
 
             for key, value in read_section(config_file).items():
                 cov.set_option(f"{PLUGIN}:{key}", value)
@@ -110,6 +111,6 @@ def apply(cov: Coverage, config_file: str | None) -> None:
     if signals_wanted(options):
         cov.set_option("run:sigterm", False)
     # covhook made this Coverage: tag it now instead of in the configurer.
-    from covhook.plugin import tag_at_startup
+    from covhook.startup.plugin import tag_at_startup
 
     tag_at_startup(cov, options)

@@ -5,7 +5,7 @@ coverage.py's own hook starts coverage in every process that has
 file each, even for a helper script or ``pip`` that never runs a line of the
 configured ``source``.  When the config names a scope (``source``,
 ``source_pkgs``, ``source_dirs`` or ``include``), covhook instead waits until
-in-scope code is about to run (:mod:`covhook.lazy`) and a process that never
+in-scope code is about to run (:mod:`covhook.startup.lazy`) and a process that never
 runs any imports nothing of coverage.
 
 This module runs in every process the hook reaches, before anything is
@@ -239,7 +239,7 @@ def _from_file(path: str) -> dict[str, Any] | None:
                 raw[attr] = [_substitute(str(v)) for v in _as_list(value)]
         if "data_file" in run:
             raw["data_file"] = _substitute(str(run["data_file"]))
-        from covhook.options import read_section
+        from covhook.startup.options import read_section
 
         raw["covhook"] = read_section(path)
     else:
@@ -255,7 +255,7 @@ def _from_file(path: str) -> dict[str, Any] | None:
         data_file = _ini_get(sections, "run", "data_file")
         if data_file is not None:
             raw["data_file"] = data_file
-        # covhook.options.read_section's rule, without configparser.
+        # covhook.startup.options.read_section's rule, without configparser.
         own: tuple[str, ...] = ("covhook",)
         if os.path.basename(path) in ("setup.cfg", "tox.ini"):
             own = ("coverage:covhook", "covhook")

@@ -19,8 +19,9 @@ signal that interrupts a save in the same thread does not save again inside
 it: it is remembered and acted on when that save finishes.  A save running
 in another thread (the periodic flush) is waited for, with a time limit.
 coverage.py's own data lock cannot be held by a thread a handler interrupts
-(:mod:`covhook.datalock`).  Python runs signal handlers in the main thread only, and only the main
-thread may install them: when coverage starts elsewhere this does nothing.
+(:mod:`covhook.startup.datalock`).  Python runs signal handlers in the main
+thread only, and only the main thread may install them: when coverage starts
+elsewhere this does nothing.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from covhook import _warn, datalock
+from covhook import _warn
 from covhook._warn import warn_once
+from covhook.startup import datalock
 
 if TYPE_CHECKING:
     from coverage import Coverage

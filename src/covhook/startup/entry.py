@@ -26,7 +26,7 @@ def main() -> None:
     import sys
 
     try:
-        from covhook import _startup
+        from covhook.startup import boot as _startup
     except Exception as exc:
         sys.stderr.write(
             f"covhook: coverage is off in this process: cannot import covhook ({exc!r}). "
@@ -63,6 +63,6 @@ def _started_without_covhook(coverage: "ModuleType | None") -> bool:
 
 
 def _attempted() -> bool:
-    from covhook import _startup
+    from covhook.startup import boot as _startup
 
     return bool(getattr(_startup, "_attempted", False))

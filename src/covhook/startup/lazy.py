@@ -1,6 +1,6 @@
 """Start coverage just before the first in-scope code of this process runs.
 
-Installed by :mod:`covhook._startup` when :mod:`covhook.scope` says the
+Installed by :mod:`covhook.startup.boot` when :mod:`covhook.startup.scope` says the
 process should wait.  Until then it watches, at next to no cost, every way
 in-scope code can start running without coverage having seen it:
 
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from types import ModuleType
     from typing import Any
 
-    from covhook.scope import Scope
+    from covhook.startup.scope import Scope
 
 # --- Private CPython names (move to covhook._compat) --------------------------
 # Checked on CPython 3.11.7, 3.12.1 and 3.13.0:
@@ -175,7 +175,7 @@ def _someone_else_measures() -> bool:
 def _at_exit() -> None:
     scope = _scope
     if scope is not None and scope.counted:
-        from covhook.scope import note_skipped
+        from covhook.startup.scope import note_skipped
 
         note_skipped(scope, "ran no in-scope code")
 

@@ -33,8 +33,9 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from covhook import _compat, datadir, signals
+from covhook import _compat, datadir
 from covhook._warn import warn, warn_once
+from covhook.startup import signals
 
 if TYPE_CHECKING:
     from coverage import Coverage
@@ -290,7 +291,7 @@ def start(cov: Coverage, seconds: float) -> None:
 def _after_fork_in_child() -> None:
     """A forked child has no flush thread (only the forking thread survives): start one.
 
-    The save lock it inherited is reset by :mod:`covhook.signals` first
+    The save lock it inherited is reset by :mod:`covhook.startup.signals` first
     (its fork hook is registered earlier, and child hooks run in order).
     """
     if _flusher is not None and not _flusher.stop_event.is_set():

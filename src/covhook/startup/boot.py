@@ -1,0 +1,223 @@
+"""Start coverage at interpreter start-up, with covhook's plugin and defaults.
+
+Called by ``a0_covhook.pth`` only when ``COVERAGE_PROCESS_START`` or
+``COVERAGE_PROCESS_CONFIG`` is set.  It mirrors ``coverage.process_startup()``
+(same variables, same "already started" flag, so coverage's own
+``a1_coverage.pth`` stays quiet) and adds: the covhook plugin even when the
+user's config does not list it, process-friendly defaults, and one clear line
+instead of a traceback when something is wrong.  It never raises.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from covhook._warn import warn
+
+# Not typing.TYPE_CHECKING: importing typing (and contextlib) here would cost
+# every process the hook reaches, measured or not, milliseconds (issue 9).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+    from types import ModuleType
+    from typing import Any
+
+    from coverage import Coverage
+
+_attempted = False
+_deferred = False  # issue 9: skipped, or waiting for in-scope code (covhook.startup.lazy)
+
+
+def disabled(environ: os._Environ[str] | dict[str, str] = os.environ) -> bool:
+    """``COVHOOK_DISABLE`` set to anything but empty or ``0`` turns the hook off."""
+    return environ.get("COVHOOK_DISABLE", "") not in ("", "0")
+
+
+def start() -> Coverage | None:
+    """Start coverage once for this process; return it, or None if not started."""
+    global _deferred
+    if _attempted or _deferred or disabled():
+        return None
+    # --- issue 9: scoped lazy start (covhook.startup.scope decides, covhook.startup.lazy waits) ---
+    from covhook.startup import scope
+
+    plan, found, why = scope.decide()
+    if found is not None and plan != scope.EAGER:
+        from covhook.startup import lazy
+
+        _deferred = True
+        lazy.quiet_coverage_hook()  # coverage's own .pth must not start it either
+        if plan == scope.SKIP:
+            scope.note_skipped(found, why)
+        else:
+            lazy.install(found, start_now)
+        return None
+    # --- end issue 9 ---
+    return start_now()
+
+
+def start_now() -> Coverage | None:
+    """Start coverage in this process now (once); see :func:`start`."""
+    global _attempted
+    if _attempted or disabled():
+        return None
+    _attempted = True
+    try:
+        from covhook.startup.lean import import_coverage  # issue 9: without the reporters
+
+        coverage = import_coverage()
+    except ImportError as exc:
+        warn(
+            f"coverage is off in this process: cannot import coverage ({exc})",
+            f"pip install coverage into {sys.prefix}, or unset COVERAGE_PROCESS_START",
+        )
+        return None
+    from covhook import _compat
+
+    if _compat.startup_attempted(coverage):
+        return None  # something already started (or refused) coverage here
+    try:
+        cov = _start(coverage)
+    except Exception as exc:
+        _compat.set_startup_coverage(coverage, None)  # keep a1_coverage.pth quiet
+        warn(f"coverage is off in this process: {describe(exc)}", fix_for(exc))
+        return None
+    return cov
+
+
+def config_source(coverage: ModuleType) -> tuple[str, str | None]:
+    """The ``config_file`` argument process_startup() would use, and the file's path.
+
+    The path is None when the config comes serialized in COVERAGE_PROCESS_CONFIG
+    (set by a measured parent's ``patch = subprocess``), which takes precedence.
+    """
+    from covhook._compat import config_data_prefix
+
+    prefix = config_data_prefix(coverage)
+    data = os.environ.get("COVERAGE_PROCESS_CONFIG")
+    if data and prefix:
+        return f"{prefix}{data}", None
+    path = os.environ.get("COVERAGE_PROCESS_START", "")
+    return path, path
+
+
+def _start(coverage: ModuleType) -> Coverage:
+    source, path = config_source(coverage)
+    if path is not None and not os.path.isfile(path):
+        raise MissingConfig(path)
+    cov: Coverage = coverage.Coverage(config_file=source)
+    from covhook import _compat
+    from covhook.startup import children, defaults, pickled_code, signals
+
+    defaults.apply(cov, path)
+    ensure_writable_dir(str(cov.get_option("run:data_file")))
+    _compat.set_startup_coverage(coverage, cov)
+    # The same switches coverage.control._start_process_coverage sets.
+    _compat.quiet_process_warnings(cov)
+    # Our .pth is installed; coverage 7.10-7.12 would write another one.
+    _compat.no_pth_file(cov)
+    options = defaults.plugin_options(cov)
+    seconds = None
+    atomic = defaults.atomic_wanted(options)
+    if atomic or defaults.flush_requested(options):
+        from covhook.startup import flush
+
+        seconds = flush.interval(options)
+        flush.prepare()
+    try:
+        with cheap_short_stack():
+            if atomic:
+                with flush.staged():
+                    cov.start()
+            else:
+                cov.start()
+    except BaseException:
+        _compat.set_auto_save(cov, False)
+        raise
+    _compat.set_auto_save(cov, True)
+    signals.guard_saves(cov)
+    if defaults.signals_wanted(options):
+        signals.install(cov)
+    if atomic:
+        flush.publish_from(cov)
+    if seconds is not None:
+        flush.start(cov, seconds)
+    data_dir = os.path.dirname(os.path.abspath(str(cov.get_option("run:data_file"))))
+    children.install(data_dir, options)
+    pickled_code.install()
+    return cov
+
+
+def cheap_short_stack() -> AbstractContextManager[None]:
+    """Around ``cov.start()``: record the starting stack without reading source files.
+
+    coverage.py's ``Collector`` keeps ``short_stack()`` (only printed when two
+    collectors clash); that calls ``inspect.stack()``, which reads every
+    frame's source and scans ``sys.modules``: about 10 ms of every process's
+    start-up, the largest single cost after ``import coverage``.  The same
+    summary from the frames alone costs microseconds.
+    """
+    from covhook._compat import swapped_short_stack
+
+    return swapped_short_stack(_short_stack)
+
+
+def _short_stack(*_args: Any, **_kwargs: Any) -> str:
+    """``coverage.debug.short_stack``'s format (outermost first), from frames only."""
+    lines = []
+    from covhook._compat import caller_frame
+
+    frame = caller_frame(1)
+    while frame is not None:
+        code = frame.f_code
+        lines.append(f"{code.co_name:>30s} : {code.co_filename}:{frame.f_lineno}")
+        frame = frame.f_back  # type: ignore[assignment]
+    return "\n".join(reversed(lines))
+
+
+class MissingConfig(Exception):
+    """COVERAGE_PROCESS_START names a file that is not there."""
+
+
+class UnwritableDataDir(Exception):
+    """The data file's directory cannot be created or written."""
+
+
+def ensure_writable_dir(data_file: str) -> None:
+    """Raise UnwritableDataDir unless the data file's directory is (or can be made) writable."""
+    directory = os.path.dirname(os.path.abspath(data_file))
+    probe = directory
+    while not os.path.isdir(probe):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UnwritableDataDir(directory)
+
+
+def describe(exc: BaseException) -> str:
+    """What went wrong, in words."""
+    if isinstance(exc, MissingConfig):
+        return f"COVERAGE_PROCESS_START={exc.args[0]!r} is not a file"
+    if isinstance(exc, UnwritableDataDir):
+        return f"cannot write coverage data in {exc.args[0]} (permission denied)"
+    return f"coverage failed to start: {type(exc).__name__}: {exc}"
+
+
+def fix_for(exc: BaseException) -> str:
+    """How to make the problem go away."""
+    if isinstance(exc, MissingConfig):
+        return "point COVERAGE_PROCESS_START at your .coveragerc or pyproject.toml, or unset it"
+    if isinstance(exc, UnwritableDataDir):
+        return "make that directory writable, or set [run] data_file / COVERAGE_FILE elsewhere"
+    name = type(exc).__name__
+    path = os.environ.get("COVERAGE_PROCESS_START")
+    debug = f"coverage debug config --rcfile={path}" if path else "coverage debug config"
+    if name == "ConfigError":
+        where = path or "your coverage config"
+        return f"correct {where} (try '{debug}'), or unset COVERAGE_PROCESS_START"
+    if name == "PluginError" or "plugin" in str(exc).lower():
+        return "fix or remove the failing plugin in [run] plugins"
+    return f"check the coverage configuration with '{debug}', or set COVHOOK_DISABLE=1"
