@@ -25,7 +25,7 @@ from setuptools.command.editable_wheel import editable_wheel
 sys.path.insert(0, str(Path(__file__).parent / "pth"))
 from make_pth import PTH_NAME, SOURCE, START_NAME, make_pth_line, start_text  # noqa: E402
 
-PACKAGED_HOOK = "covhook/hook.pth.txt"  # covhook.install.PACKAGED_HOOK
+PACKAGED_HOOK = "covhook/hook.pth.txt"  # covhook.host.install.PACKAGED_HOOK
 
 
 def pth_text() -> str:

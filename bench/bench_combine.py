@@ -117,7 +117,7 @@ def run_once(mode: str, where: Path) -> tuple[float, float]:
 def bench_set(
     name: str, count: int, branch: bool, repeat: float, size: int, *, reps: int, root: Path
 ) -> dict[str, object]:
-    from covhook import combine_workers
+    from covhook.host import combine_workers
 
     where = root / "".join(c if c.isalnum() else "_" for c in name)
     files = datagen.write_many(

@@ -19,8 +19,8 @@ from pathlib import Path
 import coverage
 import pytest
 
-from covhook import pathmap
 from covhook.cli import main
+from covhook.host import pathmap
 from covhook.startup import containers
 from support import data
 from support.docker import PROJECT, doc_block

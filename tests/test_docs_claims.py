@@ -38,7 +38,7 @@ def test_named_test_files_go_whole_to_one_split(pytester: pytest.Pytester) -> No
     picked = {}
     for index in (1, 2):
         result = pytester.runpytest_subprocess(
-            "-p", "covhook.splits", f"--covhook-split={index}/2", "--co", "-q",
+            "-p", "covhook.splits.plugin", f"--covhook-split={index}/2", "--co", "-q",
             "tests/test_a.py", "tests/test_b.py",
         )  # fmt: skip
         picked[index] = {line for line in result.outlines if "::test_" in line}

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from covhook import fastcombine
 from covhook.cli import main
+from covhook.host import fastcombine
 from support import datagen
 from support.datagen import describe as dump
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from covhook import install as installer
 from covhook.cli import main
+from covhook.host import install as installer
 from support import data, envs
 
 RC = "[run]\nparallel = True\n"

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from coverage import CoverageData
 
-from covhook import origin, origins
+from covhook import origin
+from covhook.host import origins
 from covhook.pytest_plugin import ChildCoverage, kind_of, pid_of
 
 pytestmark = pytest.mark.fast

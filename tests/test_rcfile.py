@@ -1,4 +1,4 @@
-"""Which coverage config a run hands to its processes (covhook.config), and the install record."""
+"""Which coverage config a run hands to its processes (host.rcfile), and the install record."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from covhook import registry
-from covhook.config import find_rcfile, rcfile_for_run
 from covhook.errors import CovhookError
+from covhook.host import registry
+from covhook.host.rcfile import find_rcfile, rcfile_for_run
 
 pytestmark = pytest.mark.fast
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from covhook import splits
+from covhook.splits import plugin as split_plugin
+from covhook.splits import runner as split_runner
 from support import data, split_suite
 
 pytestmark = pytest.mark.splits
@@ -57,7 +58,7 @@ def sequential_lines(root: Path) -> dict[str, set[int]]:
 def test_same_lines_as_one_sequential_run(
     tmp_path: Path, selector: str, counts: tuple[str, ...]
 ) -> None:
-    if selector == "pytest-split" and not splits.has_module(sys.executable, "pytest_split"):
+    if selector == "pytest-split" and not split_runner.has_module(sys.executable, "pytest_split"):
         pytest.skip("pytest-split is not installed (scripts/setup/10-venv.sh)")
     split_suite.write(tmp_path)
     expected = sequential_lines(tmp_path)
@@ -177,18 +178,20 @@ def test_test_files_are_dealt_out_whole_and_evenly(tmp_path: Path) -> None:
     (tmp_path / "helper.py").write_text("")
     patterns = ["test_*.py"]
     for count in (2, 3):
-        owners = [splits.file_split(tmp_path / f"test_{n}.py", patterns, count) for n in range(7)]
+        owners = [
+            split_plugin.file_split(tmp_path / f"test_{n}.py", patterns, count) for n in range(7)
+        ]
         sizes = [owners.count(i) for i in range(1, count + 1)]
         assert max(sizes) - min(sizes) <= 1, owners
-    assert splits.file_split(tmp_path / "helper.py", patterns, 2) is None
+    assert split_plugin.file_split(tmp_path / "helper.py", patterns, 2) is None
     # Fewer files than splits: their tests are dealt out one by one instead.
-    assert splits.file_split(tmp_path / "test_0.py", patterns, 8) is None
+    assert split_plugin.file_split(tmp_path / "test_0.py", patterns, 8) is None
 
 
 def test_shard_is_a_deterministic_partition() -> None:
     ids = [f"t{i}" for i in range(11)]
-    parts = [splits.shard(ids, i, 4) for i in range(1, 5)]
+    parts = [split_plugin.shard(ids, i, 4) for i in range(1, 5)]
     assert sorted(n for part in parts for n in part) == list(range(11))
     assert max(map(len, parts)) - min(map(len, parts)) <= 1
-    assert parts == [splits.shard(ids, i, 4) for i in range(1, 5)]
-    assert splits.shard(ids[:2], 3, 4) == []
+    assert parts == [split_plugin.shard(ids, i, 4) for i in range(1, 5)]
+    assert split_plugin.shard(ids[:2], 3, 4) == []

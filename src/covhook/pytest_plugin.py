@@ -149,7 +149,7 @@ class ChildCoverage:
         return f"covhook: {skipped} process{s} skipped by scope (ran no measured code)"
 
     def _files(self) -> list[str]:
-        from covhook import origins
+        from covhook.host import origins
 
         return origins.data_files(self.data_file)
 
@@ -209,7 +209,7 @@ class ChildCoverage:
         )
 
     def _remove_stale_children(self) -> None:
-        from covhook import origins
+        from covhook.host import origins
 
         for path in list(self.before):
             if origins.tag_of(path, self.data_file) is not None:
@@ -236,7 +236,7 @@ class ChildCoverage:
         """Count the new data files per kind, before anyone combines them away."""
         if self.counted is not None:
             return
-        from covhook import origins
+        from covhook.host import origins
 
         pids: dict[str, set[int | str]] = {"pytest": {os.getpid()}}
         mine = own_split_role()
@@ -270,7 +270,7 @@ class ChildCoverage:
         with _compat.no_data_warning_off(self.cov):
             data = self.cov.get_data()
         # covhook's combine service (fast, one update; unusable files named and kept).
-        from covhook import fold
+        from covhook.host import fold
 
         configured = self.cov.get_option("paths")  # coverage 7.10-7.17: a dict of lists
         paths = dict(configured) if isinstance(configured, dict) else {}

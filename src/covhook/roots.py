@@ -9,7 +9,7 @@ set of roots writes ``<data dir>/.covhook/roots-<crc32>.json`` (beside the
 containers' mount records; a name ``coverage combine`` never globs; directly
 in ``.covhook/``, which ``covhook docker-args`` makes the host user's, so a
 record written by root in a container stays deletable); every later one pays
-a single ``stat``.  :mod:`covhook.pathmap` turns the records
+a single ``stat``.  :mod:`covhook.host.pathmap` turns the records
 into ``[paths]`` aliases when combining.
 """
 

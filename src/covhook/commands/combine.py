@@ -1,7 +1,7 @@
 """``covhook combine``: coverage combine, plus which origins contributed.
 
 Data measured in containers is mapped back to host paths with the aliases
-covhook learned from the containers' recorded mounts (:mod:`covhook.pathmap`),
+covhook learned from the containers' recorded mounts (:mod:`covhook.host.pathmap`),
 added after the user's own ``[paths]``; ``--print-paths`` prints them as a
 ``[paths]`` section so plain ``coverage combine`` gives the same result.
 """
@@ -16,9 +16,10 @@ from collections import Counter
 import coverage
 from coverage.exceptions import NoDataError
 
-from covhook import fastcombine, leftovers, origins, pathmap, roots, sources, unmeasured
-from covhook.config import find_rcfile
+from covhook import roots
 from covhook.errors import CovhookError
+from covhook.host import fastcombine, leftovers, origins, pathmap, sources, unmeasured
+from covhook.host.rcfile import find_rcfile
 from covhook.startup import children, scope
 
 
@@ -90,7 +91,7 @@ def combine(
     Returns the processes per origin that were combined.
     """
     data_file = os.path.abspath(str(cov.get_option("run:data_file")))
-    # Issue 8: data files killed processes left in .covhook-work (covhook.leftovers).
+    # Issue 8: data files killed processes left in .covhook-work (covhook.host.leftovers).
     for line in leftovers.messages(leftovers.recover(data_file)):
         print(line)
     found = sources.collect(paths, data_file)
@@ -144,7 +145,7 @@ def combine(
     processes = origins.processes_by_origin(used, data_file)
     lines = outcome.union.origin_lines(origins.origin_of_context)
     origins.save_processes(data_file, processes, append=append, lines=lines)
-    # Kept for 'covhook doctor' after the notes are gone (covhook.unmeasured).
+    # Kept for 'covhook doctor' after the notes are gone (covhook.host.unmeasured).
     unmeasured.save(data_file, unmeasured.collect(os.path.dirname(data_file)), append=append)
     cov.load()
     report_unmeasured(os.path.dirname(data_file), keep)

@@ -24,9 +24,10 @@ from pathlib import Path
 
 import coverage
 
-from covhook import pathmap, settings
-from covhook.config import find_rcfile
+from covhook import settings
 from covhook.errors import CovhookError
+from covhook.host import pathmap
+from covhook.host.rcfile import find_rcfile
 from covhook.startup import containers
 
 MOUNT_POINT = "/covhook-data"

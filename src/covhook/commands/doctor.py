@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from covhook.config import find_rcfile
+from covhook.host.rcfile import find_rcfile
 
 PROBE = """\
 import json, os, site, sys, sysconfig
@@ -112,7 +112,7 @@ def path_pythons(path: str | None = None) -> list[str]:
 def registered_pythons() -> list[str]:
     """Interpreters covhook installed hooks for (the registry), if readable."""
     try:
-        from covhook import registry
+        from covhook.host import registry
 
         rows = registry.load()
     except Exception:
@@ -269,8 +269,8 @@ def check_data_dir(data_file: str) -> list[Finding]:
 
 def check_unmeasured(data_file: str, options: Mapping[str, Any]) -> list[Finding]:
     """Children and processes a run did not measure: notes left now, and those kept
-    by the last combine in ``data_file`` (covhook.unmeasured)."""
-    from covhook import unmeasured
+    by the last combine in ``data_file`` (covhook.host.unmeasured)."""
+    from covhook.host import unmeasured
 
     record = unmeasured.merge(
         unmeasured.collect(os.path.dirname(data_file)), unmeasured.load(data_file)
@@ -333,7 +333,7 @@ def _rule_named(record: Mapping[str, str], options: Mapping[str, Any]) -> str:
 
 def note_pythons(data_file: str) -> list[str]:
     """Absolute interpreter paths named in the children's notes."""
-    from covhook import unmeasured
+    from covhook.host import unmeasured
 
     record = unmeasured.merge(
         unmeasured.collect(os.path.dirname(data_file)), unmeasured.load(data_file)

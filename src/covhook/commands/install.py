@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from covhook import install as installer
 from covhook.commands._target import add_target_options
+from covhook.host import install as installer
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

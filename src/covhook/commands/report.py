@@ -4,7 +4,7 @@ It takes the options ``coverage report`` users type (``--fail-under``,
 ``--skip-covered``, ``--data-file``, ``--precision``, ``--format``) and
 exits like it: 2 when the total is under ``fail_under`` (from the option or
 the config).  ``--by origin`` shows, per source file, which origins ran which
-share of it (:mod:`covhook.origin_report`), as text, Markdown or an HTML page.
+share of it (:mod:`covhook.host.origin_report`), as text, Markdown or an HTML page.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import argparse
 import os
 from typing import Any
 
-from covhook import _compat, origins
+from covhook import _compat
 from covhook.commands.combine import load_coverage
 from covhook.errors import CovhookError
+from covhook.host import origins
 
 FAIL_UNDER = 2  # coverage's exit status when the total is under fail_under
 
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         raise CovhookError(f"no combined data in {data_file}", "run 'covhook combine' first")
     cov.load()
     if args.by == "origin":
-        from covhook.origin_report import run as by_origin
+        from covhook.host.origin_report import run as by_origin
 
         return by_origin(cov, args)
     return report_and_status(cov, args)

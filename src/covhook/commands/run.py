@@ -2,7 +2,7 @@
 
 Sets ``COVERAGE_PROCESS_START`` for the command so the installed hook starts
 coverage in it and in every process below it, waits for the command and the
-processes it started (:mod:`covhook.command`), then combines and reports with
+processes it started (:mod:`covhook.host.process_group`), then combines and reports with
 the per-origin table.  The exit status is always the command's (``128 + N``
 when a signal killed it): anything that goes wrong after the command ran is
 one line on stderr, never a different status.  When the command combined its
@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from covhook import leftovers, origins
-from covhook.command import Command, NotStarted, signal_name
 from covhook.commands.combine import combine, report_unmeasured
 from covhook.commands.report import add_report_options, report_and_status
-from covhook.config import rcfile_for_run
 from covhook.errors import CovhookError, as_covhook_error
+from covhook.host import leftovers, origins
+from covhook.host.process_group import Command, NotStarted, signal_name
+from covhook.host.rcfile import rcfile_for_run
 
 if TYPE_CHECKING:
     from collections import Counter

@@ -17,15 +17,15 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from covhook import origins
 from covhook.commands.combine import combine
-from covhook.config import rcfile_for_run
 from covhook.errors import CovhookError
+from covhook.host import origins
+from covhook.host.rcfile import rcfile_for_run
 
 if TYPE_CHECKING:
     import coverage
 
-    from covhook.splits import Runner
+    from covhook.splits.runner import Runner
 
 REPORTS = ("term", "html", "xml", "json", "lcov")
 
@@ -90,7 +90,7 @@ def cpu_count() -> int:
 def choose_selector(wanted: str) -> str:
     if wanted == "covhook":
         return "covhook"
-    from covhook.splits import has_module
+    from covhook.splits.runner import has_module
 
     installed = has_module(sys.executable, "pytest_split")
     if wanted == "pytest-split" and not installed:
@@ -106,7 +106,7 @@ def check_counts(args: argparse.Namespace) -> tuple[int, int, int, bool]:
     j = args.jobs if args.jobs is not None else min(n, cpu_count())
     if n < 1 or j < 1 or w < 0:
         raise CovhookError(f"bad counts: -n {n} -j {j} -w {w}", "use -n >= 1, -j >= 1 and -w >= 0")
-    from covhook.splits import has_module
+    from covhook.splits.runner import has_module
 
     if w > 0 and not has_module(sys.executable, "xdist"):
         raise CovhookError(
@@ -159,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
 
     import coverage
 
-    from covhook import splits
+    from covhook.splits import runner as splits
 
     with tempfile.TemporaryDirectory(prefix="covhook-split-") as tmp:
         rcfile = rcfile_for_run(args.rcfile, Path(tmp))

@@ -12,9 +12,9 @@ import argparse
 import os
 from pathlib import Path
 
-from covhook import install as installer
-from covhook import registry
 from covhook.errors import ERR, OK, CovhookError
+from covhook.host import install as installer
+from covhook.host import registry
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from covhook import install as installer
-from covhook import registry
 from covhook.commands._target import add_target_options
 from covhook.errors import CovhookError
+from covhook.host import install as installer
+from covhook.host import registry
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -4,7 +4,7 @@
 plugin listed.  In every process that starts measuring it:
 
 - records, once per container, the container's mounts next to the data files
-  (``<data dir>/.covhook/mounts/<place>.json``, see :mod:`covhook.pathmap`),
+  (``<data dir>/.covhook/mounts/<place>.json``, see :mod:`covhook.host.pathmap`),
   so the host can map ``/app/…`` back to its own paths when combining;
 - when the process runs as root (root in a container is root on the host's
   files unless user namespaces remap it), hands the data files it leaves to

@@ -16,7 +16,7 @@ save it is copied to a temporary name ``combine`` does not glob and renamed
 over the final ``<data_file>.<tag>.<host>.pid…`` name.  At a normal exit,
 ``os._exit`` or death by signal the working copy is removed once published;
 after SIGKILL (or a failed publish: a full disk) it stays behind, and
-``covhook combine`` recovers it (:mod:`covhook.leftovers`).  The data
+``covhook combine`` recovers it (:mod:`covhook.host.leftovers`).  The data
 directory may be shared with other users: see :mod:`covhook.datadir`.
 A save that fails says so in one line; when the work dir itself cannot be
 written, the data file is written in place instead.

@@ -279,7 +279,7 @@ def plan(
 def _container_plan(
     files: Sequence[str], data_file: str, data_dirs: Sequence[str], cwd: str | None
 ) -> Plan:
-    from covhook import origins
+    from covhook.host import origins
     from covhook.origin import parse_tag
 
     records = read_records(data_dirs)
@@ -321,7 +321,7 @@ def _container_plan(
 
 
 def _container_place(path: str, data_file: str) -> bool:
-    from covhook import origins
+    from covhook.host import origins
 
     tag = origins.tag_of(path, data_file)
     return tag is not None and tag.split("-", 1)[0] in CONTAINER_KINDS

@@ -22,7 +22,7 @@ from coverage.numbits import numbits_to_nums
 
 from covhook import _compat
 from covhook._compat import DATA_SUFFIX_RE
-from covhook.fastcombine import read_only_uri
+from covhook.host.fastcombine import read_only_uri
 from covhook.origin import TAG_RE
 
 UNTAGGED = "(untagged)"

@@ -11,7 +11,7 @@ lists it in the distribution's RECORD; that file is pip's, so covhook never
 removes it (``pip uninstall covhook`` does) and never records it.  A file of
 that name that is not a covhook hook is someone else's: never overwritten.
 Writes are atomic (temp file + rename in the same directory) and happen inside
-a registry transaction (:mod:`covhook.registry`): the hook and its record
+a registry transaction (:mod:`covhook.host.registry`): the hook and its record
 change together or not at all.
 """
 
@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
 
-from covhook import registry
 from covhook.errors import CovhookError
+from covhook.host import registry
 
 PTH_NAME = "a0_covhook.pth"
 # What a covhook hook line imports, now and in covhook 0.1 (old hooks stay installed).
@@ -82,7 +82,7 @@ def hook_text() -> str:
     if packaged.is_file():
         return packaged.read_text("utf-8")
     # Running from a source checkout (or an editable install): build the line from pth/.
-    checkout_pth = Path(__file__).resolve().parents[2] / "pth"
+    checkout_pth = Path(__file__).resolve().parents[3] / "pth"
     if (checkout_pth / "make_pth.py").is_file():
         sys.path.insert(0, str(checkout_pth))
         try:

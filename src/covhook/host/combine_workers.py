@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from covhook.fastcombine import Job, Share
+    from covhook.host.fastcombine import Job, Share
 
 Progress = Callable[[int, int], None]
 
@@ -67,7 +67,7 @@ def _one_done() -> None:
 
 
 def _work(job: Job) -> Share:
-    from covhook.fastcombine import share_of
+    from covhook.host.fastcombine import share_of
 
     return share_of(job, _one_done)
 

@@ -38,7 +38,7 @@ from coverage.files import PathAliases
 from coverage.version import __version__ as coverage_version
 
 from covhook import _compat
-from covhook import combine_workers as parallel
+from covhook.host import combine_workers as parallel
 
 SCHEMA, SCHEMA_VERSION = _compat.data_schema()
 

@@ -3,7 +3,7 @@
 Under a plain (not parallel) ``coverage run -m pytest``, the children's data
 files must end up in the one data file coverage will save at exit.  coverage's
 own ``combine_parallel_data`` would update the running data once per file;
-here the files are first combined by :mod:`covhook.fastcombine` (the same
+here the files are first combined by :mod:`covhook.host.fastcombine` (the same
 ``[paths]`` mapping, dedupe by hash, unusable files named in one line and
 kept) into one temporary file, and that single file updates the running data.
 """
@@ -18,7 +18,8 @@ from typing import Any
 from coverage import CoverageData
 from coverage.exceptions import NoDataError
 
-from covhook import _warn, fastcombine
+from covhook import _warn
+from covhook.host import fastcombine
 
 
 def fold_into(

@@ -75,7 +75,7 @@ def save(data_file: str, record: dict[str, Any], append: bool = False) -> None:
 
 def load(data_file: str) -> dict[str, Any]:
     """The record the combine that wrote ``data_file`` kept (empty if none)."""
-    from covhook.fastcombine import read_only_uri
+    from covhook.host.fastcombine import read_only_uri
 
     if not os.path.isfile(data_file):
         return {}

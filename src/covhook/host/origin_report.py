@@ -16,7 +16,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from covhook import _compat, origins
+from covhook import _compat
+from covhook.host import origins
 
 
 @dataclass

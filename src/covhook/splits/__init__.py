@@ -1,0 +1,3 @@
+"""``covhook split``: the runner (:mod:`.runner`) and the pytest side each split loads
+(:mod:`.plugin`).
+"""
