@@ -40,6 +40,8 @@ work()
 PARENT = """\
 import subprocess, sys
 subprocess.run([sys.executable, "-S", "child_s.py"], check=True)
+# close_fds=False: subprocess starts it with os.posix_spawn (3.11+), not fork_exec.
+subprocess.run([sys.executable, "-IS", "child_s.py"], check=True, close_fds=False)
 subprocess.run([sys.executable, "-I", "child_i.py"], check=True)
 """
 
@@ -82,7 +84,7 @@ def test_python_dash_s_child_is_named_with_its_fix_and_dash_i_is_measured(
     status, lines = doctor(tmp_path)
     dash_s = [line for line in lines if "started with python -S" in line]
     assert len(dash_s) == 1, lines
-    assert "1 Python child process(es) ran without coverage" in dash_s[0]
+    assert "2 Python child process(es) ran without coverage" in dash_s[0]
     assert "child_s.py" in dash_s[0]
     assert "Fix: drop -S" in dash_s[0]
     assert "-I keeps site-packages' .pth files running" in dash_s[0]
