@@ -135,15 +135,17 @@ def test_two_workers_same_as_one(tmp_path: Path) -> None:
     assert dump(tmp_path / "one") == dump(tmp_path / "two")
 
 
-def test_lines_and_arcs_do_not_mix(tmp_path: Path) -> None:
-    """coverage refuses to combine statement and branch data; so do we, writing nothing."""
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "two-processes"])
+def test_lines_and_arcs_do_not_mix(tmp_path: Path, workers: int) -> None:
+    """coverage refuses to combine statement and branch data; so do we, writing nothing
+    (also when the two kinds meet in different worker processes' shares)."""
     d = tmp_path / "d"
     files = [
         str(datagen.write_process(d, 0, root="/r")),
         str(datagen.write_process(d, 1, root="/r", branch=True)),
     ]
     with pytest.raises(Exception, match=r"[Cc]an't combine"):
-        fastcombine.combine([fastcombine.Group(files, {})], str(tmp_path / "out"))
+        fastcombine.combine([fastcombine.Group(files, {})], str(tmp_path / "out"), workers=workers)
     assert not (tmp_path / "out").exists()
     assert all(Path(f).exists() for f in files)
 

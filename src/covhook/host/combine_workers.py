@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -72,19 +72,21 @@ def _work(job: Job) -> Share:
     return share_of(job, _one_done)
 
 
-def run(jobs: Sequence[Job], workers: int, total: int, progress: Progress | None) -> list[Share]:
-    """Each job's share, computed in ``workers`` forked processes."""
+def run(
+    jobs: Sequence[Job], workers: int, total: int, progress: Progress | None
+) -> Iterator[Share]:
+    """Each job's share, computed in ``workers`` forked processes, yielded as it arrives
+    (so the caller merges it and drops it: memory holds a few unions, not one per job)."""
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     counter = context.Value("i", 0)
-    shares: list[Share] = []
     with ProcessPoolExecutor(workers, context, initializer=_init, initargs=(counter,)) as pool:
         pending = {pool.submit(_work, job) for job in jobs}
         while pending:
             done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
-            shares += [future.result() for future in done]
+            for future in done:
+                yield future.result()
             if progress is not None:
                 progress(counter.value, total)
-    return shares
