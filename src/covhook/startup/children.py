@@ -77,7 +77,8 @@ def _adjust(args: tuple[Any, ...]) -> tuple[Any, ...]:
     executables: Sequence[bytes | str] = args[1] or ()
     argv: Sequence[bytes | str] = args[0] or ()
     if not isinstance(env_list, list):  # the child inherits our environment
-        _config_to_add(list(os.environ), [*executables[:1], *argv[:1]], argv)
+        if site_disabled(argv):  # cheap first: most children are not "... -S ..."
+            _config_to_add(list(os.environ), [*executables[:1], *argv[:1]], argv)
         return args
     keys = [e.split(b"=", 1)[0] for e in env_list if isinstance(e, bytes)]
     config = _config_to_add(keys, [*executables[:1], *argv[:1]], argv)
