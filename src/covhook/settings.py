@@ -148,8 +148,9 @@ SETTINGS: tuple[Setting, ...] = (
         "set by `covhook split`: the run's id, to find the run's processes left behind",
     ),
     Setting(
-        "combine_workers", None, "COVHOOK_COMBINE_WORKERS", "number", 1,
-        "threads `covhook combine` reads data files with",
+        "combine_workers", None, "COVHOOK_COMBINE_WORKERS", "number", None,
+        "worker processes `covhook combine` reads data files with; unset: 2 when 60+ files, "
+        "fork and an idle second core (load average) are there, else 1",
     ),
     Setting(
         "progress_after", None, "COVHOOK_PROGRESS_AFTER", "text", "1",

@@ -18,7 +18,7 @@ from coverage.exceptions import NoDataError
 
 from covhook import layout, roots
 from covhook.errors import CovhookError
-from covhook.host import fastcombine, leftovers, origins, pathmap, sources
+from covhook.host import fastcombine, leftovers, origins, pathmap, sources, unmeasured
 from covhook.host.rcfile import find_rcfile
 from covhook.startup import children, scope
 
@@ -145,6 +145,8 @@ def combine(
     processes = origins.processes_by_origin(used, data_file)
     lines = outcome.union.origin_lines(origins.origin_of_context)
     origins.save_processes(data_file, processes, append=append, lines=lines)
+    # Kept for 'covhook doctor' after the notes are gone (covhook.host.unmeasured).
+    unmeasured.save(data_file, unmeasured.collect(os.path.dirname(data_file)), append=append)
     cov.load()
     report_unmeasured(os.path.dirname(data_file), keep)
     scope.report_skipped(os.path.dirname(data_file), keep)
@@ -177,11 +179,12 @@ def report_unmeasured(data_dir: str, keep: bool) -> None:
     notes = children.unmeasured(data_dir)
     if not notes:
         return
-    example = " ".join(notes[0].get("argv", []))
-    print(
-        f"covhook: {len(notes)} Python child process(es) ran without coverage: "
-        f"{notes[0].get('why')} (e.g. {example!r}). Fix: {notes[0].get('fix')}"
-    )
+    for count, note in unmeasured.by_why(notes):
+        example = " ".join(note.get("argv", []))
+        print(
+            f"covhook: {count} Python child process(es) ran without coverage: "
+            f"{note.get('why')} (e.g. {example!r}). Fix: {note.get('fix')}"
+        )
     if not keep:
         children.forget(data_dir)
 
