@@ -9,7 +9,10 @@ so machine noise hits every variant alike, median wall and CPU (user+system
 from ``wait4``) milliseconds of:
 
 - out of scope: ``python helper.py``, which runs no line of ``src``;
-- in scope: ``python -m app.cli`` with line data and with branch data.
+- in scope: ``python -m app.cli`` with line data and with branch data:
+  covhook as installed (its recorder: coverage's C tracer and data format
+  without importing coverage.py), and with ``COVHOOK_RECORDER=0`` (the lean
+  import of coverage.py) and also ``COVHOOK_LEAN=0`` (coverage.py as is).
 
 and checks the data files each variant leaves (lazy: none out of scope).
 
@@ -220,6 +223,7 @@ def main() -> int:
     drop = ("COVERAGE_", "COVHOOK_", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE")
     base = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     base["PYTHONPATH"] = str(project / "src")
+    base["COVHOOK_CACHE_DIR"] = str(work / "covhook-cache")  # the recorder's config cache
 
     def env(rc: str, **extra: str) -> dict[str, str]:
         return {**base, "COVERAGE_PROCESS_START": str(rcs[rc]), **extra}
@@ -239,16 +243,19 @@ def main() -> int:
         in_scope[kind] = {
             "bare": ([str(py["bare"]), *cli], base),
             "coverage's hook": ([str(py["coverage"]), *cli], env(kind)),
-            "covhook lean": ([str(py["covhook"]), *cli], env(kind)),
-            "covhook, COVHOOK_LEAN=0": (
-                [str(py["covhook"]), *cli], env(kind, COVHOOK_LEAN="0")
+            "covhook": ([str(py["covhook"]), *cli], env(kind)),
+            "covhook, COVHOOK_RECORDER=0 (lean)": (
+                [str(py["covhook"]), *cli], env(kind, COVHOOK_RECORDER="0")
+            ),
+            "covhook, COVHOOK_RECORDER=0 COVHOOK_LEAN=0": (
+                [str(py["covhook"]), *cli], env(kind, COVHOOK_RECORDER="0", COVHOOK_LEAN="0")
             ),
         }  # fmt: skip
         if sys.version_info >= (3, 12) or version >= "3.12":
             in_scope[kind]["coverage's hook, COVERAGE_CORE=sysmon"] = (
                 [str(py["coverage"]), *cli], env(kind, COVERAGE_CORE="sysmon")
             )  # fmt: skip
-            in_scope[kind]["covhook lean, COVERAGE_CORE=sysmon"] = (
+            in_scope[kind]["covhook, COVERAGE_CORE=sysmon (lean)"] = (
                 [str(py["covhook"]), *cli], env(kind, COVERAGE_CORE="sysmon")
             )  # fmt: skip
             if kind == "line":
@@ -260,7 +267,13 @@ def main() -> int:
     for kind, variants in in_scope.items():
         results[kind] = measure(variants, args.runs, project, data)
 
-    lines = [f"Python {version}, {COVERAGE}, median of {args.runs} runs each, interleaved.", ""]
+    load = os.getloadavg()
+    lines = [
+        f"Python {version}, {COVERAGE}, median of {args.runs} runs each, interleaved; "
+        f"load average (1, 5 min) at the end {load[0]:.1f}, {load[1]:.1f} on 2 cores "
+        "(other sessions running).",
+        "",
+    ]
     lines += table("Out of scope: `python helper.py`", results["out"], "bare")
     lines.append(
         "- covhook lazy over bare vs coverage's hook over bare: "
@@ -271,9 +284,13 @@ def main() -> int:
     for kind in ("line", "branch"):
         lines += table(f"In scope, {kind} data: `python -m app.cli`", results[kind], "bare")
         lines.append(
-            "- covhook lean over bare vs coverage's hook over bare: "
-            + ratio(results[kind], "covhook lean", "coverage's hook")
+            "- covhook over bare vs coverage's hook over bare: "
+            + ratio(results[kind], "covhook", "coverage's hook")
             + " (target <= 0.5x)"
+        )
+        lines.append(
+            "- without the recorder (lean path only): "
+            + ratio(results[kind], "covhook, COVHOOK_RECORDER=0 (lean)", "coverage's hook")
         )
         lines.append("")
     print("\n".join(lines))

@@ -25,6 +25,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         if key.startswith(("COVERAGE_", "COVHOOK_", "PYTEST_XDIST_")):
             monkeypatch.delenv(key)
     monkeypatch.setenv("COVHOOK_STATE_DIR", str(tmp_path / "_covhook_state"))
+    monkeypatch.setenv("COVHOOK_CACHE_DIR", str(tmp_path / "_covhook_cache"))
     yield tmp_path
     os.environ.clear()
     os.environ.update(saved)

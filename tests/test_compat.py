@@ -9,6 +9,8 @@ In-process and fast: no subprocess except where the internal is about one.
 from __future__ import annotations
 
 import inspect
+import os
+import socket
 import subprocess
 import sys
 import threading
@@ -137,8 +139,11 @@ def test_saved_file_names_match_the_suffix_pattern(tmp_path: Path) -> None:
     data.add_lines({str(tmp_path / "m.py"): [1]})
     data.write()
     (written,) = [p.name for p in tmp_path.iterdir() if p.name.startswith(".coverage")]
-    assert _compat.DATA_SUFFIX_RE.search(written), f"{written}: coverage changed its suffix"
-    assert _compat.DATA_SUFFIX_RE.sub("", written) == ".coverage.host-x"
+    suffix = written.removeprefix(".coverage.host-x")
+    match = _compat.DATA_SUFFIX_RE.fullmatch(suffix)
+    assert match, f"{written}: coverage changed its suffix"
+    assert match["host"] == socket.gethostname()
+    assert int(match["pid"]) == os.getpid()
 
 
 def test_coverage_saves_through_the_save_attribute() -> None:
@@ -254,3 +259,91 @@ def test_data_names_move_and_reset(tmp_path: Path) -> None:
     data.write()
     assert Path(_compat.data_filename(data)).parent == elsewhere
     assert Path(_compat.data_basename(data)).parent == elsewhere
+
+
+# -- the lean recorder (covhook.startup.recorder) --------------------------------
+
+
+def test_c_tracer_loads_alone_with_the_attributes_the_recorder_sets() -> None:
+    """``coverage/tracer*.so`` loads without ``coverage`` and is coverage's own CTracer."""
+    from coverage.collector import Collector
+
+    assert _compat.coverage_dir() == str(Path(coverage.__file__).parent)
+    probe = (
+        "import sys\n"
+        "from covhook import _compat\n"
+        "module, version = _compat.load_ctracer(_compat.coverage_dir())\n"
+        "assert sys.modules.get('coverage') is None, 'coverage was imported'\n"
+        "assert module.CTracer.__name__ == 'CTracer' and module.CFileDisposition\n"
+        "print(version)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False,
+        env={"PATH": "/usr/bin:/bin", "COVHOOK_DISABLE": "1"},
+    )  # fmt: skip
+    assert out.returncode == 0, f"coverage's C tracer does not load alone: {out.stderr}"
+    assert out.stdout.strip() == coverage.__version__
+    # Collector._start_tracer sets (at least) what the recorder sets, the same way.
+    source = inspect.getsource(Collector._start_tracer)
+    for name in ("data", "lock_data", "unlock_data", "trace_arcs", "should_trace"):
+        assert f"tracer.{name} = " in source, f"Collector no longer sets tracer.{name}"
+
+
+def test_data_format_is_read_from_the_installed_coverage() -> None:
+    """Arc packing, schema, name suffix, meta rows and hash of this coverage are known."""
+    from coverage import sqldata
+
+    fmt = _compat.data_format(str(Path(coverage.__file__).parent))
+    assert fmt is not None, "coverage changed its data format: check covhook.startup.recorder"
+    assert fmt.schema == sqldata.SCHEMA
+    assert sqldata.SCHEMA_VERSION == 7
+    suffix = sqldata.filename_suffix(True)
+    assert suffix is not None
+    assert (".pid" in suffix) == fmt.new_suffix
+    assert fmt.hashes == hasattr(CoverageData, "_data_hash")
+
+
+@pytest.mark.parametrize("branch", [False, True], ids=["line", "branch"])
+def test_recorder_unpacks_and_hashes_as_coverage_does(tmp_path: Path, branch: bool) -> None:
+    """The C tracer's raw data through coverage's own Collector and through the recorder."""
+    from covhook.startup import recorder
+
+    src = tmp_path / "mod.py"
+    src.write_text("def f(x):\n    if x:\n        return 1\n    return 2\n")
+    cov = coverage.Coverage(data_file=str(tmp_path / "d"), branch=branch, config_file=False)
+    cov.start()
+    try:
+        namespace: dict[str, Any] = {"__file__": str(src)}
+        exec(compile(src.read_text(), str(src), "exec"), namespace)
+        namespace["f"](0)
+        namespace["f"](1)
+        collector = _compat.collector_of(cov)
+        raw = {k: set(v) for k, v in collector.data.copy().items() if k == str(src)}
+    finally:
+        cov.stop()
+    cov.save()
+    data = cov.get_data()
+    fmt = _compat.data_format(str(Path(coverage.__file__).parent))
+    assert fmt is not None
+    rec = recorder.Recorder.__new__(recorder.Recorder)
+    rec.data = raw
+    rec.format = fmt
+    rec.plan = recorder.Plan(
+        source=(), omit=(), branch=branch, data_file="", context=None, patch=frozenset(),
+        options={},
+    )  # fmt: skip
+    lines, arcs = rec.lines_and_arcs()
+    if branch:
+        assert set(arcs[str(src)]) == set(data.arcs(str(src)) or ())
+    else:
+        assert lines[str(src)] == set(data.lines(str(src)) or ())
+    if fmt.hashes:
+        from coverage.misc import Hasher
+
+        hasher = Hasher()
+        hasher.update(None)
+        hasher.update(str(src))
+        hasher.update(
+            arcs[str(src)] if branch else coverage.numbits.nums_to_numbits(lines[str(src)])
+        )
+        assert recorder._data_hash(None, lines, arcs).hexdigest()[:32] == hasher.hexdigest()

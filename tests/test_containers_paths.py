@@ -165,7 +165,7 @@ def test_docker_args_flags_modes_and_config(
     assert rc["run"]["data_file"] == "/covhook-data/.coverage"
     assert rc["run"]["branch"] == "True"
     assert rc["run"]["source_pkgs"].split() == ["shapes"]
-    assert rc["run"]["plugins"].split() == ["covhook.startup.containers"]
+    assert rc["run"]["plugins"].split() == ["covhook.containers"]
     assert rc["run"]["sigterm"] == "True"
     assert json.loads((meta / "docker-args.json").read_text())["cwd"] == str(tmp_path)
 

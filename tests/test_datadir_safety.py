@@ -279,6 +279,33 @@ def test_unmeasured_note_never_follows_a_symlink(shared: Path, private: Path) ->
     assert note.is_symlink()
 
 
+def test_skipped_note_never_follows_a_symlink(shared: Path, private: Path) -> None:
+    """Attack (c) on the note of processes the scope skips (``.covhook-skipped``)."""
+    target = private / "root-file"
+    target.write_text("root's own content\n")
+    target.chmod(0o600)
+    helper = shared / "helper.py"  # outside the configured source: skipped by scope
+    helper.write_text("print('helper')\n")
+    helper.chmod(0o644)
+    rc = shared / "covrc"
+    rc.write_text(
+        f"[run]\nparallel = True\nsource_pkgs = nothere\ndata_file = {shared}/.coverage\n"
+    )
+    rc.chmod(0o644)
+    note = shared / ".covhook-skipped"
+    as_user(NOBODY, "import os, sys; os.symlink(sys.argv[1], sys.argv[2])", str(target), str(note))
+    done = run_measured(helper, rc)
+    assert done.returncode == 0, done.stderr
+    assert target.read_text() == "root's own content\n"
+    assert note.is_symlink()
+    assert data.data_files(shared) == []
+
+    note.unlink()  # the control: without the symlink, the same run is counted
+    assert run_measured(helper, rc).returncode == 0
+    assert note.read_text().count("\n") == 1
+    assert stat.S_IMODE(note.stat().st_mode) == 0o644
+
+
 def test_work_dir_of_another_user_does_not_lose_data(shared: Path) -> None:
     """A .covhook-work made by root (CI) and a program run as another user: data is saved."""
     (shared / ".covhook-work").mkdir(mode=0o755)

@@ -9,8 +9,10 @@ and after the start, multiprocessing spawn/fork/forkserver with in-scope and
 out-of-scope targets, an in-scope main script with spawn children,
 ProcessPoolExecutor with the fork and spawn contexts) and an out-of-scope
 helper.  The same tree runs twice in a real venv with covhook installed: once
-with ``COVHOOK_LAZY=0 COVHOOK_LEAN=0`` (today's eager start in every process)
-and once lazy and lean (coverage imported without its reporters).
+with ``COVHOOK_LAZY=0 COVHOOK_LEAN=0 COVHOOK_RECORDER=0`` (coverage.py's own
+eager start in every process) and once lazy, lean and with the recorder
+(covhook.startup.recorder: coverage's C tracer and data format without importing
+coverage, in every process whose config it handles).
 Combined with plain ``coverage combine``, the data must be equal file for file,
 line for line and (branch runs) arc for arc; and the lazy run must really have
 been lazy: fewer data files, and the out-of-scope processes counted as skipped.
@@ -76,6 +78,7 @@ def run_tree(python: Path, root: Path, config: str, branch: bool, lazy: bool) ->
         PYTHONPATH=str(root / "src"),
         COVHOOK_LAZY="1" if lazy else "0",
         COVHOOK_LEAN="1" if lazy else "0",  # eager = today's start: full import coverage
+        COVHOOK_RECORDER="1" if lazy else "0",  # lazy: the lean recorder where it applies
     )
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     # .pyc files: `-m apptop` then runs a code object that compile() never saw.

@@ -21,9 +21,6 @@ import pytest
 from support import data, envs
 
 PROGRAMS = Path(__file__).parent / "programs"
-SUFFIX = re.compile(
-    r"^\.coverage\.(?P<tag>[^.]+)\.[^.]+\.(?:pid)?(?P<pid>\d+)\.X\w{6}x(\.H\w{10}h)?$"
-)
 
 COMBOS = [
     pytest.param("3.11", "coverage==7.17.3", id="py3.11-cov7.17"),
@@ -81,7 +78,7 @@ def test_process_tree_is_measured_and_tagged(
     run_under_hook(env, tmp_path, "tree.py")
 
     files = data.data_files(tmp_path)
-    names = [SUFFIX.match(f.name) for f in files]
+    names = [data.parse_name(f.name) for f in files]
     assert all(names), [f.name for f in files]
     assert {m["tag"] for m in names if m} == {expected_tag()}
     # One file per Python program: parent, subprocess, os.system, spawn, fork,
@@ -163,7 +160,7 @@ def test_child_with_another_origin_gets_its_own_tag_and_context(
     )
     (tmp_path / "rank.py").write_text("x = 1\n")
     run_under_hook(env, tmp_path, "parent.py")
-    tags = sorted(m["tag"] for f in data.data_files(tmp_path) if (m := SUFFIX.match(f.name)))
+    tags = sorted(m["tag"] for f in data.data_files(tmp_path) if (m := data.parse_name(f.name)))
     assert tags == [expected_tag(), f"{expected_tag()}_dist-r1of2"]
     rank_file = next(f for f in data.data_files(tmp_path) if "_dist-r1of2." in f.name)
     assert data.contexts(rank_file) == {f"{expected_tag()}_dist-r1of2"}

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from coverage import CoverageData
 
-from covhook import origin
+from covhook import layout
 from covhook.host import origins
-from covhook.pytest_plugin import ChildCoverage, kind_of, pid_of
+from covhook.layout import pid_of
+from covhook.pytest_plugin import ChildCoverage, kind_of
 
 pytestmark = pytest.mark.fast
 
@@ -31,16 +32,30 @@ def written_names(tmp_path: Path, *tags: str) -> list[str]:
 
 def test_tag_of_reads_the_tag_from_names_coverage_writes(tmp_path: Path) -> None:
     (tagged,) = written_names(tmp_path, TAG)
-    assert origins.tag_of(tagged, ".coverage") == TAG
-    assert origins.tag_of(f".coverage{SUFFIX}", ".coverage") is None  # untagged
-    assert origins.tag_of(f".other.{TAG}{SUFFIX}", ".coverage") is None  # another data file
+    assert layout.tag_of(tagged, ".coverage") == TAG
+    assert layout.tag_of(f".coverage{SUFFIX}", ".coverage") is None  # untagged
+    assert layout.tag_of(f".other.{TAG}{SUFFIX}", ".coverage") is None  # another data file
+
+
+def test_tag_of_with_a_dotted_host_name() -> None:
+    """coverage puts socket.gethostname() in the name: CI hosts are often FQDNs.
+
+    (Hand-made names: this machine's host name has no dot.)  Before, such a file
+    counted as untagged.
+    """
+    dotted = ".build7.ci.example.com.pid4242.XaB3dEfx"
+    assert layout.tag_of(f".coverage.{TAG}{dotted}", ".coverage") == TAG
+    assert layout.tag_of(f".coverage.{TAG}{dotted}.H0123456789h", ".coverage") == TAG
+    assert layout.pid_of(f".coverage.{TAG}{dotted}") == 4242
+    # An untagged file from a host named like a tag is still untagged.
+    assert layout.tag_of(".coverage.host-a.pid4242.XaB3dEfx", ".coverage") is None
 
 
 def test_data_files_globs_like_combine_and_skips_journals(tmp_path: Path) -> None:
     names = written_names(tmp_path, "host-a", "host-b_xdist-gw0")
     (tmp_path / f".coverage.host-a{SUFFIX}-journal").write_text("")
     (tmp_path / ".coverage").write_text("")  # the combined file itself is not a part
-    found = origins.data_files(str(tmp_path / ".coverage"))
+    found = layout.parallel_files(str(tmp_path / ".coverage"))
     assert [Path(f).name for f in found] == sorted(names)
 
 
@@ -52,7 +67,14 @@ def test_processes_by_origin_counts_files() -> None:
 
 @pytest.mark.parametrize(
     ("name", "pid"),
-    [(f".coverage.{TAG}{SUFFIX}", 4242), (".coverage.h.pid7.XaB3dEfx", 7), (".coverage", None)],
+    [
+        (f".coverage.{TAG}{SUFFIX}", 4242),
+        (".coverage.h.pid7.XaB3dEfx", 7),
+        (".coverage.host-a.vm.31731.XBuvlRMx", 31731),  # coverage < 7.11: no "pid"
+        (".coverage.h.pid7.XaB3dEfx.H0123456789h", 7),
+        (".coverage", None),
+        (".coverage.host-a.vm.notapid.XBuvlRMx", None),
+    ],
 )
 def test_pid_of(name: str, pid: int | None) -> None:
     assert pid_of(name) == pid
@@ -75,9 +97,9 @@ def test_kind_of(tag: str | None, kind: str) -> None:
 
 
 def test_split_tagged_path_round_trip() -> None:
-    assert origin.split_tagged_path(f"/d/.coverage.{TAG}") == ("/d/.coverage", TAG)
-    assert origin.split_tagged_path("/d/.coverage") == ("/d/.coverage", None)
-    assert origin.split_tagged_path("/d.host-x/.coverage") == ("/d.host-x/.coverage", None)
+    assert layout.split_tagged_path(f"/d/.coverage.{TAG}") == ("/d/.coverage", TAG)
+    assert layout.split_tagged_path("/d/.coverage") == ("/d/.coverage", None)
+    assert layout.split_tagged_path("/d.host-x/.coverage") == ("/d.host-x/.coverage", None)
 
 
 def test_table_joins_processes_and_contexts(tmp_path: Path) -> None:

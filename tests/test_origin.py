@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from covhook import origin
+from covhook import layout, origin
 
 pytestmark = pytest.mark.fast
 
@@ -117,7 +117,7 @@ def test_tags_round_trip_and_strip_from_paths() -> None:
     found = origin.Origin("docker-3f2a9c81d0e4", ("torch-n0-r1of2-a0",))
     assert origin.parse_tag(found.tag) == found
     assert found.kind == "docker"
-    assert origin.split_tagged_path(f"/d/.coverage.{found.tag}") == ("/d/.coverage", found.tag)
-    assert origin.split_tagged_path("/d/.coverage") == ("/d/.coverage", None)
-    assert origin.split_tagged_path("/d.host-x/cov") == ("/d.host-x/cov", None)
+    assert layout.split_tagged_path(f"/d/.coverage.{found.tag}") == ("/d/.coverage", found.tag)
+    assert layout.split_tagged_path("/d/.coverage") == ("/d/.coverage", None)
+    assert layout.split_tagged_path("/d.host-x/cov") == ("/d.host-x/cov", None)
     assert origin.parse_tag("myhost") is None

@@ -18,13 +18,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sys
-from collections.abc import Callable, Iterator
-from types import FrameType, ModuleType
-from typing import TYPE_CHECKING, Any
 
+# Not typing.TYPE_CHECKING, and no ``re`` at module level: every measured
+# process imports this module (issue 9: typing and re cost milliseconds).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import re
+    from collections.abc import Callable, Iterator
+    from types import FrameType, ModuleType
+    from typing import Any
+
     from coverage import Coverage
 
 COVERAGE_CHECKED = ("7.10.4", "7.13.5", "7.17.3", "7.17.5")
@@ -385,9 +389,25 @@ def fail_under_message(total: float, fail_under: float, precision: int) -> str:
 
 # The parallel data file suffix (``coverage.data.filename_suffix``,
 # 7.10.4-7.17.5): ``.<host>.pid<N>.X<6 chars>x``, plus ``.H<10 chars>h`` (the
-# data hash) since 7.13.1.  Without it covhook cannot read the origin tag and
+# data hash) since 7.13.1.  The host is ``socket.gethostname()``, dots and all
+# (``build7.example.com``).  Without it covhook cannot read the origin tag and
 # pid out of a data file name.
-DATA_SUFFIX_RE = re.compile(r"\.[^.]+\.(?:pid)?\d+\.X\w{6}x(?:\.H\w{10}h)?$")
+DATA_SUFFIX_PATTERN = r"\.(?P<host>.+)\.(?:pid)?(?P<pid>\d+)\.X\w{6}x(?:\.H\w{10}h)?$"
+
+
+if TYPE_CHECKING:
+    DATA_SUFFIX_RE: re.Pattern[str]
+else:
+
+    def __getattr__(name: str) -> re.Pattern[str]:
+        """``DATA_SUFFIX_RE``, compiled on first use (no ``re`` at start-up)."""
+        if name == "DATA_SUFFIX_RE":
+            import re
+
+            compiled = re.compile(DATA_SUFFIX_PATTERN)
+            globals()[name] = compiled
+            return compiled
+        raise AttributeError(name)
 
 
 # -- CPython ---------------------------------------------------------------------
@@ -447,3 +467,183 @@ def pytest_cov_active(pluginmanager: Any) -> bool:
     """pytest-cov is loaded and measuring in this pytest."""
     plugin = pluginmanager.get_plugin(PYTEST_COV_PLUGIN)
     return plugin is not None and not getattr(plugin, "_disabled", False)
+
+
+# -- coverage.py: what the lean recorder (covhook.startup.recorder) relies on ----
+# Checked on coverage 7.10.4, 7.17.3 and 7.17.5, CPython 3.11-3.13:
+# - ``coverage/tracer.<EXT_SUFFIX>``, the C tracer extension, loads on its own
+#   (it imports no Python module) and offers ``CTracer`` (attributes below,
+#   ``start()``/``stop()``) and ``CFileDisposition``; ``coverage.collector``
+#   drives it as the recorder does (``Collector._start_tracer``).
+# - with ``trace_arcs`` the C tracer packs arcs in ints (``CTracer_record_pair``:
+#   28 bits a line, bits 56 and 57 the signs), unpacked as ``Collector.flush_data``.
+# - ``coverage.sqldata.SCHEMA`` / ``SCHEMA_VERSION`` (the data file format),
+#   ``filename_suffix`` (``<host>.pid<N>.X<6 of ASCII>x``) and the meta rows
+#   ``_init_db`` writes when coverage chooses the suffix.
+# - ``coverage/version.py`` defines ``__version__`` without importing anything.
+# Without these the recorder would write files coverage cannot read, so
+# tests/test_compat.py compares each with the installed coverage.py.
+CTRACER_ATTRIBUTES = (
+    "data", "lock_data", "unlock_data", "trace_arcs", "should_trace", "should_trace_cache",
+    "warn", "concur_id_func", "file_tracers", "check_include", "should_start_context",
+    "switch_context", "disable_plugin", "start", "stop",
+)  # fmt: skip
+DATA_SCHEMA_VERSION = 7
+
+
+def coverage_dir() -> str | None:
+    """The installed ``coverage`` package's directory, found without importing it."""
+    from importlib.machinery import PathFinder
+
+    spec = PathFinder.find_spec("coverage")
+    locations = list(spec.submodule_search_locations or ()) if spec is not None else []
+    return locations[0] if locations else None
+
+
+def load_ctracer(directory: str) -> tuple[ModuleType, str] | None:
+    """coverage.py's C tracer module and coverage's version, loaded without ``import coverage``.
+
+    The module is not put in ``sys.modules``: a later ``import coverage``
+    loads its own.  None when the extension is not there (pure-Python installs).
+    """
+    from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    for suffix in EXTENSION_SUFFIXES:
+        path = os.path.join(directory, "tracer" + suffix)
+        if os.path.exists(path):
+            break
+    else:
+        return None
+    loader = ExtensionFileLoader("coverage.tracer", path)
+    spec = spec_from_file_location("coverage.tracer", path, loader=loader)
+    if spec is None:
+        return None
+    module = module_from_spec(spec)
+    loader.exec_module(module)
+    if not all(hasattr(module.CTracer(), name) for name in CTRACER_ATTRIBUTES):
+        return None
+    with open(os.path.join(directory, "version.py"), encoding="utf-8") as f:
+        namespace: dict[str, Any] = {"__name__": "coverage.version"}
+        exec(compile(f.read(), f.name, "exec"), namespace)
+    return module, str(namespace["__version__"])
+
+
+def config_serialized(cov: Coverage) -> str:
+    """``cov.config.serialize()``: what ``patch = subprocess`` hands children (7.10.4-7.17.5)."""
+    return str(cov.config.serialize())
+
+
+class DataFormat:
+    """How the installed coverage.py packs arcs and names and fills its data files.
+
+    Read from its source (``collector.py``, ``sqldata.py``), not guessed from
+    the version.  Known: 7.10.4 (20-bit arcs, ``<host>.<pid>.X<letters>x``,
+    meta ``version`` only), 7.13.5 (28-bit arcs, ``<host_>.pid<pid>.X<ASCII>x``,
+    meta also ``sys_argv`` and ``when``, the ``.H<hash>h`` name and ``hash``
+    meta row), 7.17.3/7.17.5 (as 7.13.5; arcs read from a copy of each set).
+    """
+
+    def __init__(  # noqa: PLR0917
+        self,
+        arc_bits: int,
+        new_suffix: bool,
+        argv_meta: bool,
+        hashes: bool,
+        schema: str = "",
+        arcs_copied: bool = True,
+    ) -> None:
+        self.schema = schema
+        self.arcs_copied = arcs_copied  # set.copy() (7.17) or list(set) (7.10, 7.13)
+        self.arc_bits = arc_bits
+        self.new_suffix = new_suffix
+        self.argv_meta = argv_meta
+        self.hashes = hashes
+
+
+_ARC_BITS = {"(packed & (0xFFFFFFF << 28)) >> 28": 28, "(packed & (0xFFFFF << 20)) >> 20": 20}
+_NEW_SUFFIX = (
+    'host = socket.gethostname().replace(".", "_")\n'
+    '        suffix = f"{host}.pid{os.getpid()}.X{rolls}x"'
+)
+_OLD_SUFFIX = (
+    "letters = string.ascii_uppercase + string.ascii_lowercase\n"
+    '        rolls = "".join(die.choice(letters) for _ in range(6))\n'
+    '        suffix = f"{socket.gethostname()}.{os.getpid()}.X{rolls}x"'
+)
+_ARGV_META = 'if self._our_suffix or self._debug.should("process"):'
+_NO_ARGV_META = 'if self._debug.should("process"):\n            meta_data.extend('
+_HASHES = (
+    'f".H{data_hash}h"',
+    "self._hasher.update(context)",
+    'base64.b64encode(self._hasher.digest(), altchars=b"01").decode()[:NHASH]',
+    "NHASH = 10\n",
+)
+_ARCS_COPIED = "for packed in packeds.copy():"
+_ARCS_LISTED = "for packed in list(packeds):"
+
+
+def data_format(directory: str) -> DataFormat | None:
+    """The installed coverage.py's :class:`DataFormat`, or None when it is not a known one."""
+    try:
+        with open(os.path.join(directory, "collector.py"), encoding="utf-8") as f:
+            collector = f.read()
+        with open(os.path.join(directory, "sqldata.py"), encoding="utf-8") as f:
+            sqldata = f.read()
+    except OSError:
+        return None
+    bits = [b for text, b in _ARC_BITS.items() if text in collector]
+    if len(bits) != 1:
+        return None
+    if _NEW_SUFFIX in sqldata:
+        new_suffix = True
+    elif _OLD_SUFFIX in sqldata:
+        new_suffix = False
+    else:
+        return None
+    if _ARGV_META in sqldata:
+        argv_meta = True
+    elif _NO_ARGV_META in sqldata:
+        argv_meta = False
+    else:
+        return None
+    hashes = all(text in sqldata for text in _HASHES)
+    if not hashes and ("_hasher" in sqldata or ".H{" in sqldata):
+        return None  # a data hash we do not know how to make
+    if _ARCS_COPIED in collector:
+        arcs_copied = True
+    elif _ARCS_LISTED in collector:
+        arcs_copied = False
+    else:
+        return None
+    if hashes and not (new_suffix and argv_meta and bits[0] == 28):
+        return None
+    if "SCHEMA_VERSION = 7\n" not in sqldata:
+        return None
+    schema = _schema(sqldata)
+    if schema is None:
+        return None
+    return DataFormat(bits[0], new_suffix, argv_meta, hashes, schema, arcs_copied)
+
+
+_SCHEMA_DEDENTED = 'SCHEMA = textwrap.dedent("""\\\n'  # 7.13+
+_SCHEMA_PLAIN = 'SCHEMA = """\\\n'  # 7.10
+
+
+def _schema(sqldata: str) -> str | None:
+    """``coverage.sqldata.SCHEMA`` (the SQL as written into every data file), from its source."""
+    marker = _SCHEMA_DEDENTED if _SCHEMA_DEDENTED in sqldata else _SCHEMA_PLAIN
+    dedent = marker == _SCHEMA_DEDENTED
+    start = sqldata.find(marker)
+    if start < 0:
+        return None
+    start += len(marker)
+    end = sqldata.find('"""', start)
+    if end < 0:
+        return None
+    text = sqldata[start:end]
+    if not dedent:
+        return text
+    lines = text.split("\n")
+    indent = min(len(x) - len(x.lstrip(" ")) for x in lines if x.strip())
+    return "\n".join(x[indent:] if x.strip() else "" for x in lines)

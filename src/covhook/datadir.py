@@ -23,10 +23,10 @@ import contextlib
 import os
 import stat
 
+from covhook.layout import TMP_PREFIX, work_dir_candidates
+
 FILE_MODE = 0o644
 DIR_MODE = 0o755
-WORK_DIR = ".covhook-work"
-TMP_PREFIX = ".covhook-tmp-"
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
@@ -59,11 +59,6 @@ def _not_looser(path: str, mode: int) -> None:
         st = os.lstat(path)
         if stat.S_IMODE(st.st_mode) & ~mode:
             os.chmod(path, stat.S_IMODE(st.st_mode) & mode)
-
-
-def candidates(data_dir: str) -> list[str]:
-    """Work directories to try: the shared name, then one per user id."""
-    return [os.path.join(data_dir, WORK_DIR), os.path.join(data_dir, f"{WORK_DIR}.{os.geteuid()}")]
 
 
 def check_owned_dir(path: str, data_dir: os.stat_result | None = None) -> tuple[str | None, bool]:
@@ -115,7 +110,7 @@ def work_dir(data_dir: str) -> tuple[str, list[str]]:
     parent = os.stat(data_dir)
     refused: list[str] = []
     suspicious: list[str] = []
-    for path in candidates(data_dir):
+    for path in work_dir_candidates(data_dir):
         try:
             os.mkdir(path, DIR_MODE)
             _not_looser(path, DIR_MODE)
@@ -191,13 +186,13 @@ def append_line(path: str, line: str) -> bool:
     """Append ``line`` to our own file ``path`` (created <= 0644); False if it is not ours."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW | _CLOEXEC, FILE_MODE)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in the path
         return False
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
             return False
-        os.write(fd, line.encode("utf-8") + b"\n")
+        os.write(fd, line.encode("utf-8", "replace") + b"\n")
         return True
     except OSError:
         return False

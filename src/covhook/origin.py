@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
+
+# No dataclasses, pathlib, socket or typing here: every measured process
+# imports this module, and those cost it milliseconds (issue 9).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    StrPath = str | os.PathLike[str]
 
 PLACE_KINDS = ("host", "docker", "podman", "k8s", "container", "origin")
 ROLE_KINDS = ("torch", "dist", "mpi", "slurm", "xdist", "split")
@@ -36,12 +40,30 @@ _CGROUP_ID = re.compile(r"(?:docker[-/]|libpod-|cri-containerd-|crio-)([0-9a-f]{
 _MOUNT_ID = re.compile(r"/containers/([0-9a-f]{64})/hostname /etc/hostname ")
 
 
-@dataclass(frozen=True)
 class Origin:
-    """A process's place plus the launcher roles it plays there."""
+    """A process's place plus the launcher roles it plays there (immutable, compared by value)."""
 
+    __slots__ = ("place", "roles")
     place: str
-    roles: tuple[str, ...] = ()
+    roles: tuple[str, ...]
+
+    def __init__(self, place: str, roles: tuple[str, ...] = ()) -> None:
+        object.__setattr__(self, "place", place)
+        object.__setattr__(self, "roles", tuple(roles))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.place, self.roles) == (other.place, other.roles)
+
+    def __hash__(self) -> int:
+        return hash((self.place, self.roles))
+
+    def __repr__(self) -> str:
+        return f"Origin(place={self.place!r}, roles={self.roles!r})"
 
     @property
     def tag(self) -> str:
@@ -69,31 +91,23 @@ def parse_tag(tag: str) -> Origin | None:
     return Origin(match["place"], roles)
 
 
-def split_tagged_path(path: str) -> tuple[str, str | None]:
-    """Split ``<base>.<tag>`` into base and tag; an untagged path gives ``(path, None)``."""
-    base, dot, last = path.rpartition(".")
-    if dot and os.sep not in last and "/" not in last and TAG_RE.match(last):
-        return base, last
-    return path, None
-
-
-def _read(path: Path, limit: int = 65536) -> str:
+def _read(path: StrPath, limit: int = 65536) -> str:
     try:
-        with path.open("r", encoding="utf-8", errors="replace") as f:
+        with open(path, encoding="utf-8", errors="replace") as f:
             return f.read(limit)
     except OSError:
         return ""
 
 
-def detect_place(environ: Mapping[str, str], root: Path = Path("/")) -> str:
+def detect_place(environ: Mapping[str, str], root: StrPath = "/") -> str:
     """Name the machine or container this process runs in."""
     override = environ.get("COVHOOK_ORIGIN")
     if override:
         return f"origin-{sanitize(override)}"
-    hostname = socket.gethostname()
+    hostname = _hostname()
 
-    containerenv = root / "run/.containerenv"
-    if environ.get("container") == "podman" or containerenv.exists():
+    containerenv = os.path.join(root, "run/.containerenv")
+    if environ.get("container") == "podman" or os.path.exists(containerenv):
         text = _read(containerenv)
         found = re.search(r'^id="([0-9a-f]{12,})"', text, re.M)
         cid = found[1] if found else _container_id(root)
@@ -103,7 +117,7 @@ def detect_place(environ: Mapping[str, str], root: Path = Path("/")) -> str:
         return f"k8s-{sanitize(environ.get('HOSTNAME') or hostname)}"
 
     cid = _container_id(root)
-    dockerenv = (root / ".dockerenv").exists()
+    dockerenv = os.path.exists(os.path.join(root, ".dockerenv"))
     # Docker: /.dockerenv plus a container id in cgroup or mountinfo.  An id
     # without /.dockerenv is some other engine (containerd, CRI-O, ...).
     if cid and dockerenv:
@@ -113,10 +127,19 @@ def detect_place(environ: Mapping[str, str], root: Path = Path("/")) -> str:
     return f"host-{sanitize(hostname)}"
 
 
-def _container_id(root: Path) -> str | None:
+def _hostname() -> str:
+    """``socket.gethostname()``, without importing socket where ``os.uname`` says the same."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
+
+    return socket.gethostname()
+
+
+def _container_id(root: StrPath) -> str | None:
     """The 64-hex id a container engine left in our cgroup or mount table."""
     for name, pattern in (("proc/self/cgroup", _CGROUP_ID), ("proc/self/mountinfo", _MOUNT_ID)):
-        found = pattern.search(_read(root / name, 1 << 20))
+        found = pattern.search(_read(os.path.join(root, name), 1 << 20))
         if found:
             return found[1]
     return None
@@ -199,7 +222,7 @@ def detect_roles(environ: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(role for detector in ROLE_DETECTORS if (role := detector(environ)))
 
 
-def detect(environ: Mapping[str, str] | None = None, root: Path = Path("/")) -> Origin:
+def detect(environ: Mapping[str, str] | None = None, root: StrPath = "/") -> Origin:
     """The origin of the current process."""
     env = os.environ if environ is None else environ
     return Origin(detect_place(env, root), detect_roles(env))

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from covhook import _compat, settings
+from covhook import _compat, layout, settings
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -51,7 +51,7 @@ def measuring_coverage() -> Coverage | None:
 
 def base_data_file(cov: Coverage) -> str:
     """The absolute data file name children append ``.<tag>.<suffix>`` to."""
-    from covhook.origin import split_tagged_path
+    from covhook.layout import split_tagged_path
 
     return split_tagged_path(os.path.abspath(str(cov.get_option("run:data_file"))))[0]
 
@@ -65,7 +65,7 @@ def child_config(cov: Coverage) -> str:
     process got from covhook (data file suffix, context) is removed so that
     each child gets its own.
     """
-    from covhook.origin import split_tagged_path
+    from covhook.layout import split_tagged_path
 
     # A process covhook started carries its own tag as data file suffix and
     # context; each child must get its own.
@@ -92,14 +92,6 @@ def own_split_role() -> str | None:
     from covhook.origin import detect_roles
 
     return next((r for r in detect_roles(os.environ) if r.startswith("split-")), None)
-
-
-def pid_of(path: str) -> int | None:
-    """The pid coverage.py put in a parallel data file's name."""
-    for part in reversed(os.path.basename(path).split(".")):
-        if part.startswith("pid") and part[3:].isdigit():
-            return int(part[3:])
-    return None
 
 
 class ChildCoverage:
@@ -149,9 +141,8 @@ class ChildCoverage:
         return f"covhook: {skipped} process{s} skipped by scope (ran no measured code)"
 
     def _files(self) -> list[str]:
-        from covhook.host import origins
 
-        return origins.data_files(self.data_file)
+        return layout.parallel_files(self.data_file)
 
     def start(self) -> None:
         """Pass the running configuration to every child process."""
@@ -209,10 +200,9 @@ class ChildCoverage:
         )
 
     def _remove_stale_children(self) -> None:
-        from covhook.host import origins
 
         for path in list(self.before):
-            if origins.tag_of(path, self.data_file) is not None:
+            if layout.tag_of(path, self.data_file) is not None:
                 try:
                     os.remove(path)
                 except OSError:
@@ -236,17 +226,16 @@ class ChildCoverage:
         """Count the new data files per kind, before anyone combines them away."""
         if self.counted is not None:
             return
-        from covhook.host import origins
 
         pids: dict[str, set[int | str]] = {"pytest": {os.getpid()}}
         mine = own_split_role()
         for path in self._files():
             if path in self.before:
                 continue
-            tag = origins.tag_of(path, self.data_file)
+            tag = layout.tag_of(path, self.data_file)
             if mine and (tag is None or mine not in tag.split("_")):
                 continue  # another split's process, running beside us
-            pid: int | str = pid_of(path) or path
+            pid: int | str = layout.pid_of(path) or path
             if pid in self.pytest_pids or (tag is None and self.under_pytest_cov):
                 kind = "pytest"
             else:

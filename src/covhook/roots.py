@@ -17,17 +17,15 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Sequence
-from typing import Any
 
-META_DIR = ".covhook"
-PREFIX = "roots-"
+from covhook import layout
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING (issue 9: start-up cost)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
 RECORD_VERSION = 1
-
-
-def roots_dir(data_dir: str) -> str:
-    """The directory the records are in (covhook's own, beside the data files)."""
-    return os.path.join(data_dir, META_DIR)
 
 
 def config_dir(config: Any) -> str:
@@ -57,7 +55,9 @@ def record(data_dir: str, config: Any) -> str | None:
     conf = config_dir(config)
     sources = source_dirs(config)
     key = "\0".join([os.uname().nodename, cwd, conf, *sources])
-    path = os.path.join(roots_dir(data_dir), f"{PREFIX}{zlib.crc32(key.encode()):08x}.json")
+    path = os.path.join(
+        layout.meta_dir(data_dir), f"{layout.ROOTS_PREFIX}{zlib.crc32(key.encode()):08x}.json"
+    )
     if os.path.exists(path):
         return None
     import json
@@ -85,10 +85,12 @@ def read(data_dirs: Sequence[str]) -> list[dict[str, Any]]:
 
     found = []
     for data_dir in data_dirs:
-        directory = roots_dir(data_dir)
+        directory = layout.meta_dir(data_dir)
         try:
             names = sorted(
-                n for n in os.listdir(directory) if n.startswith(PREFIX) and n.endswith(".json")
+                n
+                for n in os.listdir(directory)
+                if n.startswith(layout.ROOTS_PREFIX) and n.endswith(".json")
             )
         except OSError:
             continue
@@ -140,9 +142,9 @@ def forget(data_dir: str) -> None:
     """Remove the records once no data file is left to need them."""
     import contextlib
 
-    directory = roots_dir(data_dir)
+    directory = layout.meta_dir(data_dir)
     with contextlib.suppress(OSError):
         for name in os.listdir(directory):
-            if name.startswith(PREFIX) and name.endswith(".json"):
+            if name.startswith(layout.ROOTS_PREFIX) and name.endswith(".json"):
                 with contextlib.suppress(OSError):
                     os.remove(os.path.join(directory, name))

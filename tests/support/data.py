@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
 import coverage
+
+# The tests' own reading of a data file name, independent of covhook.layout:
+# <base>.<tag>.<host>.pid<N>.X<6>x[.H<10>h] (coverage's suffix; the host may hold dots).
+_NAME = re.compile(
+    r"^(?P<base>\.coverage)\.(?P<tag>[^.]+)\.(?P<host>.+)\.(?:pid)?(?P<pid>\d+)\.X\w{6}x(\.H\w{10}h)?$"
+)
+
+
+def parse_name(name: str) -> re.Match[str] | None:
+    """The ``tag``, ``host`` and ``pid`` groups of a tagged parallel data file name."""
+    return _NAME.match(name)
 
 
 def data_files(directory: Path, base: str = ".coverage") -> list[Path]:

@@ -39,7 +39,6 @@ BASE = "covhook-test/base:bookworm"
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "containers.md"
 PROJECT = Path(__file__).resolve().parents[1] / "programs" / "containers" / "project"
 OWNER = (12345, 12345)  # the host user who owns the data dir (not root)
-NAME = re.compile(r"^\.coverage\.(?P<tag>[^.]+)\.(?P<host>[^.]+)\.pid\d+\.X\w{6}x(\.H\w{10}h)?$")
 
 
 def unavailable(reason: str) -> NoReturn:
@@ -328,6 +327,6 @@ def marked(path: Path, *markers: str) -> set[int]:
 
 
 def tags(directory: Path) -> list[str]:
-    names = [NAME.match(f.name) for f in data.data_files(directory)]
+    names = [data.parse_name(f.name) for f in data.data_files(directory)]
     assert all(names), [f.name for f in data.data_files(directory)]
     return [m["tag"] for m in names if m]

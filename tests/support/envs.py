@@ -66,6 +66,9 @@ def clean_env(**extra: str) -> dict[str, str]:
     """os.environ without anything that would start coverage or covhook by accident."""
     drop = ("COVERAGE_", "COVHOOK_", "PYTEST_XDIST", "VIRTUAL_ENV", "PYTHONPATH")
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    # The recorder's config cache stays in the test's own directory (conftest).
+    if os.environ.get("COVHOOK_CACHE_DIR"):
+        env["COVHOOK_CACHE_DIR"] = os.environ["COVHOOK_CACHE_DIR"]
     env.update(extra)
     return env
 

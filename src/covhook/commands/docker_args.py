@@ -24,11 +24,10 @@ from pathlib import Path
 
 import coverage
 
-from covhook import settings
+from covhook import layout, settings
 from covhook.errors import CovhookError
 from covhook.host import pathmap
 from covhook.host.rcfile import find_rcfile
-from covhook.startup import containers
 
 MOUNT_POINT = "/covhook-data"
 RC_NAME = "coveragerc"
@@ -51,7 +50,6 @@ CARRIED = (
     "disable_warnings",
     "debug",
 )
-FLUSH_WORK_DIR = ".covhook-work"  # covhook.startup.flush.WORK_DIR
 DIR_MODE = 0o2775  # rwxrwsr-x: owner and group write, setgid, others only read
 
 
@@ -125,13 +123,13 @@ def prepare(
         )
     make_dir(data_dir, owner=None)
     owner = data_dir.stat()
-    meta = data_dir / containers.META_DIR
+    meta = data_dir / layout.META_DIR
     make_dir(meta, owner)
-    make_dir(meta / containers.MOUNTS_DIR, owner)
+    make_dir(meta / layout.MOUNTS_DIR, owner)
     # The work dir for atomic saves, made here so that it is the owner's and
     # group-writable: the owner can delete what a SIGKILLed container's root
     # or --user left in it (covhook.datadir accepts it for that group only).
-    make_dir(data_dir / FLUSH_WORK_DIR, owner)
+    make_dir(data_dir / layout.WORK_DIR, owner)
     write_file(meta / RC_NAME, container_rc(rcfile, mount_point), owner)
     write_file(
         meta / pathmap.DOCKER_ARGS_RECORD,
@@ -139,7 +137,7 @@ def prepare(
         + "\n",
         owner,
     )
-    container_rc_path = f"{mount_point.rstrip('/')}/{containers.META_DIR}/{RC_NAME}"
+    container_rc_path = f"{mount_point.rstrip('/')}/{layout.META_DIR}/{RC_NAME}"
     flags = ["-v", f"{data_dir}:{mount_point}", "-e", f"COVERAGE_PROCESS_START={container_rc_path}"]
     if flush > 0:
         flags += ["-e", f"{settings.BY_NAME['flush_seconds'].env}={flush:g}"]

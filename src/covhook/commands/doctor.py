@@ -237,7 +237,7 @@ def check_config(rcfile: str | None) -> tuple[list[Finding], str]:
 
 def check_data_dir(data_file: str) -> list[Finding]:
     """Writable, and no stale working files."""
-    from covhook.startup.flush import WORK_DIR
+    from covhook.layout import WORK_DIR
 
     data_dir = os.path.dirname(data_file)
     findings = []

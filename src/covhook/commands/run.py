@@ -20,12 +20,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from covhook.commands.combine import combine, report_unmeasured
-from covhook.commands.report import add_report_options, report_and_status
+from covhook import layout
+from covhook.commands._report_options import add_report_options
 from covhook.errors import CovhookError, as_covhook_error
-from covhook.host import leftovers, origins
+from covhook.host import leftovers
+from covhook.host.combine import combine, report_unmeasured
 from covhook.host.process_group import Command, NotStarted, signal_name
 from covhook.host.rcfile import rcfile_for_run
+from covhook.host.report import report_and_status
 
 if TYPE_CHECKING:
     from collections import Counter
@@ -62,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         cov = coverage.Coverage(config_file=str(rcfile))
         data_file = os.path.abspath(str(cov.get_option("run:data_file")))
         if not args.append:
-            for stale in [data_file, *origins.data_files(data_file)]:
+            for stale in [data_file, *layout.parallel_files(data_file)]:
                 Path(stale).unlink(missing_ok=True)
             leftovers.discard(data_file)  # issue 8: earlier runs' copies in .covhook-work
         env = {k: v for k, v in os.environ.items() if k != "COVERAGE_PROCESS_CONFIG"}
@@ -89,7 +91,7 @@ def summarize(
     cov: coverage.Coverage, args: argparse.Namespace, data_file: str, started: float, status: int
 ) -> int:
     """Combine what the command's processes saved, and report it: 2 under fail_under."""
-    if origins.data_files(data_file):
+    if layout.parallel_files(data_file):
         processes = combine(cov, [], keep=False)
     elif _written_since(data_file, started):
         print(

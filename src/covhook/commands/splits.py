@@ -17,9 +17,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from covhook.commands.combine import combine
+from covhook import layout
 from covhook.errors import CovhookError
 from covhook.host import origins
+from covhook.host.combine import combine
 from covhook.host.rcfile import rcfile_for_run
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ def check_counts(args: argparse.Namespace) -> tuple[int, int, int, bool]:
 def remove_stale(data_file: str) -> int:
     """Delete the previous run's data (the combined file and parallel files): fresh numbers."""
     removed = 0
-    for stale in [data_file, *origins.data_files(data_file)]:
+    for stale in [data_file, *layout.parallel_files(data_file)]:
         try:
             os.remove(stale)
         except FileNotFoundError:

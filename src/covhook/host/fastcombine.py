@@ -37,7 +37,7 @@ from coverage.exceptions import DataError, NoDataError
 from coverage.files import PathAliases
 from coverage.version import __version__ as coverage_version
 
-from covhook import _compat
+from covhook import _compat, layout
 from covhook.host import combine_workers as parallel
 
 SCHEMA, SCHEMA_VERSION = _compat.data_schema()
@@ -218,7 +218,7 @@ class Union:
     def write(self, data_file: str) -> None:
         """Write an ordinary coverage data file, atomically (the old one stays until then)."""
         directory = os.path.dirname(os.path.abspath(data_file))
-        tmp = os.path.join(directory, f".covhook-combining.{os.getpid()}.tmp")
+        tmp = layout.combining_path(directory)
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
         try:

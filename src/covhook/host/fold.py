@@ -18,7 +18,7 @@ from typing import Any
 from coverage import CoverageData
 from coverage.exceptions import NoDataError
 
-from covhook import _warn
+from covhook import _warn, layout
 from covhook.host import fastcombine
 
 
@@ -32,7 +32,7 @@ def fold_into(
     if not files:
         return None
     directory = os.path.dirname(os.path.abspath(files[0]))
-    tmp = os.path.join(directory, f".covhook-fold.{os.getpid()}.tmp")
+    tmp = layout.fold_path(directory)
     try:
         try:
             outcome = fastcombine.combine(

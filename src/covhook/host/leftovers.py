@@ -20,10 +20,9 @@ import re
 import socket
 import stat
 
-from covhook import datadir
+from covhook import datadir, layout
 
-_PID = re.compile(r"\.pid(\d+)\.X\w+x")
-_TMP = re.compile(rf"^{re.escape(datadir.TMP_PREFIX)}(\d+)-")
+_TMP = re.compile(rf"^{re.escape(layout.TMP_PREFIX)}(\d+)-")
 
 
 @dataclasses.dataclass
@@ -47,12 +46,13 @@ def _alive(pid: int) -> bool:
 
 def in_use(name: str, host: str | None = None) -> bool:
     """True if the file's writer (host and pid in coverage's name) is still running here."""
-    m = _PID.search(name)
-    if m is None:
+    pid = layout.pid_of(name)
+    if pid is None:
         return False
     host = host if host is not None else socket.gethostname()
-    pid = int(m.group(1))
-    return f".{host}.pid{pid}." in name and pid != os.getpid() and _alive(pid)
+    if f".{host}.{pid}." not in name and f".{host}.pid{pid}." not in name:
+        return False
+    return pid != os.getpid() and _alive(pid)
 
 
 def work_dirs(data_dir: str) -> list[str]:
@@ -63,7 +63,7 @@ def work_dirs(data_dir: str) -> list[str]:
         return []
     found = []
     for name in names:
-        if name == datadir.WORK_DIR or name.startswith(datadir.WORK_DIR + "."):
+        if layout.is_work_dir_name(name):
             path = os.path.join(data_dir, name)
             with contextlib.suppress(OSError):
                 if stat.S_ISDIR(os.lstat(path).st_mode):
@@ -198,7 +198,7 @@ def _publish(src: str, dst: str) -> None:
     finally:
         os.close(fd)
     tmp = os.path.join(
-        os.path.dirname(dst), f"{datadir.TMP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
+        os.path.dirname(dst), f"{layout.TMP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
     )
     datadir.write_new(tmp, b"".join(chunks))
     try:

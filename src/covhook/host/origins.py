@@ -7,52 +7,28 @@ the static contexts (one per origin) say which origin ran which line.
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from coverage import CoverageData
 from coverage.numbits import numbits_to_nums
 
-from covhook import _compat
-from covhook._compat import DATA_SUFFIX_RE
+from covhook import _compat, layout
 from covhook.host.fastcombine import read_only_uri
 from covhook.origin import TAG_RE
 
 UNTAGGED = "(untagged)"
 
 
-def data_files(data_file: str, paths: Iterable[str] | None = None) -> list[str]:
-    """The parallel data files ``coverage combine`` would pick up (same glob)."""
-    data_dir, local = os.path.split(os.path.abspath(data_file))
-    found: list[str] = []
-    for p in list(paths or ()) or [data_dir]:
-        if os.path.isfile(p):
-            found.append(os.path.abspath(p))
-        elif os.path.isdir(p):
-            found.extend(glob.glob(glob.escape(os.path.join(os.path.abspath(p), local)) + ".*"))
-    return sorted(f for f in found if not f.endswith("-journal"))
-
-
-def tag_of(path: str, data_file: str) -> str | None:
-    """The origin tag in a parallel data file's name, or None."""
-    name = os.path.basename(path)
-    local = os.path.basename(data_file) + "."
-    if not name.startswith(local):
-        return None
-    middle = DATA_SUFFIX_RE.sub("", name[len(local) :])
-    return middle if TAG_RE.match(middle) else None
-
-
 def processes_by_origin(files: Sequence[str], data_file: str) -> Counter[str]:
     """How many data files (one per process) each origin wrote."""
-    return Counter(tag_of(f, data_file) or UNTAGGED for f in files)
+    return Counter(layout.tag_of(f, data_file) or UNTAGGED for f in files)
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from covhook import roots
+from covhook import layout, roots
 from covhook.startup import containers
-from covhook.startup.containers import META_DIR, mounts_dir, record_path
+from covhook.startup.containers import record_path
 
 CONTAINER_KINDS = frozenset({"docker", "podman", "container", "k8s"})
 _PACKAGES_DIR = re.compile(r"^(?P<prefix>.*/(?:site|dist)-packages)/(?P<rest>.+)$")
@@ -104,7 +104,7 @@ def read_records(data_dirs: Iterable[str]) -> dict[str, Record]:
     """Every readable record in the data dirs, by place; unreadable ones are ignored."""
     records: dict[str, Record] = {}
     for data_dir in data_dirs:
-        directory = Path(mounts_dir(data_dir))
+        directory = Path(layout.mounts_dir(data_dir))
         for path in sorted(directory.glob("*.json")) if directory.is_dir() else ():
             try:
                 record = Record.from_json(path.read_text("utf-8"))
@@ -232,7 +232,9 @@ def recorded_checkouts(data_dirs: Iterable[str]) -> list[str]:
     found = []
     for data_dir in data_dirs:
         try:
-            with open(os.path.join(data_dir, META_DIR, DOCKER_ARGS_RECORD), encoding="utf-8") as f:
+            with open(
+                os.path.join(layout.meta_dir(data_dir), DOCKER_ARGS_RECORD), encoding="utf-8"
+            ) as f:
                 cwd = json.load(f).get("cwd")
         except (OSError, ValueError, AttributeError):
             continue
@@ -279,7 +281,6 @@ def plan(
 def _container_plan(
     files: Sequence[str], data_file: str, data_dirs: Sequence[str], cwd: str | None
 ) -> Plan:
-    from covhook.host import origins
     from covhook.origin import parse_tag
 
     records = read_records(data_dirs)
@@ -289,7 +290,7 @@ def _container_plan(
     roots_extra = [*recorded_checkouts(data_dirs), cwd or os.getcwd()]
     by_place: dict[str, list[str]] = {}
     for f in files:
-        tag = origins.tag_of(f, data_file)
+        tag = layout.tag_of(f, data_file)
         parsed = parse_tag(tag) if tag else None
         by_place.setdefault(parsed.place if parsed else "", []).append(f)
 
@@ -321,9 +322,8 @@ def _container_plan(
 
 
 def _container_place(path: str, data_file: str) -> bool:
-    from covhook.host import origins
 
-    tag = origins.tag_of(path, data_file)
+    tag = layout.tag_of(path, data_file)
     return tag is not None and tag.split("-", 1)[0] in CONTAINER_KINDS
 
 

@@ -21,6 +21,7 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from covhook import layout
 from covhook.errors import CovhookError
 
 ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".zip")
@@ -54,7 +55,7 @@ def data_files_in(directory: str, local: str) -> list[str]:
     if found:
         return found
     for root, dirs, _files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if d != ".covhook")
+        dirs[:] = sorted(d for d in dirs if d != layout.META_DIR)
         if root != directory:
             found += _glob(root, local)
     return found

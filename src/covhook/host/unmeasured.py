@@ -16,17 +16,17 @@ import os
 import sqlite3
 from typing import Any
 
+from covhook import layout
+
 KEY = "covhook_unmeasured"
 LIMIT = 50
 
 
 def skipped_records(data_dir: str) -> list[dict[str, str]]:
     """The scope's ``.covhook-skipped`` lines: pid, why, command line."""
-    from covhook.startup.scope import SKIPPED_NOTE
-
     found = []
     try:
-        with open(os.path.join(data_dir, SKIPPED_NOTE), encoding="utf-8", errors="replace") as f:
+        with open(layout.skipped_note(data_dir), encoding="utf-8", errors="replace") as f:
             for line in f:
                 parts = line.rstrip("\n").split("\t", 2)
                 if len(parts) == 3:

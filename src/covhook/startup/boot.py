@@ -27,22 +27,30 @@ if TYPE_CHECKING:
 
 _attempted = False
 _deferred = False  # issue 9: skipped, or waiting for in-scope code (covhook.startup.lazy)
+# The config file's [covhook] section, when scope.decide() already parsed the file.
+_section: dict[str, Any] | None = None
 
 
 def disabled(environ: os._Environ[str] | dict[str, str] = os.environ) -> bool:
-    """``COVHOOK_DISABLE`` set to anything but empty or ``0`` turns the hook off."""
+    """The table's ``disable`` flag (``COVHOOK_DISABLE``), read without loading the table.
+
+    Every process the hook reaches asks this first; one that then waits or is
+    out of scope never imports :mod:`covhook.settings`.  tests/test_settings.py
+    checks that both answer alike.
+    """
     return environ.get("COVHOOK_DISABLE", "") not in ("", "0")
 
 
 def start() -> Coverage | None:
     """Start coverage once for this process; return it, or None if not started."""
-    global _deferred
+    global _deferred, _section
     if _attempted or _deferred or disabled():
         return None
     # --- issue 9: scoped lazy start (covhook.startup.scope decides, covhook.startup.lazy waits) ---
     from covhook.startup import scope
 
     plan, found, why = scope.decide()
+    _section = found.options if found is not None else None
     if found is not None and plan != scope.EAGER:
         from covhook.startup import lazy
 
@@ -54,15 +62,34 @@ def start() -> Coverage | None:
             lazy.install(found, start_now)
         return None
     # --- end issue 9 ---
-    return start_now()
+    return start_now(in_site=True)
 
 
-def start_now() -> Coverage | None:
-    """Start coverage in this process now (once); see :func:`start`."""
+def start_now(in_site: bool = False) -> Coverage | None:
+    """Start coverage in this process now (once); see :func:`start`.
+
+    ``in_site``: called while ``site`` runs ``.pth`` files (coverage's own
+    ``a1_coverage.pth`` still to come), not later by :mod:`covhook.lazy`.
+    """
     global _attempted
     if _attempted or disabled():
         return None
     _attempted = True
+    from covhook.startup import recorder  # issue 9: coverage's C tracer without coverage.py
+
+    rec = recorder.prepare()
+    if rec is not None:
+        if in_site:
+            from covhook.startup import lazy
+
+            lazy.quiet_coverage_hook()  # coverage's own .pth must not start a second one
+        try:
+            ensure_writable_dir(rec.data_file)
+            return recorder.start(rec)  # type: ignore[return-value]
+        except Exception as exc:
+            rec.stop()
+            warn(f"coverage is off in this process: {describe(exc)}", fix_for(exc))
+            return None
     try:
         from covhook.startup.lean import import_coverage  # issue 9: without the reporters
 
@@ -110,7 +137,7 @@ def _start(coverage: ModuleType) -> Coverage:
     from covhook import _compat
     from covhook.startup import children, defaults, pickled_code, signals
 
-    defaults.apply(cov, path)
+    defaults.apply(cov, path, _section)
     ensure_writable_dir(str(cov.get_option("run:data_file")))
     _compat.set_startup_coverage(coverage, cov)
     # The same switches coverage.control._start_process_coverage sets.
@@ -146,6 +173,10 @@ def _start(coverage: ModuleType) -> Coverage:
     data_dir = os.path.dirname(os.path.abspath(str(cov.get_option("run:data_file"))))
     children.install(data_dir, options)
     pickled_code.install()
+    if path:
+        from covhook.startup import recorder
+
+        recorder.remember(_compat.config_serialized(cov), path)
     return cov
 
 

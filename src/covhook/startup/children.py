@@ -29,14 +29,16 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 from covhook import _compat
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING (issue 9: start-up cost)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import Any
+
 ENV = "COVHOOK_SCRUBBED_ENV"
 OPTION = "scrubbed_env"
-NOTE_PREFIX = ".covhook-unmeasured."
 _ENV_INDEX = _compat.FORK_EXEC_ENV_INDEX
 _KEYS = (b"COVERAGE_PROCESS_CONFIG=", b"COVERAGE_PROCESS_START=")
 
@@ -137,7 +139,9 @@ def _wrap_spawn(original: Callable[..., int]) -> Callable[..., int]:
 
     def posix_spawn(path: Any, argv: Any, env: Any, *args: Any, **kwargs: Any) -> int:
         with contextlib.suppress(Exception):
-            if isinstance(env, Mapping):
+            # A mapping (os.environ, a dict): duck-typed, since collections.abc is
+            # imported for type checking only (start-up cost).
+            if hasattr(env, "keys"):
                 config = _config_to_add(list(env), [path, *list(argv)[:1]], list(argv))
                 if config is not None:
                     bytes_keys = any(isinstance(k, bytes) for k in env)
@@ -176,10 +180,10 @@ def _note(argv: list[str], kind: str) -> None:
     line = json.dumps(
         {"parent_pid": os.getpid(), "argv": argv[:8], "kind": kind, "why": why, "fix": fix}
     )
-    from covhook import datadir
+    from covhook import datadir, layout
 
     # The data dir may be shared: never through a symlink, never another user's file.
-    datadir.append_line(os.path.join(_data_dir, f"{NOTE_PREFIX}{os.getpid()}.json"), line)
+    datadir.append_line(layout.note_path(_data_dir, os.getpid()), line)
 
 
 def install(data_dir: str, options: Mapping[str, Any]) -> None:
@@ -202,6 +206,8 @@ def unmeasured(directory: str) -> list[dict[str, Any]]:
     """Every note left in ``directory``: children that ran without coverage, and why."""
     import json
 
+    from covhook.layout import NOTE_PREFIX
+
     found: list[dict[str, Any]] = []
     try:
         names = sorted(n for n in os.listdir(directory) if n.startswith(NOTE_PREFIX))
@@ -218,6 +224,8 @@ def unmeasured(directory: str) -> list[dict[str, Any]]:
 
 def forget(directory: str) -> None:
     """Remove the notes once they have been reported (like combined data files)."""
+    from covhook.layout import NOTE_PREFIX
+
     with contextlib.suppress(OSError):
         for name in os.listdir(directory):
             if name.startswith(NOTE_PREFIX):

@@ -22,12 +22,10 @@ from typing import Any
 
 import coverage
 
-from covhook import origin
+from covhook import layout, origin
 from covhook._warn import warn
 from covhook.startup.plugin import is_starting_measurement
 
-META_DIR = ".covhook"
-MOUNTS_DIR = "mounts"
 RECORD_VERSION = 1
 # Mounts that can never hold source code.
 VIRTUAL_FS = frozenset(
@@ -58,7 +56,7 @@ class ContainerRecorder(coverage.CoveragePlugin):
             # covhook's tagger runs after us (plugins configure in order), so
             # this is still the configured name: <data dir>/<base>.
             data_dir, base = os.path.split(data_file)
-            base = origin.split_tagged_path(base)[0]
+            base = layout.split_tagged_path(base)[0]
             record(data_dir)
             if os.geteuid() == 0 and not self.registered:
                 self.registered = True
@@ -73,13 +71,9 @@ class ContainerRecorder(coverage.CoveragePlugin):
             )
 
 
-def mounts_dir(data_dir: str) -> str:
-    """Where containers record their mounts, next to their data files."""
-    return os.path.join(data_dir, META_DIR, MOUNTS_DIR)
-
-
 def record_path(data_dir: str, place: str) -> str:
-    return os.path.join(mounts_dir(data_dir), f"{place}.json")
+    """This container's mounts record, next to its data files."""
+    return os.path.join(layout.mounts_dir(data_dir), f"{place}.json")
 
 
 def _unescape(field: str) -> str:
@@ -158,7 +152,7 @@ def give_to_owner(data_dir: str, base: str) -> None:
         tops = [
             os.path.join(data_dir, n)
             for n in os.listdir(data_dir)
-            if n.startswith((f"{base}.", ".covhook"))
+            if n.startswith((f"{base}.", layout.META_DIR))
         ]
         for top in tops:
             for path in _tree(top):

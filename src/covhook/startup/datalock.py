@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import TYPE_CHECKING, Any
 
 from covhook import _compat
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING (issue 9: start-up cost)
 if TYPE_CHECKING:
+    from typing import Any
+
     from coverage import Coverage
 
 WAIT = 1.0  # seconds; only ever waited for when the lock is held by a stuck thread

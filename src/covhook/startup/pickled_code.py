@@ -23,9 +23,12 @@ from __future__ import annotations
 
 import sys
 import types
-from collections.abc import Callable, Sequence
 from importlib.machinery import ModuleSpec, PathFinder
-from typing import Any
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING (issue 9: start-up cost)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any
 
 DYNAMIC = "<dynamic-code>"
 MODULE = "cloudpickle.cloudpickle"

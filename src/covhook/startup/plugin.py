@@ -21,7 +21,7 @@ from typing import Any
 
 import coverage
 
-from covhook import _compat, origin, roots, settings
+from covhook import _compat, layout, origin, roots, settings
 from covhook._warn import warn
 
 # The Coverage object covhook's start-up tagged (and so measures with).
@@ -66,7 +66,7 @@ def tag(config: Any, options: Mapping[str, Any], environ: Mapping[str, str] = os
     if chosen and not environ.get("COVHOOK_ORIGIN"):
         environ = {**environ, "COVHOOK_ORIGIN": str(chosen)}
     found = origin.detect(environ)
-    base, _old_tag = origin.split_tagged_path(os.path.abspath(config.get_option("run:data_file")))
+    base, _old_tag = layout.split_tagged_path(os.path.abspath(config.get_option("run:data_file")))
     config.set_option("run:data_file", f"{base}.{found.tag}")
     record_roots(os.path.dirname(base), config)
     # A context that is a tag came from a measured parent's serialized

@@ -32,7 +32,6 @@ LAZY_ENV = "COVHOOK_LAZY"
 MEASURE_ENV = "COVHOOK_MEASURE"
 SKIP_ENV = "COVHOOK_SKIP"
 CACHE_ENV = "COVHOOK_SCOPE"
-SKIPPED_NOTE = ".covhook-skipped"
 _FALSE = ("0", "false", "no", "off")
 _CACHE_VERSION = "1"
 # The config values scoping needs, under coverage's CoverageConfig attribute names.
@@ -509,25 +508,19 @@ def _decide(environ: Mapping[str, str]) -> tuple[str, Scope | None, str]:
 def note_skipped(scope: Scope, why: str) -> None:
     """Append one line to ``<data dir>/.covhook-skipped``; never raise, never create dirs."""
     argv = getattr(sys, "orig_argv", None) or sys.argv
-    line = f"{os.getpid()}\t{why}\t{' '.join(argv)[:200]}".replace("\n", " ") + "\n"
-    try:
-        fd = os.open(
-            os.path.join(scope.data_dir, SKIPPED_NOTE), os.O_WRONLY | os.O_APPEND | os.O_CREAT
-        )
-    except (OSError, ValueError):
-        return
-    try:
-        os.write(fd, line.encode("utf-8", "replace"))
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    line = f"{os.getpid()}\t{why}\t{' '.join(argv)[:200]}".replace("\n", " ")
+    from covhook import datadir, layout
+
+    # Never through a symlink, never another user's file, never looser than 0644 (issue 8).
+    datadir.append_line(layout.skipped_note(scope.data_dir), line)
 
 
 def skipped_count(data_dir: str) -> int:
     """How many processes the scope skipped (no coverage, no data file) in ``data_dir``."""
+    from covhook import layout
+
     try:
-        with open(os.path.join(data_dir, SKIPPED_NOTE), "rb") as f:
+        with open(layout.skipped_note(data_dir), "rb") as f:
             return sum(1 for line in f if line.strip())
     except OSError:
         return 0
@@ -545,8 +538,10 @@ def forget_skipped(data_dir: str) -> None:
     """Remove the note once reported (like combined data files)."""
     import contextlib
 
+    from covhook import layout
+
     with contextlib.suppress(OSError):
-        os.unlink(os.path.join(data_dir, SKIPPED_NOTE))
+        os.unlink(layout.skipped_note(data_dir))
 
 
 def report_skipped(data_dir: str, keep: bool = False) -> None:

@@ -1,0 +1,814 @@
+"""A lean recorder: coverage.py's own C tracer and data format, without ``import coverage``.
+
+``import coverage`` plus ``Coverage.start()`` and ``save()`` cost a measuring
+process 70-80 ms of CPU (bench/scope.md); the measuring itself needs three
+things: coverage.py's C tracer (``coverage/tracer*.so``, loaded here on its
+own), the decision which files to trace, and an SQLite file in coverage.py's
+format.  For the configurations where that decision is simple the recorder
+does those three and nothing else:
+
+- the configuration is coverage.py's own, serialized: from
+  ``COVERAGE_PROCESS_CONFIG`` (a measured parent's ``patch = subprocess``) or
+  from covhook's config cache (:func:`cached_config`: what the last full
+  start made of the same config file, cwd and ``COVERAGE_*``/``COVHOOK_*``
+  variables);
+- ``[run] source`` names directories only; ``omit`` patterns are ``<dir>/*``;
+  no plugins but covhook's, no dynamic contexts, no debug, the C tracer core
+  (and not 3.14+'s default), default concurrency, absolute paths (no
+  ``relative_files``), no periodic flush;
+- no source directory overlaps the interpreter's or the user's install
+  locations (where coverage.py's third-party rules would apply).
+
+Anything else, or anything that goes wrong while preparing, returns None and
+covhook starts coverage.py as before.  The data written is what coverage.py
+writes (same schema, file rows, numbits, arcs, context, meta rows, the
+not-executed files of the source dirs), tested in tests/test_differential.py
+and tests/test_recorder.py.  Off with ``COVHOOK_RECORDER=0``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+from covhook import _compat
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from types import FrameType, ModuleType
+    from typing import Any
+
+ENV = "COVHOOK_RECORDER"
+PATCHES = frozenset(("_exit", "execv", "subprocess"))
+
+
+def wanted(environ: Mapping[str, str] = os.environ) -> bool:
+    return environ.get(ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+class Ineligible(Exception):
+    """The configuration asks for something the recorder does not do."""
+
+
+def plan(config: Mapping[str, Any], cwd: str) -> Plan:
+    """What to record for a decoded serialized config; raise Ineligible if it is not simple."""
+
+    def need(ok: object, why: str) -> None:
+        if not ok:
+            raise Ineligible(why)
+
+    need(not [p for p in config.get("plugins") or [] if p != "covhook"], "plugins")
+    need(not config.get("dynamic_context"), "dynamic_context")
+    need(not config.get("debug") and not config.get("debug_file"), "debug")
+    need(not config.get("timid") and not config.get("cover_pylib"), "timid/cover_pylib")
+    need(not config.get("relative_files"), "relative_files")
+    need(not config.get("source_pkgs"), "source_pkgs")
+    need(not config.get("run_include"), "include")
+    need(not config.get("include_namespace_packages"), "include_namespace_packages")
+    need(config.get("core") in (None, "ctrace"), "core")
+    # From 3.14 coverage.py's default core is sys.monitoring, whose branch
+    # data is not the C tracer's: only an explicit ctrace is the same there.
+    need(sys.version_info < (3, 14) or config.get("core") == "ctrace", "core on 3.14+")
+    need(set(config.get("concurrency") or ()) <= {"thread"}, "concurrency")
+    need(set(config.get("patch") or ()) <= PATCHES, "patch")
+    need(not config.get("sigterm"), "sigterm")
+    need(config.get("parallel") is True, "parallel")
+    options = (config.get("plugin_options") or {}).get("covhook") or {}
+    need(not options.get("flush_seconds"), "flush_seconds")
+    need(isinstance(config.get("data_file"), str), "data_file")
+    dirs: list[str] = []
+    for src in [*(config.get("source") or []), *(config.get("source_dirs") or [])]:
+        need(isinstance(src, str) and os.path.isdir(os.path.join(cwd, src)), "source package")
+        dirs.append(_canonical(src))
+    need(dirs, "no source")
+    for top in _install_roots():
+        for d in dirs:
+            need(not (_inside(d, top) or _inside(top, d)), "source overlaps an install location")
+    omit: list[str] = []
+    for pattern in config.get("run_omit") or []:
+        omit.extend(_omit_prefixes(pattern))
+    return Plan(
+        source=tuple(dirs),
+        omit=tuple(omit),
+        branch=bool(config.get("branch")),
+        data_file=os.path.abspath(os.path.expanduser(config["data_file"])),
+        context=config.get("context"),
+        patch=frozenset(config.get("patch") or ()),
+        options=options,
+    )
+
+
+class Plan:
+    """The decided settings of one recording."""
+
+    def __init__(
+        self,
+        *,
+        source: tuple[str, ...],
+        omit: tuple[str, ...],
+        branch: bool,
+        data_file: str,
+        context: str | None,
+        patch: frozenset[str],
+        options: Mapping[str, Any],
+    ) -> None:
+        self.source = source
+        self.omit = omit
+        self.branch = branch
+        self.data_file = data_file
+        self.context = context
+        self.patch = patch
+        self.options = options
+
+
+def _canonical(path: str) -> str:
+    """coverage.files.canonical_filename for the paths we handle (absolute, or relative to cwd)."""
+    if not os.path.isabs(path):
+        for top in [os.curdir, *sys.path]:
+            candidate = os.path.join(top, path)
+            if os.path.exists(candidate):
+                path = candidate
+                break
+    return os.path.abspath(os.path.realpath(path))
+
+
+def _inside(path: str, top: str) -> bool:
+    return path == top or path.startswith(top.rstrip(os.sep) + os.sep)
+
+
+def _install_roots() -> set[str]:
+    """Where coverage.py's third-party rules can apply: prefixes, user base, site dirs."""
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    site = sys.modules.get("site")
+    base = getattr(site, "USER_BASE", None) or os.path.expanduser("~/.local")
+    roots.add(base)
+    for entry in sys.path:
+        if entry.endswith(("site-packages", "dist-packages")):
+            roots.add(entry)
+    return {os.path.realpath(r) for r in roots if r} | {os.path.abspath(r) for r in roots if r}
+
+
+_LITERAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./")
+
+
+def _omit_prefixes(pattern: str) -> list[str]:
+    """``<dir>/*`` omit patterns as path prefixes, prepared as coverage.py prepares them.
+
+    coverage.py keeps the pattern and adds its absolute form (``prep_patterns``);
+    ``/*`` at the end matches any slash-suffix.  Other patterns: Ineligible.
+    """
+    if not pattern.endswith("/*") or not set(pattern[:-2]) <= _LITERAL or not pattern[:-2]:
+        raise Ineligible(f"omit pattern {pattern!r}")
+    base = pattern[:-2]
+    # ``abs_file`` of the whole pattern: realpath of ".../*" keeps the star.
+    absolute = os.path.abspath(os.path.realpath(pattern))[:-2]
+    return [p + "/" for p in {base, absolute} if p.startswith("/")]
+
+
+# --- tracing --------------------------------------------------------------------
+
+
+class Recorder:
+    """One process's recording: a C tracer per thread, the data, and saving it."""
+
+    def __init__(self, tracer_module: ModuleType, the_plan: Plan, version: str) -> None:
+        import threading
+
+        self.plan = the_plan
+        self.version = version
+        self._module = tracer_module
+        self._threading = threading
+        self._lock = threading.Lock()
+        self.data: dict[str, set[int]] = {}
+        self.file_tracers: dict[str, str] = {}
+        self.cache: dict[str, Any] = {}
+        self.tracers: list[Any] = []
+        self.started = False
+        self.data_file = the_plan.data_file
+        self.context = the_plan.context
+        self._suffix_pid = -1
+        self._suffix = ""
+        self._written: dict[int, str] = {}
+        self.format = _compat.DataFormat(28, new_suffix=True, argv_meta=True, hashes=False)
+        self.serialized: str | None = None
+        self.raw: Mapping[str, Any] = {}
+        self.config_file: str | None = None
+        self.save: Callable[[], None] = self._save  # signals.guard_saves replaces it
+
+    # coverage.py's Coverage API, the part covhook's own modules call.
+    def get_option(self, name: str) -> Any:
+        if name == "run:data_file":
+            return self.data_file
+        if name == "run:context":
+            return self.context
+        if name == "run:parallel":
+            return True
+        if name in ("run:source", "run:source_dirs"):
+            return list(self.raw.get(name[4:]) or [])
+        return None
+
+    def set_option(self, name: str, value: Any) -> None:
+        if name == "run:data_file":
+            self.data_file = str(value)
+        elif name == "run:context":
+            self.context = value
+
+    def should_trace(self, filename: str, frame: FrameType | None) -> Any:
+        """coverage.inorout.InOrOut.should_trace for source dirs and omit prefixes."""
+        disp = self._module.CFileDisposition()
+        disp.original_filename = filename
+        disp.canonical_filename = filename
+        disp.source_filename = None
+        disp.trace = False
+        disp.reason = ""
+        disp.file_tracer = None
+        disp.has_dynamic_filename = False
+        if filename.startswith("<"):
+            return disp
+        original = filename
+        if frame is not None:
+            dunder_file = frame.f_globals and frame.f_globals.get("__file__")
+            if dunder_file:
+                filename = _source_for_file(str(dunder_file))
+                if original and os.path.basename(original) != os.path.basename(filename):
+                    filename = original
+        if not filename or filename.startswith(("memory:", "<")):
+            return disp
+        canonical = _canonical_cached(filename)
+        disp.canonical_filename = canonical
+        disp.source_filename = canonical
+        if self._included(canonical):
+            disp.trace = True
+        return disp
+
+    def _included(self, path: str) -> bool:
+        if not any(path == d or path.startswith(d + os.sep) for d in self.plan.source):
+            return False
+        if self.plan.omit and path.startswith(self.plan.omit):
+            return False
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+
+    def _check_include(self, filename: str, frame: FrameType | None) -> bool:
+        return self._included(filename)
+
+    def _start_tracer(self) -> Any:
+        tracer = self._module.CTracer()
+        tracer.data = self.data
+        tracer.lock_data = self._lock.acquire
+        tracer.unlock_data = self._lock.release
+        tracer.trace_arcs = self.plan.branch
+        tracer.should_trace = self.should_trace
+        tracer.should_trace_cache = self.cache
+        tracer.warn = _ignore
+        tracer.concur_id_func = None
+        tracer.file_tracers = self.file_tracers
+        tracer.check_include = self._check_include
+        tracer.should_start_context = None
+        tracer.switch_context = None
+        tracer.disable_plugin = _ignore
+        fn = tracer.start()
+        self.tracers.append(tracer)
+        return fn
+
+    def _installation_trace(self, frame: FrameType, event: str, arg: Any) -> Any:
+        """coverage.collector.Collector._installation_trace: start tracing a new thread."""
+        sys.settrace(None)
+        fn = self._start_tracer()
+        if fn:
+            fn = fn(frame, event, arg)
+        return fn
+
+    def start(self) -> None:
+        self._start_tracer()
+        self._threading.settrace(self._installation_trace)
+        self.started = True
+
+    def stop(self) -> None:
+        if not self.started:
+            return
+        self.started = False
+        for tracer in self.tracers:
+            tracer.stop()
+        self._threading.settrace(None)
+
+    # --- saving ---------------------------------------------------------------
+
+    def _filename(self) -> str:
+        """``<data_file>.<host>.pid<N>.X<6 random>x``, made again after a fork."""
+        pid = os.getpid()
+        if pid != self._suffix_pid:
+            import random
+
+            die = random.Random(os.urandom(8))
+            host = _hostname()
+            if self.format.new_suffix:
+                rolls = "".join(die.choice(_ASCII) for _ in range(6))
+                self._suffix = f"{host.replace('.', '_')}.pid{pid}.X{rolls}x"
+            else:
+                rolls = "".join(die.choice(_LETTERS) for _ in range(6))
+                self._suffix = f"{host}.{pid}.X{rolls}x"
+            self._suffix_pid = pid
+        return f"{self.data_file}.{self._suffix}"
+
+    def lines_and_arcs(self) -> tuple[dict[str, set[int]], dict[str, list[tuple[int, int]]]]:
+        """The recorded data as coverage.py's collector hands it to ``CoverageData``.
+
+        The same copies in the same order as ``Collector.flush_data``: the
+        order of the arcs goes into the data hash of coverage 7.13+.
+        """
+        data = self.data.copy()
+        if not self.plan.branch:
+            return {name: values.copy() for name, values in data.items()}, {}
+        bits = self.format.arc_bits
+        # The order of the arcs goes into the data hash: iterate as coverage does.
+        copied = self.format.arcs_copied
+        return {}, {
+            name: [_unpack(p, bits) for p in (packed.copy() if copied else list(packed))]
+            for name, packed in data.items()
+        }
+
+    def _save(self) -> None:
+        """Write the whole recording to this process's data file (atomically, by rename)."""
+        lines, arcs = self.lines_and_arcs()
+        measured = lines or arcs
+        if not measured and not any(t.activity() for t in self.tracers):
+            # coverage.py writes no file when its tracers saw nothing at all;
+            # when they saw code but none in scope, it writes the source
+            # files as not executed (and no context row), as below.
+            return
+        unexecuted = self._source_files()
+        final = self._filename()
+        digest = None
+        if self.format.hashes:
+            digest = _data_hash(self.context, lines, arcs)
+            final += f".H{_short_hash(digest)}h"
+        directory = os.path.dirname(final)
+        os.makedirs(directory, exist_ok=True)
+        from covhook.layout import TMP_PREFIX
+
+        # Written whole, then renamed: a reader never sees half a file, and
+        # `covhook combine` removes the temp of a process killed meanwhile.
+        tmp = os.path.join(directory, f"{TMP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}")
+        _write(
+            tmp,
+            version=self.version,
+            branch=self.plan.branch,
+            context=self.context,
+            lines=lines,
+            arcs=arcs,
+            unexecuted=unexecuted,
+            argv_meta=self.format.argv_meta,
+            schema=self.format.schema,
+            digest=digest,
+        )
+        try:
+            os.replace(tmp, final)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        last = self._written.get(self._suffix_pid)
+        if last is not None and last != final:
+            # A later save with more data has a new hash, so a new name (as
+            # coverage.py renames its file): the old one goes.
+            with contextlib.suppress(OSError):
+                os.remove(last)
+        self._written[self._suffix_pid] = final
+
+    def _source_files(self) -> list[str]:
+        """coverage.inorout.InOrOut.find_possibly_unexecuted_files for source dirs."""
+        found = []
+        for src in self.plan.source:
+            for i, (dirpath, dirnames, filenames) in enumerate(os.walk(src)):
+                if i > 0 and "__init__.py" not in filenames:
+                    del dirnames[:]
+                    continue
+                for name in filenames:
+                    if _importable_name(name):
+                        path = _canonical_cached(os.path.join(dirpath, name))
+                        if not (self.plan.omit and path.startswith(self.plan.omit)):
+                            found.append(path)
+        return found
+
+
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # coverage 7.10
+_ASCII = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"  # 7.13+
+
+
+def _hostname() -> str:
+    """``socket.gethostname()`` (what coverage.py puts in the name), without socket on POSIX."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
+
+    return socket.gethostname()
+
+
+_FUNNY = frozenset(".#~!$@%^&*()+=,")
+_CANONICAL: dict[str, str] = {}
+
+
+def _importable_name(name: str) -> bool:
+    """``re.fullmatch(r"[^.#~!$@%^&*()+=,]+\\.pyw?", name)`` without ``re``."""
+    for ext in (".py", ".pyw"):
+        if name.endswith(ext):
+            stem = name[: -len(ext)]
+            return bool(stem) and not (set(stem) & _FUNNY) and "\n" not in stem
+    return False
+
+
+def _canonical_cached(filename: str) -> str:
+    found = _CANONICAL.get(filename)
+    if found is None:
+        found = _CANONICAL[filename] = _canonical(filename)
+    return found
+
+
+def _source_for_file(filename: str) -> str:
+    """coverage.python.source_for_file (POSIX)."""
+    if filename.endswith(".py"):
+        return filename
+    if filename.endswith((".pyc", ".pyo")):
+        return filename[:-1]
+    return filename
+
+
+def _unpack(packed: int, bits: int) -> tuple[int, int]:
+    """An arc packed by the C tracer (``CTracer_record_pair``), as coverage.collector unpacks it.
+
+    ``bits`` a line number: 28 (coverage 7.13+) or 20 (7.10); the two bits
+    above both numbers are their signs.
+    """
+    mask = (1 << bits) - 1
+    l1 = packed & mask
+    l2 = (packed & (mask << bits)) >> bits
+    if packed & (1 << (2 * bits)):
+        l1 *= -1
+    if packed & (1 << (2 * bits + 1)):
+        l2 *= -1
+    return l1, l2
+
+
+def _data_hash(
+    context: str | None, lines: dict[str, set[int]], arcs: dict[str, list[tuple[int, int]]]
+) -> Any:
+    """coverage.misc.Hasher fed as a fresh ``CoverageData`` feeds it in one save.
+
+    ``set_context`` (from ``Collector.use_data``), then per file its name and
+    its numbits (lines) or its list of arcs.
+    """
+    try:
+        from _sha3 import sha3_256  # type: ignore[import-not-found]  # hashlib's C module
+    except ImportError:  # pragma: no cover
+        from hashlib import sha3_256
+
+    h = sha3_256()
+
+    def update(v: Any) -> None:
+        h.update(str(type(v)).encode("utf-8"))
+        if isinstance(v, str):
+            h.update(f"{len(v)}:".encode())
+            h.update(v.encode("utf-8"))
+        elif isinstance(v, bytes):
+            h.update(f"{len(v)}:".encode())
+            h.update(v)
+        elif isinstance(v, int):
+            h.update(str(v).encode("utf-8"))
+        elif isinstance(v, (tuple, list)):
+            for e in v:
+                update(e)
+        h.update(b".")
+
+    update(context)
+    for name, nums in lines.items():
+        update(name)
+        update(numbits(nums))
+    for name, pairs in arcs.items():
+        update(name)
+        update(pairs)
+    return h
+
+
+def _short_hash(digest: Any) -> str:
+    """``CoverageData._data_hash``: 10 characters of base64 with ``01`` for ``+/``."""
+    import binascii
+
+    text = binascii.b2a_base64(digest.digest(), newline=False).decode()
+    return text.replace("+", "0").replace("/", "1")[:10]
+
+
+def _ignore(*_args: Any, **_kwargs: Any) -> None:
+    return None
+
+
+def numbits(nums: set[int]) -> bytes:
+    """coverage.numbits.nums_to_numbits."""
+    if not nums:
+        return b""
+    b = bytearray(max(nums) // 8 + 1)
+    for num in nums:
+        b[num // 8] |= 1 << num % 8
+    return bytes(b)
+
+
+def _write(
+    path: str,
+    *,
+    version: str,
+    branch: bool,
+    context: str | None,
+    lines: dict[str, set[int]],
+    arcs: dict[str, list[tuple[int, int]]],
+    unexecuted: list[str],
+    argv_meta: bool,
+    schema: str,
+    digest: Any = None,
+) -> None:
+    """Write a data file as coverage.py's ``CoverageData`` writes a fresh one."""
+    import sqlite3
+
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path)
+    con = sqlite3.connect(path, isolation_level=None)
+    try:
+        con.execute("pragma journal_mode=off")
+        con.execute("pragma synchronous=off")
+        con.executescript(schema)
+        con.execute("begin")
+        con.execute(
+            "INSERT INTO coverage_schema (version) VALUES (?)", (_compat.DATA_SCHEMA_VERSION,)
+        )
+        meta = [("version", version)]
+        if argv_meta:
+            import datetime
+
+            meta.append(("sys_argv", str(getattr(sys, "argv", None))))
+            meta.append(("when", datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")))
+        meta.append(("has_arcs", str(int(branch))))
+        if digest is not None:
+            meta.append(("hash", digest.hexdigest()[:32]))  # Hasher.hexdigest
+        con.executemany("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", meta)
+        if lines or arcs:  # CoverageData adds the context with the first data
+            con.execute("INSERT INTO context (context) VALUES (?)", (context or "",))
+        context_id = 1
+        ids: dict[str, int] = {}
+        # File rows in coverage.py's order: the measured files (``add_arcs``
+        # skips a file without arcs), then the others it touches.
+        for name in [*lines, *(n for n, pairs in arcs.items() if pairs), *unexecuted]:
+            if name not in ids:
+                cur = con.execute("INSERT INTO file (path) VALUES (?)", (name,))
+                ids[name] = int(cur.lastrowid or 0)
+        if branch:
+            rows = [
+                (ids[n], context_id, a, b) for n, pairs in arcs.items() if pairs for a, b in pairs
+            ]
+            con.executemany(
+                "INSERT OR IGNORE INTO arc (file_id, context_id, fromno, tono) VALUES (?, ?, ?, ?)",
+                rows,
+            )
+        else:
+            con.executemany(
+                "INSERT INTO line_bits (file_id, context_id, numbits) VALUES (?, ?, ?)",
+                [(ids[n], context_id, numbits(nums)) for n, nums in lines.items()],
+            )
+        con.execute("commit")
+    finally:
+        con.close()
+
+
+# --- the configuration: serialized by coverage.py, here or in the cache --------
+
+CACHE_DIR_ENV = "COVHOOK_CACHE_DIR"
+_CACHE_VERSION = "1"
+# Variables that never change what coverage.py makes of a config file.
+_KEY_SKIP = frozenset(
+    ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START", "COVHOOK_SCOPE", "COVHOOK_ORIGIN")
+)
+# Variables that ask for what the recorder does not do.
+_REFUSE_ENV = ("COVERAGE_DEBUG", "COVERAGE_DEBUG_FILE", "COVERAGE_CORE", "COVHOOK_FLUSH_SECONDS")
+
+
+def cache_key(path: str, environ: Mapping[str, str]) -> str | None:
+    """What a cached serialization of the config file ``path`` depends on, or None."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    found = _compat.coverage_dir()
+    if found is None:
+        return None
+    version = os.stat(os.path.join(found, "version.py"))
+    env = sorted(
+        f"{k}={v}"
+        for k, v in environ.items()
+        if k.startswith(("COVERAGE_", "COVHOOK_")) and k not in _KEY_SKIP
+    )
+    return "\0".join(
+        [
+            _CACHE_VERSION,
+            os.path.abspath(path),
+            str(st.st_mtime_ns),
+            str(st.st_size),
+            os.getcwd(),
+            sys.executable,
+            found,
+            str(version.st_mtime_ns),
+            *env,
+        ]
+    )
+
+
+def cache_path(key: str, environ: Mapping[str, str] = os.environ) -> str:
+    import zlib
+
+    top = environ.get(CACHE_DIR_ENV) or os.path.join(
+        environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "covhook"
+    )
+    return os.path.join(top, f"config-{zlib.crc32(key.encode('utf-8', 'surrogateescape')):08x}")
+
+
+def cached_config(environ: Mapping[str, str] = os.environ) -> str | None:
+    """The serialized config a full start left for this config file, cwd and variables."""
+    key = cache_key(environ.get("COVERAGE_PROCESS_START", ""), environ)
+    if key is None:
+        return None
+    try:
+        with open(cache_path(key, environ), encoding="utf-8", errors="surrogateescape") as f:
+            stored_key, _, text = f.read().partition("\n")
+    except OSError:
+        return None
+    return text.strip() if stored_key == key.replace("\n", " ") and text.strip() else None
+
+
+def remember(serialized: str, config_file: str, environ: Mapping[str, str] = os.environ) -> None:
+    """After a full start from ``config_file``: cache its serialized config; never raise.
+
+    Not for configs that use ``${VAR}`` (they depend on the whole environment).
+    """
+    if not wanted(environ):
+        return
+    try:
+        with open(config_file, encoding="utf-8", errors="replace") as f:
+            if "$" in f.read():
+                return
+        key = cache_key(config_file, environ)
+        if key is None:
+            return
+        path = cache_path(key, environ)
+        if os.path.exists(path):
+            return
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as f:
+            f.write(key.replace("\n", " ") + "\n" + serialized + "\n")
+        os.replace(tmp, path)
+    except Exception:
+        return
+
+
+def decode(text: str) -> dict[str, Any]:
+    """coverage's ``CoverageConfig.deserialize`` input: base64 of a JSON object."""
+    import _json
+    import binascii
+
+    from covhook.startup.scope import _JsonContext
+
+    scan = _json.make_scanner(_JsonContext())  # type: ignore[arg-type]
+    data, _end = scan(binascii.a2b_base64(text.encode("ascii")).decode("utf-8"), 0)
+    if not isinstance(data, dict):
+        raise Ineligible("not a serialized config")
+    return data
+
+
+def prepare(environ: Mapping[str, str] = os.environ) -> Recorder | None:
+    """A recorder ready to start, or None when covhook must start coverage.py itself."""
+    if not wanted(environ) or any(environ.get(name) for name in _REFUSE_ENV):
+        return None
+    if sys.modules.get("coverage") is not None:
+        return None  # the program imported coverage itself: it may want Coverage.current()
+    try:
+        text = environ.get("COVERAGE_PROCESS_CONFIG") or cached_config(environ)
+        if not text:
+            return None
+        raw = decode(text)
+        the_plan = plan(raw, os.getcwd())
+        directory = _compat.coverage_dir()
+        loaded = _compat.load_ctracer(directory) if directory else None
+        if loaded is None:
+            return None
+        module, version = loaded
+    except Exception:
+        return None
+    rec = Recorder(module, the_plan, version)
+    rec.serialized = text
+    rec.raw = raw
+    rec.config_file = raw.get("config_file")
+    fmt = _compat.data_format(directory or "")
+    if fmt is None:
+        return None
+    rec.format = fmt
+    return rec
+
+
+def start(rec: Recorder) -> Recorder:
+    """Start ``rec`` with what covhook's full start adds (see covhook._startup._start)."""
+    from covhook import settings
+    from covhook.startup import children, defaults, pickled_code, signals
+
+    options = rec.plan.options
+    settings.for_process(options)
+    _tag(rec, options)
+    if "subprocess" in rec.plan.patch and rec.serialized:
+        os.environ["COVERAGE_PROCESS_CONFIG"] = rec.serialized
+    import atexit
+
+    rec.start()
+    atexit.register(_at_exit, rec)
+    if "_exit" in rec.plan.patch:
+        _patch_exit(rec)
+    if "execv" in rec.plan.patch:
+        _patch_execv(rec)
+    signals.guard_saves(rec)  # type: ignore[arg-type]
+    if defaults.signals_wanted(options):
+        signals.install(rec)  # type: ignore[arg-type]
+    children.install(os.path.dirname(rec.data_file), options)
+    pickled_code.install()
+    return rec
+
+
+def _at_exit(rec: Recorder) -> None:
+    """coverage.Coverage._atexit: stop, then save."""
+    rec.stop()
+    rec.save()
+
+
+def _tag(
+    rec: Recorder, options: Mapping[str, Any], environ: Mapping[str, str] = os.environ
+) -> None:
+    """covhook.plugin.tag for the recorder (that module imports coverage)."""
+    from covhook import layout, origin, settings
+
+    chosen = settings.value("origin", options, environ, problems=[])
+    if chosen and not environ.get("COVHOOK_ORIGIN"):
+        environ = {**environ, "COVHOOK_ORIGIN": str(chosen)}
+    found = origin.detect(environ)
+    base, _old_tag = layout.split_tagged_path(os.path.abspath(rec.data_file))
+    rec.data_file = f"{base}.{found.tag}"
+    _record_roots(os.path.dirname(base), rec)
+    context = rec.context
+    if not context or origin.TAG_RE.match(context):
+        rec.context = found.tag
+
+
+def _patch_exit(rec: Recorder) -> None:
+    """coverage.patch._patch__exit: save before ``os._exit``."""
+    old_exit = os._exit
+
+    def covhook_os_exit_patch(status: int) -> Any:
+        with contextlib.suppress(Exception):
+            rec.save()
+        old_exit(status)
+
+    os._exit = covhook_os_exit_patch
+
+
+def _patch_execv(rec: Recorder) -> None:
+    """coverage.patch._patch_execv: save before ``execv``/``execve``; pass the config on."""
+
+    def make(name: str, old: Any) -> Any:
+        def covhook_execv_patch(*args: Any, **kwargs: Any) -> Any:
+            with contextlib.suppress(Exception):
+                rec.save()
+            if name.endswith("e") and rec.serialized:
+                args[-1]["COVERAGE_PROCESS_CONFIG"] = rec.serialized
+            old(*args, **kwargs)
+
+        return covhook_execv_patch
+
+    os.execv = make("execv", os.execv)
+    os.execve = make("execve", os.execve)
+
+
+def _record_roots(data_dir: str, rec: Recorder) -> None:
+    """covhook.plugin.record_roots (the same warning)."""
+    from covhook import roots
+
+    try:
+        roots.record(data_dir, rec)
+    except OSError:
+        return
+    except Exception as exc:
+        from covhook._warn import warn
+
+        warn(
+            f"could not record this project's location in {data_dir} ({exc!r}); "
+            "combining on another machine will not map its paths",
+            "make the data directory writable, or add [paths] by hand",
+        )
