@@ -104,6 +104,8 @@ def _wrap_spawn(original: Callable[..., int]) -> Callable[..., int]:
 
     def posix_spawn(path: Any, argv: Any, env: Any, *args: Any, **kwargs: Any) -> int:
         with contextlib.suppress(Exception):
+            from collections.abc import Mapping  # not at start-up: only when spawning
+
             if isinstance(env, Mapping):
                 config = _config_to_add(list(env), [path, *list(argv)[:1]], list(argv))
                 if config is not None:
