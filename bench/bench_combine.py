@@ -13,16 +13,21 @@ exactly as in one of three scenarios of its origin, as the processes of a real
 suite re-run the same code.  Each is combined by
 
 - ``coverage``: ``coverage combine --keep`` (the command users run);
-- ``covhook``: ``covhook combine --keep`` (one process);
-- ``covhook-2``: the same with ``COVHOOK_COMBINE_WORKERS=2`` (two threads);
+- ``covhook-1``: ``covhook combine --keep`` in one process
+  (``COVHOOK_COMBINE_WORKERS=1``);
+- ``covhook-2``: the same with two worker processes (``=2``); unset, covhook
+  picks one of these two by the load average (the choice is printed);
+- ``sqlite-union``: ``bench/sqlite_union.py``, the union done inside SQLite
+  (ATTACH each file, ``INSERT OR IGNORE``), evaluated and not used.
 
-``--reps`` times each (default 3), interleaved, in rotating order, as
+``--reps`` times each (default 5), interleaved, in rotating order, as
 commands (interpreter start-up included, as a user sees it).  The table gives
-median wall times and the ratios coverage / covhook; every combined result is
-compared with coverage's (files, contexts, lines, arcs, file tracers) and the
-check is printed.  Usage::
+median wall times, the ratios coverage / covhook, and median CPU time (user +
+system of the command and its children); every combined result is compared
+with coverage's (files, contexts, lines, arcs, file tracers) and the check is
+printed.  Usage::
 
-    .venv/bin/python bench/bench_combine.py [--reps 3] [--out bench/combine.md]
+    .venv/bin/python bench/bench_combine.py [--reps 5] [--out bench/combine.md]
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -53,44 +59,66 @@ SETS = {
     "branches, 1.3 MB files": (300, True, 0.0, 1300),
     "branches, 1.3 MB, repeated code": (300, True, 0.8, 1300),
 }
-MODES = ("coverage", "covhook", "covhook-2")
+MODES = ("coverage", "covhook-1", "covhook-2", "sqlite-union")
 NOTES = """\
 Notes:
 
-- Ratios are within one run, commands interleaved; the machine is shared, so
-  absolute times vary with its load (the load average is given above).
+- The machine is shared: 2 cores, and 4 sessions (this one included) were
+  running builds and tests at the same time; the load average is given above
+  and below.  Wall times vary with that load; ratios are within one run, the
+  commands interleaved in rotating order, so each ratio compares commands that
+  ran under the same conditions.  CPU time (user + system, the command and its
+  children) is less sensitive to the load than wall time.
 - Line data: the union is a Python integer per (file, context), one OR per
-  row; most of the remaining time is interpreter start-up and opening files.
-- Branch data: every arc is read through SQLite (`json_group_array` of an
-  integer code) and merged into a Python set, and the union is written once;
-  that reading is the floor. "Repeated code" skips the parsing of a
-  (file, context) an earlier process ran identically (blake2b of the arcs'
-  text), not SQLite's reading.
-- A second thread (`COVHOOK_COMBINE_WORKERS=2`) overlaps SQLite's reading (it
-  releases the GIL) but not the merging.
+  row; most of the remaining time is interpreter start-up (importing coverage
+  is about 0.1-0.2 s of it) and opening files.
+- Branch data: every arc of every file is read through SQLite
+  (`json_group_array` of an integer code) and merged into Python sets; the
+  union is written once.  Reading every row is the floor: 300 files of
+  0.2 MB hold 1.8 million arcs, of 1.3 MB 10.6 million; SQLite alone takes
+  about 0.2 s and 0.9 s to decode them once (`SELECT sum(fromno + tono)`).
+- sqlite-union (the union inside SQLite, in C): `INSERT OR IGNORE` costs
+  0.4-0.5 microseconds per input row (a B-tree search per row, even with an
+  integer key or a WITHOUT ROWID table, tried), more than the Python sets'
+  C-level set update; it is not faster on branch data and gives nothing
+  [paths]-mapped or deduplicated that covhook-1 does not, so it is not used.
+- covhook-2: two forked processes each OR half of the files; the parent ORs
+  the two unions.  They pay only when a second core is idle; under the
+  shared load they are often no faster.
 """
 
 
-def command(mode: str) -> tuple[list[str], dict[str, str]]:
+def command(mode: str, where: Path) -> tuple[list[str], dict[str, str]]:
     env = dict(os.environ)
     env.pop("COVERAGE_PROCESS_START", None)
     if mode == "coverage":
         return [str(BIN / "coverage"), "combine", "--keep", "-q"], env
-    env["COVHOOK_COMBINE_WORKERS"] = "2" if mode == "covhook-2" else "1"
+    if mode == "sqlite-union":
+        return [sys.executable, str(HERE / "sqlite_union.py"), str(where)], env
+    env["COVHOOK_COMBINE_WORKERS"] = mode.split("-")[1]
     return [str(BIN / "covhook"), "combine", "--keep", "--no-map"], env
 
 
-def run_once(mode: str, where: Path) -> float:
+def cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_once(mode: str, where: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of one command."""
     (where / ".coverage").unlink(missing_ok=True)
-    cmd, env = command(mode)
+    cmd, env = command(mode, where)
+    cpu = cpu_of_children()
     start = time.perf_counter()
     subprocess.run(cmd, cwd=where, env=env, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, cpu_of_children() - cpu
 
 
 def bench_set(
     name: str, count: int, branch: bool, repeat: float, size: int, *, reps: int, root: Path
 ) -> dict[str, object]:
+    from covhook.host import combine_workers
+
     where = root / "".join(c if c.isalnum() else "_" for c in name)
     files = datagen.write_many(
         where, count, root="/runner/a/proj", branch=branch, dups=7, repeat=repeat, lines=size
@@ -98,21 +126,35 @@ def bench_set(
     file_mb = statistics.median(f.stat().st_size for f in files) / 1e6
     (where / ".coveragerc").write_text("[run]\nparallel = True\n")
     times: dict[str, list[float]] = {m: [] for m in MODES}
+    cpus: dict[str, list[float]] = {m: [] for m in MODES}
     results: dict[str, object] = {}
+    auto = []
     for rep in range(reps):
         order = MODES[rep % len(MODES) :] + MODES[: rep % len(MODES)]
         for mode in order:
-            times[mode].append(run_once(mode, where))
+            if mode == "covhook-1":
+                auto.append(combine_workers.auto_workers(count))
+            wall, cpu = run_once(mode, where)
+            times[mode].append(wall)
+            cpus[mode].append(cpu)
             results[mode] = datagen.describe(where / ".coverage")
-    same = all(results[m] == results["coverage"] for m in MODES)
+    same = {m: results[m] == results["coverage"] for m in MODES}
     size = (where / ".coverage").stat().st_size
     shutil.rmtree(where)
-    return {"count": count, "times": times, "same": same, "size": size, "file_mb": file_mb}
+    return {
+        "count": count,
+        "times": times,
+        "cpus": cpus,
+        "same": same,
+        "size": size,
+        "file_mb": file_mb,
+        "auto": auto,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="covhook-bench-combine-"))
@@ -121,6 +163,7 @@ def main() -> None:
         name: bench_set(name, n, b, r, size, reps=args.reps, root=root)
         for name, (n, b, r, size) in SETS.items()
     }
+    load_after = os.getloadavg()
     shutil.rmtree(root, ignore_errors=True)
     lines = [
         "# Benchmark: combining many data files",
@@ -128,34 +171,56 @@ def main() -> None:
         "Generated by `bench/bench_combine.py` (do not edit by hand):",
         f"`.venv/bin/python bench/bench_combine.py --reps {args.reps}`.",
         f"Python {platform.python_version()}, coverage {coverage.__version__}, "
-        f"{os.cpu_count()} cores (shared; load average {load_before[0]:.1f} at the start).",
-        f"Median wall time of {args.reps} runs of each command, interleaved, one run.",
+        f"{os.cpu_count()} cores, shared with 3 other sessions (load average "
+        f"{load_before[0]:.1f} at the start, {load_after[0]:.1f} at the end).",
+        f"Median of {args.reps} runs of each command, interleaved, one run; wall time "
+        "and ratio coverage / other, then CPU time (user + system).",
         "",
-        "| data | files | MB/file | coverage combine s | covhook s | ratio "
-        "| covhook 2 threads s | ratio | identical data |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| data | files | MB/file | coverage s | covhook-1 s | ratio | covhook-2 s | ratio "
+        "| sqlite-union s | ratio | identical data |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, row in rows.items():
-        times = row["times"]
-        assert isinstance(times, dict)
-        med = {m: statistics.median(times[m]) for m in MODES}
+        med = {m: statistics.median(row["times"][m]) for m in MODES}  # type: ignore[index]
+        same = row["same"]
+        assert isinstance(same, dict)
         lines.append(
-            f"| {name} | {row['count']} | {row['file_mb']:.2f} "
-            f"| {med['coverage']:.2f} | {med['covhook']:.2f} "
-            f"| {med['coverage'] / med['covhook']:.1f}x | {med['covhook-2']:.2f} "
-            f"| {med['coverage'] / med['covhook-2']:.1f}x "
-            f"| {'yes' if row['same'] else 'NO'} |"
+            f"| {name} | {row['count']} | {row['file_mb']:.2f} | {med['coverage']:.2f} "
+            + "".join(
+                f"| {med[m]:.2f} | {med['coverage'] / med[m]:.1f}x "
+                for m in ("covhook-1", "covhook-2", "sqlite-union")
+            )
+            + "| "
+            + ", ".join(f"{m}: {'yes' if same[m] else 'NO'}" for m in MODES[1:])
+            + " |"
         )
     lines += [
         "",
-        "All runs (seconds):",
+        "CPU time, median seconds (user + system, children included):",
         "",
+        "| data | coverage | covhook-1 | covhook-2 | sqlite-union |",
+        "|---|---:|---:|---:|---:|",
     ]
     for name, row in rows.items():
-        times = row["times"]
+        cpu = {m: statistics.median(row["cpus"][m]) for m in MODES}  # type: ignore[index]
+        lines.append(f"| {name} | " + " | ".join(f"{cpu[m]:.2f}" for m in MODES) + " |")
+    lines += ["", "All runs (wall seconds; CPU seconds in brackets):", ""]
+    for name, row in rows.items():
+        times, cpus = row["times"], row["cpus"]
         assert isinstance(times, dict)
+        assert isinstance(cpus, dict)
         for mode in MODES:
-            lines.append(f"- {name}, {mode}: " + ", ".join(f"{t:.2f}" for t in times[mode]))
+            lines.append(
+                f"- {name}, {mode}: "
+                + ", ".join(
+                    f"{t:.2f} [{c:.2f}]" for t, c in zip(times[mode], cpus[mode], strict=True)
+                )
+            )
+        lines.append(
+            f"- {name}: unset COVHOOK_COMBINE_WORKERS would have used "
+            + ", ".join(str(n) for n in row["auto"])  # type: ignore[attr-defined]
+            + " worker(s) in the reps"
+        )
     text = "\n".join(lines) + "\n\n" + NOTES
     print(text)
     if args.out:

@@ -122,8 +122,8 @@ def read_all(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-def combine_with_stderr(tmp_path: Path, tty: bool) -> str:
-    env = {**os.environ, "COVHOOK_PROGRESS_AFTER": "0", "COVHOOK_COMBINE_WORKERS": "1"}
+def combine_with_stderr(tmp_path: Path, tty: bool, workers: str = "1") -> str:
+    env = {**os.environ, "COVHOOK_PROGRESS_AFTER": "0", "COVHOOK_COMBINE_WORKERS": workers}
     if not tty:
         done = subprocess.run(
             [str(BIN / "covhook"), "combine"],
@@ -149,11 +149,13 @@ def combine_with_stderr(tmp_path: Path, tty: bool) -> str:
     return text
 
 
+@pytest.mark.parametrize("workers", ["1", "2"], ids=["one-process", "two-processes"])
 @pytest.mark.parametrize("tty", [True, False], ids=["terminal", "pipe"])
-def test_progress_bar_on_a_terminal_only(tmp_path: Path, tty: bool) -> None:
+def test_progress_bar_on_a_terminal_only(tmp_path: Path, tty: bool, workers: str) -> None:
+    """The bar counts files read in worker processes too."""
     datagen.write_many(tmp_path, 80, root="/r", sources=3)
     (tmp_path / ".coveragerc").write_text(RC)
-    err = combine_with_stderr(tmp_path, tty)
+    err = combine_with_stderr(tmp_path, tty, workers)
     if tty:
         assert "covhook: combining [" in err
         assert "80/80 files" in err

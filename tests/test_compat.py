@@ -74,14 +74,6 @@ def test_started_flag_and_current_coverage() -> None:
     assert _compat.is_started(cov) is False
 
 
-def test_make_aliases_reads_the_paths_setting() -> None:
-    cov = coverage.Coverage(config_file=False)
-    cov.set_option("paths", {"src": ["src/", "/app/src/"]})
-    aliases = _compat.make_aliases(cov)
-    assert aliases.map("/app/src/a.py").endswith("a.py")
-    assert type(aliases).__name__ == "PathAliases"
-
-
 def test_process_startup_keeps_its_flag_on_itself() -> None:
     assert callable(coverage.process_startup)
     had = _compat.startup_coverage(coverage, _compat._NOT_SET)
@@ -178,19 +170,7 @@ def test_collector_clear_data_and_data_attributes_after_start(tmp_path: Path) ->
     assert "self._data" in inspect.getsource(coverage.Coverage._init_data)
 
 
-def test_combine_parallel_data_and_should_fail_under(tmp_path: Path) -> None:
-    one = CoverageData(basename=str(tmp_path / ".coverage"), suffix=True)
-    one.add_lines({str(tmp_path / "m.py"): [3]})
-    one.write()
-    into = CoverageData(basename=str(tmp_path / "combined"))
-    _compat.combine_parallel_data(
-        into,
-        aliases=None,
-        data_paths=[one.data_filename()],
-        keep=True,
-        message=None,
-    )
-    assert into.lines(str(tmp_path / "m.py")) == [3]
+def test_should_fail_under() -> None:
     assert _compat.should_fail_under(79.99, 80.0, 0) is False  # rounds to 80
     assert _compat.should_fail_under(79.4, 80.0, 0) is True
 

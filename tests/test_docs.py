@@ -29,6 +29,12 @@ def test_combining_guide(tmp_path: Path) -> None:
     assert "[paths]" in (tmp_path / "checkout" / "paths.ini").read_text()
     assert (tmp_path / "checkout" / "origins.html").exists()
     assert (tmp_path / "artifacts" / "runner-2.tar.gz").exists()
+    said = (tmp_path / "checkout" / "doctor.txt").read_text().splitlines()
+    dash_s = [line for line in said if "started with python -S" in line]
+    assert len(dash_s) == 1, said
+    assert "1 Python child process(es)" in dash_s[0]
+    assert "-c pass" in dash_s[0]
+    assert not any("core.right" in line for line in said)  # the -I child was measured
 
 
 def test_scoping_guide(tmp_path: Path) -> None:

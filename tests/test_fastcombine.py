@@ -44,8 +44,13 @@ def both(
     return plain / ".coverage", fast / ".coverage"
 
 
+@pytest.mark.parametrize("workers", ["1", "2"], ids=["one-process", "two-processes"])
 @pytest.mark.parametrize("branch", [False, True], ids=["lines", "arcs"])
-def test_same_data_as_coverage_combine(tmp_path: Path, branch: bool) -> None:
+def test_same_data_as_coverage_combine(
+    tmp_path: Path, branch: bool, workers: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two worker processes (each ORs a share, the parent ORs the shares) change nothing."""
+    monkeypatch.setenv("COVHOOK_COMBINE_WORKERS", workers)
     src = tmp_path / "src"
     datagen.write_many(src, 40, root="/runner/a/proj", branch=branch, dups=6)
     plain, fast = both(src, tmp_path)
@@ -58,8 +63,12 @@ def test_same_data_as_coverage_combine(tmp_path: Path, branch: bool) -> None:
     assert not list((tmp_path / "fast").glob(".coverage.*"))
 
 
-def test_paths_remapping_is_coverages(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"], ids=["one-process", "two-processes"])
+def test_paths_remapping_is_coverages(
+    tmp_path: Path, workers: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """[paths] maps two runners' roots to this checkout, only where the files exist here."""
+    monkeypatch.setenv("COVHOOK_COMBINE_WORKERS", workers)
     src = tmp_path / "src"
     datagen.write_many(src, 12, root="/runner/one/proj", sources=6, dups=0)
     for i in range(12, 24):
@@ -109,26 +118,34 @@ def test_append_adds_to_existing_data(tmp_path: Path) -> None:
 
 
 def test_two_workers_same_as_one(tmp_path: Path) -> None:
+    """Worker processes, [paths] mapping included: the same data, the same files combined."""
     files = [str(p) for p in datagen.write_many(tmp_path / "d", 30, root="/r", branch=True)]
+    files += [str(p) for p in datagen.write_many(tmp_path / "e", 9, root="/s", branch=True)]
+    local = tmp_path / "checkout"
+    datagen.write_sources(local, 40)
+    paths = {"src": [str(local), "/s"]}
     one = fastcombine.combine(
-        [fastcombine.Group(files, {})], str(tmp_path / "one"), keep=True, workers=1
+        [fastcombine.Group(files, paths)], str(tmp_path / "one"), keep=True, workers=1
     )
     two = fastcombine.combine(
-        [fastcombine.Group(files, {})], str(tmp_path / "two"), keep=True, workers=2
+        [fastcombine.Group(files, paths)], str(tmp_path / "two"), keep=True, workers=2
     )
     assert sorted(one.combined) == sorted(two.combined)
+    assert not any(f.startswith("/s/") for f in dump(tmp_path / "two")["files"])
     assert dump(tmp_path / "one") == dump(tmp_path / "two")
 
 
-def test_lines_and_arcs_do_not_mix(tmp_path: Path) -> None:
-    """coverage refuses to combine statement and branch data; so do we, writing nothing."""
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "two-processes"])
+def test_lines_and_arcs_do_not_mix(tmp_path: Path, workers: int) -> None:
+    """coverage refuses to combine statement and branch data; so do we, writing nothing
+    (also when the two kinds meet in different worker processes' shares)."""
     d = tmp_path / "d"
     files = [
         str(datagen.write_process(d, 0, root="/r")),
         str(datagen.write_process(d, 1, root="/r", branch=True)),
     ]
     with pytest.raises(Exception, match=r"[Cc]an't combine"):
-        fastcombine.combine([fastcombine.Group(files, {})], str(tmp_path / "out"))
+        fastcombine.combine([fastcombine.Group(files, {})], str(tmp_path / "out"), workers=workers)
     assert not (tmp_path / "out").exists()
     assert all(Path(f).exists() for f in files)
 
@@ -164,9 +181,14 @@ def unusable_files(d: Path) -> dict[str, Path]:
     return files
 
 
+@pytest.mark.parametrize("workers", ["1", "2"], ids=["one-process", "two-processes"])
 def test_unusable_files_named_once_and_kept(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    workers: str,
 ) -> None:
+    monkeypatch.setenv("COVHOOK_COMBINE_WORKERS", workers)
     good = datagen.write_many(tmp_path, 5, root="/r", sources=3)
     bad = unusable_files(tmp_path)
     (tmp_path / ".coveragerc").write_text("[run]\nparallel = True\n")

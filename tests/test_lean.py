@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from support import data, envs
+from support import data, envs, measured
 
 PROBE = """\
 import sys
@@ -146,3 +146,23 @@ def test_lazy_hooks_private_names_exist() -> None:
     modules = [(sys.modules[m], a) for m, a in lazy._THREAD_STARTERS if m in sys.modules]
     starters = [getattr(module, a, None) for module, a in modules]
     assert any(callable(s) for s in starters)
+
+
+def test_the_covhook_section_is_not_parsed_again(tmp_path: Path) -> None:
+    """Start-up's scope reading already holds ``[covhook]``: coverage's config is not re-read.
+
+    Before, a third parse of the file (configparser) ran in every measured
+    process whose config does not list covhook in ``[run] plugins``.
+    """
+    probe = (
+        "import sys, coverage\n"
+        "cov = coverage.process_startup.coverage\n"
+        "print('OPTIONS', dict(cov.config.get_plugin_options('covhook')))\n"
+        "print('REREAD', 'covhook.startup.options' in sys.modules, 'configparser' in sys.modules)\n"
+    )
+    (tmp_path / "probe.py").write_text(probe)
+    rc_text = "[run]\nparallel = true\n\n[covhook]\nsignals = false\nflush_seconds = 30\n"
+    done = measured.run(sys.executable, tmp_path, "probe.py", rc_text=rc_text)
+    assert done.returncode == 0, done.stderr
+    assert "OPTIONS {'signals': 'false', 'flush_seconds': '30'}" in done.stdout, done.stdout
+    assert "REREAD False" in done.stdout, done.stdout

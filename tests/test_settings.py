@@ -84,16 +84,25 @@ def test_environment_wins_and_toml_types_are_taken_as_they_are() -> None:
     ("name", "env", "raw", "words"),
     [
         ("signals", "COVHOOK_SIGNALS", "flase", ("not true or false", "default (true)")),
-        ("flush_seconds", "COVHOOK_FLUSH_SECONDS", "-3", ("positive number", "default (off)")),
+        (
+            "flush_seconds",
+            "COVHOOK_FLUSH_SECONDS",
+            "-3",
+            ("periodic flush is off", "0.01 to 86400"),
+        ),
+        ("flush_seconds", "COVHOOK_FLUSH_SECONDS", "nan", ("periodic flush is off",)),
+        ("flush_seconds", "COVHOOK_FLUSH_SECONDS", "1e-9", ("0.01 to 86400",)),
+        ("flush_seconds", "COVHOOK_FLUSH_SECONDS", "inf", ("0.01 to 86400",)),
         ("scrubbed_env", "COVHOOK_SCRUBBED_ENV", "meassure", ("report, measure",)),
     ],
 )
 def test_bad_value_is_one_line_and_the_default(
     name: str, env: str, raw: str, words: tuple[str, ...], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The table checks every value, the flush interval's bounds included (issue 8 item 9)."""
     assert settings.value(name, {}, {env: raw}) == settings.BY_NAME[name].default
     (line,) = capsys.readouterr().err.splitlines()
-    assert line.startswith(f"covhook: {env} = {raw!r}")
+    assert f"{env} = {raw!r}" in line.split(". Fix: ")[0]
     assert "Fix: " in line
     for word in words:
         assert word in line
@@ -189,3 +198,13 @@ def test_bad_value_in_the_config_is_one_line_and_the_process_is_measured(
     assert "Fix: " in line
     (written,) = data.data_files(tmp_path)
     assert data.lines_of(written, "prog.py") == {1, 2}
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("raw", [None, "", "0", "1", "yes", "false", " "])
+def test_start_up_reads_disable_as_the_table_does(raw: str | None) -> None:
+    from covhook.startup import boot
+
+    environ = {} if raw is None else {"COVHOOK_DISABLE": raw}
+    assert boot.disabled(environ) is settings.disabled(environ)
+    assert settings.BY_NAME["disable"].env == "COVHOOK_DISABLE"

@@ -299,3 +299,76 @@ def test_bad_flush_value_one_line_and_still_measured(tmp_path: Path, value: str)
     assert "Fix: " in line
     combined, _ = launchers.combine(tmp_path)
     assert launchers.marked(program, "ran") <= data.lines_of(combined, "flushed.py")
+
+
+RAISES = """\
+    import os, signal, sys, time
+
+    def handler(signum, frame):
+        raise RuntimeError(f"stopped by signal {signum}")  # in-handler
+
+    signal.signal(signal.SIGTERM, handler)
+    open(os.path.join(sys.argv[1], f"ready-{os.getpid()}"), "w").close()
+    time.sleep(60)
+"""
+
+
+def test_programs_raising_handler_traceback_is_the_programs_own(tmp_path: Path) -> None:
+    """A handler that raises: stderr byte-identical to the unmeasured run, lines saved at exit."""
+    program = write(tmp_path, "raises.py", RAISES)
+    rc = launchers.write_rc(tmp_path)
+    results = []
+    for config in (None, rc):
+        for old in tmp_path.glob("ready-*"):
+            old.unlink()
+        proc = start(tmp_path, program, config)
+        launchers.wait_for(lambda: launchers.ready_pids(tmp_path), 30, "the program")
+        time.sleep(0.3)  # into time.sleep(60): the same line in both tracebacks
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        results.append((proc.returncode, err))
+    (bare_status, bare_err), (status, err) = results
+    assert b"RuntimeError: stopped by signal 15" in bare_err
+    assert err == bare_err
+    assert status == bare_status == 1
+    combined, warnings = launchers.combine(tmp_path)
+    assert warnings == ""
+    assert launchers.marked(program, "in-handler") <= data.lines_of(combined, "raises.py")
+
+
+STUCK_IN_C = """\
+    import hashlib, os, sys
+
+    def work():
+        return 1  # before-c-call
+
+    work()
+    open(os.path.join(sys.argv[1], f"ready-{os.getpid()}"), "w").close()
+    # One C call that releases the GIL and runs for about half an hour.
+    hashlib.pbkdf2_hmac("sha256", b"x", b"y", 2**31 - 1)
+"""
+
+
+def test_sigterm_during_a_long_c_call_kills_at_once(tmp_path: Path) -> None:
+    """Python handlers wait for the C call to return; the default action does not."""
+    program = write(tmp_path, "stuck.py", STUCK_IN_C)
+    rc = launchers.write_rc(tmp_path)
+    results = []
+    for config in (None, rc):
+        for old in tmp_path.glob("ready-*"):
+            old.unlink()
+        proc = start(tmp_path, program, config)
+        try:
+            launchers.wait_for(lambda: launchers.ready_pids(tmp_path), 30, "the program")
+            time.sleep(0.3)  # inside the C call
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=30)  # not in half an hour
+        finally:
+            proc.kill()
+        results.append((proc.returncode, err))
+    (bare_status, bare_err), (status, err) = results
+    assert err == bare_err == b""
+    assert status == bare_status == -signal.SIGTERM
+    combined, warnings = launchers.combine(tmp_path)
+    assert warnings == ""
+    assert launchers.marked(program, "before-c-call") <= data.lines_of(combined, "stuck.py")

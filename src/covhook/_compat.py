@@ -85,14 +85,6 @@ def is_started(cov: Coverage) -> bool:
     return bool(getattr(cov, "_started", False))
 
 
-# ``Coverage._make_aliases()`` (7.10.4-7.17.5): the ``[paths]`` aliases
-# combine uses.  Without it the pytest plugin's merge of child data into a
-# ``coverage run`` measurement would not remap paths.
-def make_aliases(cov: Coverage) -> Any:
-    """The PathAliases ``cov.combine()`` would use."""
-    return cov._make_aliases()
-
-
 # ``Coverage._data`` (7.10.4-7.17.5): the CoverageData being written, created
 # by ``start()``.  Without it atomic data files cannot find the working file.
 def coverage_data(cov: Coverage | None) -> Any:
@@ -300,16 +292,6 @@ def data_files_in(subdir: str) -> Iterator[None]:
 
     with after_choose_filename(move):
         yield
-
-
-# ``coverage.data.combine_parallel_data`` (7.10.4-7.17.5, not re-exported):
-# combine given files into a CoverageData.  Without it the pytest plugin
-# cannot fold child data into a non-parallel ``coverage run``.
-def combine_parallel_data(*args: Any, **kwargs: Any) -> Any:
-    """``coverage.data.combine_parallel_data``."""
-    from coverage.data import combine_parallel_data as combine
-
-    return combine(*args, **kwargs)
 
 
 # ``coverage.results.should_fail_under`` (7.10.4-7.17.5): coverage's own

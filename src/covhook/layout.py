@@ -17,7 +17,9 @@ combined ``<data_file>``:
 - ``.covhook/``: records: ``roots-<crc>.json`` (:mod:`covhook.roots`),
   ``mounts/<place>.json`` (:mod:`covhook.startup.containers`), and what
   ``covhook docker-args`` wrote.
-- ``.covhook-combining.<pid>.tmp``: a combine in progress.
+- ``.covhook-combining.<pid>.tmp``: a combine in progress;
+  ``.covhook-fold.<pid>.tmp``: children's data being folded into a running
+  pytest's coverage (:mod:`covhook.host.fold`).
 
 Measured processes import this module: it imports nothing but ``os`` at load.
 """
@@ -34,6 +36,7 @@ META_DIR = ".covhook"
 MOUNTS_DIR = "mounts"
 ROOTS_PREFIX = "roots-"
 COMBINING_PREFIX = ".covhook-combining."
+FOLD_PREFIX = ".covhook-fold."
 
 
 def is_work_dir_name(name: str) -> bool:
@@ -70,6 +73,11 @@ def skipped_note(data_dir: str) -> str:
 def combining_path(directory: str) -> str:
     """This process's temporary output while it combines."""
     return os.path.join(directory, f"{COMBINING_PREFIX}{os.getpid()}.tmp")
+
+
+def fold_path(directory: str) -> str:
+    """This process's temporary file while it folds children's data into its own."""
+    return os.path.join(directory, f"{FOLD_PREFIX}{os.getpid()}.tmp")
 
 
 def parallel_files(data_file: str, paths: list[str] | tuple[str, ...] | None = None) -> list[str]:

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
         default: Any
         doc: str
         choices: tuple[str, ...] = ()
+        bounds: tuple[float, float] | None = None  # kind "seconds": the accepted range
+        off: str = ""  # what a bad value turns off, said first in its warning
 
     class Resolved(NamedTuple):
         """The settings a measured process runs with."""
@@ -49,7 +51,11 @@ if TYPE_CHECKING:
 else:
     from collections import namedtuple
 
-    Setting = namedtuple("Setting", "name option env kind default doc choices", defaults=((),))
+    Setting = namedtuple(
+        "Setting",
+        "name option env kind default doc choices bounds off",
+        defaults=((), None, ""),
+    )
     Resolved = namedtuple("Resolved", "origin signals atomic flush_seconds scrubbed_env")
 
 
@@ -64,7 +70,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "signals", "signals", "COVHOOK_SIGNALS", "bool", True,
-        "`false`/`0`: do not save on SIGTERM/SIGINT/SIGHUP",
+        "`false`/`0`: do not save on SIGTERM/SIGINT/SIGHUP, and no wakeup thread (see "
+        "processes.md)",
     ),
     Setting(
         "atomic", "atomic", "COVHOOK_ATOMIC", "bool", True,
@@ -73,6 +80,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "flush_seconds", "flush_seconds", "COVHOOK_FLUSH_SECONDS", "seconds", None,
         "save every N seconds (0.01 to 86400), so SIGKILL loses at most N seconds; `0`: off",
+        # Below 0.01 s the flush thread keeps a CPU busy saving; above a day (inf)
+        # its wait overflows.
+        bounds=(0.01, 86400.0), off="periodic flush is off",
     ),
     Setting(
         "scrubbed_env", "scrubbed_env", "COVHOOK_SCRUBBED_ENV", "choice", "report",
@@ -138,8 +148,9 @@ SETTINGS: tuple[Setting, ...] = (
         "set by `covhook split`: the run's id, to find the run's processes left behind",
     ),
     Setting(
-        "combine_workers", None, "COVHOOK_COMBINE_WORKERS", "number", 1,
-        "threads `covhook combine` reads data files with",
+        "combine_workers", None, "COVHOOK_COMBINE_WORKERS", "number", None,
+        "worker processes `covhook combine` reads data files with; unset: 2 when 60+ files, "
+        "fork and an idle second core (load average) are there, else 1",
     ),
     Setting(
         "progress_after", None, "COVHOOK_PROGRESS_AFTER", "text", "1",
@@ -186,10 +197,13 @@ def parse(setting: Setting, raw: Any, from_env: bool = True) -> Any:
         try:
             seconds = float(raw)
         except (TypeError, ValueError):
-            seconds = -1.0
-        if not 0 < seconds < float("inf"):
+            seconds = float("nan")
+        low, high = setting.bounds or (0.0, float("inf"))
+        if not (low <= seconds <= high and 0 < seconds < float("inf")):  # false for nan
+            shown = f"from {low:g} to {high:g}" if setting.bounds else "above 0"
             raise BadValue(
-                f"{name} = {raw!r} is not a positive number of seconds",
+                f"{setting.off + ': ' if setting.off else ''}{name} = {raw!r} is not a number "
+                f"of seconds {shown}",
                 f"set {name} to a number of seconds such as 5, or unset it",
             )
         return seconds
@@ -232,7 +246,9 @@ def value(
     try:
         return parse(setting, raw, from_env)
     except BadValue as exc:
-        problem = f"{exc}; using the default ({describe_default(setting)})"
+        problem = (
+            str(exc) if setting.off else f"{exc}; using the default ({describe_default(setting)})"
+        )
         if problems is None:
             _warn(problem, exc.fix)
         else:
@@ -264,11 +280,6 @@ def check_options(options: Mapping[str, Any]) -> None:
         )
 
 
-# Settings whose own module still warns about a bad value (flush.interval):
-# not warned here too, so a bad value stays one line.
-SELF_CHECKED = frozenset({"flush_seconds"})
-
-
 def resolve(
     options: Mapping[str, Any], environ: Mapping[str, str] = os.environ, warn: bool = True
 ) -> Resolved:
@@ -277,9 +288,8 @@ def resolve(
     resolved = Resolved(*(value(name, options, environ, problems) for name in Resolved._fields))
     if warn:
         check_options(options)
-        for name, problem, fix in problems:
-            if name not in SELF_CHECKED:
-                _warn(problem, fix)
+        for _name, problem, fix in problems:
+            _warn(problem, fix)
     return resolved
 
 
@@ -301,8 +311,8 @@ def forget() -> None:
 
 
 def disabled(environ: Mapping[str, str] = os.environ) -> bool:
-    """``COVHOOK_DISABLE`` turns covhook off (cheap: no table walk)."""
-    return environ.get("COVHOOK_DISABLE", "") not in ("", "0")
+    """``COVHOOK_DISABLE`` turns covhook off (start-up reads it as ``boot.disabled``)."""
+    return bool(value("disable", None, environ))
 
 
 def _warn(problem: str, fix: str) -> None:

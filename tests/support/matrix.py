@@ -105,7 +105,8 @@ LAUNCHERS: list[tuple[str, str, str]] = [
 ]
 
 
-# Checked by tests/test_stress.py, tests/test_datadir_safety.py, tests/test_signals.py.
+# Checked by tests/test_stress.py, tests/test_datadir_safety.py, tests/test_signals.py,
+# tests/test_sigwake.py.
 GUARANTEES = [
     "## Guarantees, and how they are checked",
     "",
@@ -139,15 +140,30 @@ GUARANTEES = [
     "  filesystem is full) prints one line `covhook: ... Fix: ...` naming the file;",
     "  a complete copy kept in `.covhook-work/` is recovered by `covhook combine`.",
     "  Do not delete `.covhook-work/` before combining.",
-    "- **The program's own output.** A KeyboardInterrupt traceback is byte-identical",
-    "  to the unmeasured run; a bad `COVHOOK_FLUSH_SECONDS` (`nan`, `inf`, `1e-9`)",
-    "  gives one line and no periodic flush.",
+    "- **The program's own output.** A KeyboardInterrupt traceback, and the",
+    "  traceback of a program's own SIGTERM handler that raises, are byte-identical",
+    "  to the unmeasured run (`tests/test_signals.py`); a bad",
+    "  `COVHOOK_FLUSH_SECONDS` (`nan`, `inf`, `1e-9`) gives one line and no",
+    "  periodic flush.",
+    "- **Death by signal at once, even inside a long C call.** A process with no",
+    "  SIGTERM handler, inside a C call that releases the GIL and would run for",
+    "  half an hour (`hashlib.pbkdf2_hmac`), dies by SIGTERM at once, as the",
+    "  unmeasured run does, with its data saved (`tests/test_signals.py`).  How: a",
+    "  thread of covhook's, woken through Python's signal wakeup fd, saves and",
+    "  re-sends the signal.  It does not change the program",
+    "  (`tests/test_sigwake.py`, stdout, stderr and exit status compared with the",
+    "  unmeasured run): `signal.set_wakeup_fd` returns the program's own fds, asyncio's",
+    "  `add_signal_handler` works as before, a signal the program blocks still",
+    "  reaches its `sigwait`, and `os.fork()` on Python 3.12 and 3.13 gives no",
+    '  "multi-threaded" DeprecationWarning; parent and forked child each die at',
+    "  once too.  The thread is not in `threading.enumerate()`; it is one more OS",
+    "  thread (`ps -L`).",
     "",
-    "Not guaranteed: a signal that arrives while the main thread is inside a long C",
-    "call (e.g. `hashlib.pbkdf2_hmac`) is acted on when that call returns, as for",
-    "any Python signal handler; without covhook the default action kills at once.",
-    "A program's own signal handler that raises shows one covhook frame",
-    "(`_on_signal`) in its traceback.",
+    "Not guaranteed: a C call that holds the GIL, or one that runs while the",
+    "program has a wakeup fd of its own set (asyncio with `add_signal_handler`),",
+    "delays the death until it returns, as for any Python signal handler; without",
+    "covhook the default action kills at once.  A program's own handler runs",
+    "when the main thread returns to Python code, with or without covhook.",
 ]
 
 

@@ -4,23 +4,15 @@ Data measured in containers is mapped back to host paths with the aliases
 covhook learned from the containers' recorded mounts (:mod:`covhook.host.pathmap`),
 added after the user's own ``[paths]``; ``--print-paths`` prints them as a
 ``[paths]`` section so plain ``coverage combine`` gives the same result.
+The work is :mod:`covhook.host.combine`'s.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-from collections import Counter
 
-import coverage
-from coverage.exceptions import NoDataError
-
-from covhook import layout, roots
-from covhook.errors import CovhookError
-from covhook.host import fastcombine, leftovers, origins, pathmap, sources
-from covhook.host.rcfile import find_rcfile
-from covhook.startup import children, scope
+from covhook.host import origins
+from covhook.host.combine import combine, load_coverage, print_paths
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,163 +36,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=run)
 
 
-def load_coverage(rcfile: str | None, data_file: str | None = None) -> coverage.Coverage:
-    found = find_rcfile(rcfile)
-    config_file = str(found) if found else True
-    if data_file is None:  # None would mean "no data file" to coverage
-        return coverage.Coverage(config_file=config_file)
-    return coverage.Coverage(config_file=config_file, data_file=data_file)
-
-
-def find_files(cov: coverage.Coverage, paths: list[str]) -> list[str]:
-    """The data files to combine, or a CovhookError saying how to get some."""
-    found = sources.collect(paths, str(cov.get_option("run:data_file")))
-    sources.cleanup(found)
-    return _require(found.files, cov)
-
-
-def _require(files: list[str], cov: coverage.Coverage) -> list[str]:
-    if not files:
-        data_file = str(cov.get_option("run:data_file"))
-        if os.path.isfile(data_file):
-            # Already combined (a second 'covhook combine', or pytest-cov did it).
-            raise CovhookError(
-                f"no data files matching {data_file}.* to combine; {data_file} already "
-                "holds combined data",
-                "report it with 'covhook report', or measure again and then combine "
-                "(use --append to add the new files to it)",
-            )
-        raise CovhookError(
-            f"no data files matching {data_file}.* to combine",
-            "run your program with COVERAGE_PROCESS_START set (or 'covhook run') first",
-        )
-    return files
-
-
-def combine(
-    cov: coverage.Coverage,
-    paths: list[str],
-    keep: bool,
-    learn_paths: bool = True,
-    append: bool = False,
-) -> Counter[str]:
-    """Combine like ``coverage combine``, faster; unusable files named once and kept.
-
-    With ``learn_paths``, files measured in containers are mapped to host
-    paths with what the containers recorded (the user's ``[paths]`` first).
-    Returns the processes per origin that were combined.
-    """
-    data_file = os.path.abspath(str(cov.get_option("run:data_file")))
-    # Issue 8: data files killed processes left in .covhook-work (covhook.host.leftovers).
-    for line in leftovers.messages(leftovers.recover(data_file)):
-        print(line)
-    found = sources.collect(paths, data_file)
-    try:
-        files = _require(found.files, cov)
-        plan = (
-            pathmap.plan(files, data_file, local_roots=local_roots(cov))
-            if learn_paths
-            else pathmap.Plan([(files, [])])
-        )
-        configured = cov.get_option("paths")  # coverage 7.10-7.17: a dict of lists
-        own = dict(configured) if isinstance(configured, dict) else {}
-        groups = [
-            fastcombine.Group(group, {**own, **pathmap.as_paths_option(aliases)})
-            for group, aliases in plan.groups
-        ]
-        bar = fastcombine.Bar.for_stream(sys.stderr)
-        try:
-            outcome = fastcombine.combine(
-                groups,
-                data_file,
-                relative=bool(cov.config.relative_files),
-                keep=keep,
-                append=append,
-                progress=bar,
-            )
-        except NoDataError as exc:
-            raise CovhookError(
-                f"no usable data files: {_unusable_list(files, found)}; {data_file} was left "
-                "as it was",
-                "the files were kept; check that they are coverage data files written by "
-                f"this coverage version ({coverage.__version__})",
-            ) from exc
-        finally:
-            if bar is not None:
-                bar.close()
-        if outcome.unusable:
-            names = ", ".join(f"{found.name(f)} ({why})" for f, why in outcome.unusable)
-            print(
-                f"covhook: skipped {len(outcome.unusable)} unusable data file(s): {names}. "
-                "Fix: they were kept on disk; delete them once you no longer need them, "
-                "the others were combined"
-            )
-        if not keep:
-            pathmap.forget(files, plan)
-            forget_roots(files, data_file)
-    finally:
-        sources.cleanup(found)
-    # One process per data file name: the same file in two artifacts is one process.
-    used = list({os.path.basename(f): f for f in [*outcome.combined, *outcome.skipped]}.values())
-    processes = origins.processes_by_origin(used, data_file)
-    lines = outcome.union.origin_lines(origins.origin_of_context)
-    origins.save_processes(data_file, processes, append=append, lines=lines)
-    cov.load()
-    report_unmeasured(os.path.dirname(data_file), keep)
-    scope.report_skipped(os.path.dirname(data_file), keep)
-    return processes
-
-
-def local_roots(cov: coverage.Coverage) -> list[str]:
-    """This checkout's root: the directory of the coverage config, else the working dir."""
-    config_file = getattr(cov.config, "config_file", None)
-    if isinstance(config_file, str) and config_file:
-        return [os.path.dirname(os.path.abspath(config_file))]
-    return [os.getcwd()]
-
-
-def forget_roots(files: list[str], data_file: str) -> None:
-    """Drop the roots records of data dirs that no longer hold data files."""
-    for data_dir in {os.path.dirname(f) for f in files}:
-        if not layout.parallel_files(data_file, [data_dir]):
-            roots.forget(data_dir)
-
-
-def _unusable_list(files: list[str], found: sources.Found) -> str:
-    shown = [found.name(f) for f in files[:5]]
-    more = f" and {len(files) - 5} more" if len(files) > 5 else ""
-    return ", ".join(shown) + more
-
-
-def report_unmeasured(data_dir: str, keep: bool) -> None:
-    """Say which Python children ran without coverage, and why (notes left by the hook)."""
-    notes = children.unmeasured(data_dir)
-    if not notes:
-        return
-    example = " ".join(notes[0].get("argv", []))
-    print(
-        f"covhook: {len(notes)} Python child process(es) ran without coverage: "
-        f"{notes[0].get('why')} (e.g. {example!r}). Fix: {notes[0].get('fix')}"
-    )
-    if not keep:
-        children.forget(data_dir)
-
-
 def run(args: argparse.Namespace) -> int:
     cov = load_coverage(args.rcfile)
     if args.print_paths:
-        data_file = os.path.abspath(str(cov.get_option("run:data_file")))
-        found = sources.collect(args.paths, data_file)
-        try:
-            plan = pathmap.plan(_require(found.files, cov), data_file, local_roots=local_roots(cov))
-        finally:
-            sources.cleanup(found)
-        for pattern, results in sorted(pathmap.conflicts(plan.aliases).items()):
-            print(
-                f"# covhook: {pattern} was {' and '.join(sorted(results))} in different "
-                "containers: one [paths] cannot express that; 'covhook combine' can"
-            )
-        print(pathmap.paths_section(plan.aliases), end="")
+        print_paths(cov, args.paths)
         return 0
     processes = combine(cov, args.paths, args.keep, learn_paths=not args.no_map, append=args.append)
     print(origins.format_table(origins.table(processes, cov.get_data())))

@@ -4,9 +4,12 @@ It checks what it can see: every Python interpreter it can find (``--python``,
 the interpreters on PATH, those covhook installed hooks for, those the
 children's notes name) for covhook's hook and coverage; the coverage
 configuration a run would use (``COVERAGE_PROCESS_START``, ``parallel``);
-the data directory (writable, stale ``.covhook-work/``, notes about children
-started with a scrubbed environment).  One line per finding with its fix;
-exit status 1 when something is wrong, 0 when only notes (or nothing) remain.
+the data directory (writable, stale ``.covhook-work/``); what the run did not
+measure: children started with a scrubbed environment or ``python -S``,
+processes a scope rule or lazy start skipped (the notes in the data directory,
+and those the last ``covhook combine`` kept in the combined file).  One line
+per finding with its fix; exit status 1 when something is wrong, 0 when only
+notes (or nothing) remain.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from covhook.host.rcfile import find_rcfile
 
@@ -232,9 +236,8 @@ def check_config(rcfile: str | None) -> tuple[list[Finding], str]:
 
 
 def check_data_dir(data_file: str) -> list[Finding]:
-    """Writable, no stale working files, and the children's notes."""
+    """Writable, and no stale working files."""
     from covhook.layout import WORK_DIR
-    from covhook.startup import children
 
     data_dir = os.path.dirname(data_file)
     findings = []
@@ -261,25 +264,82 @@ def check_data_dir(data_file: str) -> list[Finding]:
                 "run 'covhook combine' to recover what is complete, then delete the directory",
             )
         )
-    notes = children.unmeasured(data_dir)
-    if notes:
-        example = " ".join(str(a) for a in notes[0].get("argv", []))
+    return findings
+
+
+def check_unmeasured(data_file: str, options: Mapping[str, Any]) -> list[Finding]:
+    """Children and processes a run did not measure: notes left now, and those kept
+    by the last combine in ``data_file`` (covhook.host.unmeasured)."""
+    from covhook.host import unmeasured
+
+    record = unmeasured.merge(
+        unmeasured.collect(os.path.dirname(data_file)), unmeasured.load(data_file)
+    )
+    findings = []
+    for count, note in unmeasured.by_why(record["children"]):
+        example = " ".join(str(a) for a in note.get("argv", []))
         findings.append(
             Finding(
-                f"{len(notes)} Python child process(es) ran without coverage: "
-                f"{notes[0].get('why')} (e.g. {example!r})",
-                str(notes[0].get("fix")),
+                f"{count} Python child process(es) ran without coverage: "
+                f"{note.get('why')} (e.g. {example!r})",
+                str(note.get("fix")),
+            )
+        )
+    ruled = [r for r in record["skipped"] if r.get("why") in ("skip", "not in measure")]
+    if ruled:
+        example = ruled[0].get("argv", "")
+        findings.append(
+            Finding(
+                f"{len(ruled)} process(es) were skipped by a scope rule, "
+                f"{_rule_named(ruled[0], options)} (e.g. {example!r})",
+                "if they should be measured, remove the pattern from COVHOOK_SKIP / "
+                "[covhook] skip (or add one matching them to COVHOOK_MEASURE / "
+                "[covhook] measure); see docs/scoping.md",
+                serious=False,
+            )
+        )
+    lazy = [r for r in record["skipped"] if r.get("why") == "ran no in-scope code"]
+    if lazy:
+        findings.append(
+            Finding(
+                f"{len(lazy)} process(es) ran no code of the configured source and were not "
+                f"measured (lazy start; e.g. {lazy[0].get('argv', '')!r})",
+                "if they run code you want measured, add it to [run] source (or set "
+                "COVHOOK_LAZY=0 to measure every process)",
+                serious=False,
             )
         )
     return findings
 
 
+def _rule_named(record: Mapping[str, str], options: Mapping[str, Any]) -> str:
+    """Which rule, today, matches the skipped process's recorded command line."""
+    from fnmatch import fnmatchcase
+
+    from covhook.startup import scope
+
+    subjects = scope.rule_subjects(str(record.get("argv", "")).split())
+    for env, option in ((scope.SKIP_ENV, "skip"), (scope.MEASURE_ENV, "measure")):
+        where = env if env in os.environ else f"[covhook] {option}"
+        patterns = scope._patterns(os.environ.get(env, options.get(option, "")))
+        if option == "skip":
+            hits = [p for p in patterns if any(fnmatchcase(s, p) for s in subjects)]
+            if hits:
+                return f"{where} pattern {hits[0]!r}"
+        elif patterns and not any(fnmatchcase(s, p) for p in patterns for s in subjects):
+            return f"no {where} pattern matched"
+    return "a COVHOOK_SKIP / [covhook] skip or measure rule"
+
+
 def note_pythons(data_file: str) -> list[str]:
     """Absolute interpreter paths named in the children's notes."""
-    from covhook.startup import children
+    from covhook.host import unmeasured
 
+    record = unmeasured.merge(
+        unmeasured.collect(os.path.dirname(data_file)), unmeasured.load(data_file)
+    )
     found = []
-    for note in children.unmeasured(os.path.dirname(data_file)):
+    for note in record["children"]:
         argv = note.get("argv") or []
         if argv and isinstance(argv[0], str) and os.path.isabs(argv[0]):
             found.append(argv[0])
@@ -293,9 +353,22 @@ def unique(paths: Iterable[str]) -> list[str]:
     return list(seen)
 
 
+def covhook_options(rcfile: str | None) -> dict[str, Any]:
+    """The [covhook] section of the config a run would use ({} if none or unreadable)."""
+    from covhook.startup.options import read_section
+
+    start = os.environ.get("COVERAGE_PROCESS_START")
+    found = find_rcfile(rcfile or (start if start and os.path.isfile(start) else None))
+    try:
+        return read_section(str(found)) if found else {}
+    except Exception:
+        return {}
+
+
 def run(args: argparse.Namespace) -> int:
     findings, data_file = check_config(args.rcfile)
     findings += check_data_dir(data_file)
+    findings += check_unmeasured(data_file, covhook_options(args.rcfile))
     # Interpreters a run uses (named, hooked by covhook, named in notes) make
     # problems; those merely on PATH make notes, and are skipped if they cannot run.
     used = unique([*args.python, *registered_pythons(), *note_pythons(data_file)])

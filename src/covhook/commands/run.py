@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from covhook import layout
-from covhook.commands.combine import combine, report_unmeasured
-from covhook.commands.report import add_report_options, report_and_status
+from covhook.commands._report_options import add_report_options
 from covhook.errors import CovhookError, as_covhook_error
 from covhook.host import leftovers
+from covhook.host.combine import combine, report_unmeasured
 from covhook.host.process_group import Command, NotStarted, signal_name
 from covhook.host.rcfile import rcfile_for_run
+from covhook.host.report import report_and_status
 
 if TYPE_CHECKING:
     from collections import Counter

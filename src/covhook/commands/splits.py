@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from covhook import layout
-from covhook.commands.combine import combine
 from covhook.errors import CovhookError
 from covhook.host import origins
+from covhook.host.combine import combine
 from covhook.host.rcfile import rcfile_for_run
 
 if TYPE_CHECKING:

@@ -31,21 +31,22 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from itertools import repeat
+from urllib.parse import quote
 
 from coverage.exceptions import DataError, NoDataError
 from coverage.files import PathAliases
 from coverage.version import __version__ as coverage_version
 
 from covhook import _compat, layout
+from covhook.host import combine_workers as parallel
 
 SCHEMA, SCHEMA_VERSION = _compat.data_schema()
 
 
 def read_only_uri(filename: str) -> str:
     """coverage's way (7.12+) to open a file it must not change: read-only, journals ignored."""
-    from pathlib import Path
-
-    return Path(os.path.abspath(filename)).as_uri() + "?mode=ro&immutable=1"
+    # What pathlib's as_uri() gives, without a Path per file (1000 files: 50 ms).
+    return "file://" + quote(os.fsencode(os.path.abspath(filename))) + "?mode=ro&immutable=1"
 
 
 CHUNK = 25
@@ -373,16 +374,9 @@ class Group:
 
 Share = tuple[Union, list[str], list[tuple[str, str]]]
 Job = tuple[Sequence[str], dict[str, Sequence[str]], bool]
-_files_done = [0]  # files read by the threads so far (for the progress bar)
 
 
-def _share(job: Job) -> Share:
-    """One share's union (runs in a worker thread)."""
-    files, paths, relative = job
-    return _union_of(files, path_mapper(paths, relative))
-
-
-def _union_of(files: Iterable[str], map_path: MapPath) -> Share:
+def _union_of(files: Iterable[str], map_path: MapPath, done: Callable[[], None]) -> Share:
     union = Union()
     combined: list[str] = []
     unusable: list[tuple[str, str]] = []
@@ -393,7 +387,8 @@ def _union_of(files: Iterable[str], map_path: MapPath) -> Share:
             unusable.append((f, str(exc)))
         else:
             combined.append(f)
-        _files_done[0] += 1  # a rough count across threads is enough for a progress bar
+        done()
+    union.seen = set()  # only needed while reading; not worth sending back
     return union, combined, unusable
 
 
@@ -444,13 +439,13 @@ def combine(
     total = sum(len(chosen) for chosen, _group in planned)
     n_workers = workers if workers is not None else default_workers(total)
     shares: Iterable[Share]
-    if n_workers > 1:  # one share per worker thread, merged at the end
+    if n_workers > 1:  # one share per worker process, merged as each arrives
         jobs: list[Job] = [
             (chosen[i::n_workers], dict(group.paths), relative)
             for chosen, group in planned
             for i in range(n_workers)
         ]
-        shares = _threaded(jobs, n_workers, total, progress)
+        shares = parallel.run(jobs, n_workers, total, progress)
     else:
         shares = _in_process(planned, relative, total, progress)
     for union, combined, unusable in shares:
@@ -469,14 +464,15 @@ def combine(
 
 
 def default_workers(files: int) -> int:
-    """One, unless ``COVHOOK_COMBINE_WORKERS`` asks for more.
+    """Worker processes for ``files`` inputs: ``COVHOOK_COMBINE_WORKERS``, else automatic.
 
-    Threads overlap SQLite's reading (sqlite3 releases the GIL) but not the
-    Python merging; on the 2-core machines measured (bench/combine.md) a
-    second thread or process did not pay, so it is opt-in.
+    Automatic: two when this process may run on two or more cores, fork is
+    available and there are enough files to pay for the start (bench/combine.md).
     """
     forced = os.environ.get("COVHOOK_COMBINE_WORKERS", "")
-    return max(1, int(forced)) if forced.isdigit() else 1
+    if forced.isdigit():
+        return max(1, int(forced))
+    return parallel.auto_workers(files)
 
 
 def _in_process(
@@ -485,31 +481,24 @@ def _in_process(
     total: int,
     progress: Progress | None,
 ) -> Iterable[Share]:
-    done = 0
+    count = [0]
+
+    def done() -> None:
+        count[0] += 1
+
     for chosen, group in planned:
         map_path = path_mapper(group.paths, relative)
         for i in range(0, len(chosen), CHUNK):
-            share = _union_of(chosen[i : i + CHUNK], map_path)
-            done += len(share[1]) + len(share[2])
+            share = _union_of(chosen[i : i + CHUNK], map_path, done)
             if progress is not None:
-                progress(done, total)
+                progress(count[0], total)
             yield share
 
 
-def _threaded(jobs: list[Job], workers: int, total: int, progress: Progress | None) -> list[Share]:
-    """Run the shares in threads: sqlite3 releases the GIL while SQLite reads a file."""
-    from concurrent.futures import ThreadPoolExecutor, wait
-
-    with ThreadPoolExecutor(workers) as pool:
-        futures = [pool.submit(_share, job) for job in jobs]
-        while True:
-            _done, pending = wait(futures, timeout=0.1)
-            if progress is not None:
-                progress(_files_done[0], total)
-            if not pending:
-                break
-    _files_done[0] = 0
-    return [f.result() for f in futures]
+def share_of(job: Job, done: Callable[[], None]) -> Share:
+    """One worker's share: the union of its files (runs in a worker process)."""
+    files, paths, relative = job
+    return _union_of(files, path_mapper(paths, relative), done)
 
 
 class Bar:

@@ -27,22 +27,30 @@ if TYPE_CHECKING:
 
 _attempted = False
 _deferred = False  # issue 9: skipped, or waiting for in-scope code (covhook.startup.lazy)
+# The config file's [covhook] section, when scope.decide() already parsed the file.
+_section: dict[str, Any] | None = None
 
 
 def disabled(environ: os._Environ[str] | dict[str, str] = os.environ) -> bool:
-    """``COVHOOK_DISABLE`` set to anything but empty or ``0`` turns the hook off."""
+    """The table's ``disable`` flag (``COVHOOK_DISABLE``), read without loading the table.
+
+    Every process the hook reaches asks this first; one that then waits or is
+    out of scope never imports :mod:`covhook.settings`.  tests/test_settings.py
+    checks that both answer alike.
+    """
     return environ.get("COVHOOK_DISABLE", "") not in ("", "0")
 
 
 def start() -> Coverage | None:
     """Start coverage once for this process; return it, or None if not started."""
-    global _deferred
+    global _deferred, _section
     if _attempted or _deferred or disabled():
         return None
     # --- issue 9: scoped lazy start (covhook.startup.scope decides, covhook.startup.lazy waits) ---
     from covhook.startup import scope
 
     plan, found, why = scope.decide()
+    _section = found.options if found is not None else None
     if found is not None and plan != scope.EAGER:
         from covhook.startup import lazy
 
@@ -129,7 +137,7 @@ def _start(coverage: ModuleType) -> Coverage:
     from covhook import _compat
     from covhook.startup import children, defaults, pickled_code, signals
 
-    defaults.apply(cov, path)
+    defaults.apply(cov, path, _section)
     ensure_writable_dir(str(cov.get_option("run:data_file")))
     _compat.set_startup_coverage(coverage, cov)
     # The same switches coverage.control._start_process_coverage sets.

@@ -15,6 +15,13 @@ child gets such an environment:
 - with ``COVHOOK_SCRUBBED_ENV=measure`` (or ``[covhook] scrubbed_env =
   measure``) adds ``COVERAGE_PROCESS_CONFIG`` to that environment, as
   coverage.py's own ``execv`` patch does for ``os.execve``.
+
+A Python child started with ``-S`` (``python -S``, ``-IS``, ``-Sc ...``) is
+never measured, whatever its environment: without ``site`` no ``.pth`` file
+runs, neither covhook's hook nor coverage's own.  Such children are noted too
+(the note's ``kind`` is ``site-disabled``).  ``-I`` is not noted: it ignores
+``PYTHON*`` variables and the user's site-packages, but site-packages' ``.pth``
+files still run and ``COVERAGE_PROCESS_CONFIG`` still reaches the hook.
 """
 
 from __future__ import annotations
@@ -69,11 +76,13 @@ def _wrap(original: Callable[..., int]) -> Callable[..., int]:
 def _adjust(args: tuple[Any, ...]) -> tuple[Any, ...]:
     """``fork_exec``'s arguments, with COVERAGE_PROCESS_CONFIG added when wanted."""
     env_list = args[_ENV_INDEX] if len(args) > _ENV_INDEX else None
-    if not isinstance(env_list, list):
-        return args
-    keys = [e.split(b"=", 1)[0] for e in env_list if isinstance(e, bytes)]
     executables: Sequence[bytes | str] = args[1] or ()
     argv: Sequence[bytes | str] = args[0] or ()
+    if not isinstance(env_list, list):  # the child inherits our environment
+        if site_disabled(argv):  # cheap first: most children are not "... -S ..."
+            _config_to_add(list(os.environ), [*executables[:1], *argv[:1]], argv)
+        return args
+    keys = [e.split(b"=", 1)[0] for e in env_list if isinstance(e, bytes)]
     config = _config_to_add(keys, [*executables[:1], *argv[:1]], argv)
     if config is None:
         return args
@@ -89,14 +98,40 @@ def _config_to_add(
     config = os.environ.get("COVERAGE_PROCESS_CONFIG")
     if not config:
         return None
-    if any(os.fsencode(k) + b"=" in _KEYS for k in keys):
-        return None
     if not any(_is_python(c) for c in candidates):
+        return None
+    if site_disabled(argv):
+        _note([os.fsdecode(a) for a in argv], SITE_DISABLED)
+        return None
+    if any(os.fsencode(k) + b"=" in _KEYS for k in keys):
         return None
     if _measure:
         return config
-    _note([os.fsdecode(a) for a in argv])
+    _note([os.fsdecode(a) for a in argv], SCRUBBED)
     return None
+
+
+def site_disabled(argv: Sequence[bytes | str]) -> bool:
+    """Whether a Python command line has ``-S`` among the interpreter's own options."""
+    rest = iter(argv[1:])
+    for raw in rest:
+        arg = os.fsdecode(raw)
+        if arg == "--" or not arg.startswith("-") or arg == "-":
+            return False  # the script (or stdin) and its arguments follow
+        if arg.startswith("--"):
+            if arg == "--check-hash-based-pycs":
+                next(rest, None)
+            continue
+        for i, flag in enumerate(arg[1:], 1):
+            if flag == "S":
+                return True
+            if flag in "cm":
+                return False  # the rest is the code or module, then its arguments
+            if flag in "WX":
+                if i == len(arg) - 1:
+                    next(rest, None)  # the value is the next argument
+                break
+    return False
 
 
 def _wrap_spawn(original: Callable[..., int]) -> Callable[..., int]:
@@ -104,9 +139,9 @@ def _wrap_spawn(original: Callable[..., int]) -> Callable[..., int]:
 
     def posix_spawn(path: Any, argv: Any, env: Any, *args: Any, **kwargs: Any) -> int:
         with contextlib.suppress(Exception):
-            from collections.abc import Mapping  # not at start-up: only when spawning
-
-            if isinstance(env, Mapping):
+            # A mapping (os.environ, a dict): duck-typed, since collections.abc is
+            # imported for type checking only (start-up cost).
+            if hasattr(env, "keys"):
                 config = _config_to_add(list(env), [path, *list(argv)[:1]], list(argv))
                 if config is not None:
                     bytes_keys = any(isinstance(k, bytes) for k in env)
@@ -119,19 +154,31 @@ def _wrap_spawn(original: Callable[..., int]) -> Callable[..., int]:
     return posix_spawn
 
 
-def _note(argv: list[str]) -> None:
+SCRUBBED = "scrubbed-env"
+SITE_DISABLED = "site-disabled"
+_WHY = {
+    SCRUBBED: (
+        "started with an explicit environment without COVERAGE_PROCESS_CONFIG",
+        f"pass os.environ's COVERAGE_PROCESS_CONFIG to the child, or set {ENV}=measure",
+    ),
+    SITE_DISABLED: (
+        "started with python -S: no site, so no .pth file runs (neither covhook's hook "
+        "nor coverage's)",
+        "drop -S from the child's command line; if you wanted isolation, -I keeps "
+        "site-packages' .pth files running, so the child is measured",
+    ),
+}
+
+
+def _note(argv: list[str], kind: str) -> None:
     """Append one JSON line about an unmeasured child; never raise."""
     if not _data_dir:
         return
     import json
 
+    why, fix = _WHY[kind]
     line = json.dumps(
-        {
-            "parent_pid": os.getpid(),
-            "argv": argv[:8],
-            "why": "started with an explicit environment without COVERAGE_PROCESS_CONFIG",
-            "fix": f"pass os.environ's COVERAGE_PROCESS_CONFIG to the child, or set {ENV}=measure",
-        }
+        {"parent_pid": os.getpid(), "argv": argv[:8], "kind": kind, "why": why, "fix": fix}
     )
     from covhook import datadir, layout
 

@@ -81,11 +81,13 @@ def plugin_options(cov: Coverage) -> dict[str, Any]:
     return options(cov, PLUGIN)
 
 
-def apply(cov: Coverage, config_file: str | None) -> None:
+def apply(cov: Coverage, config_file: str | None, section: Mapping[str, Any] | None = None) -> None:
     """Adjust ``cov``'s configuration before it starts.
 
     ``config_file`` is the file it was read from (None for a serialized
-    config, which already carries covhook's options).
+    config, which already carries covhook's options).  ``section`` is its
+    ``[covhook]`` section when start-up already read it (:mod:`.scope`), so
+    the file is not parsed a third time.
     """
     import coverage
 
@@ -93,9 +95,11 @@ def apply(cov: Coverage, config_file: str | None) -> None:
     if PLUGIN not in plugins:
         cov.set_option("run:plugins", [*plugins, PLUGIN])
         if config_file:
-            from covhook.startup.options import read_section
+            if section is None:
+                from covhook.startup.options import read_section
 
-            for key, value in read_section(config_file).items():
+                section = read_section(config_file)
+            for key, value in section.items():
                 cov.set_option(f"{PLUGIN}:{key}", value)
     cov.set_option("run:parallel", True)
     # covhook's own code runs after start (signal handlers, saves, flushes):

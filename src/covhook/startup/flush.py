@@ -26,43 +26,27 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import math
 import os
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from covhook import _compat, datadir, layout
-from covhook._warn import warn, warn_once
+from covhook import _compat, datadir, layout, settings
+from covhook._warn import warn_once
 from covhook.startup import signals
 
 if TYPE_CHECKING:
     from coverage import Coverage
 
-ENV = "COVHOOK_FLUSH_SECONDS"
-OPTION = "flush_seconds"
-MIN_SECONDS = 0.01  # below this the flush thread would keep a CPU busy saving
-MAX_SECONDS = 86400.0  # a day; ``inf`` would overflow the thread's wait
 
+def interval(options: Mapping[str, Any]) -> float | None:
+    """Seconds between saves, or None when periodic flushing is off (or misconfigured).
 
-def interval(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> float | None:
-    """Seconds between saves, or None when periodic flushing is off (or misconfigured)."""
-    raw = environ.get(ENV) or options.get(OPTION)
-    if raw in (None, "", "0", 0):
-        return None
-    try:
-        seconds = float(raw)
-    except (TypeError, ValueError):
-        seconds = math.nan
-    if not MIN_SECONDS <= seconds <= MAX_SECONDS:  # also false for nan
-        warn(
-            f"periodic flush is off: {ENV} / [covhook] {OPTION} = {raw!r} is not a number "
-            f"of seconds from {MIN_SECONDS:g} to {MAX_SECONDS:g}",
-            "set it to a number of seconds such as 5, or unset it",
-        )
-        return None
-    return seconds
+    The settings table checks the value (0.01 to 86400 s) and warns once.
+    """
+    seconds = settings.for_process(options).flush_seconds
+    return float(seconds) if seconds is not None else None
 
 
 class Publisher:

@@ -1,18 +1,19 @@
 """Save coverage data when SIGTERM, SIGINT or SIGHUP arrives, then act as the program would.
 
 coverage.py's ``[run] sigterm`` is opt-in, covers SIGTERM only, and is lost as
-soon as the program installs its own handler.  covhook instead keeps one
-handler of its own installed for the three signals and remembers the
-program's handler: ``signal.signal`` and ``signal.getsignal`` are wrapped so
-the program still sets and reads its own handlers.  On a signal the data is
-saved, then the program's handler runs; if the program had none (``SIG_DFL``)
-the default action is restored and the signal re-sent, so the process dies
-by the same signal, with the same exit status, as without covhook.  An
+soon as the program installs its own handler.  covhook instead keeps track of
+the program's handlers: ``signal.signal`` and ``signal.getsignal`` are
+wrapped so the program still sets and reads its own handlers.  Where the
+program has no handler (``SIG_DFL``) covhook's handler saves the data, then
+restores the default action and re-sends the signal, so the process dies by
+the same signal, with the same exit status, as without covhook
+(:mod:`covhook.startup.sigwake` does that at once when the main thread is stuck in a
+long C call).  The program's own Python handlers (SIGINT's ``default_int_handler``
+included) are installed as they are: they run with no covhook frame around
+them, so what they print is the program's own, and the data is saved when
+they end the program (see :func:`_real`).  An
 ignored signal (``SIG_IGN``, e.g. SIGHUP under ``nohup``) stays ignored for
-real, so exec'd children inherit it.  SIGINT with Python's own
-``default_int_handler`` is not intercepted at all: the KeyboardInterrupt ends
-the program normally (coverage.py's atexit save runs) with the program's own
-traceback.
+real, so exec'd children inherit it.
 
 No deadlock (coverage.py #1310, #1101): a save runs under one lock.  A
 signal that interrupts a save in the same thread does not save again inside
@@ -26,6 +27,7 @@ elsewhere this does nothing.
 
 from __future__ import annotations
 
+import _imp
 import contextlib
 import errno
 import os
@@ -34,7 +36,7 @@ import threading
 
 from covhook import _warn
 from covhook._warn import warn_once
-from covhook.startup import datalock
+from covhook.startup import datalock, sigwake
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: typing costs every measured process (issue 9)
 if TYPE_CHECKING:
@@ -50,6 +52,7 @@ WATCHED = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)
 )
 WAIT_FOR_OTHER_SAVE = 10.0  # seconds; never hang a dying process longer
+WAIT_FOR_OTHER_DEATH = WAIT_FOR_OTHER_SAVE + 5.0  # its save, then its kill
 
 _orig_signal = signal.signal
 _orig_getsignal = signal.getsignal
@@ -63,6 +66,8 @@ _pending: list[int] = []
 _start_euid = -1
 _fallback: Callable[[], bool] | None = None
 _death_hooks: list[Callable[[], None]] = []
+_death = threading.Lock()  # one owner of a death by signal: the main thread or sigwake's
+_death_owner = 0
 
 
 def save() -> None:
@@ -76,7 +81,8 @@ def save() -> None:
     as saving before anything is held, and unmarked only after everything is
     released, so a signal landing anywhere in between is remembered
     (``_pending``) and acted on after the save, never handled inside it; and
-    SIGINT, whose Python handler raises, is deferred the same way meanwhile.
+    the program's own handlers (which may raise) are deferred the same way
+    meanwhile.
     """
     if _orig_save is None:
         return
@@ -85,16 +91,14 @@ def save() -> None:
         return  # re-entered from a signal handler in the middle of our own save
     try:
         _in_save.add(me)
-        defer_int = _defer_sigint()
+        deferred = _defer_handlers()
         try:
             _locked_save()
         finally:
-            if defer_int:
-                with contextlib.suppress(Exception):
-                    _orig_signal(signal.SIGINT, signal.default_int_handler)
+            _restore_handlers(deferred)
     finally:
         _in_save.discard(me)
-    while _pending and threading.current_thread() is threading.main_thread():
+    while _pending and me == threading.main_thread().ident:
         _act(_pending.pop(0), None)
 
 
@@ -108,22 +112,31 @@ def _locked_save() -> None:
         _lock.release()
 
 
-def _defer_sigint() -> bool:
-    """During a save in the main thread, SIGINT waits for the save's end.
+def _defer_handlers() -> list[tuple[int, Any]]:
+    """During a save in the main thread, the program's own handlers wait for the save's end.
 
-    SIGINT normally goes straight to Python's own handler (see :func:`_real`);
-    a KeyboardInterrupt raised inside the save would lose it, or leave the
-    save lock held.
+    The program's Python handlers are installed for real (see :func:`_real`);
+    one that raises (KeyboardInterrupt, SystemExit) inside the save would
+    lose it, or leave the save lock held.  Returns what to put back.
     """
-    if threading.current_thread() is not threading.main_thread():
-        return False
-    try:
-        if _orig_getsignal(signal.SIGINT) is not signal.default_int_handler:
-            return False
-        _orig_signal(signal.SIGINT, _on_signal)
-    except Exception:
-        return False
-    return True
+    if threading.get_ident() != threading.main_thread().ident:
+        return []
+    swapped = []
+    for num in WATCHED:
+        try:
+            current = _orig_getsignal(num)
+            if callable(current) and current is not _on_signal:
+                _orig_signal(num, _on_signal)
+                swapped.append((num, current))
+        except Exception:
+            pass
+    return swapped
+
+
+def _restore_handlers(swapped: list[tuple[int, Any]]) -> None:
+    for num, handler in swapped:
+        with contextlib.suppress(Exception):
+            _orig_signal(num, handler)
 
 
 def _save_or_fall_back() -> None:
@@ -205,8 +218,46 @@ def _on_signal(signum: int, frame: FrameType | None) -> Any:
         # We interrupted our own save: let it finish, then act (see save()).
         _pending.append(signum)
         return None
+    if _dies_by(signum):
+        # sigwake's thread may be saving already: then it kills this process.
+        _claim_death(wait=True)
     save()
     return _act(signum, frame)
+
+
+def _from_wakeup(signum: int) -> None:
+    """In :mod:`covhook.startup.sigwake`'s thread, at once: save and die, if that comes next.
+
+    Only where the program has no handler: its own handler runs in the main
+    thread, when that thread can run it, exactly as without covhook.
+    """
+    if _cov is None or not _dies_by(signum) or _orig_getsignal(signum) is not _on_signal:
+        return
+    # Nothing this thread needs may be held by a main thread that waits for it:
+    # no import from here on (the main thread's handler may run inside one).
+    if _imp.lock_held() or not sigwake.can_restore_default() or _imp.lock_held():
+        return  # the main thread's handler acts, as soon as it can
+    if not _claim_death(wait=False):
+        return  # the main thread is on it
+    save()
+    _die(signum)
+
+
+def _dies_by(signum: int) -> bool:
+    handler = _user.get(signum)
+    return handler is None or handler == signal.SIG_DFL
+
+
+def _claim_death(wait: bool) -> bool:
+    """Become the one thread that saves and dies; False if another one is (or was) faster."""
+    global _death_owner
+    me = threading.get_ident()
+    if _death_owner == me:
+        return True
+    if not _death.acquire(wait, WAIT_FOR_OTHER_DEATH if wait else -1):
+        return False  # still alive after that long: the caller dies by itself
+    _death_owner = me
+    return True
 
 
 def _act(signum: int, frame: FrameType | None) -> Any:
@@ -218,25 +269,45 @@ def _act(signum: int, frame: FrameType | None) -> Any:
     if handler == signal.SIG_IGN:
         return None
     # SIG_DFL (or None: a handler not installed from Python): die by the signal.
+    _claim_death(wait=True)
+    _die(signum)
+    return None
+
+
+def _die(signum: int) -> None:
+    """Run the clean-ups atexit will not run, restore the default action, re-send the signal."""
+    global _death_owner
     for hook in _death_hooks:
         with contextlib.suppress(Exception):
             hook()
-    _orig_signal(signum, signal.SIG_DFL)
+    if threading.get_ident() == threading.main_thread().ident:
+        _orig_signal(signum, signal.SIG_DFL)
+    else:
+        try:
+            sigwake.default_action(signum)
+        except Exception:
+            _death_owner = 0  # the main thread's handler dies when it can
+            _death.release()
+            return
     os.kill(os.getpid(), signum)
-    return None
 
 
 def _real(signum: int, handler: Any) -> Any:
     """What to install for real when the program asks for ``handler``.
 
-    ``SIG_IGN`` stays ignored for real (exec'd children inherit it).  Python's
-    own ``default_int_handler`` is left in place: its KeyboardInterrupt ends
-    the program normally, so coverage.py's atexit save runs anyway, and the
-    traceback stays exactly the program's own (no covhook frames in it).
+    ``SIG_IGN`` stays ignored for real (exec'd children inherit it).  The
+    program's own Python handler (Python's ``default_int_handler`` for SIGINT
+    included) is installed as it is: no covhook frame runs around it, so a
+    traceback it raises is exactly the program's own.  The data is then saved
+    the way the handler ends the program: ``sys.exit`` or an exception
+    (coverage.py's atexit save), ``os._exit`` (coverage.py's ``_exit``
+    patch), or setting ``SIG_DFL`` and re-sending the signal (covhook's
+    handler below).  Only ``SIG_DFL`` gets covhook's handler, which saves and
+    dies by the signal.
     """
     if handler == signal.SIG_IGN:
         return signal.SIG_IGN
-    if signum == signal.SIGINT and handler is signal.default_int_handler:
+    if callable(handler):
         return handler
     return _on_signal
 
@@ -315,8 +386,9 @@ def _after_fork_parent() -> None:
 
 def _after_fork_child() -> None:
     """Only the forking thread lives on: no save is running here, whatever was copied."""
-    global _lock, _held_for_fork, _marked_for_fork
+    global _lock, _held_for_fork, _marked_for_fork, _death, _death_owner
     _lock = threading.Lock()
+    _death, _death_owner = threading.Lock(), 0
     _in_save.clear()
     _held_for_fork = _marked_for_fork = False
     _pending.clear()
@@ -340,6 +412,7 @@ def install(cov: Coverage) -> bool:
     _cov = cov
     signal.signal = _signal
     signal.getsignal = _getsignal
+    sigwake.start(_from_wakeup)
     return True
 
 
@@ -349,6 +422,7 @@ def uninstall() -> None:
     if _cov is None:
         return
     _cov = None
+    sigwake.stop()
     signal.signal = _orig_signal
     signal.getsignal = _orig_getsignal
     for num, handler in list(_user.items()):

@@ -1,0 +1,99 @@
+"""What a run did not measure, kept in its combined data so ``covhook doctor`` can say it later.
+
+Measured processes leave notes in the data directory: children started with
+a scrubbed environment or with ``python -S`` (:mod:`covhook.startup.children`), and
+processes a scope rule or lazy start skipped (:mod:`covhook.startup.scope`).
+``covhook combine`` prints them and removes the notes, as it removes the data
+files it combined; before that it keeps them (at most ``LIMIT`` of each, with
+the totals) in the combined file's meta table, which coverage ignores.  So
+``covhook doctor`` run after the fact still sees them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from typing import Any
+
+from covhook import layout
+
+KEY = "covhook_unmeasured"
+LIMIT = 50
+
+
+def skipped_records(data_dir: str) -> list[dict[str, str]]:
+    """The scope's ``.covhook-skipped`` lines: pid, why, command line."""
+    found = []
+    try:
+        with open(layout.skipped_note(data_dir), encoding="utf-8", errors="replace") as f:
+            for line in f:
+                parts = line.rstrip("\n").split("\t", 2)
+                if len(parts) == 3:
+                    found.append({"pid": parts[0], "why": parts[1], "argv": parts[2]})
+    except OSError:
+        pass
+    return found
+
+
+def collect(data_dir: str) -> dict[str, Any]:
+    """The notes in ``data_dir`` now (children's and skipped processes')."""
+    from covhook.startup import children
+
+    kids = children.unmeasured(data_dir)
+    skipped = skipped_records(data_dir)
+    return {
+        "children": kids[:LIMIT],
+        "children_total": len(kids),
+        "skipped": skipped[:LIMIT],
+        "skipped_total": len(skipped),
+    }
+
+
+def merge(one: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "children": [*one.get("children", []), *other.get("children", [])][:LIMIT],
+        "children_total": one.get("children_total", 0) + other.get("children_total", 0),
+        "skipped": [*one.get("skipped", []), *other.get("skipped", [])][:LIMIT],
+        "skipped_total": one.get("skipped_total", 0) + other.get("skipped_total", 0),
+    }
+
+
+def save(data_file: str, record: dict[str, Any], append: bool = False) -> None:
+    """Keep ``record`` in the combined file (added to the old one with ``append``)."""
+    if append:
+        record = merge(load(data_file), record)
+    con = sqlite3.connect(data_file)
+    try:
+        with con:
+            con.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (KEY, json.dumps(record))
+            )
+    finally:
+        con.close()
+
+
+def load(data_file: str) -> dict[str, Any]:
+    """The record the combine that wrote ``data_file`` kept (empty if none)."""
+    from covhook.host.fastcombine import read_only_uri
+
+    if not os.path.isfile(data_file):
+        return {}
+    try:
+        con = sqlite3.connect(read_only_uri(data_file), uri=True)
+        try:
+            row = con.execute("SELECT value FROM meta WHERE key = ?", (KEY,)).fetchone()
+        finally:
+            con.close()
+        found = json.loads(row[0]) if row else {}
+    except (sqlite3.Error, ValueError, OSError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def by_why(notes: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
+    """Children's notes grouped by why they were not measured: (count, first note)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for note in notes:
+        groups.setdefault(str(note.get("why")), []).append(note)
+    return [(len(group), group[0]) for group in groups.values()]

@@ -1,0 +1,304 @@
+"""Die by a deadly signal at once, even while the main thread is inside a long C call.
+
+Python runs signal handlers in the main thread, between bytecodes: a SIGTERM
+that arrives while the main thread is in a C call that releases the GIL
+(``hashlib.pbkdf2_hmac``, a compression, a collective waiting for other
+ranks) is acted on when the call returns, maybe minutes later, where
+without covhook the default action kills at once.  Python's C-level handler
+also writes the signal's number to the wakeup fd
+(:func:`signal.set_wakeup_fd`): a thread blocked on that fd wakes at once,
+and :mod:`covhook.startup.signals` saves there and dies by the signal.
+
+Doing no harm:
+
+- the fd is a datagram socket pair with ``SO_PASSCRED``: each byte comes
+  with the pid of its writer, and only this process's bytes count (a child
+  forked a moment ago writes to its parent's socket until its fork hook
+  gave it its own);
+- the thread blocks every signal, so the kernel never runs a handler there:
+  a program that blocks a signal and ``sigwait``-s for it is unchanged;
+- it is started with :mod:`_thread`, so ``threading.enumerate()`` and
+  ``active_count()`` do not list it; it stops before ``os.fork()`` and
+  starts again after, in both processes, so a program with one thread forks
+  without Python 3.12's "multi-threaded ... fork()" DeprecationWarning;
+- ``signal.set_wakeup_fd`` is wrapped: the program sees only its own fd
+  (``-1`` at first).  While it has one (asyncio's ``add_signal_handler``,
+  trio), covhook's steps aside and the main thread's handler acts as
+  before; when the program drops it, covhook's is back;
+- the fds sit high (from :data:`HIGH_FD`), out of the way of the low
+  numbers a program that closes every fd opens again; covhook checks an
+  fd is still its socket before it uses, closes or restores it.
+
+Linux only (``SO_PASSCRED``); elsewhere, or when anything fails, nothing
+starts and the main thread handles signals as before.
+"""
+
+from __future__ import annotations
+
+import _thread
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+HIGH_FD = 900  # below the usual 1024 soft limit; a lower fd is used when that fails
+STOP = b"\0"  # no signal has number 0: this process asks its thread to end
+GONE_WAIT = 0.2  # seconds to wait for the stopped thread to leave the process
+
+_real_set_wakeup_fd = signal.set_wakeup_fd
+_on_signal: Callable[[int], None] | None = None
+_pair: _Pair | None = None
+_program_fd = -1  # the wakeup fd the program set (as far as it knows)
+_done: Any = None  # a _thread lock, released when the thread ends
+_tid = 0  # the thread's native id
+
+
+class _Pair:
+    """Python's C handler writes into ``writer``; the thread reads ``reader``."""
+
+    def __init__(self) -> None:
+        import _socket
+
+        self.socket = _socket
+        a, b = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_DGRAM)
+        self.writer, self.reader = _high(_socket, a), _high(_socket, b)
+        self.reader.setsockopt(_socket.SOL_SOCKET, _socket.SO_PASSCRED, 1)
+        self.writer.setblocking(False)  # set_wakeup_fd requires it
+        self.ids = {self.writer.fileno(): _identity(self.writer.fileno())}
+        self.ids[self.reader.fileno()] = _identity(self.reader.fileno())
+
+    def intact(self) -> bool:
+        """Both fds are still these sockets (the program did not close and reuse them)."""
+        return all(_identity(fd) == ident for fd, ident in self.ids.items())
+
+    def close(self) -> None:
+        for sock in (self.writer, self.reader):
+            if _identity(sock.fileno()) == self.ids.get(sock.fileno()):
+                sock.close()
+            else:  # a number the program reuses is the program's now: never close it
+                sock.detach()
+        self.ids = {}
+
+
+def _high(_socket: Any, sock: Any) -> Any:
+    try:
+        import fcntl
+
+        fd = fcntl.fcntl(sock.fileno(), fcntl.F_DUPFD_CLOEXEC, HIGH_FD)
+    except OSError:
+        return sock
+    moved = _socket.socket(sock.family, sock.type, sock.proto, fd)
+    sock.close()
+    return moved
+
+
+def _identity(fd: int) -> tuple[int, int] | None:
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def start(on_signal: Callable[[int], None]) -> bool:
+    """From the main thread: wake ``on_signal(signum)`` from a thread on each signal."""
+    global _on_signal, _pair, _program_fd
+    if _on_signal is not None:
+        return True
+    if not hasattr(signal, "pthread_sigmask"):
+        return False
+    try:
+        pair = _Pair()
+    except Exception:
+        return False
+    try:
+        previous = _real_set_wakeup_fd(pair.writer.fileno(), warn_on_full_buffer=False)
+    except Exception:
+        pair.close()
+        return False
+    if previous != -1:  # set before covhook started: the program's, keep it
+        try:
+            _real_set_wakeup_fd(previous)
+        except Exception:
+            pass  # no longer a usable fd: keep covhook's
+        else:
+            _program_fd = previous
+    _pair, _on_signal = pair, on_signal
+    signal.set_wakeup_fd = _set_wakeup_fd
+    _launch()
+    os.register_at_fork(
+        before=_before_fork, after_in_parent=_after_fork_parent, after_in_child=_after_fork_child
+    )
+    return True
+
+
+def stop() -> None:
+    """Give the program its wakeup fd back, end the thread (for tests and tools)."""
+    global _on_signal, _pair
+    if _on_signal is None:
+        return
+    signal.set_wakeup_fd = _real_set_wakeup_fd
+    _halt()
+    pair, _pair, _on_signal = _pair, None, None
+    with contextlib.suppress(Exception):
+        _real_set_wakeup_fd(_program_fd)
+    if pair is not None:
+        pair.close()
+
+
+def _set_wakeup_fd(fd: int, /, *, warn_on_full_buffer: bool = True) -> int:
+    """``signal.set_wakeup_fd``, as the program sees it: its own fds only."""
+    global _program_fd
+    if fd == -1 and _pair is not None and _pair.intact():
+        _real_set_wakeup_fd(_pair.writer.fileno(), warn_on_full_buffer=False)
+    else:
+        _real_set_wakeup_fd(fd, warn_on_full_buffer=warn_on_full_buffer)
+    previous, _program_fd = _program_fd, int(fd)
+    return previous
+
+
+def _launch() -> None:
+    global _done
+    if _pair is None or _on_signal is None:
+        return
+    done = _thread.allocate_lock()
+    done.acquire()
+    try:
+        _thread.start_new_thread(_run, (_pair, done, os.getpid(), _on_signal))
+    except Exception:
+        return
+    _done = done
+
+
+def _run(pair: _Pair, done: Any, pid: int, on_signal: Callable[[int], None]) -> None:
+    global _tid
+    try:
+        _tid = _thread.get_native_id()
+        signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+        _socket = pair.socket
+        space = _socket.CMSG_SPACE(12)  # struct ucred: pid, uid, gid
+        while pair.intact():
+            data, ancillary, _, _ = pair.reader.recvmsg(1, space)
+            if _sender(_socket, ancillary) != pid:
+                continue  # a forked child's, not ours
+            if data in (STOP, b""):
+                return
+            on_signal(data[0])
+    except Exception:
+        pass
+    finally:
+        done.release()
+
+
+def _sender(_socket: Any, ancillary: list[tuple[int, int, bytes]]) -> int:
+    for level, kind, blob in ancillary:
+        if level == _socket.SOL_SOCKET and kind == _socket.SCM_CREDENTIALS and len(blob) >= 4:
+            return int.from_bytes(blob[:4], sys.byteorder, signed=True)
+    return -1
+
+
+def _halt() -> None:
+    """End the thread and wait until the OS no longer counts it (before a fork)."""
+    global _done
+    done, _done = _done, None
+    if done is None or _pair is None or not _pair.intact():
+        return
+    for _ in range(100):  # the queue may be full of signal numbers the thread is reading
+        try:
+            _pair.writer.send(STOP)
+            break
+        except BlockingIOError:
+            time.sleep(0.001)
+        except OSError:
+            return
+    if not done.acquire(True, GONE_WAIT):
+        return
+    deadline = time.monotonic() + GONE_WAIT
+    task = f"/proc/self/task/{_tid}"
+    while os.path.exists(task) and time.monotonic() < deadline:
+        time.sleep(0.0001)
+
+
+def _before_fork() -> None:
+    _halt()
+
+
+def _after_fork_parent() -> None:
+    """Start the thread again once ``os.fork()`` has returned.
+
+    Python 3.13 counts the threads for its warning after the fork hooks ran:
+    a thread started here (or in a hook that runs after this one) would be
+    counted.  A profile function of the forking thread starts it at that
+    thread's first event after ``os.fork()`` returned (the calling frame has
+    moved on, or returns); right away if the program has a profiler of its own.
+    """
+    if sys.getprofile() is not None:
+        _launch()
+        return
+    try:
+        caller = sys._getframe(1)
+    except ValueError:  # forked from C code
+        _launch()
+        return
+    at_fork = caller.f_lasti
+
+    def launch_once(frame: Any, event: str, arg: Any) -> None:
+        if frame is caller or caller.f_lasti != at_fork:
+            sys.setprofile(None)
+            _launch()
+
+    sys.setprofile(launch_once)
+
+
+def _after_fork_child() -> None:
+    """A socket pair of the child's own (the inherited one is the parent's), and a thread."""
+    global _pair
+    old = _pair
+    if old is None:
+        return
+    try:
+        _pair = _Pair()
+    except Exception:
+        _pair = None
+        return
+    if _program_fd == -1:
+        try:
+            _real_set_wakeup_fd(_pair.writer.fileno(), warn_on_full_buffer=False)
+        except Exception:
+            _pair.close()
+            _pair = None
+            return  # the parent's fd stays: the parent ignores this process's bytes
+    old.close()
+    _launch()
+
+
+_set_handler: Any = None  # libc's signal(), once resolved
+_sig_err: Any = None  # what it returns on failure
+
+
+def can_restore_default() -> bool:
+    """Resolve what :func:`default_action` needs (an import: do it before holding anything)."""
+    global _set_handler, _sig_err
+    if _set_handler is None:
+        try:
+            import ctypes
+
+            function = ctypes.CDLL(None, use_errno=True).signal
+            function.argtypes = (ctypes.c_int, ctypes.c_void_p)
+            function.restype = ctypes.c_void_p
+            _sig_err = ctypes.c_void_p(-1).value
+        except Exception:
+            return False
+        _set_handler = function
+    return True
+
+
+def default_action(signum: int) -> None:
+    """``SIG_DFL`` for ``signum`` from any thread (``signal.signal`` works in the main one only)."""
+    if not can_restore_default():
+        raise OSError("libc's signal() is not available")
+    if _set_handler(signum, None) == _sig_err:
+        raise OSError("signal() failed")

@@ -1,0 +1,182 @@
+"""``covhook doctor`` after real measured runs: what was not measured, and why.
+
+Each run is real: a measured parent (covhook's hook, COVERAGE_PROCESS_START)
+starts real Python children; the assertions read doctor's lines and the
+combined data (which child's lines were measured).  Doctor is asked both
+before ``covhook combine`` (the notes in the data dir) and after it (the
+notes are gone; the combined file kept them).  The unwritable data dir is
+checked as a real unprivileged user (``setpriv``, as test_datadir_safety.py).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_datadir_safety import NOBODY, need_root_and_setpriv
+
+from support import data, envs, launchers
+
+HEALTHY = Path(sys.executable)
+
+CHILD = """\
+import sys
+
+
+def work():
+    return 1  # child-ran
+
+
+work()
+"""
+
+PARENT = """\
+import subprocess, sys
+subprocess.run([sys.executable, "-S", "child_s.py"], check=True)
+# close_fds=False: subprocess starts it with os.posix_spawn (3.11+), not fork_exec.
+subprocess.run([sys.executable, "-IS", "child_s.py"], check=True, close_fds=False)
+subprocess.run([sys.executable, "-I", "child_i.py"], check=True)
+"""
+
+
+def doctor(where: Path, *args: str, user: int | None = None) -> tuple[int, list[str]]:
+    cmd = [str(HEALTHY), "-m", "covhook", "doctor", "--no-path", "--python", str(HEALTHY), *args]
+    if user is not None:
+        cmd = [need_root_and_setpriv(), f"--reuid={user}", f"--regid={user}", "--clear-groups"]
+        cmd += [str(HEALTHY), "-m", "covhook", "doctor", "--no-path", "--python", str(HEALTHY)]
+    done = subprocess.run(
+        cmd, cwd=where, env=envs.clean_env(), capture_output=True, text=True, check=False
+    )
+    return done.returncode, done.stdout.splitlines()
+
+
+def measured(where: Path, program: str, **env: str) -> None:
+    subprocess.run(
+        [str(HEALTHY), program],
+        cwd=where,
+        env=launchers.measured_env(where / ".coveragerc", **env),
+        check=True,
+    )
+
+
+def combine(where: Path) -> list[str]:
+    out = launchers.covhook(where, "combine")
+    assert out.returncode == 0, out.stderr
+    return out.stdout.splitlines()
+
+
+def test_python_dash_s_child_is_named_with_its_fix_and_dash_i_is_measured(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / ".coveragerc").write_text(f"[run]\nparallel = True\nsource = {tmp_path}\n")
+    for name in ("child_s.py", "child_i.py"):
+        (tmp_path / name).write_text(CHILD)
+    (tmp_path / "parent.py").write_text(PARENT)
+    measured(tmp_path, "parent.py")
+
+    status, lines = doctor(tmp_path)
+    dash_s = [line for line in lines if "started with python -S" in line]
+    assert len(dash_s) == 1, lines
+    assert "2 Python child process(es) ran without coverage" in dash_s[0]
+    assert "child_s.py" in dash_s[0]
+    assert "Fix: drop -S" in dash_s[0]
+    assert "-I keeps site-packages' .pth files running" in dash_s[0]
+    assert not any("child_i.py" in line for line in lines)  # -I is measured: nothing to say
+    assert status == 1
+
+    said = combine(tmp_path)
+    assert any("started with python -S" in line for line in said)
+    assert not list(tmp_path.glob(".covhook-unmeasured.*"))  # the notes were reported
+    combined = tmp_path / ".coverage"
+    assert data.lines_in(tmp_path / "child_i.py", "child-ran") <= data.lines_of(
+        combined, "child_i.py"
+    )
+    assert not data.lines_of(combined, "child_s.py")
+
+    # After the fact: the combined file kept what combine reported.
+    status, lines = doctor(tmp_path)
+    assert status == 1
+    assert sum("started with python -S" in line for line in lines) == 1, lines
+
+
+def test_scope_rule_skips_are_named_with_the_rule(tmp_path: Path) -> None:
+    (tmp_path / ".coveragerc").write_text("[run]\nparallel = True\n\n[covhook]\nskip = *helper*\n")
+    (tmp_path / "helper.py").write_text(CHILD)
+    (tmp_path / "main.py").write_text(
+        "import subprocess, sys\nsubprocess.run([sys.executable, 'helper.py'], check=True)\n"
+    )
+    measured(tmp_path, "main.py")
+
+    status, lines = doctor(tmp_path)
+    assert status == 0, lines  # a rule is deliberate: a note, not a problem
+    ruled = [line for line in lines if "skipped by a scope rule" in line]
+    assert len(ruled) == 1, lines
+    assert ruled[0].startswith("covhook doctor: note: 1 process(es)")
+    assert "[covhook] skip pattern '*helper*'" in ruled[0]
+    assert "helper.py" in ruled[0]
+    assert "Fix: if they should be measured, remove the pattern" in ruled[0]
+
+    combine(tmp_path)
+    assert not data.lines_of(tmp_path / ".coverage", "helper.py")
+    assert data.lines_of(tmp_path / ".coverage", "main.py")
+    status, lines = doctor(tmp_path)
+    assert sum("skipped by a scope rule" in line for line in lines) == 1, lines
+
+
+@pytest.fixture
+def root_owned() -> Iterator[Path]:
+    """A directory only root may write (0755), where another user runs doctor."""
+    need_root_and_setpriv()
+    path = Path(tempfile.mkdtemp(prefix="covhook-doctor-", dir="/tmp"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_unwritable_data_dir_as_an_unprivileged_user(root_owned: Path) -> None:
+    rc = root_owned / ".coveragerc"
+    rc.write_text("[run]\nparallel = True\n")
+    rc.chmod(0o644)
+    assert os.stat(root_owned).st_uid == 0
+
+    status, lines = doctor(root_owned, user=NOBODY)
+    unwritable = [line for line in lines if "is not writable" in line]
+    assert len(unwritable) == 1, lines
+    assert unwritable[0] == (
+        f"covhook doctor: problem: the data directory {root_owned} is not writable: "
+        "processes cannot save data. Fix: make it writable, or set [run] data_file / "
+        "COVERAGE_FILE elsewhere"
+    )
+    assert status == 1
+    # The same directory, for its owner: no such finding (it is the user that matters).
+    status, lines = doctor(root_owned)
+    assert not any("is not writable" in line for line in lines), lines
+
+
+def test_unwritable_finding_is_true_for_that_user(root_owned: Path) -> None:
+    """What doctor says matches what happens: that user's measured process saves nothing."""
+    (root_owned / ".coveragerc").write_text("[run]\nparallel = True\n")
+    (root_owned / "prog.py").write_text(textwrap.dedent(CHILD))
+    for name in (".coveragerc", "prog.py"):
+        (root_owned / name).chmod(0o644)
+    done = subprocess.run(
+        [need_root_and_setpriv(), f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+         str(HEALTHY), "prog.py"],
+        cwd=root_owned,
+        env=launchers.measured_env(root_owned / ".coveragerc"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr  # Python still runs
+    assert not list(root_owned.glob(".coverage.*")), done.stderr
+    said = [line for line in done.stderr.splitlines() if line.startswith("covhook:")]
+    assert len(said) == 1, done.stderr
+    assert "cannot write coverage data" in said[0]

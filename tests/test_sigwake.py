@@ -1,0 +1,151 @@
+"""Death by signal at once, even inside a long C call, without changing the program.
+
+covhook wakes a thread through Python's signal wakeup fd (covhook.sigwake).
+These real processes check that the thread is invisible to the program: its
+own wakeup fds (asyncio), ``sigwait``, and ``os.fork()`` on Python 3.12+ (no
+"multi-threaded fork" warning) behave as without coverage, byte for byte.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from support import data, envs, launchers
+
+pytestmark = pytest.mark.signals
+
+STUCK = 'hashlib.pbkdf2_hmac("sha256", b"x", b"y", 2**31 - 1)  # half an hour in C'
+
+
+def write(tmp: Path, name: str, source: str) -> Path:
+    path = tmp / name
+    path.write_text(textwrap.dedent(source).replace("STUCK", STUCK))
+    return path
+
+
+def run_and_term(
+    tmp: Path, python: Path, program: Path, rc: Path | None
+) -> tuple[int, bytes, bytes]:
+    """Start, wait for its ready file, SIGTERM it: status, stdout, stderr."""
+    for old in tmp.glob("ready-*"):
+        old.unlink()
+    proc = subprocess.Popen(
+        [str(python), str(program), str(tmp)],
+        cwd=tmp,
+        env=launchers.measured_env(rc),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        launchers.wait_for(lambda: launchers.ready_pids(tmp), 60, "the program")
+        time.sleep(0.3)  # inside the C call
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)  # not in half an hour
+    finally:
+        proc.kill()
+    return proc.returncode, out, err
+
+
+def same_as_unmeasured(tmp: Path, python: Path, program: Path) -> tuple[int, bytes, bytes]:
+    rc = launchers.write_rc(tmp)
+    bare = run_and_term(tmp, python, program, None)
+    measured = run_and_term(tmp, python, program, rc)
+    assert measured == bare
+    return measured
+
+
+ASYNCIO = """\
+    import asyncio, hashlib, os, signal, socket, sys, threading
+
+    print(threading.active_count())  # 1: covhook's thread is not the program's
+    r, w = socket.socketpair()
+    w.setblocking(False)
+    print(signal.set_wakeup_fd(w.fileno()))  # -1: the program had none
+    print(signal.set_wakeup_fd(-1) == w.fileno())
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        got = asyncio.Event()
+        loop.add_signal_handler(signal.SIGTERM, got.set)  # asyncio's own wakeup fd
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.wait_for(got.wait(), 30)
+        print("asyncio handled it")  # handled
+        loop.remove_signal_handler(signal.SIGTERM)
+
+    asyncio.run(main())
+    print(signal.set_wakeup_fd(-1), flush=True)  # -1: asyncio gave it back
+    open(os.path.join(sys.argv[1], f"ready-{os.getpid()}"), "w").close()
+    STUCK
+"""
+
+
+def test_asyncio_signal_handling_unchanged_then_death_at_once(tmp_path: Path) -> None:
+    """asyncio's wakeup fd works while set; covhook's is back after, for a prompt death."""
+    program = write(tmp_path, "aio.py", ASYNCIO)
+    status, out, err = same_as_unmeasured(tmp_path, launchers.PYTHON, program)
+    assert (status, out, err) == (-signal.SIGTERM, b"1\n-1\nTrue\nasyncio handled it\n-1\n", b"")
+    combined, _ = launchers.combine(tmp_path)
+    assert launchers.marked(program, "handled") <= data.lines_of(combined, "aio.py")
+
+
+SIGWAIT = """\
+    import hashlib, os, signal, sys, time
+
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+    os.kill(os.getpid(), signal.SIGUSR1)
+    time.sleep(0.2)  # time for any thread that does not block it to take it
+    print(signal.sigwait({signal.SIGUSR1}) == signal.SIGUSR1, flush=True)  # waited
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})
+    open(os.path.join(sys.argv[1], f"ready-{os.getpid()}"), "w").close()
+    STUCK
+"""
+
+
+def test_sigwait_still_gets_the_signal(tmp_path: Path) -> None:
+    """covhook's thread blocks every signal: a blocked one stays pending for sigwait."""
+    program = write(tmp_path, "waits.py", SIGWAIT.replace("SIGUSR1", "SIGHUP"))
+    status, out, _ = same_as_unmeasured(tmp_path, launchers.PYTHON, program)
+    assert (status, out) == (-signal.SIGTERM, b"True\n")
+    combined, _ = launchers.combine(tmp_path)
+    assert launchers.marked(program, "waited") <= data.lines_of(combined, "waits.py")
+
+
+FORKS = """\
+    import hashlib, os, signal, sys, time
+
+    def child():
+        return 1  # in-child
+
+    pid = os.fork()
+    if pid == 0:  # the child, stuck in C until the parent SIGTERMs it
+        child()
+        STUCK
+    time.sleep(0.5)
+    os.kill(pid, signal.SIGTERM)
+    _, status = os.waitpid(pid, 0)
+    print(os.WTERMSIG(status) if os.WIFSIGNALED(status) else status, flush=True)
+    open(os.path.join(sys.argv[1], f"ready-{os.getpid()}"), "w").close()  # parent-after
+    STUCK
+"""
+
+
+@pytest.mark.parametrize("python", ["3.12", "3.13"])
+def test_fork_without_warning_and_both_die_at_once(
+    tmp_path: Path, make_covhook_env: Callable[..., envs.Env], python: str
+) -> None:
+    """Python 3.12+ warns when a multi-threaded process forks: not because of covhook."""
+    env = make_covhook_env(python)
+    program = write(tmp_path, "forks.py", FORKS)
+    status, out, err = same_as_unmeasured(tmp_path, env.python, program)
+    assert (status, out, err) == (-signal.SIGTERM, b"15\n", b"")
+    files = launchers.lines_per_file(tmp_path, "forks.py")
+    assert len(files) == 2  # parent and child, each killed inside its C call
+    assert any(launchers.marked(program, "in-child") <= lines for lines in files.values())
+    assert any(launchers.marked(program, "parent-after") <= lines for lines in files.values())
