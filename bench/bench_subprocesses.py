@@ -12,7 +12,12 @@ like with like on a busy machine:
   ``a1_coverage.pth`` from ``COVERAGE_PROCESS_CONFIG``.
 - ``covhook``: ``COVERAGE_PROCESS_START`` pointing at ``[run] parallel = True``;
   covhook's hook starts the parent and every child (with its defaults:
-  ``patch = _exit, execv, subprocess``, signal saving, origin tags).
+  ``patch = _exit, execv, subprocess``, signal saving, origin tags).  With
+  ``--source`` (``source = .``) the children use covhook's recorder (their
+  config arrives in ``COVERAGE_PROCESS_CONFIG``); the parent starts coverage.py.
+
+Run it from a venv whose covhook does not change during the run (an editable
+install picks up edits mid-run); the table is rewritten after every round.
 """
 
 from __future__ import annotations
