@@ -28,6 +28,8 @@ declare -A PYENV_OF=([3.11]=3.11.7 [3.12]=3.12.1 [3.13]=3.13.0)
 TESTS=(
     tests/test_compat.py
     tests/test_lean.py
+    tests/test_recorder.py
+    tests/test_sigwake.py
     tests/test_settings.py
     tests/test_pth.py
     tests/test_pep829.py

@@ -264,6 +264,32 @@ def test_data_names_move_and_reset(tmp_path: Path) -> None:
 # -- the lean recorder (covhook.startup.recorder) --------------------------------
 
 
+def test_coverage_imported_after_the_recorders_tracer_starts_with_it() -> None:
+    """A process where the recorder loaded the C tracer can still import and start coverage.
+
+    The program's own ``import coverage`` (pytest-cov in a child), or the full start
+    when the recorder steps aside after loading: a second load of the extension
+    has no ``CTracer`` (CPython 3.11-3.13), so coverage must get the first one.
+    """
+    probe = (
+        "from covhook import _compat\n"
+        "module, _version = _compat.load_ctracer(_compat.coverage_dir())\n"
+        "import coverage, coverage.tracer\n"
+        "assert coverage.tracer is module and coverage.tracer.CTracer\n"
+        "cov = coverage.Coverage(data_file=None)\n"
+        "cov.start()\n"
+        "x = 1\n"
+        "cov.stop()\n"
+        "print(type(cov._collector.tracers[0]).__name__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False,
+        env={"PATH": "/usr/bin:/bin", "COVHOOK_DISABLE": "1"},
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "CTracer", out.stdout
+
+
 def test_c_tracer_loads_alone_with_the_attributes_the_recorder_sets() -> None:
     """``coverage/tracer*.so`` loads without ``coverage`` and is coverage's own CTracer."""
     from coverage.collector import Collector

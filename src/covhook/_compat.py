@@ -500,12 +500,52 @@ def coverage_dir() -> str | None:
     return locations[0] if locations else None
 
 
+class _TracerFirst:
+    """A meta-path finder for the ``coverage`` package only: its ``tracer`` is set first."""
+
+    def __init__(self, tracer: ModuleType) -> None:
+        self.tracer = tracer
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "coverage":
+            return None
+        with contextlib.suppress(ValueError):
+            sys.meta_path.remove(self)  # once: the package is imported once
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            spec = find(name, path, target) if find is not None else None
+            if spec is not None:
+                break
+        else:
+            return None
+        loader = spec.loader
+        exec_module = getattr(loader, "exec_module", None)
+        if exec_module is None:
+            return spec
+        tracer = self.tracer
+
+        def exec_with_tracer(module: ModuleType) -> None:
+            module.tracer = tracer  # type: ignore[attr-defined]
+            exec_module(module)
+
+        loader.exec_module = exec_with_tracer
+        return spec
+
+
 def load_ctracer(directory: str) -> tuple[ModuleType, str] | None:
     """coverage.py's C tracer module and coverage's version, loaded without ``import coverage``.
 
-    The module is not put in ``sys.modules``: a later ``import coverage``
-    loads its own.  None when the extension is not there (pure-Python installs).
+    A later ``import coverage`` in this process (the program's own, pytest-cov's,
+    or the full start when the recorder steps aside) must use this module: a
+    second load of the extension gives a module without ``CTracer`` (checked on
+    CPython 3.11-3.13), and coverage cannot start.  So it goes into
+    ``sys.modules`` as ``coverage.tracer``, and :class:`_TracerFirst` sets it as
+    the ``coverage`` package's ``tracer`` attribute before the package's body
+    runs (``coverage.core`` reads ``coverage.tracer.__file__``, 7.10.4-7.17.5).
+    None when the extension is not there (pure-Python installs).
     """
+    if "coverage.tracer" in sys.modules:
+        return None  # coverage is (being) imported: it owns the tracer
     from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader
     from importlib.util import module_from_spec, spec_from_file_location
 
@@ -521,6 +561,8 @@ def load_ctracer(directory: str) -> tuple[ModuleType, str] | None:
         return None
     module = module_from_spec(spec)
     loader.exec_module(module)
+    sys.modules["coverage.tracer"] = module
+    sys.meta_path.insert(0, _TracerFirst(module))
     if not all(hasattr(module.CTracer(), name) for name in CTRACER_ATTRIBUTES):
         return None
     with open(os.path.join(directory, "version.py"), encoding="utf-8") as f:

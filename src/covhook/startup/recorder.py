@@ -700,6 +700,11 @@ def prepare(environ: Mapping[str, str] = os.environ) -> Recorder | None:
         raw = decode(text)
         the_plan = plan(raw, os.getcwd())
         directory = _compat.coverage_dir()
+        # Known data format first: once the C tracer is loaded, coverage.py
+        # imported later in this process must share it (_compat.load_ctracer).
+        fmt = _compat.data_format(directory) if directory else None
+        if fmt is None:
+            return None
         loaded = _compat.load_ctracer(directory) if directory else None
         if loaded is None:
             return None
@@ -710,9 +715,6 @@ def prepare(environ: Mapping[str, str] = os.environ) -> Recorder | None:
     rec.serialized = text
     rec.raw = raw
     rec.config_file = raw.get("config_file")
-    fmt = _compat.data_format(directory or "")
-    if fmt is None:
-        return None
     rec.format = fmt
     return rec
 
