@@ -322,7 +322,7 @@ RECORDER_KNOWS = envs.RECORDER_KNOWS
 def need_known_data_format() -> None:
     if coverage.__version__ not in RECORDER_KNOWS:
         pytest.skip(
-            f"coverage {coverage.__version__}: a data format the recorder does not write; "
+            f"coverage {coverage.__version__}: not a data format the recorder writes; "
             "it steps aside (test_coverage_imported_after_the_recorders_tracer_starts_with_it)"
         )
 

@@ -22,8 +22,8 @@ import pytest
 
 from support import data, envs
 
-# A coverage whose data format the recorder writes: the newest, 7.17.5, hashes its
-# data differently, and there the recorder steps aside (tests/test_compat.py).
+# A coverage whose data format the recorder writes (the pinned one), for the tests
+# of its behaviour; each known format is compared with coverage's own below.
 RECORDED = "coverage==7.17.3"
 
 CLI = """\
@@ -118,7 +118,8 @@ def name_tail(path: Path) -> str:
 
 
 @pytest.mark.parametrize(
-    "coverage_req", ["coverage==7.17.3", "coverage==7.13.5", "coverage==7.10.4"]
+    "coverage_req",
+    ["coverage==7.17.5", "coverage==7.17.3", "coverage==7.13.5", "coverage==7.10.4"],
 )
 @pytest.mark.parametrize("branch", [False, True], ids=["line", "branch"])
 def test_recorder_writes_the_file_coverage_writes(

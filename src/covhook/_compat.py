@@ -583,7 +583,9 @@ class DataFormat:
     the version.  Known: 7.10.4 (20-bit arcs, ``<host>.<pid>.X<letters>x``,
     meta ``version`` only), 7.13.5 (28-bit arcs, ``<host_>.pid<pid>.X<ASCII>x``,
     meta also ``sys_argv`` and ``when``, the ``.H<hash>h`` name and ``hash``
-    meta row), 7.17.3/7.17.5 (as 7.13.5; arcs read from a copy of each set).
+    meta row), 7.17.3 (as 7.13.5; arcs read from a copy of each set), 7.17.5
+    (the hash made from the written file by ``HASH_QUERIES``; arcs read from
+    each set as it is).
     """
 
     def __init__(  # noqa: PLR0917
@@ -594,8 +596,10 @@ class DataFormat:
         hashes: bool,
         schema: str = "",
         arcs_copied: bool = True,
+        query_hash: bool = False,
     ) -> None:
         self.schema = schema
+        self.query_hash = query_hash  # 7.17.5: hash what the written file holds
         self.arcs_copied = arcs_copied  # set.copy() (7.17) or list(set) (7.10, 7.13)
         self.arc_bits = arc_bits
         self.new_suffix = new_suffix
@@ -621,6 +625,17 @@ _HASHES = (
     'base64.b64encode(self._hasher.digest(), altchars=b"01").decode()[:NHASH]',
     "NHASH = 10\n",
 )
+# coverage 7.17.5 (``CoverageData._hash_data``): the data hash is made from the
+# written file, query by query, each query and then ``repr`` of its rows.
+HASH_QUERIES = (
+    "SELECT id, path FROM file ORDER BY id",
+    "SELECT id, context FROM context ORDER BY id",
+    "SELECT file_id, context_id, numbits FROM line_bits ORDER BY file_id, context_id",
+    "SELECT file_id, context_id, fromno, tono FROM arc ORDER BY file_id, context_id, fromno, tono",
+    "SELECT file_id, tracer FROM tracer ORDER BY file_id",
+)
+_QUERY_HASH = ("def _hash_data(self) -> Hasher:", "hasher.update(repr(rows))", 'f".H{data_hash}h"')
+_ARCS_ITERATED = "for packed in packeds:\n"  # 7.17.5
 _ARCS_COPIED = "for packed in packeds.copy():"
 _ARCS_LISTED = "for packed in list(packeds):"
 
@@ -650,11 +665,16 @@ def data_format(directory: str) -> DataFormat | None:
     else:
         return None
     hashes = all(text in sqldata for text in _HASHES)
+    joined = sqldata.replace('"\n                + "', "")  # the arc query is written in two parts
+    query_hash = all(text in sqldata for text in _QUERY_HASH) and all(
+        f'"{query}"' in joined for query in HASH_QUERIES
+    )
+    hashes = hashes or query_hash
     if not hashes and ("_hasher" in sqldata or ".H{" in sqldata):
         return None  # a data hash we do not know how to make
     if _ARCS_COPIED in collector:
         arcs_copied = True
-    elif _ARCS_LISTED in collector:
+    elif _ARCS_LISTED in collector or _ARCS_ITERATED in collector:
         arcs_copied = False
     else:
         return None
@@ -665,7 +685,7 @@ def data_format(directory: str) -> DataFormat | None:
     schema = _schema(sqldata)
     if schema is None:
         return None
-    return DataFormat(bits[0], new_suffix, argv_meta, hashes, schema, arcs_copied)
+    return DataFormat(bits[0], new_suffix, argv_meta, hashes, schema, arcs_copied, query_hash)
 
 
 _SCHEMA_DEDENTED = 'SCHEMA = textwrap.dedent("""\\\n'  # 7.13+

@@ -21,9 +21,9 @@ REPO = Path(__file__).resolve().parents[2]
 PYENV = Path("/root/.pyenv/versions")
 THIS_PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
 THIS_COVERAGE = f"coverage=={importlib.metadata.version('coverage')}"
-# coverage versions whose data format covhook's recorder writes; on others (7.17.5,
-# a new data hash) it steps aside and coverage.py starts as usual.
-RECORDER_KNOWS = ("7.10.4", "7.13.5", "7.17.3")
+# coverage versions whose data format covhook's recorder writes; on others it
+# steps aside and coverage.py starts as usual.
+RECORDER_KNOWS = ("7.10.4", "7.13.5", "7.17.3", "7.17.5")
 RECORDER_WRITES_HERE = importlib.metadata.version("coverage") in RECORDER_KNOWS
 PYTHONS = {
     "3.11": PYENV / "3.11.7/bin/python3",

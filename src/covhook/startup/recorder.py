@@ -345,7 +345,7 @@ class Recorder:
         unexecuted = self._source_files()
         final = self._filename()
         digest = None
-        if self.format.hashes:
+        if self.format.hashes and not self.format.query_hash:
             digest = _data_hash(self.context, lines, arcs)
             final += f".H{_short_hash(digest)}h"
         directory = os.path.dirname(final)
@@ -367,6 +367,8 @@ class Recorder:
             schema=self.format.schema,
             digest=digest,
         )
+        if self.format.query_hash:
+            final += f".H{_short_hash(_hash_written(tmp))}h"
         try:
             os.replace(tmp, final)
         except BaseException:
@@ -463,14 +465,29 @@ def _data_hash(
     ``set_context`` (from ``Collector.use_data``), then per file its name and
     its numbits (lines) or its list of arcs.
     """
-    try:
-        from _sha3 import sha3_256  # type: ignore[import-not-found]  # hashlib's C module
-    except ImportError:  # pragma: no cover
-        from hashlib import sha3_256
+    h = _Hasher()
+    h.update(context)
+    for name, nums in lines.items():
+        h.update(name)
+        h.update(numbits(nums))
+    for name, pairs in arcs.items():
+        h.update(name)
+        h.update(pairs)
+    return h
 
-    h = sha3_256()
 
-    def update(v: Any) -> None:
+class _Hasher:
+    """coverage.misc.Hasher for the values a data hash holds (None, str, bytes, int, sequences)."""
+
+    def __init__(self) -> None:
+        try:
+            from _sha3 import sha3_256  # type: ignore[import-not-found]  # hashlib's C module
+        except ImportError:  # pragma: no cover
+            from hashlib import sha3_256
+        self.hash = sha3_256()
+
+    def update(self, v: Any) -> None:
+        h = self.hash
         h.update(str(type(v)).encode("utf-8"))
         if isinstance(v, str):
             h.update(f"{len(v)}:".encode())
@@ -482,16 +499,37 @@ def _data_hash(
             h.update(str(v).encode("utf-8"))
         elif isinstance(v, (tuple, list)):
             for e in v:
-                update(e)
+                self.update(e)
         h.update(b".")
 
-    update(context)
-    for name, nums in lines.items():
-        update(name)
-        update(numbits(nums))
-    for name, pairs in arcs.items():
-        update(name)
-        update(pairs)
+    def digest(self) -> bytes:
+        return bytes(self.hash.digest())
+
+    def hexdigest(self) -> str:
+        """``Hasher.hexdigest``: the first 32 hex digits."""
+        return str(self.hash.hexdigest())[:32]
+
+
+def _hash_written(path: str) -> Any:
+    """coverage 7.17.5's ``CoverageData._hash_data``, then its ``hash`` meta row, on ``path``.
+
+    The hash is made from what the file holds (each of ``_compat.HASH_QUERIES``
+    and ``repr`` of its rows, 1000 at a time), so it is the same whatever order
+    the data was recorded in.
+    """
+    import sqlite3
+
+    h = _Hasher()
+    con = sqlite3.connect(path, isolation_level=None)
+    try:
+        for query in _compat.HASH_QUERIES:
+            h.update(query)
+            cur = con.execute(query)
+            while rows := cur.fetchmany(1000):
+                h.update(repr(rows))
+        con.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hash', ?)", (h.hexdigest(),))
+    finally:
+        con.close()
     return h
 
 
