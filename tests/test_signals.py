@@ -35,6 +35,22 @@ def start(tmp: Path, program: Path, rc: Path | None, **extra: str) -> subprocess
     )
 
 
+def signalled(tmp: Path, program: Path, rc: Path | None, sig: int) -> tuple[int, bytes, str]:
+    """Start ``program``, send ``sig`` once it is ready: (exit status, stderr, its ready note)."""
+    for old in tmp.glob("ready-*"):
+        old.unlink()
+    proc = start(tmp, program, rc)
+    try:
+        launchers.wait_for(lambda: launchers.ready_pids(tmp), 30, "the program")
+        time.sleep(0.3)  # into its long wait: the same line in every traceback
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    (ready,) = tmp.glob("ready-*")
+    return proc.returncode, err, ready.read_text()
+
+
 HANDLERS = """\
     import os, signal, sys, threading
 
@@ -254,18 +270,10 @@ def test_keyboard_interrupt_traceback_is_the_programs_own(tmp_path: Path) -> Non
     """stderr byte-identical with and without covhook: no covhook frames in the traceback."""
     program = write(tmp_path, "sleeps.py", SLEEPS)
     rc = launchers.write_rc(tmp_path)
-    results = []
-    for config in (None, rc):
-        for old in tmp_path.glob("ready-*"):
-            old.unlink()
-        proc = start(tmp_path, program, config)
-        launchers.wait_for(lambda: launchers.ready_pids(tmp_path), 30, "the program")
-        time.sleep(0.3)  # into time.sleep(60): the same line in both tracebacks
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
-        results.append((proc.returncode, err.decode()))
-    (bare_status, bare_err), (status, err) = results
-    assert "KeyboardInterrupt" in bare_err
+    (bare_status, bare_err, _), (status, err, _) = (
+        signalled(tmp_path, program, config, signal.SIGINT) for config in (None, rc)
+    )
+    assert b"KeyboardInterrupt" in bare_err
     assert err == bare_err
     assert status == bare_status == -signal.SIGINT
     combined, _ = launchers.combine(tmp_path)
@@ -317,17 +325,9 @@ def test_programs_raising_handler_traceback_is_the_programs_own(tmp_path: Path) 
     """A handler that raises: stderr byte-identical to the unmeasured run, lines saved at exit."""
     program = write(tmp_path, "raises.py", RAISES)
     rc = launchers.write_rc(tmp_path)
-    results = []
-    for config in (None, rc):
-        for old in tmp_path.glob("ready-*"):
-            old.unlink()
-        proc = start(tmp_path, program, config)
-        launchers.wait_for(lambda: launchers.ready_pids(tmp_path), 30, "the program")
-        time.sleep(0.3)  # into time.sleep(60): the same line in both tracebacks
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=30)
-        results.append((proc.returncode, err))
-    (bare_status, bare_err), (status, err) = results
+    (bare_status, bare_err, _), (status, err, _) = (
+        signalled(tmp_path, program, config, signal.SIGTERM) for config in (None, rc)
+    )
     assert b"RuntimeError: stopped by signal 15" in bare_err
     assert err == bare_err
     assert status == bare_status == 1
@@ -358,20 +358,8 @@ def test_sigterm_during_a_long_c_call_kills_at_once(tmp_path: Path) -> None:
     """
     program = write(tmp_path, "stuck.py", STUCK_IN_C)
     rc = launchers.write_rc(tmp_path)
-    results = []
-    for config in (None, rc, rc):
-        for old in tmp_path.glob("ready-*"):
-            old.unlink()
-        proc = start(tmp_path, program, config)
-        try:
-            launchers.wait_for(lambda: launchers.ready_pids(tmp_path), 30, "the program")
-            time.sleep(0.3)  # inside the C call
-            proc.send_signal(signal.SIGTERM)
-            _, err = proc.communicate(timeout=30)  # not in half an hour
-        finally:
-            proc.kill()
-        (ready,) = tmp_path.glob("ready-*")
-        results.append((proc.returncode, err, ready.read_text()))
+    # Each run must end within signalled()'s 30 s: the C call alone takes half an hour.
+    results = [signalled(tmp_path, program, config, signal.SIGTERM) for config in (None, rc, rc)]
     assert [(status, err) for status, err, _ in results] == [(-signal.SIGTERM, b"")] * 3
     second = "recorder" if envs.RECORDER_WRITES_HERE else "coverage"
     assert [how for _, _, how in results[1:]] == ["coverage", second]
