@@ -327,7 +327,7 @@ def need_known_data_format() -> None:
         )
 
 
-def test_data_format_is_read_from_the_installed_coverage() -> None:
+def test_data_format_is_read_from_the_installed_coverage(tmp_path: Path) -> None:
     """Arc packing, schema, name suffix, meta rows and hash of this coverage are known."""
     from coverage import sqldata
 
@@ -341,7 +341,12 @@ def test_data_format_is_read_from_the_installed_coverage() -> None:
     suffix = sqldata.filename_suffix(True)
     assert suffix is not None
     assert (".pid" in suffix) == fmt.new_suffix
-    assert fmt.hashes == hasattr(CoverageData, "_data_hash")
+    # Whether coverage puts a data hash in the name: from a file it writes.
+    written = CoverageData(basename=str(tmp_path / ".coverage"), suffix=True)
+    written.add_lines({str(tmp_path / "m.py"): [1]})
+    written.write()
+    hashed = Path(written.data_filename()).name.split(".")[-1]
+    assert fmt.hashes == (hashed.startswith("H") and hashed.endswith("h") and len(hashed) == 12)
 
 
 @pytest.mark.parametrize("branch", [False, True], ids=["line", "branch"])
