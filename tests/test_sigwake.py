@@ -108,6 +108,13 @@ SIGWAIT = """\
 """
 
 
+@pytest.mark.xfail(
+    envs.THIS_COVERAGE.startswith("coverage==7.10."),
+    reason="issue 8, open: on coverage 7.10 the wakeup thread's save fails now and then with "
+    "'no such table: context' (2 in 15 runs under load); the data is written in place, but "
+    "stderr gains a covhook line",
+    strict=False,
+)
 def test_sigwait_still_gets_the_signal(tmp_path: Path) -> None:
     """covhook's thread blocks every signal: a blocked one stays pending for sigwait."""
     program = write(tmp_path, "waits.py", SIGWAIT.replace("SIGUSR1", "SIGHUP"))
