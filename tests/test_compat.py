@@ -265,6 +265,13 @@ def test_data_names_move_and_reset(tmp_path: Path) -> None:
 # -- the lean recorder (covhook.startup.recorder) --------------------------------
 
 
+def run_alone(code: str) -> subprocess.CompletedProcess[str]:
+    """``python -c code`` in a bare environment, covhook's hook off."""
+    env = {"PATH": "/usr/bin:/bin", "COVHOOK_DISABLE": "1"}
+    command = [sys.executable, "-c", code]
+    return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+
+
 def test_coverage_imported_after_the_recorders_tracer_starts_with_it() -> None:
     """A process where the recorder loaded the C tracer can still import and start coverage.
 
@@ -283,10 +290,7 @@ def test_coverage_imported_after_the_recorders_tracer_starts_with_it() -> None:
         "cov.stop()\n"
         "print(type(cov._collector.tracers[0]).__name__)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=False,
-        env={"PATH": "/usr/bin:/bin", "COVHOOK_DISABLE": "1"},
-    )  # fmt: skip
+    out = run_alone(probe)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "CTracer", out.stdout
 
@@ -304,10 +308,7 @@ def test_c_tracer_loads_alone_with_the_attributes_the_recorder_sets() -> None:
         "assert module.CTracer.__name__ == 'CTracer' and module.CFileDisposition\n"
         "print(version)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=False,
-        env={"PATH": "/usr/bin:/bin", "COVHOOK_DISABLE": "1"},
-    )  # fmt: skip
+    out = run_alone(probe)
     assert out.returncode == 0, f"coverage's C tracer does not load alone: {out.stderr}"
     assert out.stdout.strip() == coverage.__version__
     # Collector._start_tracer sets (at least) what the recorder sets, the same way.

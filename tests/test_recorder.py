@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from support import data, envs
+from support import data, envs, measured
 
 # A coverage whose data format the recorder writes (the pinned one), for the tests
 # of its behaviour; each known format is compared with coverage's own below.
@@ -82,18 +82,7 @@ def project(root: Path, rc_extra: str = "", branch: bool = False) -> Path:
     return rc
 
 
-def run(env: envs.Env, root: Path, rc: Path, *args: str, **extra: str) -> str:
-    out = subprocess.run(
-        [str(env.python), *args],
-        cwd=root,
-        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc), PYTHONPATH=str(root / "src"), **extra),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    assert "covhook:" not in out.stderr, out.stderr
-    return out.stdout
+run = measured.output
 
 
 def tables(path: Path) -> dict[str, list[tuple[object, ...]]]:

@@ -19,7 +19,7 @@ import coverage
 import pytest
 
 from covhook.startup import scope
-from support import data, envs
+from support import data, envs, measured
 
 PROBE = (
     "import sys; print('IMPORTED', sorted(m for m in sys.modules "
@@ -38,17 +38,7 @@ def project(root: Path, run: str = "source = src", extra: str = "") -> Path:
     return rc
 
 
-def run(env: envs.Env, root: Path, rc: Path, *args: str, **extra: str) -> str:
-    out = subprocess.run(
-        [str(env.python), *args],
-        cwd=root,
-        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc), PYTHONPATH=str(root / "src"), **extra),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "covhook:" not in out.stderr, out.stderr
-    return out.stdout
+run = measured.output
 
 
 def test_out_of_scope_process_imports_nothing_and_writes_nothing(

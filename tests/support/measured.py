@@ -36,3 +36,19 @@ def run(
         timeout=timeout,
         check=False,
     )
+
+
+def output(env: envs.Env, root: Path, rc: Path, *args: str, **extra: str) -> str:
+    """stdout of ``env``'s Python running ``args`` in ``root`` under the hook (``root/src`` on
+    the path); it must exit 0 and covhook must say nothing."""
+    done = subprocess.run(
+        [str(env.python), *args],
+        cwd=root,
+        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc), PYTHONPATH=str(root / "src"), **extra),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert "covhook:" not in done.stderr, done.stderr
+    return done.stdout
