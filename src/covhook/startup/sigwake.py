@@ -197,7 +197,6 @@ def _run(pair: _Pair, done: Any, pid: int, on_signal: Callable[[int], None]) -> 
     global _tid
     try:
         _tid = _thread.get_native_id()
-        signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
         _socket = pair.socket
         space = _socket.CMSG_SPACE(12)  # struct ucred: pid, uid, gid
         while pair.intact():
