@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from support import envs
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give the processes the tests start the default signal dispositions and mask.
+
+    SIG_IGN and the blocked mask are inherited across exec: run under ``nohup``
+    or as a ``cmd &`` job of a shell without job control, every child ignores
+    SIGHUP or SIGINT, so the signal tests' programs (measured *and* bare) would
+    survive the signals the tests send them, and time out.
+    """
+    del config
+    for signum in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM, signal.SIGQUIT):
+        if signal.getsignal(signum) == signal.SIG_IGN:
+            handler = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+            signal.signal(signum, handler)
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
 
 
 @pytest.fixture(autouse=True)
