@@ -29,7 +29,6 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from hashlib import blake2b
 from itertools import repeat
 from urllib.parse import quote
 
@@ -50,6 +49,9 @@ def read_only_uri(filename: str) -> str:
 
 
 CHUNK = 25
+# Characters of arc text a union remembers to skip identical groups (Union.seen):
+# 64 M; every text of 300 data files of 0.2 MB is 20 M (bench/combine.md).
+SEEN_BUDGET = 1 << 26
 
 MapPath = Callable[[str], str]
 Progress = Callable[[int, int], None]
@@ -92,10 +94,14 @@ class Union:
     contexts: dict[str, None] = field(default_factory=dict)
     lines: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)  # bits, bytes
     arcs: dict[tuple[str, str], set[int]] = field(default_factory=dict)  # encoded, see arc_code
-    # (file, context, digest of its arcs' text) already merged: a process that ran a
-    # file exactly as an earlier one did costs no parsing (as coverage skips whole
-    # files with the same data hash; blake2b-128 here, coverage's name hash is 60 bits).
-    seen: set[tuple[str, str, bytes]] = field(default_factory=set, repr=False)
+    # (file, context, its arcs' text) already merged: a process that ran a file exactly
+    # as an earlier one did costs no parsing and no set update (as coverage skips whole
+    # files with the same data hash).  Keyed by the whole text, not a digest of it, so
+    # equal means equal: a collision cannot drop arcs.  The texts kept are bounded by
+    # SEEN_BUDGET characters; past it, new texts are merged and not remembered.
+    seen: set[tuple[str, str, str]] = field(default_factory=set, repr=False)
+    seen_chars: int = field(default=0, repr=False)
+    repeated: int = 0  # groups skipped because an identical one was merged
 
     def _choose(self, mode: str, where: str) -> None:
         if self.mode and self.mode != mode:
@@ -141,12 +147,16 @@ class Union:
             self.contexts.setdefault(context, None)
         if raw.arcs:
             self._choose("arcs", filename)
+            seen = self.seen
             for fid, cid, text in raw.arcs:
                 path, context = paths[fid], raw.contexts[cid]
-                mark = (path, context, blake2b(text.encode(), digest_size=16).digest())
-                if mark in self.seen:
+                mark = (path, context, text)
+                if mark in seen:
+                    self.repeated += 1
                     continue
-                self.seen.add(mark)
+                if self.seen_chars < SEEN_BUDGET:
+                    seen.add(mark)
+                    self.seen_chars += len(text)
                 codes = json.loads(text)
                 found = self.arcs.get((path, context))
                 if found is None:
@@ -176,6 +186,7 @@ class Union:
             self._tracer(path, tracer)
         for context in other.contexts:
             self.contexts.setdefault(context, None)
+        self.repeated += other.repeated
         for key, arcs in other.arcs.items():
             found = self.arcs.get(key)
             if found is None:
@@ -388,7 +399,7 @@ def _union_of(files: Iterable[str], map_path: MapPath, done: Callable[[], None])
         else:
             combined.append(f)
         done()
-    union.seen = set()  # only needed while reading; not worth sending back
+    union.seen, union.seen_chars = set(), 0  # only needed while reading; not sent back
     return union, combined, unusable
 
 
