@@ -10,7 +10,11 @@ measured for real suites' branch data).
 Every process runs every file differently, at random (the worst case for
 covhook), except in "repeated code": there 80% of a process's files run
 exactly as in one of three scenarios of its origin, as the processes of a real
-suite re-run the same code.  Each is combined by
+suite re-run the same code.  A last set is not generated but measured: 300
+real processes of one command-line tool (pygments, installed with the dev
+tools), each run by ``coverage run`` with branch data on one of this
+checkout's files with one of 10 output formats, as a suite that runs its CLI
+in subprocesses makes them.  Each is combined by
 
 - ``coverage``: ``coverage combine --keep`` (the command users run);
 - ``covhook-1``: ``covhook combine --keep`` in one process
@@ -21,7 +25,9 @@ suite re-run the same code.  Each is combined by
   (ATTACH each file, ``INSERT OR IGNORE``), evaluated and not used.
 
 ``--reps`` times each (default 5), interleaved, in rotating order, as
-commands (interpreter start-up included, as a user sees it).  The table gives
+commands (interpreter start-up included, as a user sees it; covhook's
+modules are byte-compiled first, as installing it does, since this
+environment sets PYTHONDONTWRITEBYTECODE and coverage's are compiled).  The table gives
 median wall times, the ratios coverage / covhook, and median CPU time (user +
 system of the command and its children); every combined result is compared
 with coverage's (files, contexts, lines, arcs, file tracers) and the check is
@@ -37,6 +43,7 @@ import os
 import platform
 import resource
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -52,13 +59,18 @@ from support import datagen  # noqa: E402
 
 BIN = Path(sys.executable).parent
 # name: (files, branch data, share of files each process runs as an earlier one did,
-#        lines per source file)
+#        lines per source file); lines 0: real processes (real_processes()).
 SETS = {
     "lines": (1000, False, 0.0, 220),
     "branches, 0.2 MB files": (300, True, 0.0, 220),
     "branches, 1.3 MB files": (300, True, 0.0, 1300),
     "branches, 1.3 MB, repeated code": (300, True, 0.8, 1300),
+    "branches, real processes of one CLI": (300, True, 0.0, 0),
 }
+FORMATTERS = (
+    *("html", "terminal", "terminal256", "latex", "rtf"),
+    *("svg", "raw", "tokens", "irc", "bbcode"),
+)
 MODES = ("coverage", "covhook-1", "covhook-2", "sqlite-union")
 NOTES = """\
 Notes:
@@ -114,15 +126,136 @@ def run_once(mode: str, where: Path) -> tuple[float, float]:
     return time.perf_counter() - start, cpu_of_children() - cpu
 
 
+def real_processes(where: Path, count: int) -> list[Path]:
+    """``count`` real processes of one CLI, measured with branch data by ``coverage run``.
+
+    pygments highlights one of this checkout's files (Python, Markdown, shell,
+    TOML, text...) in one of 10 formats, each pair once: what a suite that
+    runs its CLI in subprocesses makes.  Nothing is made to repeat: what
+    repeats is what real processes of one program repeat (imports, set-up).
+    """
+    where.mkdir(parents=True)
+    (where / ".coveragerc").write_text(
+        "[run]\nbranch = True\nparallel = True\nsource_pkgs = pygments\n"
+    )
+    checkout = HERE.parent
+    inputs = sorted(
+        p
+        for pattern in ("src/covhook/**/*.py", "docs/*.md", "scripts/*.sh", "*.toml", "*.txt")
+        for p in checkout.glob(pattern)
+    )
+    env = dict(os.environ)
+    env.pop("COVERAGE_PROCESS_START", None)
+    for i in range(count):
+        source = inputs[(i // len(FORMATTERS)) % len(inputs)]
+        formatter = FORMATTERS[i % len(FORMATTERS)]
+        subprocess.run(
+            [str(BIN / "coverage"), "run", "-m", "pygments", "-f", formatter, str(source)],
+            cwd=where,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    return sorted(where.glob(".coverage.*"))
+
+
+def median_run(code: str, reps: int = 7) -> float:
+    """Median wall seconds of ``python -c code`` (interpreter start-up included)."""
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def startup_costs() -> list[tuple[str, float]]:
+    """Interpreter start-up and imports of a ``covhook combine``, as commands (medians)."""
+    start = median_run("pass")
+    with_coverage = median_run("import coverage")
+    with_covhook = median_run("import covhook.cli, covhook.commands.combine, covhook.host.combine")
+    return [
+        ("interpreter start-up (`python -c pass`)", start),
+        ("importing coverage", with_coverage - start),
+        ("importing covhook's combine (coverage not included)", with_covhook - with_coverage),
+    ]
+
+
+def breakdown(where: Path) -> dict[str, float]:
+    """Where covhook-1's time goes after start-up: its phases timed in this process on
+    the same files (one pass, as in one covhook-1 run), and the SQLite floor."""
+    import json
+
+    from covhook.host import fastcombine
+
+    files = [str(p) for p in sorted(where.glob(".coverage.*"))]
+    chosen, _group = fastcombine.plan_files([fastcombine.Group(files, {})], "x")[0][0]
+    spent = {"read": 0.0, "parse": 0.0, "groups": 0.0}
+    read_raw, loads = fastcombine.read_raw, json.loads
+
+    def timed_read(filename: str) -> fastcombine.Raw:
+        t = time.perf_counter()
+        raw = read_raw(filename)
+        spent["read"] += time.perf_counter() - t
+        spent["groups"] += len(raw.arcs)
+        return raw
+
+    def timed_loads(text: str) -> object:
+        t = time.perf_counter()
+        try:
+            return loads(text)
+        finally:
+            spent["parse"] += time.perf_counter() - t
+
+    union = fastcombine.Union()
+    fastcombine.read_raw = timed_read
+    json.loads = timed_loads  # type: ignore[assignment]
+    try:
+        t = time.perf_counter()
+        for f in chosen:
+            union.add_file(f, lambda p: p)
+        add = time.perf_counter() - t
+    finally:
+        fastcombine.read_raw, json.loads = read_raw, loads
+    t = time.perf_counter()
+    union.write(str(where / ".breakdown.tmp"))
+    write = time.perf_counter() - t
+    (where / ".breakdown.tmp").unlink()
+    t = time.perf_counter()
+    union.origin_lines(lambda context: context.partition("|")[0])
+    origin_lines = time.perf_counter() - t
+    t = time.perf_counter()
+    for f in chosen:
+        con = sqlite3.connect(fastcombine.read_only_uri(f), uri=True)
+        con.execute("SELECT sum(fromno + tono) FROM arc").fetchone()
+        con.close()
+    decode = time.perf_counter() - t
+    return {
+        "files read (after coverage's dedupe by data hash)": len(chosen),
+        "(file, context) arc sets read": spent["groups"],
+        "of which repeats of an identical set, skipped": union.repeated,
+        "arcs in the union written": sum(map(len, union.arcs.values())),
+        "reading: open, query, SQLite builds each set's text, s": spent["read"],
+        "(the floor: SQLite only decoding every arc row, s)": decode,
+        "parsing the sets not skipped (json.loads), s": spent["parse"],
+        "set updates, path mapping, skipping repeats, s": add - spent["read"] - spent["parse"],
+        "writing the union, s": write,
+        "lines per origin (for the table), s": origin_lines,
+    }
+
+
 def bench_set(
     name: str, count: int, branch: bool, repeat: float, size: int, *, reps: int, root: Path
 ) -> dict[str, object]:
     from covhook.host import combine_workers
 
     where = root / "".join(c if c.isalnum() else "_" for c in name)
-    files = datagen.write_many(
-        where, count, root="/runner/a/proj", branch=branch, dups=7, repeat=repeat, lines=size
-    )
+    if size:
+        files = datagen.write_many(
+            where, count, root="/runner/a/proj", branch=branch, dups=7, repeat=repeat, lines=size
+        )
+    else:
+        files = real_processes(where, count)
     file_mb = statistics.median(f.stat().st_size for f in files) / 1e6
     (where / ".coveragerc").write_text("[run]\nparallel = True\n")
     times: dict[str, list[float]] = {m: [] for m in MODES}
@@ -140,6 +273,7 @@ def bench_set(
             results[mode] = datagen.describe(where / ".coverage")
     same = {m: results[m] == results["coverage"] for m in MODES}
     size = (where / ".coverage").stat().st_size
+    phases = breakdown(where) if branch else {}
     shutil.rmtree(where)
     return {
         "count": count,
@@ -149,6 +283,7 @@ def bench_set(
         "size": size,
         "file_mb": file_mb,
         "auto": auto,
+        "phases": phases,
     }
 
 
@@ -158,7 +293,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="covhook-bench-combine-"))
+    # As installing covhook does; coverage's modules came compiled (pip).
+    import covhook
+
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(Path(covhook.__file__).parent)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     load_before = os.getloadavg()
+    started = startup_costs()
     rows = {
         name: bench_set(name, n, b, r, size, reps=args.reps, root=root)
         for name, (n, b, r, size) in SETS.items()
@@ -171,8 +315,9 @@ def main() -> None:
         "Generated by `bench/bench_combine.py` (do not edit by hand):",
         f"`.venv/bin/python bench/bench_combine.py --reps {args.reps}`.",
         f"Python {platform.python_version()}, coverage {coverage.__version__}, "
-        f"{os.cpu_count()} cores, shared with 3 other sessions (load average "
-        f"{load_before[0]:.1f} at the start, {load_after[0]:.1f} at the end).",
+        f"{os.cpu_count()} cores, shared with 3 other sessions, one of them running a "
+        f"benchmark on one core all along (load average {load_before[0]:.1f} at the start, "
+        f"{load_after[0]:.1f} at the end).",
         f"Median of {args.reps} runs of each command, interleaved, one run; wall time "
         "and ratio coverage / other, then CPU time (user + system).",
         "",
@@ -204,6 +349,22 @@ def main() -> None:
     for name, row in rows.items():
         cpu = {m: statistics.median(row["cpus"][m]) for m in MODES}  # type: ignore[index]
         lines.append(f"| {name} | " + " | ".join(f"{cpu[m]:.2f}" for m in MODES) + " |")
+    branch_rows = {name: row for name, row in rows.items() if row["phases"]}
+    lines += [
+        "",
+        "Where covhook-1's time goes (seconds; start-up as commands, medians of 7; the",
+        "rest timed inside one process, one pass over the same files as a covhook-1 run):",
+        "",
+        "| | " + " | ".join(branch_rows) + " |",
+        "|---|" + "---:|" * len(branch_rows),
+    ]
+    for label, value in started:
+        lines.append(f"| {label} | " + " | ".join(f"{value:.3f}" for _ in branch_rows) + " |")
+    labels = list(next(iter(branch_rows.values()))["phases"])  # type: ignore[call-overload]
+    for label in labels:
+        values = [row["phases"][label] for row in branch_rows.values()]  # type: ignore[index]
+        shown = [f"{v:.3f}" if label.endswith(", s") else f"{v:.0f}" for v in values]
+        lines.append(f"| {label.removesuffix(', s')} | " + " | ".join(shown) + " |")
     lines += ["", "All runs (wall seconds; CPU seconds in brackets):", ""]
     for name, row in rows.items():
         times, cpus = row["times"], row["cpus"]
