@@ -59,6 +59,15 @@ def test_identical_arc_sets_are_merged_once(tmp_path: Path) -> None:
     assert describe(tmp_path / "fast.cov") == coverage_combined(files, tmp_path)
 
 
+def test_repeats_are_found_across_the_whole_combine(tmp_path: Path) -> None:
+    """Not only within one batch of files (fastcombine.CHUNK): every repeat is skipped."""
+    count = fastcombine.CHUNK + 5
+    files = [process(tmp_path / "d", n, SAME) for n in range(count)]
+    outcome = fast_combined(files, tmp_path)
+    assert outcome.union.repeated == count - 1
+    assert describe(tmp_path / "fast.cov") == coverage_combined(files, tmp_path)
+
+
 def test_identical_after_paths_mapping_are_merged_once(tmp_path: Path) -> None:
     """Two runners' paths mapped to this checkout: the repeat is found after the mapping."""
     local = tmp_path / "checkout"

@@ -84,6 +84,29 @@ def path_mapper(paths: Mapping[str, Sequence[str]], relative: bool) -> MapPath:
     return map_path
 
 
+class Repeats:
+    """The (file, context, arcs' text) already merged: a process that ran a file exactly as
+    an earlier one did costs no parsing and no set update (as coverage skips whole files
+    with the same data hash).  Keyed by the whole text, not a digest of it, so equal means
+    equal: a collision cannot drop arcs.  The texts kept are bounded by SEEN_BUDGET
+    characters; past it, new texts are merged and not remembered.  One record serves
+    every share merged into the same result (the chunks of :func:`_in_process`)."""
+
+    def __init__(self) -> None:
+        self.seen: set[tuple[str, str, str]] = set()
+        self.chars = 0
+
+    def first(self, path: str, context: str, text: str) -> bool:
+        """True (and remembered, within the budget) if this set was not merged before."""
+        mark = (path, context, text)
+        if mark in self.seen:
+            return False
+        if self.chars < SEEN_BUDGET:
+            self.seen.add(mark)
+            self.chars += len(text)
+        return True
+
+
 @dataclass
 class Union:
     """The union of several data files' measurements, keyed by (mapped) path."""
@@ -94,14 +117,9 @@ class Union:
     contexts: dict[str, None] = field(default_factory=dict)
     lines: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)  # bits, bytes
     arcs: dict[tuple[str, str], set[int]] = field(default_factory=dict)  # encoded, see arc_code
-    # (file, context, its arcs' text) already merged: a process that ran a file exactly
-    # as an earlier one did costs no parsing and no set update (as coverage skips whole
-    # files with the same data hash).  Keyed by the whole text, not a digest of it, so
-    # equal means equal: a collision cannot drop arcs.  The texts kept are bounded by
-    # SEEN_BUDGET characters; past it, new texts are merged and not remembered.
-    seen: set[tuple[str, str, str]] = field(default_factory=set, repr=False)
-    seen_chars: int = field(default=0, repr=False)
-    repeated: int = 0  # groups skipped because an identical one was merged
+    # Arc sets already merged into this union or one it will be merged into.
+    merged: Repeats = field(default_factory=Repeats, repr=False)
+    repeated: int = 0  # arc sets skipped because an identical one was merged
 
     def _choose(self, mode: str, where: str) -> None:
         if self.mode and self.mode != mode:
@@ -147,16 +165,12 @@ class Union:
             self.contexts.setdefault(context, None)
         if raw.arcs:
             self._choose("arcs", filename)
-            seen = self.seen
+            merged = self.merged
             for fid, cid, text in raw.arcs:
                 path, context = paths[fid], raw.contexts[cid]
-                mark = (path, context, text)
-                if mark in seen:
+                if not merged.first(path, context, text):
                     self.repeated += 1
                     continue
-                if self.seen_chars < SEEN_BUDGET:
-                    seen.add(mark)
-                    self.seen_chars += len(text)
                 codes = json.loads(text)
                 found = self.arcs.get((path, context))
                 if found is None:
@@ -387,8 +401,13 @@ Share = tuple[Union, list[str], list[tuple[str, str]]]
 Job = tuple[Sequence[str], dict[str, Sequence[str]], bool]
 
 
-def _union_of(files: Iterable[str], map_path: MapPath, done: Callable[[], None]) -> Share:
-    union = Union()
+def _union_of(
+    files: Iterable[str],
+    map_path: MapPath,
+    done: Callable[[], None],
+    merged: Repeats | None = None,
+) -> Share:
+    union = Union(merged=merged or Repeats())
     combined: list[str] = []
     unusable: list[tuple[str, str]] = []
     for f in files:
@@ -399,7 +418,7 @@ def _union_of(files: Iterable[str], map_path: MapPath, done: Callable[[], None])
         else:
             combined.append(f)
         done()
-    union.seen, union.seen_chars = set(), 0  # only needed while reading; not sent back
+    union.merged = Repeats()  # only needed while reading; not sent back from a worker
     return union, combined, unusable
 
 
@@ -497,10 +516,11 @@ def _in_process(
     def done() -> None:
         count[0] += 1
 
+    merged = Repeats()  # every chunk's union goes into one result: repeats across chunks
     for chosen, group in planned:
         map_path = path_mapper(group.paths, relative)
         for i in range(0, len(chosen), CHUNK):
-            share = _union_of(chosen[i : i + CHUNK], map_path, done)
+            share = _union_of(chosen[i : i + CHUNK], map_path, done, merged)
             if progress is not None:
                 progress(count[0], total)
             yield share
