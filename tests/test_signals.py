@@ -367,3 +367,47 @@ def test_sigterm_during_a_long_c_call_kills_at_once(tmp_path: Path) -> None:
     assert len(files) == 2
     for lines in files.values():
         assert launchers.marked(program, "before-c-call") <= lines
+
+
+BLOCKED_IN_MAIN = """\
+    import os, signal, sys, threading, time
+
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # the main thread's own mask
+
+    def worker():
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # it inherited the block
+        os.kill(os.getpid(), signal.SIGTERM)  # taken here: the only thread without it blocked
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    time.sleep(0.5)
+    print("survived", flush=True)
+"""
+
+
+def test_signal_taken_by_a_thread_that_ends_still_kills(tmp_path: Path) -> None:
+    """The main thread blocks SIGTERM; a thread of the program takes it and ends.
+
+    Without coverage the process dies by it at once.  Python's handler (covhook's)
+    runs later, in the main thread, which blocks the signal: re-sent from
+    there it stayed pending, and the program ran on as if never signalled.
+    """
+    program = write(tmp_path, "blocked.py", BLOCKED_IN_MAIN)
+
+    def run(rc: Path | None) -> tuple[int, bytes, bytes]:
+        out = subprocess.run(
+            [str(launchers.PYTHON), str(program)],
+            cwd=tmp_path,
+            env=launchers.measured_env(rc),
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        return out.returncode, out.stdout, out.stderr
+
+    bare = run(None)
+    assert bare == (-signal.SIGTERM, b"", b"")
+    assert run(launchers.write_rc(tmp_path)) == bare
+    combined, _ = launchers.combine(tmp_path)
+    assert launchers.marked(program, "taken here") <= data.lines_of(combined, "blocked.py")

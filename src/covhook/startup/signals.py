@@ -282,6 +282,11 @@ def _die(signum: int) -> None:
             hook()
     if threading.get_ident() == threading.main_thread().ident:
         _orig_signal(signum, signal.SIG_DFL)
+        # Python's C handler ran in a thread that did not block it (that is
+        # how the signal got here); without coverage that thread died by it.
+        # The main thread may block it: re-sent, it would stay pending there.
+        with contextlib.suppress(Exception):
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
     else:
         try:
             sigwake.default_action(signum)

@@ -165,15 +165,31 @@ def _set_wakeup_fd(fd: int, /, *, warn_on_full_buffer: bool = True) -> int:
 
 
 def _launch() -> None:
+    """Start the thread with every signal blocked from its first instant.
+
+    A new thread inherits the mask of the thread that creates it.  Blocking
+    from inside the thread leaves a window (the thread may wait for the GIL
+    for milliseconds, longer on a busy machine) where the kernel can hand
+    it a signal the program blocked in its own thread, to ``sigwait`` for
+    it: Python's C handler runs there and the signal is gone from the
+    program (issue 8: seen 4 times in 30 runs under load).  So the creating
+    thread blocks everything around the creation, and puts its own mask back.
+    """
     global _done
     if _pair is None or _on_signal is None:
         return
     done = _thread.allocate_lock()
     done.acquire()
     try:
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    except Exception:
+        return
+    try:
         _thread.start_new_thread(_run, (_pair, done, os.getpid(), _on_signal))
     except Exception:
         return
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     _done = done
 
 
