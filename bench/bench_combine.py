@@ -100,11 +100,12 @@ Notes:
   parsing and the set updates of the repeats, not their reading.
 - Why branch data stays short of 5x: start-up and importing coverage (needed
   for its configuration, `[paths]` and data format) plus SQLite decoding
-  every arc row once already take most of the 5x budget (the floor columns
+  every arc row once take a large part of the 5x budget (the floor columns
   above).  What is left for everything else (SQLite building each set's
   text, parsing the sets, the set updates, writing the union, the
-  per-origin table) is less than writing the union alone costs (breakdown
-  table).  Neither SQLite nor Python can skip a row without reading it, and
+  per-origin table) is well below what those cost (the last two columns,
+  and the breakdown table).  Neither SQLite nor Python can skip a row
+  without reading it, and
   a digest computed in SQLite to skip repeats without their text would not
   be exact.  Tried and slower end to end: `group_concat` of the codes, two
   Unicode characters per arc (`char()`, decoded through UTF-32 in C), hex
