@@ -375,25 +375,35 @@ BLOCKED_IN_MAIN = """\
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # the main thread's own mask
 
     def worker():
+        time.sleep(0.2)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # it inherited the block
         os.kill(os.getpid(), signal.SIGTERM)  # taken here: the only thread without it blocked
 
     thread = threading.Thread(target=worker)
     thread.start()
-    thread.join()
+    WAIT
     time.sleep(0.5)
     print("survived", flush=True)
 """
 
 
-def test_signal_taken_by_a_thread_that_ends_still_kills(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "wait",
+    [
+        "thread.join()",  # in Python code again at once: the main thread's handler acts
+        "time.sleep(3)",  # in a C call: covhook's wakeup thread acts first
+    ],
+)
+def test_signal_taken_by_a_thread_that_ends_still_kills(tmp_path: Path, wait: str) -> None:
     """The main thread blocks SIGTERM; a thread of the program takes it and ends.
 
-    Without coverage the process dies by it at once.  Python's handler (covhook's)
-    runs later, in the main thread, which blocks the signal: re-sent from
-    there it stayed pending, and the program ran on as if never signalled.
+    Without coverage the process dies by it at once.  covhook's handler
+    re-sent it to the process, where every living thread blocked it: it
+    stayed pending and the program ran on as if never signalled (with its
+    data file emptied by a later save, when covhook's wakeup thread had
+    acted first).
     """
-    program = write(tmp_path, "blocked.py", BLOCKED_IN_MAIN)
+    program = write(tmp_path, "blocked.py", BLOCKED_IN_MAIN.replace("WAIT", wait))
 
     def run(rc: Path | None) -> tuple[int, bytes, bytes]:
         out = subprocess.run(

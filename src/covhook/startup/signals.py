@@ -275,18 +275,22 @@ def _act(signum: int, frame: FrameType | None) -> Any:
 
 
 def _die(signum: int) -> None:
-    """Run the clean-ups atexit will not run, restore the default action, re-send the signal."""
+    """Run the clean-ups atexit will not run, restore the default action, re-send the signal.
+
+    Re-sent to this very thread, with the signal unblocked here: Python's C
+    handler ran in a thread that did not block it (that is how the signal
+    got here), and without coverage that thread died by it.  Sent to the
+    process instead, it stays pending when every living thread blocks it
+    (the main thread may, to ``sigwait``; sigwake's thread does; the thread
+    that took it may have ended), and the program would run on after its
+    death's clean-ups, its data file emptied by the next save.
+    """
     global _death_owner
     for hook in _death_hooks:
         with contextlib.suppress(Exception):
             hook()
     if threading.get_ident() == threading.main_thread().ident:
         _orig_signal(signum, signal.SIG_DFL)
-        # Python's C handler ran in a thread that did not block it (that is
-        # how the signal got here); without coverage that thread died by it.
-        # The main thread may block it: re-sent, it would stay pending there.
-        with contextlib.suppress(Exception):
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
     else:
         try:
             sigwake.default_action(signum)
@@ -294,6 +298,10 @@ def _die(signum: int) -> None:
             _death_owner = 0  # the main thread's handler dies when it can
             _death.release()
             return
+    with contextlib.suppress(Exception):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
+    if hasattr(signal, "pthread_kill"):
+        signal.pthread_kill(threading.get_ident(), signum)
     os.kill(os.getpid(), signum)
 
 

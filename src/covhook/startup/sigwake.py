@@ -15,7 +15,7 @@ Doing no harm:
   with the pid of its writer, and only this process's bytes count (a child
   forked a moment ago writes to its parent's socket until its fork hook
   gave it its own);
-- the thread blocks every signal, so the kernel never runs a handler there:
+- the thread is born with every signal blocked, so the kernel never runs a handler there:
   a program that blocks a signal and ``sigwait``-s for it is unchanged;
 - it is started with :mod:`_thread`, so ``threading.enumerate()`` and
   ``active_count()`` do not list it; on Python 3.12+ it stops before
@@ -197,7 +197,6 @@ def _run(pair: _Pair, done: Any, pid: int, on_signal: Callable[[int], None]) -> 
     global _tid
     try:
         _tid = _thread.get_native_id()
-        signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
         _socket = pair.socket
         space = _socket.CMSG_SPACE(12)  # struct ucred: pid, uid, gid
         while pair.intact():
