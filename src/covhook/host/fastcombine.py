@@ -29,7 +29,6 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from hashlib import blake2b
 from itertools import repeat
 from urllib.parse import quote
 
@@ -50,6 +49,9 @@ def read_only_uri(filename: str) -> str:
 
 
 CHUNK = 25
+# Characters of arc text a union remembers to skip identical groups (Union.seen):
+# 64 M; every text of 300 data files of 0.2 MB is 20 M (bench/combine.md).
+SEEN_BUDGET = 1 << 26
 
 MapPath = Callable[[str], str]
 Progress = Callable[[int, int], None]
@@ -82,6 +84,29 @@ def path_mapper(paths: Mapping[str, Sequence[str]], relative: bool) -> MapPath:
     return map_path
 
 
+class Repeats:
+    """The (file, context, arcs' text) already merged: a process that ran a file exactly as
+    an earlier one did costs no parsing and no set update (as coverage skips whole files
+    with the same data hash).  Keyed by the whole text, not a digest of it, so equal means
+    equal: a collision cannot drop arcs.  The texts kept are bounded by SEEN_BUDGET
+    characters; past it, new texts are merged and not remembered.  One record serves
+    every share merged into the same result (the chunks of :func:`_in_process`)."""
+
+    def __init__(self) -> None:
+        self.seen: set[tuple[str, str, str]] = set()
+        self.chars = 0
+
+    def first(self, path: str, context: str, text: str) -> bool:
+        """True (and remembered, within the budget) if this set was not merged before."""
+        mark = (path, context, text)
+        if mark in self.seen:
+            return False
+        if self.chars < SEEN_BUDGET:
+            self.seen.add(mark)
+            self.chars += len(text)
+        return True
+
+
 @dataclass
 class Union:
     """The union of several data files' measurements, keyed by (mapped) path."""
@@ -92,10 +117,9 @@ class Union:
     contexts: dict[str, None] = field(default_factory=dict)
     lines: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)  # bits, bytes
     arcs: dict[tuple[str, str], set[int]] = field(default_factory=dict)  # encoded, see arc_code
-    # (file, context, digest of its arcs' text) already merged: a process that ran a
-    # file exactly as an earlier one did costs no parsing (as coverage skips whole
-    # files with the same data hash; blake2b-128 here, coverage's name hash is 60 bits).
-    seen: set[tuple[str, str, bytes]] = field(default_factory=set, repr=False)
+    # Arc sets already merged into this union or one it will be merged into.
+    merged: Repeats = field(default_factory=Repeats, repr=False)
+    repeated: int = 0  # arc sets skipped because an identical one was merged
 
     def _choose(self, mode: str, where: str) -> None:
         if self.mode and self.mode != mode:
@@ -141,12 +165,12 @@ class Union:
             self.contexts.setdefault(context, None)
         if raw.arcs:
             self._choose("arcs", filename)
+            merged = self.merged
             for fid, cid, text in raw.arcs:
                 path, context = paths[fid], raw.contexts[cid]
-                mark = (path, context, blake2b(text.encode(), digest_size=16).digest())
-                if mark in self.seen:
+                if not merged.first(path, context, text):
+                    self.repeated += 1
                     continue
-                self.seen.add(mark)
                 codes = json.loads(text)
                 found = self.arcs.get((path, context))
                 if found is None:
@@ -176,6 +200,7 @@ class Union:
             self._tracer(path, tracer)
         for context in other.contexts:
             self.contexts.setdefault(context, None)
+        self.repeated += other.repeated
         for key, arcs in other.arcs.items():
             found = self.arcs.get(key)
             if found is None:
@@ -376,8 +401,13 @@ Share = tuple[Union, list[str], list[tuple[str, str]]]
 Job = tuple[Sequence[str], dict[str, Sequence[str]], bool]
 
 
-def _union_of(files: Iterable[str], map_path: MapPath, done: Callable[[], None]) -> Share:
-    union = Union()
+def _union_of(
+    files: Iterable[str],
+    map_path: MapPath,
+    done: Callable[[], None],
+    merged: Repeats | None = None,
+) -> Share:
+    union = Union(merged=merged or Repeats())
     combined: list[str] = []
     unusable: list[tuple[str, str]] = []
     for f in files:
@@ -388,7 +418,7 @@ def _union_of(files: Iterable[str], map_path: MapPath, done: Callable[[], None])
         else:
             combined.append(f)
         done()
-    union.seen = set()  # only needed while reading; not worth sending back
+    union.merged = Repeats()  # only needed while reading; not sent back from a worker
     return union, combined, unusable
 
 
@@ -486,10 +516,11 @@ def _in_process(
     def done() -> None:
         count[0] += 1
 
+    merged = Repeats()  # every chunk's union goes into one result: repeats across chunks
     for chosen, group in planned:
         map_path = path_mapper(group.paths, relative)
         for i in range(0, len(chosen), CHUNK):
-            share = _union_of(chosen[i : i + CHUNK], map_path, done)
+            share = _union_of(chosen[i : i + CHUNK], map_path, done, merged)
             if progress is not None:
                 progress(count[0], total)
             yield share
