@@ -9,13 +9,17 @@ be the same.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from coverage.exceptions import DataError
 
 from covhook.cli import main
 from covhook.host import fastcombine
@@ -150,12 +154,46 @@ def test_lines_and_arcs_do_not_mix(tmp_path: Path, workers: int) -> None:
     assert all(Path(f).exists() for f in files)
 
 
-def test_conflicting_file_tracers_are_an_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "two-processes"])
+def test_conflicting_file_tracers_are_an_error(tmp_path: Path, workers: int) -> None:
+    """With two processes the conflict is inside the forked worker's share (files 1 and
+    3): its error comes back through the pipe and is raised as coverage's."""
     d = tmp_path / "d"
-    a = datagen.write_process(d, 0, root="/r", sources=1, tracer="one.Tracer")
-    b = datagen.write_process(d, 1, root="/r", sources=1, tracer="two.Tracer")
-    with pytest.raises(Exception, match="Conflicting file tracer"):
-        fastcombine.combine([fastcombine.Group([str(a), str(b)], {})], str(tmp_path / "out"))
+    tracers = [None, "one.Tracer", None, "two.Tracer"]
+    files = [
+        str(datagen.write_process(d, n, root="/r", sources=1, tracer=tracer))
+        for n, tracer in enumerate(tracers)
+    ]
+    with pytest.raises(DataError, match="Conflicting file tracer"):
+        fastcombine.combine([fastcombine.Group(files, {})], str(tmp_path / "out"), workers=workers)
+    assert not (tmp_path / "out").exists()
+    assert all(Path(f).exists() for f in files)
+
+
+def test_a_worker_that_dies_fails_the_combine_and_keeps_every_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The forked worker is SIGKILLed (for real) as it starts reading: the combine
+    says so in one line with the fix, writes no data file and deletes no input."""
+    files = datagen.write_many(tmp_path, 20, root="/r", branch=True)
+    (tmp_path / ".coveragerc").write_text("[run]\nparallel = True\n")
+    parent, share_of = os.getpid(), fastcombine.share_of
+
+    def killed_in_the_worker(job: fastcombine.Job, done: Callable[[], None]) -> object:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return share_of(job, done)
+
+    monkeypatch.setattr(fastcombine, "share_of", killed_in_the_worker)
+    monkeypatch.setenv("COVHOOK_COMBINE_WORKERS", "2")
+    assert main(["combine"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("covhook: error: a combine worker process (pid ")
+    assert "ended with status -9" in err[0]
+    assert "Fix: the data files were kept" in err[0]
+    assert not (tmp_path / ".coverage").exists()
+    assert all(f.exists() for f in files)
 
 
 def unusable_files(d: Path) -> dict[str, Path]:

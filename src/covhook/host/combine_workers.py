@@ -2,29 +2,51 @@
 
 Reading a data file is SQLite work plus Python parsing (JSON lists of arcs,
 integers of numbits) that holds the GIL, so threads do not overlap it;
-forked processes do.  Each worker builds the union of its share of the files
-and sends it back pickled (a union is far smaller than its inputs: 300 branch
-data files of 0.2 MB make one of 5 MB); the parent ORs the shares and writes
-the result.  Memory stays bounded by a few unions, not by the inputs.
+forked processes do.  The parent forks a child for every share but its own,
+reads its own share meanwhile, then takes each child's union, pickled
+through a pipe (a union is far smaller than its inputs: 300 branch data
+files of 0.2 MB make one of 5 MB).  Plain ``os.fork`` and pipes, not a
+process pool: the pool's imports, its extra process and its pickled share of
+the parent cost a third of the time two processes save (bench/combine.md).
+Memory stays bounded by a few unions, not by the inputs.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import contextlib
+import mmap
 import os
-from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+import pickle
+import signal
+import struct
+import threading
+from collections.abc import Callable, Generator, Sequence
+from typing import TYPE_CHECKING
+
+from covhook.errors import CovhookError
 
 if TYPE_CHECKING:
     from covhook.host.fastcombine import Job, Share
 
 Progress = Callable[[int, int], None]
+Work = Callable[["Job", Callable[[], None]], "Share"]
 
 # Below this many files a second process costs more (its start, the union sent
 # back) than it saves; measured in bench/combine.md.
 MIN_FILES = 60
 
-_counter: Any = None  # a shared count of files read, for the progress bar
+RETRY = (
+    "the data files were kept and nothing was written; run the combine again, "
+    "with COVHOOK_COMBINE_WORKERS=1 to read them in one process"
+)
+_COUNT = struct.Struct("q")  # files one process has read, in a shared page
+
+
+class WorkerFailed(CovhookError):
+    """A worker process ended without sending its share back (nothing was written)."""
+
+    def __init__(self, problem: str, fix: str = RETRY) -> None:
+        super().__init__(problem, fix)
 
 
 def usable_cores() -> int:
@@ -45,48 +67,129 @@ def idle_cores() -> float:
     return max(0.0, cores - load)
 
 
+def can_fork() -> bool:
+    return hasattr(os, "fork")
+
+
 def auto_workers(files: int) -> int:
     """Two workers when fork, enough files and an idle second core are there; else one.
 
     On a busy machine a second process only competes with the first (measured
     in bench/combine.md under load: no gain), so it needs a core to itself.
     """
-    if files < MIN_FILES or "fork" not in multiprocessing.get_all_start_methods():
+    if files < MIN_FILES or not can_fork():
         return 1
     return 2 if usable_cores() >= 2 and idle_cores() >= 1.0 else 1
 
 
-def _init(counter: Any) -> None:
-    global _counter
-    _counter = counter
-
-
-def _one_done() -> None:
-    with _counter.get_lock():
-        _counter.value += 1
-
-
-def _work(job: Job) -> Share:
-    from covhook.host.fastcombine import share_of
-
-    return share_of(job, _one_done)
-
-
 def run(
-    jobs: Sequence[Job], workers: int, total: int, progress: Progress | None
-) -> Iterator[Share]:
-    """Each job's share, computed in ``workers`` forked processes, yielded as it arrives
-    (so the caller merges it and drops it: memory holds a few unions, not one per job)."""
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    shares: Sequence[Sequence[Job]], work: Work, total: int, progress: Progress | None
+) -> Generator[Share, None, None]:
+    """Every job's share: ``shares[0]`` here, each other list in a forked child.
 
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    counter = context.Value("i", 0)
-    with ProcessPoolExecutor(workers, context, initializer=_init, initargs=(counter,)) as pool:
-        pending = {pool.submit(_work, job) for job in jobs}
-        while pending:
-            done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield future.result()
+    The parent's shares are yielded as they are done (the caller merges and
+    drops each), then each child's.  A child that fails or dies raises
+    :class:`WorkerFailed` (or the child's own exception, such as coverage's
+    DataError); every child is reaped, also when the caller stops early.
+    """
+    counts = mmap.mmap(-1, _COUNT.size * len(shares))  # shared with the children
+    children: list[_Child] = []
+    try:
+        for index in range(1, len(shares)):
+            children.append(_Child.fork(shares[index], work, counts, index))
+
+        def show() -> None:
             if progress is not None:
-                progress(counter.value, total)
+                progress(sum(n for (n,) in _COUNT.iter_unpack(counts)), total)
+
+        def done() -> None:
+            _COUNT.pack_into(counts, 0, _COUNT.unpack_from(counts, 0)[0] + 1)
+            show()
+
+        for job in shares[0]:
+            yield work(job, done)
+        for child in children:
+            yield from child.result(show)
+    finally:
+        for child in children:
+            child.stop()
+        counts.close()
+
+
+class _Child:
+    """One forked worker: its pid and the pipe its pickled shares come back through."""
+
+    def __init__(self, pid: int, pipe: int) -> None:
+        self.pid = pid
+        self.chunks: list[bytes] = []
+        self.reaped = False
+        # Drained by a thread, so the child never waits on a full pipe while the
+        # parent reads its own share (os.read releases the GIL).
+        self.reader = threading.Thread(target=self._drain, args=(pipe,), daemon=True)
+        self.reader.start()
+
+    @classmethod
+    def fork(cls, jobs: Sequence[Job], work: Work, counts: mmap.mmap, index: int) -> _Child:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into the parent's code
+            status = 1
+            try:
+                os.close(read_end)
+                offset = index * _COUNT.size
+
+                def done() -> None:
+                    _COUNT.pack_into(counts, offset, _COUNT.unpack_from(counts, offset)[0] + 1)
+
+                outcome: object
+                try:
+                    outcome = ("ok", [work(job, done) for job in jobs])
+                except Exception as exc:  # sent back, raised by the parent
+                    outcome = ("error", exc)
+                try:
+                    data = pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
+                except Exception as exc:  # an exception that does not pickle
+                    failed = WorkerFailed(f"a combine worker process failed: {exc!r}")
+                    data = pickle.dumps(("error", failed))
+                with os.fdopen(write_end, "wb") as out:
+                    out.write(data)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write_end)
+        return cls(pid, read_end)
+
+    def _drain(self, pipe: int) -> None:
+        with os.fdopen(pipe, "rb") as source:
+            while chunk := source.read(1 << 20):
+                self.chunks.append(chunk)
+
+    def result(self, waiting: Callable[[], None]) -> list[Share]:
+        """The child's shares (``waiting`` is called every 0.1 s until they are here)."""
+        while self.reader.is_alive():
+            waiting()
+            self.reader.join(0.1)
+        waiting()
+        _pid, status = os.waitpid(self.pid, 0)
+        self.reaped = True
+        data = b"".join(self.chunks)
+        self.chunks = []
+        if status != 0 or not data:
+            raise WorkerFailed(
+                f"a combine worker process (pid {self.pid}) ended with status "
+                f"{os.waitstatus_to_exitcode(status)} before sending back what it read"
+            )
+        kind, payload = pickle.loads(data)
+        if kind == "error":
+            raise payload
+        shares: list[Share] = payload
+        return shares
+
+    def stop(self) -> None:
+        """Make sure the child is gone and reaped (the caller stopped, or it failed)."""
+        if self.reaped:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        self.reaped = True

@@ -27,7 +27,7 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from urllib.parse import quote
@@ -468,20 +468,20 @@ def combine(
             outcome.unusable.append((data_file, str(exc)))
     total = sum(len(chosen) for chosen, _group in planned)
     n_workers = workers if workers is not None else default_workers(total)
-    shares: Iterable[Share]
-    if n_workers > 1:  # one share per worker process, merged as each arrives
-        jobs: list[Job] = [
-            (chosen[i::n_workers], dict(group.paths), relative)
-            for chosen, group in planned
+    shares: Generator[Share, None, None]
+    if n_workers > 1 and parallel.can_fork():  # a share per process, merged as each arrives
+        per_process: list[list[Job]] = [
+            [(chosen[i::n_workers], dict(group.paths), relative) for chosen, group in planned]
             for i in range(n_workers)
         ]
-        shares = parallel.run(jobs, n_workers, total, progress)
+        shares = parallel.run(per_process, share_of, total, progress)
     else:
         shares = _in_process(planned, relative, total, progress)
-    for union, combined, unusable in shares:
-        outcome.union.merge(union)
-        outcome.combined += combined
-        outcome.unusable += unusable
+    with contextlib.closing(shares):  # a failed merge stops (and reaps) the workers
+        for union, combined, unusable in shares:
+            outcome.union.merge(union)
+            outcome.combined += combined
+            outcome.unusable += unusable
     if not outcome.combined:
         raise NoDataError("No usable data files")
     outcome.union.write(data_file)
@@ -510,7 +510,7 @@ def _in_process(
     relative: bool,
     total: int,
     progress: Progress | None,
-) -> Iterable[Share]:
+) -> Generator[Share, None, None]:
     count = [0]
 
     def done() -> None:
