@@ -122,7 +122,8 @@ def test_append_adds_to_existing_data(tmp_path: Path) -> None:
 
 
 def test_two_workers_same_as_one(tmp_path: Path) -> None:
-    """Worker processes, [paths] mapping included: the same data, the same files combined."""
+    """Worker processes (one or two forked children), [paths] mapping included: the same
+    data, the same files combined."""
     files = [str(p) for p in datagen.write_many(tmp_path / "d", 30, root="/r", branch=True)]
     files += [str(p) for p in datagen.write_many(tmp_path / "e", 9, root="/s", branch=True)]
     local = tmp_path / "checkout"
@@ -134,9 +135,12 @@ def test_two_workers_same_as_one(tmp_path: Path) -> None:
     two = fastcombine.combine(
         [fastcombine.Group(files, paths)], str(tmp_path / "two"), keep=True, workers=2
     )
-    assert sorted(one.combined) == sorted(two.combined)
+    three = fastcombine.combine(
+        [fastcombine.Group(files, paths)], str(tmp_path / "three"), keep=True, workers=3
+    )
+    assert sorted(one.combined) == sorted(two.combined) == sorted(three.combined)
     assert not any(f.startswith("/s/") for f in dump(tmp_path / "two")["files"])
-    assert dump(tmp_path / "one") == dump(tmp_path / "two")
+    assert dump(tmp_path / "one") == dump(tmp_path / "two") == dump(tmp_path / "three")
 
 
 @pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "two-processes"])

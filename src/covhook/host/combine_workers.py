@@ -57,14 +57,39 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def idle_cores() -> float:
-    """Cores not busy with other work, by the 1-minute load average."""
-    cores = usable_cores()
+def running_elsewhere(cores: int) -> float:
+    """Other processes wanting a core now: Linux's count of runnable tasks, less this one.
+
+    The count of this instant (``/proc/loadavg``'s 4th field), not the 1-minute
+    load average: right after a test run the average still says "busy" for a
+    minute while both cores sit idle.  Elsewhere, the 1-minute load average.
+    """
     try:
-        load = os.getloadavg()[0]
+        with open("/proc/loadavg", encoding="ascii") as f:
+            return others_from_loadavg(f.read())
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.getloadavg()[0]
     except OSError:
-        return 0.0
-    return max(0.0, cores - load)
+        return float(cores)  # unknown: as if busy
+
+
+def others_from_loadavg(text: str) -> int:
+    """``0.72 0.88 0.89 3/78 31058`` -> 2: runnable tasks, this process not counted."""
+    runnable = int(text.split()[3].split("/", maxsplit=1)[0])
+    return max(0, runnable - 1)
+
+
+def workers_for(files: int, cores: int, others: float, fork: bool) -> int:
+    """Two when fork, enough files and a core nobody else wants are there; else one.
+
+    On a busy machine a second process only competes with the first (measured
+    in bench/combine.md under load: no gain), so it needs a core to itself.
+    """
+    if files < MIN_FILES or not fork or cores < 2:
+        return 1
+    return 2 if cores - others >= 2 else 1
 
 
 def can_fork() -> bool:
@@ -72,14 +97,9 @@ def can_fork() -> bool:
 
 
 def auto_workers(files: int) -> int:
-    """Two workers when fork, enough files and an idle second core are there; else one.
-
-    On a busy machine a second process only competes with the first (measured
-    in bench/combine.md under load: no gain), so it needs a core to itself.
-    """
-    if files < MIN_FILES or not can_fork():
-        return 1
-    return 2 if usable_cores() >= 2 and idle_cores() >= 1.0 else 1
+    """The workers :func:`workers_for` picks on this machine, now."""
+    cores = usable_cores()
+    return workers_for(files, cores, running_elsewhere(cores), can_fork())
 
 
 def run(
@@ -97,6 +117,8 @@ def run(
     try:
         for index in range(1, len(shares)):
             children.append(_Child.fork(shares[index], work, counts, index))
+        for child in children:  # threads only once every child is forked
+            child.reader.start()
 
         def show() -> None:
             if progress is not None:
@@ -121,12 +143,12 @@ class _Child:
 
     def __init__(self, pid: int, pipe: int) -> None:
         self.pid = pid
+        self.pipe = pipe
         self.chunks: list[bytes] = []
         self.reaped = False
         # Drained by a thread, so the child never waits on a full pipe while the
         # parent reads its own share (os.read releases the GIL).
         self.reader = threading.Thread(target=self._drain, args=(pipe,), daemon=True)
-        self.reader.start()
 
     @classmethod
     def fork(cls, jobs: Sequence[Job], work: Work, counts: mmap.mmap, index: int) -> _Child:
@@ -193,3 +215,5 @@ class _Child:
             os.kill(self.pid, signal.SIGKILL)
         os.waitpid(self.pid, 0)
         self.reaped = True
+        if self.reader.ident is None:  # never started (a later fork failed): no one reads
+            os.close(self.pipe)
