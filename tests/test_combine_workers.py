@@ -7,6 +7,7 @@ this instant, which real busy processes below change.
 
 from __future__ import annotations
 
+import _thread
 import subprocess
 import sys
 import time
@@ -63,3 +64,27 @@ def test_busy_processes_are_seen_at_once(busy: list[subprocess.Popen[bytes]]) ->
     time.sleep(0.5)  # started and spinning
     assert combine_workers.running_elsewhere(cores) >= cores
     assert combine_workers.auto_workers(1000) == 1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts threads in /proc")
+def test_no_fork_while_another_thread_lives() -> None:
+    """A thread started the low-level way (as covhook's signal thread is, unseen by
+    threading.active_count) makes the combine read alone: forking now could leave the
+    child waiting for ever on a lock that thread held."""
+    before = combine_workers.threads_alive()
+    started, release = _thread.allocate_lock(), _thread.allocate_lock()
+    started.acquire()
+    release.acquire()
+
+    def wait() -> None:
+        started.release()
+        release.acquire()
+
+    _thread.start_new_thread(wait, ())
+    started.acquire()
+    try:
+        assert combine_workers.threads_alive() == before + 1
+        assert not combine_workers.fork_is_safe()
+        assert combine_workers.auto_workers(1000) == 1
+    finally:
+        release.release()

@@ -149,9 +149,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "combine_workers", None, "COVHOOK_COMBINE_WORKERS", "number", None,
-        "processes `covhook combine` reads data files with; unset: 2 when 60+ files, fork "
-        "and a second core no other process is running on (Linux: the runnable tasks of this "
-        "instant; elsewhere the load average) are there, else 1",
+        "processes `covhook combine` reads data files with; unset: 2 when 60+ files, fork, "
+        "a single-threaded process (not inside pytest or a measured process) and a second "
+        "core no other process is running on (Linux: the runnable tasks of this instant; "
+        "elsewhere the load average) are there, else 1",
     ),
     Setting(
         "progress_after", None, "COVHOOK_PROGRESS_AFTER", "text", "1",

@@ -87,7 +87,7 @@ def workers_for(files: int, cores: int, others: float, fork: bool) -> int:
     On a busy machine a second process only competes with the first (measured
     in bench/combine.md under load: no gain), so it needs a core to itself.
     """
-    if files < MIN_FILES or not fork or cores < 2:
+    if files < MIN_FILES or not fork or cores < 2:  # fork: possible and safe here
         return 1
     return 2 if cores - others >= 2 else 1
 
@@ -96,10 +96,27 @@ def can_fork() -> bool:
     return hasattr(os, "fork")
 
 
+def threads_alive() -> int:
+    """Threads of this process, counted by the OS (Linux), so threads started without the
+    threading module (``_thread``, C extensions) count too; elsewhere threading's count."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return threading.active_count()
+
+
+def fork_is_safe() -> bool:
+    """fork() only from a process with one thread: a child forked while another thread
+    holds a lock (logging's, coverage's data lock, an allocator's) can wait on it for
+    ever, and the combine with it (Python 3.12 warns about exactly that).  A combine
+    run inside pytest or a measured process, where such threads live, reads alone."""
+    return can_fork() and threads_alive() == 1
+
+
 def auto_workers(files: int) -> int:
-    """The workers :func:`workers_for` picks on this machine, now."""
+    """The workers :func:`workers_for` picks in this process, on this machine, now."""
     cores = usable_cores()
-    return workers_for(files, cores, running_elsewhere(cores), can_fork())
+    return workers_for(files, cores, running_elsewhere(cores), fork_is_safe())
 
 
 def run(
