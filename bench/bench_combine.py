@@ -1,29 +1,31 @@
 """Benchmark: ``covhook combine`` vs ``coverage combine`` on many data files.
 
-Two generated sets (tests/support/datagen.py, written with coverage's own API):
+Generated sets (tests/support/datagen.py, written with coverage's own API):
 1000 line-data files and 300 branch-data files, each a process that measured
 about 40 source files in one of 8 origins (static contexts; every tenth also a
 second, dynamic-like context; one file with a file tracer; every 7th file a
 duplicate by data hash).  Branch data comes with small source files (220
 lines: 0.2 MB data files) and with 1300-line ones (1.3 MB data files, the size
-measured for real suites' branch data).
+measured for real suites' branch data), and is stored as covhook's recorder
+stores it (coverage.py's rows plus covhook's bitmaps of the same arcs,
+covhook.arcbits) or, "rows only", as coverage.py alone stores it.
 Every process runs every file differently, at random (the worst case for
 covhook), except in "repeated code": there 80% of a process's files run
 exactly as in one of three scenarios of its origin, as the processes of a real
-suite re-run the same code.  A last set is not generated but measured: 300
-real processes of one command-line tool (pygments, installed with the dev
-tools), each run by ``coverage run`` with branch data on one of this
-checkout's files with one of 10 output formats, as a suite that runs its CLI
-in subprocesses makes them.  Each is combined by
+suite re-run the same code.  The last sets are not generated but measured:
+300 real processes of one command-line tool (pygments, installed with the dev
+tools), each highlighting one of this checkout's files in one of 10 output
+formats, as a suite that runs its CLI in subprocesses makes them: measured by
+covhook's hook (``COVERAGE_PROCESS_START``; its recorder writes the bitmaps)
+and, "rows only", by ``coverage run``.  Each set is combined by
 
 - ``coverage``: ``coverage combine --keep`` (the command users run);
 - ``covhook-1``: ``covhook combine --keep`` in one process
   (``COVHOOK_COMBINE_WORKERS=1``);
 - ``covhook-2``: the same in two processes (``=2``: the parent and one
-  forked child each read half); unset, covhook picks one of these two by
-  the load average (the choice is printed);
-- ``sqlite-union``: ``bench/sqlite_union.py``, the union done inside SQLite
-  (ATTACH each file, ``INSERT OR IGNORE``), evaluated and not used.
+  forked child each read half, and a child makes the arcs' texts while the
+  parent writes them); unset, covhook picks one of these two by the
+  runnable tasks of the moment (the choice is printed).
 
 ``--reps`` times each (default 5), interleaved, in rotating order, as
 commands (interpreter start-up included, as a user sees it; covhook's
@@ -32,7 +34,9 @@ environment sets PYTHONDONTWRITEBYTECODE and coverage's are compiled).  The tabl
 median wall times, the ratios coverage / covhook, and median CPU time (user +
 system of the command and its children); every combined result is compared
 with coverage's (files, contexts, lines, arcs, file tracers) and the check is
-printed.  Usage::
+printed.  What writing the bitmaps costs each measured process is timed too
+(the recorder's write of one real process's data, with and without them).
+Usage::
 
     .venv/bin/python bench/bench_combine.py [--reps 5] [--out bench/combine.md]
 """
@@ -54,25 +58,30 @@ from pathlib import Path
 
 import coverage
 
+from covhook import arcbits
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 from support import datagen  # noqa: E402
 
 BIN = Path(sys.executable).parent
 # name: (files, branch data, share of files each process runs as an earlier one did,
-#        lines per source file); lines 0: real processes (real_processes()).
+#        lines per source file, covhook's bitmaps stored); lines 0: real processes
+#        (real_processes(): measured by covhook's hook when bitmaps, else coverage run).
 SETS = {
-    "lines": (1000, False, 0.0, 220),
-    "branches, 0.2 MB files": (300, True, 0.0, 220),
-    "branches, 1.3 MB files": (300, True, 0.0, 1300),
-    "branches, 1.3 MB, repeated code": (300, True, 0.8, 1300),
-    "branches, real processes of one CLI": (300, True, 0.0, 0),
+    "lines": (1000, False, 0.0, 220, False),
+    "branches, 0.2 MB files": (300, True, 0.0, 220, True),
+    "branches, 0.2 MB files, rows only": (300, True, 0.0, 220, False),
+    "branches, 1.3 MB files": (300, True, 0.0, 1300, True),
+    "branches, 1.3 MB, repeated code": (300, True, 0.8, 1300, True),
+    "branches, real processes of one CLI": (300, True, 0.0, 0, True),
+    "branches, real processes, rows only": (300, True, 0.0, 0, False),
 }
 FORMATTERS = (
     *("html", "terminal", "terminal256", "latex", "rtf"),
     *("svg", "raw", "tokens", "irc", "bbcode"),
 )
-MODES = ("coverage", "covhook-1", "covhook-2", "sqlite-union")
+MODES = ("coverage", "covhook-1", "covhook-2")
 DECODE = "the floor: SQLite only decoding every arc row, s"
 NOTES = """\
 Notes:
@@ -152,8 +161,6 @@ def command(mode: str, where: Path) -> tuple[list[str], dict[str, str]]:
     env.pop("COVERAGE_PROCESS_START", None)
     if mode == "coverage":
         return [str(BIN / "coverage"), "combine", "--keep", "-q"], env
-    if mode == "sqlite-union":
-        return [sys.executable, str(HERE / "sqlite_union.py"), str(where)], env
     env["COVHOOK_COMBINE_WORKERS"] = mode.split("-")[1]
     return [str(BIN / "covhook"), "combine", "--keep", "--no-map"], env
 
@@ -173,37 +180,104 @@ def run_once(mode: str, where: Path) -> tuple[float, float]:
     return time.perf_counter() - start, cpu_of_children() - cpu
 
 
-def real_processes(where: Path, count: int) -> list[Path]:
-    """``count`` real processes of one CLI, measured with branch data by ``coverage run``.
+def real_processes(where: Path, count: int, hook: bool) -> list[Path]:
+    """``count`` real processes of one CLI, measured with branch data.
 
     pygments highlights one of this checkout's files (Python, Markdown, shell,
     TOML, text...) in one of 10 formats, each pair once: what a suite that
     runs its CLI in subprocesses makes.  Nothing is made to repeat: what
     repeats is what real processes of one program repeat (imports, set-up).
+    With ``hook``, covhook's hook measures them (``COVERAGE_PROCESS_START``; a
+    copy of pygments outside site-packages is the source, so covhook's
+    recorder takes the processes after the first); else ``coverage run``.
     """
     where.mkdir(parents=True)
-    (where / ".coveragerc").write_text(
-        "[run]\nbranch = True\nparallel = True\nsource_pkgs = pygments\n"
-    )
+    env = dict(os.environ)
+    env.pop("COVERAGE_PROCESS_START", None)
+    if hook:
+        import pygments
+
+        pkgs = where / "pkgs"
+        shutil.copytree(Path(pygments.__file__).parent, pkgs / "pygments")
+        rc = where / ".coveragerc"
+        rc.write_text(f"[run]\nbranch = True\nparallel = True\nsource = {pkgs / 'pygments'}\n")
+        env.update(COVERAGE_PROCESS_START=str(rc), PYTHONPATH=str(pkgs))
+        command = [sys.executable, "-m", "pygments"]
+    else:
+        (where / ".coveragerc").write_text(
+            "[run]\nbranch = True\nparallel = True\nsource_pkgs = pygments\n"
+        )
+        command = [str(BIN / "coverage"), "run", "-m", "pygments"]
     checkout = HERE.parent
     inputs = sorted(
         p
         for pattern in ("src/covhook/**/*.py", "docs/*.md", "scripts/*.sh", "*.toml", "*.txt")
         for p in checkout.glob(pattern)
     )
-    env = dict(os.environ)
-    env.pop("COVERAGE_PROCESS_START", None)
     for i in range(count):
         source = inputs[(i // len(FORMATTERS)) % len(inputs)]
         formatter = FORMATTERS[i % len(FORMATTERS)]
         subprocess.run(
-            [str(BIN / "coverage"), "run", "-m", "pygments", "-f", formatter, str(source)],
+            [*command, "-f", formatter, str(source)],
             cwd=where,
             env=env,
             check=True,
             stdout=subprocess.DEVNULL,
         )
+    if hook:
+        shutil.rmtree(where / "pkgs")
     return sorted(where.glob(".coverage.*"))
+
+
+def with_bitmaps(files: list[Path]) -> int:
+    """How many of ``files`` hold covhook's bitmaps."""
+    count = 0
+    for f in files:
+        con = sqlite3.connect(f)
+        names = {name for (name,) in con.execute("SELECT name FROM sqlite_master")}
+        con.close()
+        count += arcbits.TABLE in names
+    return count
+
+
+def bitmap_cost(files: list[Path], reps: int = 31) -> dict[str, float]:
+    """Milliseconds the recorder's write of the largest data file's process takes, with and
+    without covhook's bitmaps (medians of ``reps``, interleaved), and that process's arcs."""
+    from covhook import _compat
+    from covhook.startup import recorder
+
+    largest = max(files, key=lambda f: f.stat().st_size)
+    con = sqlite3.connect(largest)
+    names = dict(con.execute("SELECT id, path FROM file"))
+    arcs: dict[str, list[tuple[int, int]]] = {}
+    for fid, a, b in con.execute("SELECT file_id, fromno, tono FROM arc ORDER BY rowid"):
+        arcs.setdefault(names[fid], []).append((a, b))
+    con.close()
+    schema = _compat.data_schema()[0]
+    times: dict[bool, list[float]] = {True: [], False: []}
+    target = str(largest.parent / ".bench-write.tmp")
+    for _ in range(reps):
+        for bits in (True, False):
+            start = time.perf_counter()
+            recorder._write(
+                target,
+                version=coverage.__version__,
+                branch=True,
+                context=None,
+                lines={},
+                arcs=arcs,
+                unexecuted=[],
+                argv_meta=False,
+                schema=schema,
+                arc_bits=bits,
+            )
+            times[bits].append(time.perf_counter() - start)
+    os.remove(target)
+    return {
+        "arcs": sum(map(len, arcs.values())),
+        "without": statistics.median(times[False]) * 1000,
+        "with": statistics.median(times[True]) * 1000,
+    }
 
 
 def median_run(code: str, reps: int = 7) -> float:
@@ -281,29 +355,48 @@ def breakdown(where: Path) -> dict[str, float]:
         "files read (after coverage's dedupe by data hash)": len(chosen),
         "(file, context) arc sets read": spent["groups"],
         "of which repeats of an identical set, skipped": union.repeated,
-        "arcs in the union written": sum(map(len, union.arcs.values())),
-        "reading: open, query, SQLite builds each set's text, s": spent["read"],
+        "arcs in the union written": union.arc_count(),
+        "reading: open, queries, rows as text or covhook's bitmaps, s": spent["read"],
         DECODE: decode,
         "parsing the sets not skipped (json.loads), s": spent["parse"],
-        "set updates, path mapping, skipping repeats, s": add - spent["read"] - spent["parse"],
+        "merging (set updates, bitmap ORs), path mapping, skipping repeats, s": (
+            add - spent["read"] - spent["parse"]
+        ),
         "writing the union, s": write,
         "lines per origin (for the table), s": origin_lines,
     }
 
 
-def bench_set(
-    name: str, count: int, branch: bool, repeat: float, size: int, *, reps: int, root: Path
+def bench_set(  # noqa: PLR0917
+    name: str,
+    count: int,
+    branch: bool,
+    repeat: float,
+    size: int,
+    bits: bool,
+    *,
+    reps: int,
+    root: Path,
 ) -> dict[str, object]:
     from covhook.host import combine_workers
 
     where = root / "".join(c if c.isalnum() else "_" for c in name)
     if size:
         files = datagen.write_many(
-            where, count, root="/runner/a/proj", branch=branch, dups=7, repeat=repeat, lines=size
+            where,
+            count,
+            root="/runner/a/proj",
+            branch=branch,
+            dups=7,
+            repeat=repeat,
+            lines=size,
+            arc_bits=bits,
         )
     else:
-        files = real_processes(where, count)
+        files = real_processes(where, count, hook=bits)
     file_mb = statistics.median(f.stat().st_size for f in files) / 1e6
+    stored = with_bitmaps(files)
+    cost = bitmap_cost(files) if bits and not size else {}
     (where / ".coveragerc").write_text("[run]\nparallel = True\n")
     times: dict[str, list[float]] = {m: [] for m in MODES}
     cpus: dict[str, list[float]] = {m: [] for m in MODES}
@@ -331,6 +424,8 @@ def bench_set(
         "file_mb": file_mb,
         "auto": auto,
         "phases": phases,
+        "bitmaps": stored,
+        "cost": cost,
     }
 
 
@@ -340,11 +435,12 @@ def target_table(rows: dict[str, dict[str, object]], started: list[tuple[str, fl
     lines = [
         "",
         "Against the target (covhook >= 5x faster than coverage): the best covhook",
-        "ratio (one or two processes), wall and CPU.  For branch data, the floor is the",
-        "interpreter's start-up, importing coverage and SQLite's decoding of every arc",
-        "row once (rows of the table above); 5x leaves the budget shown for all the rest",
-        "(building each set's text, parsing, merging, writing, the per-origin table),",
-        "which covhook spends in the last column.",
+        "ratio (one or two processes), wall and CPU.  For branch data stored as rows",
+        "only, the floor is the interpreter's start-up, importing coverage and SQLite's",
+        "decoding of every arc row once (rows of the table above); 5x leaves the budget",
+        "shown for all the rest (building each set's text, parsing, merging, writing,",
+        "the per-origin table), which covhook spends in the last column.  With covhook's",
+        "bitmaps no arc row is decoded: that floor does not apply.",
         "",
         "| data | best wall ratio | best CPU ratio | 5x met? | time to cut for 5x "
         "| floor s | floor ratio | 5x budget beyond the floor s | covhook beyond the floor s |",
@@ -358,7 +454,7 @@ def target_table(rows: dict[str, dict[str, object]], started: list[tuple[str, fl
         ratio = med["coverage"] / best
         phases = row["phases"]
         assert isinstance(phases, dict)
-        if phases:
+        if phases and not row["bitmaps"]:
             floor = fixed + phases[DECODE]
             beyond = (
                 f"| {floor:.2f} | {med['coverage'] / floor:.1f}x "
@@ -396,8 +492,8 @@ def main() -> None:
     load_before = os.getloadavg()
     started = startup_costs()
     rows = {
-        name: bench_set(name, n, b, r, size, reps=args.reps, root=root)
-        for name, (n, b, r, size) in SETS.items()
+        name: bench_set(name, n, b, r, size, bits, reps=args.reps, root=root)
+        for name, (n, b, r, size, bits) in SETS.items()
     }
     load_after = os.getloadavg()
     shutil.rmtree(root, ignore_errors=True)
@@ -412,19 +508,20 @@ def main() -> None:
         f"Median of {args.reps} runs of each command, interleaved, one run; wall time "
         "and ratio coverage / other, then CPU time (user + system).",
         "",
-        "| data | files | MB/file | coverage s | covhook-1 s | ratio | covhook-2 s | ratio "
-        "| sqlite-union s | ratio | identical data |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| data | files | with covhook's bitmaps | MB/file | coverage s | covhook-1 s | ratio "
+        "| covhook-2 s | ratio | identical data |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, row in rows.items():
         med = {m: statistics.median(row["times"][m]) for m in MODES}  # type: ignore[index]
         same = row["same"]
         assert isinstance(same, dict)
         lines.append(
-            f"| {name} | {row['count']} | {row['file_mb']:.2f} | {med['coverage']:.2f} "
+            f"| {name} | {row['count']} | {row['bitmaps']} | {row['file_mb']:.2f} "
+            f"| {med['coverage']:.2f} "
             + "".join(
                 f"| {med[m]:.2f} | {med['coverage'] / med[m]:.1f}x "
-                for m in ("covhook-1", "covhook-2", "sqlite-union")
+                for m in ("covhook-1", "covhook-2")
             )
             + "| "
             + ", ".join(f"{m}: {'yes' if same[m] else 'NO'}" for m in MODES[1:])
@@ -434,8 +531,8 @@ def main() -> None:
         "",
         "CPU time, median seconds (user + system, children included):",
         "",
-        "| data | coverage | covhook-1 | covhook-2 | sqlite-union |",
-        "|---|---:|---:|---:|---:|",
+        "| data | coverage | covhook-1 | covhook-2 |",
+        "|---|---:|---:|---:|",
     ]
     for name, row in rows.items():
         cpu = {m: statistics.median(row["cpus"][m]) for m in MODES}  # type: ignore[index]
@@ -457,6 +554,23 @@ def main() -> None:
         shown = [f"{v:.3f}" if label.endswith(", s") else f"{v:.0f}" for v in values]
         lines.append(f"| {label.removesuffix(', s')} | " + " | ".join(shown) + " |")
     lines += target_table(rows, started)
+    lines += [
+        "",
+        "What the bitmaps cost a measured process: the recorder's write of the largest",
+        "data file's process (its arcs, one context), milliseconds, medians of 31, with",
+        "and without the bitmaps, interleaved:",
+        "",
+        "| set | arcs | write without bitmaps ms | with bitmaps ms | extra ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, row in rows.items():
+        cost = row["cost"]
+        assert isinstance(cost, dict)
+        if cost:
+            lines.append(
+                f"| {name} | {cost['arcs']:.0f} | {cost['without']:.2f} | {cost['with']:.2f} "
+                f"| {cost['with'] - cost['without']:+.2f} |"
+            )
     lines += ["", "All runs (wall seconds; CPU seconds in brackets):", ""]
     for name, row in rows.items():
         times, cpus = row["times"], row["cpus"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from covhook.cli import main
+from covhook.host import origins, unmeasured
 from support import data, envs
 
 VENV_BIN = Path(sys.executable).parent
@@ -284,3 +285,27 @@ def test_report_by_origin_text_markdown_and_html(
     assert page.startswith("<!doctype html>")
     assert "<th>origin-left</th><th>origin-right</th>" in page
     assert 'title="3 of 4 statements"' in page
+
+
+def test_append_keeps_the_earlier_counts_and_notes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``combine --append`` adds to what the combined file said: processes per origin and
+    the children that ran without coverage (read before the file is replaced)."""
+    two_origins(tmp_path)
+    measured(  # a child with a scrubbed environment: not measured, noted
+        "import subprocess, sys; subprocess.run([sys.executable, '-c', 'pass'], env={})",
+        tmp_path,
+        COVHOOK_ORIGIN="left",
+    )
+    assert main(["combine"]) == 0
+    capsys.readouterr()
+    data_file = str(tmp_path / ".coverage")
+    assert unmeasured.load(data_file)["children_total"] == 1
+    measured("import mod; mod.a()", tmp_path, COVHOOK_ORIGIN="left", PYTHONPATH=str(tmp_path))
+    assert main(["combine", "--append"]) == 0
+    rows = origin_rows(capsys.readouterr().out)
+    assert rows["origin-left"][0] == "1"  # this combine's processes...
+    assert origins.load_processes(data_file) == {"origin-left": 3, "origin-right": 1}  # ...all
+    assert unmeasured.load(data_file)["children_total"] == 1  # the earlier run's note is kept
+    assert data.lines_of(tmp_path / ".coverage", "mod.py") == {1, 2, 4, 5}

@@ -49,14 +49,19 @@ def both(
 
 
 @pytest.mark.parametrize("workers", ["1", "2"], ids=["one-process", "two-processes"])
-@pytest.mark.parametrize("branch", [False, True], ids=["lines", "arcs"])
+@pytest.mark.parametrize(
+    ("branch", "bits"),
+    [(False, False), (True, False), (True, True)],
+    ids=["lines", "arcs", "arcs-and-covhook-bitmaps"],
+)
 def test_same_data_as_coverage_combine(
-    tmp_path: Path, branch: bool, workers: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, branch: bool, bits: bool, workers: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two worker processes (each ORs a share, the parent ORs the shares) change nothing."""
+    """Two worker processes (each ORs a share, the parent ORs the shares) change nothing;
+    nor does reading covhook's bitmaps (covhook.arcbits) instead of the arc rows."""
     monkeypatch.setenv("COVHOOK_COMBINE_WORKERS", workers)
     src = tmp_path / "src"
-    datagen.write_many(src, 40, root="/runner/a/proj", branch=branch, dups=6)
+    datagen.write_many(src, 40, root="/runner/a/proj", branch=branch, dups=6, arc_bits=bits)
     plain, fast = both(src, tmp_path)
     expected = dump(plain)
     assert expected["has_arcs"] is branch
@@ -125,10 +130,12 @@ def test_two_workers_same_as_one(tmp_path: Path) -> None:
     """Worker processes (one or two forked children), [paths] mapping included: the same
     data, the same files combined."""
     files = [str(p) for p in datagen.write_many(tmp_path / "d", 30, root="/r", branch=True)]
-    files += [str(p) for p in datagen.write_many(tmp_path / "e", 9, root="/s", branch=True)]
+    # Some with covhook's bitmaps: a (file, context) gets arcs from rows and from bitmaps.
+    e = datagen.write_many(tmp_path / "e", 9, root="/s", branch=True, arc_bits=True)
+    files += [str(p) for p in e]
     local = tmp_path / "checkout"
     datagen.write_sources(local, 40)
-    paths = {"src": [str(local), "/s"]}
+    paths = {"src": [str(local), "/s", "/r"]}  # both roots: the same files here
     one = fastcombine.combine(
         [fastcombine.Group(files, paths)], str(tmp_path / "one"), keep=True, workers=1
     )
@@ -139,8 +146,18 @@ def test_two_workers_same_as_one(tmp_path: Path) -> None:
         [fastcombine.Group(files, paths)], str(tmp_path / "three"), keep=True, workers=3
     )
     assert sorted(one.combined) == sorted(two.combined) == sorted(three.combined)
-    assert not any(f.startswith("/s/") for f in dump(tmp_path / "two")["files"])
+    assert not any(f.startswith(("/s/", "/r/")) for f in dump(tmp_path / "two")["files"])
     assert dump(tmp_path / "one") == dump(tmp_path / "two") == dump(tmp_path / "three")
+    # The union of rows and bitmaps is coverage's own union of the rows.
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    for f in files:
+        shutil.copy(f, plain)
+    (plain / ".coveragerc").write_text(
+        f"[run]\nparallel = True\n[paths]\nsrc =\n    {local}\n    /s\n    /r\n"
+    )
+    subprocess.run([str(COVERAGE), "combine", "-q", "--keep"], cwd=plain, check=True)
+    assert dump(plain / ".coverage") == dump(tmp_path / "two")
 
 
 @pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "two-processes"])

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from covhook import arcbits
 from support import data, envs, measured
 
 # A coverage whose data format the recorder writes (the pinned one), for the tests
@@ -93,11 +94,36 @@ def tables(path: Path) -> dict[str, list[tuple[object, ...]]]:
             name: sorted(con.execute(f"select * from {name}").fetchall())
             for name in ("meta", "file", "context", "line_bits", "arc", "tracer", "coverage_schema")
         }
-        found["sqlite_master"] = con.execute("select * from sqlite_master").fetchall()
+        # covhook's own table (its bitmaps of the arcs) aside: checked by bitmap_arcs.
+        found["sqlite_master"] = [
+            row for row in con.execute("select * from sqlite_master") if row[1] != arcbits.TABLE
+        ]
     finally:
         con.close()
     found["meta"] = [row for row in found["meta"] if row[0] != "when"]
     return found
+
+
+def bitmap_arcs(path: Path) -> tuple[dict[object, list[int]], dict[object, list[int]]] | None:
+    """(arcs per (file id, context id) in covhook's bitmaps, the same from the rows); None
+    when the file has no bitmaps."""
+    con = sqlite3.connect(path)
+    try:
+        tables = {name for (name,) in con.execute("select name from sqlite_master")}
+        if arcbits.TABLE not in tables:
+            return None
+        from_bits = {
+            (fid, cid): sorted(
+                arcbits.near_codes(int.from_bytes(near, "little")) + list(arcbits.decode_far(far))
+            )
+            for fid, cid, near, far in con.execute(arcbits.SELECT)
+        }
+        from_rows: dict[object, list[int]] = {}
+        for fid, cid, a, b in con.execute("select file_id, context_id, fromno, tono from arc"):
+            from_rows.setdefault((fid, cid), []).append(a * arcbits.MUL + b)
+    finally:
+        con.close()
+    return from_bits, {key: sorted(codes) for key, codes in from_rows.items()}
 
 
 def name_tail(path: Path) -> str:
@@ -132,6 +158,15 @@ def test_recorder_writes_the_file_coverage_writes(
     (recorded,) = data.data_files(data_dir)
     assert tables(recorded) == expected
     assert name_tail(recorded) == name_tail(full)
+    # Beside coverage.py's rows, branch data has covhook's bitmaps of exactly those arcs.
+    bits = bitmap_arcs(recorded)
+    if branch:
+        assert bits is not None
+        from_bits, from_rows = bits
+        assert from_bits == from_rows
+        assert from_rows
+    else:
+        assert bits is None
     assert (name_tail(full) != "") == (coverage_req != "coverage==7.10.4")
     # The not-executed file of the source dir is in the data, as coverage puts it.
     assert any(row[1].endswith("unused.py") for row in expected["file"])
@@ -200,3 +235,5 @@ def test_recorder_eager_process_that_runs_nothing_in_scope(
     (recorded,) = data.data_files(data_dir)
     assert tables(recorded) == expected
     assert name_tail(recorded) == name_tail(full)
+    bits = bitmap_arcs(recorded)  # no arcs: no bitmaps (or an empty table, as here)
+    assert bits is None or bits == ({}, {})

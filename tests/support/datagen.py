@@ -11,10 +11,13 @@ repeats an earlier one's data exactly (coverage dedupes those by hash).
 from __future__ import annotations
 
 import random
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from coverage import CoverageData
+
+from covhook import arcbits
 
 LINES = 220
 
@@ -64,12 +67,14 @@ def write_process(
     base: str = ".coverage",
     repeat: float = 0.0,
     lines: int = LINES,
+    arc_bits: bool = False,
 ) -> Path:
     """One process's data file in ``directory``; returns its path.
 
     With ``repeat``, that share of the files runs exactly as in one of three
     "scenarios" of its origin (as processes of a real suite re-run the same
-    code); the rest at random.
+    code); the rest at random.  With ``arc_bits`` (branch data), the file
+    also holds the bitmaps covhook's recorder writes beside the arc rows.
     """
     directory.mkdir(parents=True, exist_ok=True)
     seed = index - index % dups if dups and index % dups == 1 else index
@@ -92,7 +97,28 @@ def write_process(
     if tracer and names[0] in chosen:
         data.add_file_tracers({f"{root}/{names[0]}": tracer})
     data.write()
+    if branch and arc_bits:
+        add_arc_bits(Path(data.data_filename()))
     return Path(data.data_filename())
+
+
+def add_arc_bits(data_file: Path) -> None:
+    """Add what covhook's recorder writes beside the arc rows (covhook.arcbits): per
+    (file, context), the bitmaps of its arcs in the order they were written."""
+    con = sqlite3.connect(data_file)
+    try:
+        sets: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        for fid, cid, a, b in con.execute(
+            "SELECT file_id, context_id, fromno, tono FROM arc ORDER BY rowid"
+        ):
+            sets.setdefault((fid, cid), []).append((a, b))
+        with con:
+            con.execute(arcbits.CREATE)
+            con.executemany(
+                arcbits.INSERT, [(f, c, *arcbits.encode(p)) for (f, c), p in sets.items()]
+            )
+    finally:
+        con.close()
 
 
 def write_many(directory: Path, count: int, **kwargs: object) -> list[Path]:

@@ -88,6 +88,19 @@ def combine(
             for group, aliases in plan.groups
         ]
         bar = fastcombine.Bar.for_stream(sys.stderr)
+        processes: Counter[str] = Counter()
+
+        def origin_meta(outcome: fastcombine.Outcome) -> list[tuple[str, str]]:
+            # One process per data file name: the same file in two artifacts is one process.
+            used = {os.path.basename(f): f for f in [*outcome.combined, *outcome.skipped]}
+            processes.update(origins.processes_by_origin(list(used.values()), data_file))
+            # What ran unmeasured, kept for 'covhook doctor' after the notes are gone.
+            notes = unmeasured.collect(os.path.dirname(data_file))
+            return [
+                *origins.meta_rows(data_file, processes, append=append, lines=outcome.lines),
+                unmeasured.meta_row(data_file, notes, append=append),
+            ]
+
         try:
             outcome = fastcombine.combine(
                 groups,
@@ -96,6 +109,8 @@ def combine(
                 keep=keep,
                 append=append,
                 progress=bar,
+                origin_of=origins.origin_of_context,
+                meta=origin_meta,
             )
         except NoDataError as exc:
             raise CovhookError(
@@ -119,13 +134,6 @@ def combine(
             forget_roots(files, data_file)
     finally:
         sources.cleanup(found)
-    # One process per data file name: the same file in two artifacts is one process.
-    used = list({os.path.basename(f): f for f in [*outcome.combined, *outcome.skipped]}.values())
-    processes = origins.processes_by_origin(used, data_file)
-    lines = outcome.union.origin_lines(origins.origin_of_context)
-    origins.save_processes(data_file, processes, append=append, lines=lines)
-    # Kept for 'covhook doctor' after the notes are gone (covhook.host.unmeasured).
-    unmeasured.save(data_file, unmeasured.collect(os.path.dirname(data_file)), append=append)
     cov.load()
     report_unmeasured(os.path.dirname(data_file), keep)
     scope.report_skipped(os.path.dirname(data_file), keep)

@@ -14,14 +14,15 @@ Memory stays bounded by a few unions, not by the inputs.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import mmap
 import os
 import pickle
 import signal
 import struct
 import threading
-from collections.abc import Callable, Generator, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Generator, Iterable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from covhook.errors import CovhookError
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from covhook.host.fastcombine import Job, Share
 
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 Work = Callable[["Job", Callable[[], None]], "Share"]
 
 # Below this many files a second process costs more (its start, the union sent
@@ -153,6 +155,51 @@ def run(
         for child in children:
             child.stop()
         counts.close()
+
+
+def streamed(make: Callable[[], Iterable[T]], batch: int = 64) -> Generator[T, None, None]:
+    """The items of ``make()``, made in a forked child while this process uses them.
+
+    For a sequence of work that only reads what this process holds (the child
+    sees a copy) and that this process consumes in order, as the combined file's
+    inserts consume the arcs' texts.  If the child fails or dies, the items it
+    did not send are made here: the caller always gets every item, in order.
+    Closing the generator early stops and reaps the child.
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into the parent's code
+        status = 1
+        try:
+            os.close(read_end)
+            with os.fdopen(write_end, "wb") as out:
+                items = iter(make())
+                while part := list(itertools.islice(items, batch)):
+                    pickle.dump(part, out, pickle.HIGHEST_PROTOCOL)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    sent = 0
+    reaped = False
+    try:
+        with os.fdopen(read_end, "rb") as source:
+            while True:
+                try:
+                    chunk: list[T] = pickle.load(source)
+                except Exception:  # EOFError at the end; anything else: a broken child
+                    break
+                sent += len(chunk)
+                yield from chunk
+        _pid, status = os.waitpid(pid, 0)
+        reaped = True
+        if status != 0:
+            yield from itertools.islice(make(), sent, None)
+    finally:
+        if not reaped:  # the caller stopped early
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
 
 
 class _Child:

@@ -36,7 +36,7 @@ from coverage.exceptions import DataError, NoDataError
 from coverage.files import PathAliases
 from coverage.version import __version__ as coverage_version
 
-from covhook import _compat, layout
+from covhook import _compat, arcbits, layout
 from covhook.host import combine_workers as parallel
 
 SCHEMA, SCHEMA_VERSION = _compat.data_schema()
@@ -54,6 +54,9 @@ CHUNK = 25
 SEEN_BUDGET = 1 << 26
 
 MapPath = Callable[[str], str]
+# One (file, context)'s arcs as read: a JSON list of codes (from coverage's rows), or
+# covhook's bitmaps (covhook.arcbits): the near and far blobs.
+ArcSet = str | tuple[bytes, bytes]
 Progress = Callable[[int, int], None]
 
 
@@ -93,17 +96,17 @@ class Repeats:
     every share merged into the same result (the chunks of :func:`_in_process`)."""
 
     def __init__(self) -> None:
-        self.seen: set[tuple[str, str, str]] = set()
+        self.seen: set[tuple[str, str, ArcSet]] = set()
         self.chars = 0
 
-    def first(self, path: str, context: str, text: str) -> bool:
+    def first(self, key: tuple[str, str], arcs: ArcSet, size: int) -> bool:
         """True (and remembered, within the budget) if this set was not merged before."""
-        mark = (path, context, text)
+        mark = (*key, arcs)
         if mark in self.seen:
             return False
         if self.chars < SEEN_BUDGET:
             self.seen.add(mark)
-            self.chars += len(text)
+            self.chars += size
         return True
 
 
@@ -116,10 +119,16 @@ class Union:
     tracers: dict[str, str] = field(default_factory=dict)  # every file; "" = no tracer
     contexts: dict[str, None] = field(default_factory=dict)
     lines: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)  # bits, bytes
-    arcs: dict[tuple[str, str], set[int]] = field(default_factory=dict)  # encoded, see arc_code
+    # Arcs, encoded (see arc_code); those read from covhook's bitmaps (covhook.arcbits) may
+    # be in ``near`` instead, OR-ed bitmaps: a key's arcs are both (Union.sorted_codes).
+    arcs: dict[tuple[str, str], set[int]] = field(default_factory=dict)
+    near: dict[tuple[str, str], int] = field(default_factory=dict)
     # Arc sets already merged into this union or one it will be merged into.
     merged: Repeats = field(default_factory=Repeats, repr=False)
     repeated: int = 0  # arc sets skipped because an identical one was merged
+    # Whether ``arcs`` holds arcs read from rows: those may also be in ``near``; arcs
+    # read from bitmaps never are (the far blob has only arcs a bitmap cannot hold).
+    from_rows: bool = False
 
     def _choose(self, mode: str, where: str) -> None:
         if self.mode and self.mode != mode:
@@ -165,16 +174,28 @@ class Union:
             self.contexts.setdefault(context, None)
         if raw.arcs:
             self._choose("arcs", filename)
-            merged = self.merged
-            for fid, cid, text in raw.arcs:
-                path, context = paths[fid], raw.contexts[cid]
-                if not merged.first(path, context, text):
-                    self.repeated += 1
-                    continue
-                codes = json.loads(text)
-                found = self.arcs.get((path, context))
+            merged, near = self.merged, self.near
+            for fid, cid, arcs in raw.arcs:
+                key = (paths[fid], raw.contexts[cid])
+                if isinstance(arcs, str):
+                    if not merged.first(key, arcs, len(arcs)):
+                        self.repeated += 1
+                        continue
+                    codes: Iterable[int] = json.loads(arcs)
+                    self.from_rows = True
+                else:
+                    bits, far = arcs
+                    if not merged.first(key, arcs, len(bits) + len(far)):
+                        self.repeated += 1
+                        continue
+                    if bits:
+                        near[key] = near.get(key, 0) | int.from_bytes(bits, "little")
+                    if not far:
+                        continue
+                    codes = arcbits.decode_far(far)
+                found = self.arcs.get(key)
                 if found is None:
-                    self.arcs[path, context] = set(codes)
+                    self.arcs[key] = set(codes)
                 else:
                     found.update(codes)
         if raw.lines:
@@ -201,12 +222,16 @@ class Union:
         for context in other.contexts:
             self.contexts.setdefault(context, None)
         self.repeated += other.repeated
+        self.from_rows |= other.from_rows
         for key, arcs in other.arcs.items():
             found = self.arcs.get(key)
             if found is None:
                 self.arcs[key] = arcs
             else:
                 found |= arcs
+        near = self.near
+        for key, bits in other.near.items():
+            near[key] = near.get(key, 0) | bits
         for key, (bits, size) in other.lines.items():
             old = self.lines.get(key)
             self.lines[key] = (bits, size) if old is None else (old[0] | bits, max(old[1], size))
@@ -223,25 +248,54 @@ class Union:
         codes: dict[tuple[str, str], set[int]] = {}
         for (path, context), arcs in self.arcs.items():
             codes.setdefault((origin_of(context), path), set()).update(arcs)
+        near: dict[tuple[str, str], int] = {}
+        for (path, context), value in self.near.items():
+            key = (origin_of(context), path)
+            near[key] = near.get(key, 0) | value
         counts: dict[tuple[str, str], int] = {
             key: bin(value >> 1).count("1") for key, value in bits.items()
         }
-        for key, found in codes.items():
-            # Decoded with C-level callables only: each end is the line number + _LIMIT.
-            items = list(found)
-            froms = list(map(int.__floordiv__, map(_UNBIAS.__add__, items), repeat(_MUL)))
-            shifted = map((_LIMIT * _MUL + _LIMIT).__add__, items)
-            ends = set(froms)
-            ends.update(map(int.__sub__, shifted, map(_MUL.__mul__, froms)))
-            counts[key] = sum(map(_LIMIT.__lt__, ends))
+        for key in {*codes, *near}:
+            marks = arcbits.line_marks(near.get(key, 0))
+            items = list(codes.get(key, ()))
+            if items:
+                # Decoded with C-level callables only: each end is the line number + _LIMIT.
+                froms = list(map(int.__floordiv__, map(_UNBIAS.__add__, items), repeat(_MUL)))
+                shifted = map((_LIMIT * _MUL + _LIMIT).__add__, items)
+                ends = set(froms)
+                ends.update(map(int.__sub__, shifted, map(_MUL.__mul__, froms)))
+                marks |= arcbits.marks_of(map(_LIMIT.__rsub__, ends))
+            counts[key] = marks.bit_count()
         result: dict[str, tuple[int, int]] = {}
         for (origin, _path), n in counts.items():
             files, lines = result.get(origin, (0, 0))
             result[origin] = (files + (1 if n else 0), lines + n)
         return result
 
-    def write(self, data_file: str) -> None:
-        """Write an ordinary coverage data file, atomically (the old one stays until then)."""
+    def sorted_codes(self, key: tuple[str, str]) -> list[int]:
+        """Every arc of ``key``, encoded, in order (bitmap arcs come out in order)."""
+        near = arcbits.near_codes(self.near.get(key, 0))
+        other = self.arcs.get(key)
+        if not other:
+            return near
+        if self.from_rows and near:
+            return sorted(other.union(near))
+        near += other
+        near.sort()  # two sorted runs: merged in linear time
+        return near
+
+    def arc_count(self) -> int:
+        """Arcs in the union (as many rows as the combined file will hold)."""
+        return sum(len(self.sorted_codes(key)) for key in {*self.arcs, *self.near})
+
+    def write(
+        self, data_file: str, forks: bool = False, meta: Iterable[tuple[str, str]] = ()
+    ) -> None:
+        """Write an ordinary coverage data file, atomically (the old one stays until then).
+
+        With ``forks``, a forked child makes the arcs' texts while this process
+        inserts them.  ``meta``: more rows for the meta table (covhook's own keys).
+        """
         directory = os.path.dirname(os.path.abspath(data_file))
         tmp = layout.combining_path(directory)
         with contextlib.suppress(FileNotFoundError):
@@ -249,7 +303,7 @@ class Union:
         try:
             con = sqlite3.connect(tmp)
             try:
-                self._fill(con)
+                self._fill(con, forks, meta)
                 con.commit()
             finally:
                 con.close()
@@ -262,7 +316,10 @@ class Union:
                 raise DataError(f"Couldn't use data file {tmp!r}: {exc}") from exc
             raise
 
-    def _fill(self, con: sqlite3.Connection) -> None:
+    def _fill(self, con: sqlite3.Connection, forks: bool, extra: Iterable[tuple[str, str]]) -> None:
+        # Pages of 16 KB instead of 4: a fifth less time inserting the arcs (their
+        # unique index), and coverage reads a database of any page size.
+        con.execute("PRAGMA page_size = 16384")
         # A private temporary file, renamed into place when complete: no journal needed.
         con.execute("PRAGMA journal_mode = OFF")
         con.execute("PRAGMA synchronous = OFF")
@@ -274,6 +331,7 @@ class Union:
         meta = [("version", coverage_version)]
         if self.mode:
             meta.append(("has_arcs", str(int(self.mode == "arcs"))))
+        meta += extra
         con.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta)
         file_ids = {path: n for n, path in enumerate(sorted(self.tracers), 1)}
         context_ids = {ctx: n for n, ctx in enumerate(sorted(self.contexts), 1)}
@@ -291,8 +349,17 @@ class Union:
             "INSERT INTO arc (file_id, context_id, fromno, tono) "
             f"SELECT ?, ?, {_FROMNO_SQL}, {_TONO_SQL} FROM json_each(?)"
         )
-        for (path, ctx), codes in sorted(self.arcs.items()):
-            con.execute(insert, (file_ids[path], context_ids[ctx], json.dumps(sorted(codes))))
+        keys = sorted({*self.arcs, *self.near})
+
+        def texts() -> Generator[str, None, None]:
+            return (json.dumps(self.sorted_codes(key)) for key in keys)
+
+        # Making the texts (decoding bitmaps, sorting) costs about what SQLite's
+        # inserts cost: with two processes, one makes them while the other inserts.
+        made = parallel.streamed(texts) if forks and len(keys) > 1 else texts()
+        with contextlib.closing(made):
+            for (path, ctx), text in zip(keys, made, strict=True):
+                con.execute(insert, (file_ids[path], context_ids[ctx], text))
         con.executemany(
             "INSERT INTO tracer (file_id, tracer) VALUES (?, ?)",
             ((file_ids[p], t) for p, t in sorted(self.tracers.items()) if t),
@@ -312,14 +379,15 @@ class Raw:
     contexts: dict[int, str]
     tracers: dict[int, str]
     lines: list[tuple[int, int, bytes]]
-    arcs: list[tuple[int, int, str]]  # file id, context id, encoded arcs as a JSON list
+    # File id, context id, and the arcs: a JSON list of codes, or covhook's bitmaps.
+    arcs: list[tuple[int, int, ArcSet]]
 
 
 # An arc (from, to) as one integer, fromno * 2**25 + tono, so a file's arcs come
 # out of SQLite as one JSON list per (file, context) and merge as sets of ints:
 # several times faster than a Python tuple per row.  Line numbers (and exits,
 # negative) are assumed below 2**24 in absolute value: coverage's never are.
-_MUL = 1 << 25
+_MUL = arcbits.MUL
 _LIMIT = 1 << 24
 _UNBIAS = _LIMIT * _MUL + _MUL // 2  # makes every code positive before dividing
 _ARCS_SQL = f"""
@@ -340,8 +408,51 @@ def arc_of(code: int) -> tuple[int, int]:
     return fromno, code - fromno * _MUL
 
 
-def _read_arcs(con: sqlite3.Connection) -> list[tuple[int, int, str]]:
+def _read_arcs(
+    con: sqlite3.Connection, files: Mapping[int, str], contexts: Mapping[int, str]
+) -> list[tuple[int, int, ArcSet]]:
+    """Each (file, context)'s arcs: covhook's bitmaps if they hold every arc row, else the rows."""
+    try:
+        found = con.execute(_BITS_SQL).fetchall()
+    except sqlite3.OperationalError:  # no such table: not written by covhook's recorder
+        found = []
+    if found:
+        coded = _complete_bits(found, files, contexts)
+        if coded is not None:
+            return coded
     return con.execute(_ARCS_SQL).fetchall()
+
+
+# covhook's bitmaps, and how many arc rows the file holds (computed once, not per row).
+_BITS_SQL = arcbits.SELECT.replace(" FROM ", ", (SELECT count(*) FROM arc) FROM ", 1)
+
+
+def _complete_bits(
+    rows: list[tuple[int, int, object, object, int]],
+    files: Mapping[int, str],
+    contexts: Mapping[int, str],
+) -> list[tuple[int, int, ArcSet]] | None:
+    """The bitmaps, if they are well formed, one per (file, context), as many arcs as the rows.
+
+    The recorder writes bitmaps and rows in one transaction, each arc once; a
+    count that differs means the rows were changed since (by a tool that knows
+    only coverage's tables), and they win (None).
+    """
+    coded: list[tuple[int, int, ArcSet]] = []
+    nears: list[bytes] = []
+    far_bytes = 0
+    for fid, cid, near, far, _rows in rows:
+        if not isinstance(near, bytes) or not isinstance(far, bytes) or len(far) % arcbits.WIDTH:
+            return None
+        if fid not in files or cid not in contexts:
+            return None
+        nears.append(near)
+        far_bytes += len(far)
+        coded.append((fid, cid, (near, far)))
+    if len({(fid, cid) for fid, cid, _arcs in coded}) != len(coded):
+        return None
+    near_arcs = int.from_bytes(b"".join(nears), "little").bit_count()
+    return coded if rows[0][4] == near_arcs + far_bytes // arcbits.WIDTH else None
 
 
 def read_raw(filename: str) -> Raw:
@@ -365,13 +476,15 @@ def read_raw(filename: str) -> Raw:
         try:
             meta = con.execute("SELECT value FROM meta WHERE key = 'has_arcs'").fetchone()
             declared = "" if meta is None else ("arcs" if int(meta[0]) else "lines")
+            files = dict(con.execute("SELECT id, path FROM file"))
+            contexts = dict(con.execute("SELECT id, context FROM context"))
             return Raw(
                 declared,
-                dict(con.execute("SELECT id, path FROM file")),
-                dict(con.execute("SELECT id, context FROM context")),
+                files,
+                contexts,
                 dict(con.execute("SELECT file_id, tracer FROM tracer")),
                 con.execute("SELECT file_id, context_id, numbits FROM line_bits").fetchall(),
-                _read_arcs(con),
+                _read_arcs(con, files, contexts),
             )
         except (sqlite3.Error, ValueError) as exc:
             raise Unusable(f"damaged coverage data ({exc})") from exc
@@ -387,6 +500,7 @@ class Outcome:
     skipped: list[str] = field(default_factory=list)  # same data hash as one combined
     unusable: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
     union: Union = field(default_factory=Union)
+    lines: dict[str, tuple[int, int]] = field(default_factory=dict)  # Union.origin_lines
 
 
 @dataclass(frozen=True)
@@ -452,12 +566,16 @@ def combine(
     append: bool = False,
     workers: int | None = None,
     progress: Progress | None = None,
+    origin_of: Callable[[str], str] | None = None,
+    meta: Callable[[Outcome], list[tuple[str, str]]] | None = None,
 ) -> Outcome:
     """Combine the groups' files into ``data_file`` like ``coverage combine`` (strict).
 
     Raises NoDataError (and leaves ``data_file`` alone) when no file could be
     used.  Deletes the inputs that were combined or were duplicates, unless
-    ``keep``; unusable files are always kept.
+    ``keep``; unusable files are always kept.  With ``origin_of``, also the
+    lines each origin ran (``Outcome.lines``); ``meta`` gives rows for the
+    combined file's meta table, written with the data (called once all is read).
     """
     planned, skipped = plan_files(groups, data_file)
     outcome = Outcome(skipped=skipped)
@@ -468,8 +586,9 @@ def combine(
             outcome.unusable.append((data_file, str(exc)))
     total = sum(len(chosen) for chosen, _group in planned)
     n_workers = workers if workers is not None else default_workers(total)
+    forks = n_workers > 1 and parallel.can_fork()
     shares: Generator[Share, None, None]
-    if n_workers > 1 and parallel.can_fork():  # a share per process, merged as each arrives
+    if forks:  # a share per process, merged as each arrives
         per_process: list[list[Job]] = [
             [(chosen[i::n_workers], dict(group.paths), relative) for chosen, group in planned]
             for i in range(n_workers)
@@ -484,7 +603,9 @@ def combine(
             outcome.unusable += unusable
     if not outcome.combined:
         raise NoDataError("No usable data files")
-    outcome.union.write(data_file)
+    if origin_of is not None:
+        outcome.lines = outcome.union.origin_lines(origin_of)
+    outcome.union.write(data_file, forks=forks, meta=meta(outcome) if meta else ())
     if not keep:
         for f in [*outcome.combined, *outcome.skipped]:
             if f != data_file:

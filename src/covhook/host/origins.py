@@ -139,15 +139,18 @@ def table(
     ]
 
 
-def save_processes(
+def meta_rows(
     data_file: str,
     processes: Counter[str],
     append: bool = False,
     lines: dict[str, tuple[int, int]] | None = None,
-) -> None:
-    """Keep processes (and lines) per origin in the combined file's meta table.
+) -> list[tuple[str, str]]:
+    """The meta rows that keep processes (and lines) per origin in the combined file.
 
-    coverage ignores meta keys it does not know, and its combine does not copy them.
+    Written with the combined data, in its transaction (fastcombine's ``meta``);
+    with ``append``, the counts already in ``data_file`` (read before it is
+    replaced) are added.  coverage ignores meta keys it does not know, and its
+    combine does not copy them.
     """
     total = Counter(processes)
     if append:
@@ -155,12 +158,7 @@ def save_processes(
     rows = [(PROCESSES_KEY, json.dumps(dict(sorted(total.items()))))]
     if lines is not None:
         rows.append((LINES_KEY, json.dumps({k: list(v) for k, v in sorted(lines.items())})))
-    con = sqlite3.connect(data_file)
-    try:
-        with con:
-            con.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", rows)
-    finally:
-        con.close()
+    return rows
 
 
 def _load_meta(data_file: str, key: str) -> Any:

@@ -59,18 +59,12 @@ def merge(one: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def save(data_file: str, record: dict[str, Any], append: bool = False) -> None:
-    """Keep ``record`` in the combined file (added to the old one with ``append``)."""
+def meta_row(data_file: str, record: dict[str, Any], append: bool = False) -> tuple[str, str]:
+    """The meta row that keeps ``record`` in the combined file, written with its data
+    (added to the one ``data_file`` holds with ``append``, read before it is replaced)."""
     if append:
         record = merge(load(data_file), record)
-    con = sqlite3.connect(data_file)
-    try:
-        with con:
-            con.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (KEY, json.dumps(record))
-            )
-    finally:
-        con.close()
+    return (KEY, json.dumps(record))
 
 
 def load(data_file: str) -> dict[str, Any]:

@@ -567,8 +567,13 @@ def _write(
     argv_meta: bool,
     schema: str,
     digest: Any = None,
+    arc_bits: bool = True,
 ) -> None:
-    """Write a data file as coverage.py's ``CoverageData`` writes a fresh one."""
+    """Write a data file as coverage.py's ``CoverageData`` writes a fresh one.
+
+    With branch data and ``arc_bits``, also covhook's bitmaps of each file's
+    arcs (:mod:`covhook.arcbits`), which coverage.py ignores.
+    """
     import sqlite3
 
     with contextlib.suppress(FileNotFoundError):
@@ -610,6 +615,15 @@ def _write(
                 "INSERT OR IGNORE INTO arc (file_id, context_id, fromno, tono) VALUES (?, ?, ?, ?)",
                 rows,
             )
+            if arc_bits:
+                from covhook import arcbits
+
+                # The same arcs again as bitmaps, what makes combining them fast.
+                con.execute(arcbits.CREATE)
+                con.executemany(
+                    arcbits.INSERT,
+                    [(ids[n], context_id, *arcbits.encode(p)) for n, p in arcs.items() if p],
+                )
         else:
             con.executemany(
                 "INSERT INTO line_bits (file_id, context_id, numbits) VALUES (?, ?, ?)",
