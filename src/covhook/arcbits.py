@@ -32,7 +32,7 @@ from itertools import compress, count
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
 TABLE = "covhook_arc_bits_v1"
 CREATE = f"CREATE TABLE {TABLE} (file_id integer, context_id integer, near blob, far blob)"
@@ -47,22 +47,26 @@ WIDTH = 8  # bytes per far code
 _SWAP = sys.byteorder != "little"
 
 
-def encode(pairs: Iterable[tuple[int, int]]) -> tuple[bytes, bytes]:
-    """The (near, far) blobs of a set's arcs (equal lists give equal blobs)."""
-    near: list[int] = []
+def encode(pairs: Sequence[tuple[int, int]]) -> tuple[bytes, bytes]:
+    """The (near, far) blobs of a set's arcs (equal lists give equal blobs).
+
+    One pass, each near arc a bit of its line's 16-bit word: a measured process
+    pays about 0.15 microseconds an arc for it (bench/combine.md).
+    """
+    top = max(map(operator.itemgetter(0), pairs), default=0)
+    words = array("H", bytes(2 * top)) if top > 0 else array("H")
     far = array("q")
+    keep = far.append
     for a, b in pairs:
         lane = b - a + OFF
-        if a > 0 and 0 <= lane < LANES:
-            near.append((a - 1) * LANES + lane)
+        if 0 <= lane < LANES and a > 0:
+            words[a - 1] |= 1 << lane
         else:
-            far.append(a * MUL + b)
-    bits = bytearray((max(near) >> 3) + 1 if near else 0)
-    for i in near:
-        bits[i >> 3] |= 1 << (i & 7)
+            keep(a * MUL + b)
     if _SWAP:  # pragma: no cover - big-endian machines
+        words.byteswap()
         far.byteswap()
-    return bytes(bits), far.tobytes()
+    return words.tobytes().rstrip(b"\0"), far.tobytes()
 
 
 def decode_far(blob: bytes) -> array[int]:
