@@ -86,73 +86,70 @@ DECODE = "the floor: SQLite only decoding every arc row, s"
 NOTES = """\
 Notes:
 
-- What else ran on the machine, and the load average, are given above
-  (earlier runs, on a machine shared with other sessions' builds and
-  benchmarks, had every command two to three times slower, coverage's
-  included).  Wall times vary with the load; ratios are within one run, the
-  commands interleaved in rotating order, so each compares commands that
-  ran under the same conditions.  CPU
+- What else ran on the machine, and the load average, are given above.
+  This machine kind is a VM whose speed drifts by 20-40% within minutes
+  (every command, coverage's included), and which drops the page cache
+  often.  Ratios are within one run, the commands interleaved in rotating
+  order, so each compares commands that ran under the same conditions.  CPU
   time (user + system, the command and its children) is less sensitive to
   the load.  covhook's modules are byte-compiled before timing (this
   environment sets PYTHONDONTWRITEBYTECODE; an installed covhook is
-  compiled, as coverage's modules here are): compiling them on every run
-  cost covhook about 35 ms.
+  compiled, as coverage's modules here are).
 - Line data: the union is a Python integer per (file, context), one OR per
   row; most of the remaining time is interpreter start-up, importing
   coverage and opening files.
-- Branch data: each file's arcs come out of SQLite as one JSON list of
-  integer codes per (file, context) (`json_group_array`, in the order of
-  coverage's own index, so equal sets give equal text), and are merged into
-  Python sets; the union is written once.  A set whose text equals one
-  already merged for the same (file, context) is skipped without parsing:
-  compared in full (Python's set of texts), never by a digest alone, so a
-  collision cannot drop arcs; up to 64 M characters of text are remembered,
-  past that sets are merged again, exactly.  Skipping repeats removes the
-  parsing and the set updates of the repeats, not their reading.
-- Why branch data stays short of 5x: start-up and importing coverage (needed
-  for its configuration, `[paths]` and data format) plus SQLite decoding
-  every arc row once take a large part of the 5x budget (the floor columns
-  above).  What is left for everything else (SQLite building each set's
-  text, parsing the sets, the set updates, writing the union, the
-  per-origin table) is well below what those cost (the last two columns,
-  and the breakdown table).  Neither SQLite nor Python can skip a row
-  without reading it, and
-  a digest computed in SQLite to skip repeats without their text would not
-  be exact.  Tried and slower end to end: `group_concat` of the codes, two
-  Unicode characters per arc (`char()`, decoded through UTF-32 in C), hex
-  text, sorting inside the query (`ORDER BY` in a subquery: a temporary
-  B-tree, twice the time); one statement per file instead of six saved
-  nothing measurable.
-- The real-processes set: 300 processes of pygments' command line, each
-  measured by `coverage run` with branch data on one of this checkout's
-  files in one of 10 output formats.  Nothing in it is made to repeat:
-  processes of one program import the same modules and set up the same
-  way, as a suite's subprocesses of its own CLI do.  coverage's dedupe by
-  data hash already drops the byte-identical files (the "files read" row);
-  of the rest, most (file, context) sets repeat an earlier one, and reading
-  them is nearly all of covhook's time after start-up.  In the generated
-  sets, every process runs 40 source files at random (the worst case), and
-  "repeated code" re-runs 80% of them as one of three scenarios.
-- sqlite-union (the union inside SQLite, in C): `INSERT OR IGNORE` costs
-  0.4-0.5 microseconds per input row (a B-tree search per row, even with an
-  integer key or a WITHOUT ROWID table, tried), more than the Python sets'
-  C-level set update; it is not faster on branch data and gives nothing
-  [paths]-mapped or deduplicated that covhook-1 does not, so it is not used.
+- Branch data with covhook's bitmaps (what covhook's recorder writes, beside
+  coverage.py's rows): per (file, context) a bitmap of the arcs to nearby
+  lines (2 bytes a line: the next line and jumps of -4 to +11 lines) and
+  the other arcs as 8-byte integers (covhook.arcbits).  Combining ORs the
+  bitmaps as Python integers and merges only the other arcs as sets; no arc
+  row is decoded.  The bitmaps are used only when they hold as many arcs
+  as the file's rows (one `count(*)`, checked for every file); otherwise,
+  and for files coverage.py wrote, the rows are read as before.  The
+  combined file is an ordinary coverage data file (rows only).
+- Writing the combined file: SQLite inserting the arc rows (with
+  coverage's unique index) costs about as much as making their texts from
+  the bitmaps; with two processes a forked child makes the texts and
+  streams them while the parent inserts.  Pages of 16 KB instead of 4 cut
+  the inserts by a fifth.
+- Branch data stored as rows only: each file's arcs come out of SQLite as
+  one JSON list of integer codes per (file, context) (`json_group_array`),
+  merged into Python sets.  A set whose text equals one already merged for
+  the same (file, context) is skipped without parsing (compared in full,
+  never by a digest alone; up to 64 M characters remembered).  Start-up,
+  importing coverage and SQLite decoding every arc row once take most of
+  the 5x budget there (the floor columns), which is why the bitmaps exist.
+  Tried and slower: `group_concat`, two Unicode characters per arc, hex
+  text, sorting inside the query, bitmaps built by SQL (`GROUP BY` on an
+  expression: a temporary B-tree, three times slower than the JSON lists),
+  the union inside SQLite (`INSERT OR IGNORE` of every row: 0.4-0.5
+  microseconds a row, measured against covhook in earlier runs of this
+  benchmark; its script was removed).
+- The real-processes sets: 300 processes of pygments' command line, each
+  highlighting one of this checkout's files in one of 10 output formats.
+  Nothing in them is made to repeat: processes of one program import the
+  same modules and set up the same way, as a suite's subprocesses of its
+  own CLI do.  coverage's dedupe by data hash drops the byte-identical
+  files; of the rest, most (file, context) sets repeat an earlier one.
+  Measured by covhook's hook, the first process starts coverage.py (no
+  bitmaps) and fills covhook's config cache; the recorder takes the rest.
+  In the generated sets, every process runs 40 source files at random (the
+  worst case), and "repeated code" re-runs 80% of them as one of three
+  scenarios.
+- What the bitmaps cost: each measured process encodes its arcs once when
+  it saves (one pass over them, about 0.15 microseconds an arc) and writes
+  one more table; the table above gives the recorder's whole write with and
+  without them, for the largest process of the real set.  The data files
+  grow by the bitmaps (2 bytes a line a process ran arcs from, 8 bytes a
+  far arc).
 - covhook-2: the parent forks one child (plain `os.fork`, a pipe), each
   ORs half of the files, and the parent ORs the child's union (pickled)
-  into its own.  This replaced a pool of two worker processes
-  (`concurrent.futures`): on the real-processes set, medians of 9
-  interleaved runs on an idle machine, 0.23 s against the pool's 0.27 s
-  (0.30 s in one process): the pool's imports, its second forked process
-  and the parent's idle wait cost a third of what two cores save.  Two
-  processes only save wall time when a second core is idle; under load
-  (a session that measured this with another benchmark keeping one core
-  busy) they were no faster than one, so, unset,
-  `COVHOOK_COMBINE_WORKERS` picks two processes only when a second core
-  is free at that instant (Linux: the runnable tasks in /proc/loadavg; the
-  1-minute load average, used before, still said "busy" for a minute after
-  a test run or the previous set here, and picked one process on an idle
-  machine).
+  into its own; then a second child makes the arcs' texts while the parent
+  writes.  Two processes only save wall time when a second core is idle,
+  so, unset, `COVHOOK_COMBINE_WORKERS` picks two only when a second core
+  is free at that instant (Linux: the runnable tasks in /proc/loadavg), and
+  never from a process with other threads (a child forked while a thread
+  holds a lock can wait on it for ever).
 """
 
 
