@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -101,5 +100,7 @@ def _bug(exc: Exception) -> int:
         file=sys.stderr,
     )
     if settings.value("debug"):  # COVHOOK_DEBUG
+        import traceback  # only for a bug: 3 ms at every start otherwise
+
         traceback.print_exception(exc, file=sys.stderr)
     return ERR

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -106,6 +105,8 @@ def collect(sources: Sequence[str], data_file: str) -> Found:
     found = Found()
     for source in list(sources) or [data_dir]:
         if is_archive(source):
+            import tempfile  # with shutil, bz2, lzma: only when an archive is given
+
             tmp = tempfile.mkdtemp(prefix="covhook-archive-")
             found.unpacked.append(tmp)
             unpack(source, tmp)
