@@ -8,6 +8,7 @@ this instant, which real busy processes below change.
 from __future__ import annotations
 
 import _thread
+import os
 import subprocess
 import sys
 import time
@@ -88,3 +89,29 @@ def test_no_fork_while_another_thread_lives() -> None:
         assert combine_workers.auto_workers(1000) == 1
     finally:
         release.release()
+
+
+@pytest.mark.parametrize("count", [0, 1, 300, 5000], ids=["none", "one", "some", "batches"])
+def test_claims_hand_each_file_to_exactly_one_process(count: int) -> None:
+    """Two real processes claim files from one Claims: between them, every file once."""
+    files = [f"f{n}" for n in range(count)]
+    claims = combine_workers.Claims(files)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child claims as fast as it can and reports what it got
+        status = 1
+        try:
+            os.close(read_end)
+            with os.fdopen(write_end, "w") as out:
+                out.write("\n".join(claims))
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    mine = list(claims)
+    with os.fdopen(read_end) as source:
+        theirs = [line for line in source.read().split("\n") if line]
+    assert os.waitpid(pid, 0)[1] == 0
+    claims.close()
+    assert sorted(mine + theirs) == sorted(files)
+    assert not set(mine) & set(theirs)

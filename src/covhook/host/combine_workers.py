@@ -21,7 +21,7 @@ import pickle
 import signal
 import struct
 import threading
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from covhook.errors import CovhookError
@@ -155,6 +155,37 @@ def run(
         for child in children:
             child.stop()
         counts.close()
+
+
+class Claims:
+    """Files handed out one at a time to whichever process asks first.
+
+    A pipe filled with the files' indices before the children are forked:
+    each process reads the next index when it is ready for another file, so
+    a process slowed down (by the other half's bigger files, by what forking
+    costs a child) reads fewer, and both finish together.  Reads never block:
+    every index is in the pipe, and its write end is closed.
+    """
+
+    _INDEX = struct.Struct("i")
+    _MAX = 2048  # indices in the pipe (8 KB, below any pipe's buffer); more files: batches
+
+    def __init__(self, files: Sequence[str]) -> None:
+        self.files = files
+        self.batch = max(1, -(-len(files) // self._MAX))
+        self.fd, write_end = os.pipe()
+        starts = range(0, len(files), self.batch)
+        with os.fdopen(write_end, "wb") as out:
+            out.write(b"".join(self._INDEX.pack(start) for start in starts))
+
+    def __iter__(self) -> Iterator[str]:
+        size = self._INDEX.size
+        while record := os.read(self.fd, size):
+            (start,) = self._INDEX.unpack(record)
+            yield from self.files[start : start + self.batch]
+
+    def close(self) -> None:
+        os.close(self.fd)
 
 
 def streamed(make: Callable[[], Iterable[T]], batch: int = 64) -> Generator[T, None, None]:

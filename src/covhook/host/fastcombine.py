@@ -289,24 +289,38 @@ class Union:
         return sum(len(self.sorted_codes(key)) for key in {*self.arcs, *self.near})
 
     def write(
-        self, data_file: str, forks: bool = False, meta: Iterable[tuple[str, str]] = ()
+        self,
+        data_file: str,
+        forks: bool = False,
+        meta: Callable[[], Iterable[tuple[str, str]]] | None = None,
     ) -> None:
         """Write an ordinary coverage data file, atomically (the old one stays until then).
 
         With ``forks``, a forked child makes the arcs' texts while this process
-        inserts them.  ``meta``: more rows for the meta table (covhook's own keys).
+        inserts them.  ``meta()``: more rows for the meta table (covhook's own
+        keys), asked for once the child is at work.
         """
         directory = os.path.dirname(os.path.abspath(data_file))
         tmp = layout.combining_path(directory)
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
+        keys = sorted({*self.arcs, *self.near})
+
+        def texts() -> Generator[str, None, None]:
+            return (json.dumps(self.sorted_codes(key)) for key in keys)
+
+        # Making the texts (decoding bitmaps, sorting) costs about what SQLite's
+        # inserts cost: with two processes, a child makes them while this one
+        # works out the meta rows and inserts.  Forked before the file is open.
+        made = parallel.streamed(texts) if forks and len(keys) > 1 else texts()
         try:
-            con = sqlite3.connect(tmp)
-            try:
-                self._fill(con, forks, meta)
-                con.commit()
-            finally:
-                con.close()
+            with contextlib.closing(made):
+                con = sqlite3.connect(tmp)
+                try:
+                    self._fill(con, list(meta()) if meta else [], zip(keys, made, strict=True))
+                    con.commit()
+                finally:
+                    con.close()
             os.replace(tmp, data_file)
         except BaseException as exc:
             with contextlib.suppress(OSError):
@@ -316,7 +330,12 @@ class Union:
                 raise DataError(f"Couldn't use data file {tmp!r}: {exc}") from exc
             raise
 
-    def _fill(self, con: sqlite3.Connection, forks: bool, extra: Iterable[tuple[str, str]]) -> None:
+    def _fill(
+        self,
+        con: sqlite3.Connection,
+        extra: Iterable[tuple[str, str]],
+        arcs: Iterable[tuple[tuple[str, str], str]],
+    ) -> None:
         # Pages of 16 KB instead of 4: a fifth less time inserting the arcs (their
         # unique index), and coverage reads a database of any page size.
         con.execute("PRAGMA page_size = 16384")
@@ -349,17 +368,8 @@ class Union:
             "INSERT INTO arc (file_id, context_id, fromno, tono) "
             f"SELECT ?, ?, {_FROMNO_SQL}, {_TONO_SQL} FROM json_each(?)"
         )
-        keys = sorted({*self.arcs, *self.near})
-
-        def texts() -> Generator[str, None, None]:
-            return (json.dumps(self.sorted_codes(key)) for key in keys)
-
-        # Making the texts (decoding bitmaps, sorting) costs about what SQLite's
-        # inserts cost: with two processes, one makes them while the other inserts.
-        made = parallel.streamed(texts) if forks and len(keys) > 1 else texts()
-        with contextlib.closing(made):
-            for (path, ctx), text in zip(keys, made, strict=True):
-                con.execute(insert, (file_ids[path], context_ids[ctx], text))
+        for (path, ctx), text in arcs:
+            con.execute(insert, (file_ids[path], context_ids[ctx], text))
         con.executemany(
             "INSERT INTO tracer (file_id, tracer) VALUES (?, ?)",
             ((file_ids[p], t) for p, t in sorted(self.tracers.items()) if t),
@@ -512,7 +522,7 @@ class Group:
 
 
 Share = tuple[Union, list[str], list[tuple[str, str]]]
-Job = tuple[Sequence[str], dict[str, Sequence[str]], bool]
+Job = tuple[Iterable[str], dict[str, Sequence[str]], bool]
 
 
 def _union_of(
@@ -588,24 +598,40 @@ def combine(
     n_workers = workers if workers is not None else default_workers(total)
     forks = n_workers > 1 and parallel.can_fork()
     shares: Generator[Share, None, None]
-    if forks:  # a share per process, merged as each arrives
+    claims = [parallel.Claims(chosen) for chosen, _group in planned] if forks else []
+    if forks:  # each process reads the files it claims, each share merged as it arrives
         per_process: list[list[Job]] = [
-            [(chosen[i::n_workers], dict(group.paths), relative) for chosen, group in planned]
-            for i in range(n_workers)
+            [
+                (files, dict(group.paths), relative)
+                for files, (_, group) in zip(claims, planned, strict=True)
+            ]
+            for _ in range(n_workers)
         ]
         shares = parallel.run(per_process, share_of, total, progress)
     else:
         shares = _in_process(planned, relative, total, progress)
-    with contextlib.closing(shares):  # a failed merge stops (and reaps) the workers
-        for union, combined, unusable in shares:
-            outcome.union.merge(union)
-            outcome.combined += combined
-            outcome.unusable += unusable
+    try:
+        with contextlib.closing(shares):  # a failed merge stops (and reaps) the workers
+            for union, combined, unusable in shares:
+                outcome.union.merge(union)
+                outcome.combined += combined
+                outcome.unusable += unusable
+    finally:
+        for claim in claims:
+            claim.close()
+    if forks:  # in the order given, whichever process read them
+        order = {f: n for n, f in enumerate(f for chosen, _group in planned for f in chosen)}
+        outcome.combined.sort(key=order.__getitem__)
+        outcome.unusable.sort(key=lambda found: order.get(found[0], -1))  # -1: --append's
     if not outcome.combined:
         raise NoDataError("No usable data files")
-    if origin_of is not None:
-        outcome.lines = outcome.union.origin_lines(origin_of)
-    outcome.union.write(data_file, forks=forks, meta=meta(outcome) if meta else ())
+
+    def meta_rows() -> list[tuple[str, str]]:
+        if origin_of is not None:
+            outcome.lines = outcome.union.origin_lines(origin_of)
+        return meta(outcome) if meta else []
+
+    outcome.union.write(data_file, forks=forks, meta=meta_rows)
     if not keep:
         for f in [*outcome.combined, *outcome.skipped]:
             if f != data_file:
