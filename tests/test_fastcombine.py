@@ -9,6 +9,7 @@ be the same.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import signal
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from coverage.exceptions import DataError
+from coverage.exceptions import DataError, NoDataError
 
 from covhook.cli import main
 from covhook.host import fastcombine
@@ -279,3 +280,30 @@ def test_nothing_usable_keeps_the_old_data(
     assert "Fix:" in err
     assert dump(tmp_path / ".coverage") == before
     assert all(p.exists() for p in bad.values())
+
+
+def test_the_cycle_collector_is_paused_while_combining_and_restored(tmp_path: Path) -> None:
+    files = [str(p) for p in datagen.write_many(tmp_path / "d", 3, root="/r", sources=2)]
+    seen = []
+    read = fastcombine.read_raw
+
+    def watched(filename: str) -> fastcombine.Raw:
+        seen.append(gc.isenabled())
+        return read(filename)
+
+    fastcombine.read_raw = watched  # type: ignore[assignment]
+    try:
+        fastcombine.combine([fastcombine.Group(files, {})], str(tmp_path / "a"), keep=True)
+        assert seen == [False, False, False]
+        assert gc.isenabled()
+        with pytest.raises(NoDataError):  # restored on error too
+            fastcombine.combine([fastcombine.Group([], {})], str(tmp_path / "b"))
+        assert gc.isenabled()
+        gc.disable()  # and left off when it was off
+        try:
+            fastcombine.combine([fastcombine.Group(files, {})], str(tmp_path / "c"), keep=True)
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+    finally:
+        fastcombine.read_raw = read

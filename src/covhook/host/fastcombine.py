@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import json
 import os
 import re
@@ -30,6 +31,7 @@ import time
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
+from typing import ParamSpec, TypeVar
 from urllib.parse import quote
 
 from coverage.exceptions import DataError, NoDataError
@@ -54,6 +56,8 @@ CHUNK = 25
 SEEN_BUDGET = 1 << 26
 
 MapPath = Callable[[str], str]
+P = ParamSpec("P")
+R = TypeVar("R")
 # One (file, context)'s arcs as read: a JSON list of codes (from coverage's rows), or
 # covhook's bitmaps (covhook.arcbits): the near and far blobs.
 ArcSet = str | tuple[bytes, bytes]
@@ -567,6 +571,28 @@ def plan_files(
     return planned, skipped
 
 
+def _cycle_collector_paused(function: Callable[P, R]) -> Callable[P, R]:
+    """``function`` with Python's cycle collector paused while it runs (restored after).
+
+    A combine makes hundreds of thousands of objects and no garbage cycles;
+    the collector's passes over all of them cost it 5-10% (more with two
+    processes: a pass also copies the memory pages a forked child shares).
+    """
+
+    @functools.wraps(function)
+    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return paused
+
+
+@_cycle_collector_paused
 def combine(
     groups: Sequence[Group],
     data_file: str,
