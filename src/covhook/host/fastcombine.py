@@ -575,7 +575,7 @@ def _cycle_collector_paused(function: Callable[P, R]) -> Callable[P, R]:
     """``function`` with Python's cycle collector paused while it runs (restored after).
 
     A combine makes hundreds of thousands of objects and no garbage cycles;
-    the collector's passes over all of them cost it 5-10% (more with two
+    the collector's passes over all of them cost it 4-9% (more with two
     processes: a pass also copies the memory pages a forked child shares).
     """
 
