@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,8 +21,6 @@ from covhook import arcbits
 from covhook.host import combine_workers, fastcombine
 from support import datagen
 from support.datagen import describe as dump
-
-COVERAGE = Path(sys.executable).parent / "coverage"
 
 
 def random_arcs(rng: random.Random, size: int) -> list[tuple[int, int]]:
@@ -85,15 +80,6 @@ def branch_files(where: Path, count: int) -> list[Path]:
     return datagen.write_many(where, count, root="/r", branch=True, sources=6, arc_bits=True)
 
 
-def coverage_combined(files: list[Path], where: Path) -> dict[str, object]:
-    where.mkdir()
-    for f in files:
-        shutil.copy(f, where)
-    (where / ".coveragerc").write_text("[run]\nparallel = True\n")
-    subprocess.run([str(COVERAGE), "combine", "-q"], cwd=where, check=True)
-    return dump(where / ".coverage")
-
-
 def covhook_combined(files: list[Path], data_file: Path, workers: int = 1) -> dict[str, object]:
     fastcombine.combine(
         [fastcombine.Group([str(f) for f in files], {})], str(data_file), keep=True, workers=workers
@@ -128,7 +114,7 @@ BREAKS = {
 def test_bitmaps_that_do_not_match_the_rows_are_not_used(tmp_path: Path, damage: str) -> None:
     files = branch_files(tmp_path / "d", 6)
     change(files[2], BREAKS[damage])
-    expected = coverage_combined(files, tmp_path / "plain")
+    expected = datagen.combined_by_coverage(files, tmp_path / "plain")
     assert covhook_combined(files, tmp_path / "fast") == expected
     if damage == "row-added":  # the extra arc is in both results: it came from the rows
         assert any((7, 900) in arcs for _lines, arcs in expected["rows"].values())  # type: ignore[attr-defined]
@@ -138,7 +124,7 @@ def test_a_file_without_bitmaps_combines_with_files_with_them(tmp_path: Path) ->
     with_bits = branch_files(tmp_path / "a", 5)
     without = datagen.write_many(tmp_path / "b", 5, root="/r", branch=True, sources=6)
     files = [*with_bits, *without]
-    assert covhook_combined(files, tmp_path / "fast", workers=2) == coverage_combined(
+    assert covhook_combined(files, tmp_path / "fast", workers=2) == datagen.combined_by_coverage(
         files, tmp_path / "plain"
     )
 

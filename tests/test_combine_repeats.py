@@ -10,9 +10,6 @@ real ``coverage combine`` makes of the same files.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,9 +17,8 @@ import pytest
 from coverage import CoverageData
 
 from covhook.host import fastcombine
-from support.datagen import describe
+from support.datagen import combined_by_coverage, describe
 
-COVERAGE = Path(sys.executable).parent / "coverage"
 SAME = [(-1, 1), (1, 2), (2, 3), (3, -1), (2, 7), (7, -1)]
 
 
@@ -36,16 +32,6 @@ def process(d: Path, n: int, arcs: Sequence[tuple[int, int]], path: str = "/p/mo
     return data.data_filename()
 
 
-def coverage_combined(files: Sequence[str], tmp: Path) -> dict[str, object]:
-    where = tmp / "plain"
-    where.mkdir()
-    for f in files:
-        shutil.copy(f, where)
-    (where / ".coveragerc").write_text("[run]\nparallel = True\n")
-    subprocess.run([str(COVERAGE), "combine", "-q"], cwd=where, check=True)
-    return describe(where / ".coverage")
-
-
 def fast_combined(files: Sequence[str], tmp: Path) -> fastcombine.Outcome:
     return fastcombine.combine(
         [fastcombine.Group(files, {})], str(tmp / "fast.cov"), keep=True, workers=1
@@ -56,7 +42,7 @@ def test_identical_arc_sets_are_merged_once(tmp_path: Path) -> None:
     files = [process(tmp_path / "d", n, SAME) for n in range(4)]
     outcome = fast_combined(files, tmp_path)
     assert outcome.union.repeated == 3  # mod_a in processes 1-3; mod_b differs in each
-    assert describe(tmp_path / "fast.cov") == coverage_combined(files, tmp_path)
+    assert describe(tmp_path / "fast.cov") == combined_by_coverage(files, tmp_path / "plain")
 
 
 def test_repeats_are_found_across_the_whole_combine(tmp_path: Path) -> None:
@@ -65,7 +51,7 @@ def test_repeats_are_found_across_the_whole_combine(tmp_path: Path) -> None:
     files = [process(tmp_path / "d", n, SAME) for n in range(count)]
     outcome = fast_combined(files, tmp_path)
     assert outcome.union.repeated == count - 1
-    assert describe(tmp_path / "fast.cov") == coverage_combined(files, tmp_path)
+    assert describe(tmp_path / "fast.cov") == combined_by_coverage(files, tmp_path / "plain")
 
 
 def test_identical_after_paths_mapping_are_merged_once(tmp_path: Path) -> None:
@@ -106,7 +92,7 @@ def test_a_set_one_arc_different_is_merged(tmp_path: Path, monkeypatch: pytest.M
     outcome = fast_combined(files, tmp_path)
     combined = describe(tmp_path / "fast.cov")
     assert combined["rows"][("/p/mod_a.py", "ctx")][1] == sorted(one_more)
-    assert combined == coverage_combined(files, tmp_path)
+    assert combined == combined_by_coverage(files, tmp_path / "plain")
     assert outcome.union.repeated == 0
 
 
@@ -118,4 +104,4 @@ def test_past_the_budget_nothing_is_skipped_and_nothing_lost(
     files = [process(tmp_path / "d", n, SAME) for n in range(3)]
     outcome = fast_combined(files, tmp_path)
     assert outcome.union.repeated == 0
-    assert describe(tmp_path / "fast.cov") == coverage_combined(files, tmp_path)
+    assert describe(tmp_path / "fast.cov") == combined_by_coverage(files, tmp_path / "plain")

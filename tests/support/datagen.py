@@ -11,7 +11,11 @@ repeats an earlier one's data exactly (coverage dedupes those by hash).
 from __future__ import annotations
 
 import random
+import shutil
 import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +128,17 @@ def add_arc_bits(data_file: Path) -> None:
 def write_many(directory: Path, count: int, **kwargs: object) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     return [write_process(directory, i, **kwargs) for i in range(count)]  # type: ignore[arg-type]
+
+
+def combined_by_coverage(files: Iterable[str | Path], where: Path) -> dict[str, Any]:
+    """What ``coverage combine`` makes of copies of ``files`` in ``where`` (described)."""
+    where.mkdir()
+    for f in files:
+        shutil.copy(f, where)
+    (where / ".coveragerc").write_text("[run]\nparallel = True\n")
+    coverage = Path(sys.executable).parent / "coverage"
+    subprocess.run([str(coverage), "combine", "-q"], cwd=where, check=True)
+    return describe(where / ".coverage")
 
 
 def describe(data_file: Path) -> dict[str, Any]:

@@ -22,7 +22,7 @@ import signal
 import struct
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 from covhook.errors import CovhookError
 
@@ -188,6 +188,27 @@ class Claims:
         os.close(self.fd)
 
 
+def _fork_writing(send: Callable[[BinaryIO], None]) -> tuple[int, int]:
+    """Fork a child that runs ``send`` on a pipe and exits: (its pid, the pipe's read end).
+
+    The child never returns into the parent's code; its status is 0 only if
+    ``send`` returned.
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            os.close(read_end)
+            with os.fdopen(write_end, "wb") as out:
+                send(out)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    return pid, read_end
+
+
 def streamed(make: Callable[[], Iterable[T]], batch: int = 64) -> Generator[T, None, None]:
     """The items of ``make()``, made in a forked child while this process uses them.
 
@@ -197,20 +218,13 @@ def streamed(make: Callable[[], Iterable[T]], batch: int = 64) -> Generator[T, N
     did not send are made here: the caller always gets every item, in order.
     Closing the generator early stops and reaps the child.
     """
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into the parent's code
-        status = 1
-        try:
-            os.close(read_end)
-            with os.fdopen(write_end, "wb") as out:
-                items = iter(make())
-                while part := list(itertools.islice(items, batch)):
-                    pickle.dump(part, out, pickle.HIGHEST_PROTOCOL)
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_end)
+
+    def send(out: BinaryIO) -> None:
+        items = iter(make())
+        while part := list(itertools.islice(items, batch)):
+            pickle.dump(part, out, pickle.HIGHEST_PROTOCOL)
+
+    pid, read_end = _fork_writing(send)
     sent = 0
     reaped = False
     try:
@@ -247,34 +261,25 @@ class _Child:
 
     @classmethod
     def fork(cls, jobs: Sequence[Job], work: Work, counts: mmap.mmap, index: int) -> _Child:
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: never returns into the parent's code
-            status = 1
+        offset = index * _COUNT.size
+
+        def done() -> None:
+            _COUNT.pack_into(counts, offset, _COUNT.unpack_from(counts, offset)[0] + 1)
+
+        def send(out: BinaryIO) -> None:
+            outcome: object
             try:
-                os.close(read_end)
-                offset = index * _COUNT.size
+                outcome = ("ok", [work(job, done) for job in jobs])
+            except Exception as exc:  # sent back, raised by the parent
+                outcome = ("error", exc)
+            try:
+                data = pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
+            except Exception as exc:  # an exception that does not pickle
+                failed = WorkerFailed(f"a combine worker process failed: {exc!r}")
+                data = pickle.dumps(("error", failed))
+            out.write(data)
 
-                def done() -> None:
-                    _COUNT.pack_into(counts, offset, _COUNT.unpack_from(counts, offset)[0] + 1)
-
-                outcome: object
-                try:
-                    outcome = ("ok", [work(job, done) for job in jobs])
-                except Exception as exc:  # sent back, raised by the parent
-                    outcome = ("error", exc)
-                try:
-                    data = pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
-                except Exception as exc:  # an exception that does not pickle
-                    failed = WorkerFailed(f"a combine worker process failed: {exc!r}")
-                    data = pickle.dumps(("error", failed))
-                with os.fdopen(write_end, "wb") as out:
-                    out.write(data)
-                status = 0
-            finally:
-                os._exit(status)
-        os.close(write_end)
-        return cls(pid, read_end)
+        return cls(*_fork_writing(send))
 
     def _drain(self, pipe: int) -> None:
         with os.fdopen(pipe, "rb") as source:
