@@ -309,3 +309,27 @@ def test_append_keeps_the_earlier_counts_and_notes(
     assert origins.load_processes(data_file) == {"origin-left": 3, "origin-right": 1}  # ...all
     assert unmeasured.load(data_file)["children_total"] == 1  # the earlier run's note is kept
     assert data.lines_of(tmp_path / ".coverage", "mod.py") == {1, 2, 4, 5}
+
+
+@pytest.mark.parametrize("lean", ["1", "0"])
+def test_combine_imports_no_coverage_reporter(tmp_path: Path, lean: str) -> None:
+    """``covhook combine`` makes no coverage report: coverage.py is imported without its
+    reporters (covhook.startup.lean), unless COVHOOK_LEAN=0; the data is the same."""
+    two_origins(tmp_path)
+    probe = (
+        "import sys; from covhook.cli import main; status = main(['combine']); "
+        "print(status, sorted(m for m in ('coverage.html', 'coverage.xmlreport') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env=envs.clean_env(COVHOOK_LEAN=lean),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    last = done.stdout.splitlines()[-1]
+    assert last == ("0 []" if lean == "1" else "0 ['coverage.html', 'coverage.xmlreport']")
+    assert data.lines_of(tmp_path / ".coverage", "mod.py") == {1, 2, 4, 5}
+    assert data.contexts(tmp_path / ".coverage") == {"origin-left", "origin-right"}

@@ -108,8 +108,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "lean", None, "COVHOOK_LEAN", "bool", True,
-        "`0`: measuring processes import all of coverage.py (by default its reporters, "
-        "multiproc and parser load on first use)",
+        "`0`: measuring processes and `covhook combine` import all of coverage.py (by "
+        "default its reporters, multiproc and parser load on first use)",
     ),
     Setting(
         "recorder", None, "COVHOOK_RECORDER", "bool", True,
