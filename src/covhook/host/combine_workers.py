@@ -2,13 +2,15 @@
 
 Reading a data file is SQLite work plus Python parsing (JSON lists of arcs,
 integers of numbits) that holds the GIL, so threads do not overlap it;
-forked processes do.  The parent forks a child for every share but its own,
-reads its own share meanwhile, then takes each child's union, pickled
-through a pipe (a union is far smaller than its inputs: 300 branch data
-files of 0.2 MB make one of 5 MB).  Plain ``os.fork`` and pipes, not a
-process pool: the pool's imports, its extra process and its pickled share of
-the parent cost a third of the time two processes save (bench/combine.md).
-Memory stays bounded by a few unions, not by the inputs.
+forked processes do.  The parent forks a child for every share but its own
+and reads meanwhile; each process takes the next file from a shared pipe of
+indices (:class:`Claims`) when it is ready for one.  Then the parent takes
+each child's union, pickled through a pipe (a union is far smaller than its
+inputs).  :func:`streamed` runs a sequence of work in a child while the
+parent consumes it (the combined file's arc texts).  Plain ``os.fork`` and
+pipes, not a process pool: the pool's imports, its extra process and its
+pickled share of the parent cost a third of the time two processes save
+(bench/combine.md).  Memory stays bounded by a few unions, not by the inputs.
 """
 
 from __future__ import annotations

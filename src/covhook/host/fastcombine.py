@@ -4,11 +4,13 @@
 dozen SQL statements, temporary tables, a commit and a re-read of the whole
 combined file: about 5 ms a file, 25 ms with branch data.  Here each input is
 opened read-only once, its rows read in a few queries and OR-ed into one
-in-memory union (numbits as Python integers, arcs as sets), and the result is
-written once, with coverage's own schema, to a temporary file that replaces
-the data file atomically.  Memory is bounded by the size of the union, not
-by the number of files.  Optionally (``COVHOOK_COMBINE_WORKERS=2``) threads
-each build the union of a share of the files, merged at the end.
+in-memory union (numbits as Python integers; arcs as covhook's bitmaps,
+:mod:`covhook.arcbits`, when the recorder wrote them, else as sets), and the
+result is written once, with coverage's own schema, to a temporary file that
+replaces the data file atomically.  Memory is bounded by the size of the
+union, not by the number of files.  With two processes
+(:mod:`.combine_workers`), both read, each the files it claims, and a child
+makes the arcs' texts while the parent writes them.
 
 Semantics follow ``coverage.data.combine_parallel_data`` and
 ``CoverageData.update``: the same dedupe by data hash, the same
