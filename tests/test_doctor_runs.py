@@ -180,3 +180,75 @@ def test_unwritable_finding_is_true_for_that_user(root_owned: Path) -> None:
     said = [line for line in done.stderr.splitlines() if line.startswith("covhook:")]
     assert len(said) == 1, done.stderr
     assert "cannot write coverage data" in said[0]
+
+
+def test_a_config_without_parallel_is_no_problem(tmp_path: Path) -> None:
+    """covhook's hook turns parallel on: every process writes its own file; doctor agrees."""
+    (tmp_path / ".coveragerc").write_text("[run]\nbranch = True\n")
+    (tmp_path / "child_i.py").write_text(CHILD)
+    (tmp_path / "parent.py").write_text(
+        "import subprocess, sys\n"
+        "for _ in range(3):\n"
+        "    subprocess.run([sys.executable, 'child_i.py'], check=True)\n"
+    )
+    measured(tmp_path, "parent.py")
+    assert len(data.data_files(tmp_path)) == 4  # parent + 3 children, none overwritten
+    status, lines = doctor(tmp_path)
+    assert status == 0, lines
+    assert not any("parallel is off" in line for line in lines), lines
+    combine(tmp_path)
+    assert data.lines_in(tmp_path / "child_i.py", "child-ran") <= data.lines_of(
+        tmp_path / ".coverage", "child_i.py"
+    )
+
+
+def test_data_file_inside_a_file_is_named(tmp_path: Path) -> None:
+    """A data_file whose directory is a file: the run saves nothing, and doctor says why."""
+    (tmp_path / "results").write_text("a file, not a directory\n")
+    (tmp_path / ".coveragerc").write_text("[run]\nparallel = True\ndata_file = results/.cov\n")
+    (tmp_path / "child_i.py").write_text(CHILD)
+    measured(tmp_path, "child_i.py")  # Python still runs (check=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".coveragerc", "child_i.py", "results"]
+    status, lines = doctor(tmp_path)
+    assert status == 1
+    (line,) = [line for line in lines if "which is a file" in line]
+    assert line.startswith(
+        f"covhook doctor: problem: the data file {tmp_path}/results/.cov is inside "
+        f"{tmp_path}/results, which is a file"
+    )
+    assert "Fix: set [run] data_file / COVERAGE_FILE to a path in a directory" in line
+
+
+@pytest.mark.slow
+def test_the_fix_for_a_venv_without_covhook_works(tmp_path: Path) -> None:
+    """Doctor's fix, run as printed, makes that venv's processes measured; doctor then agrees."""
+    (tmp_path / ".coveragerc").write_text("[run]\nparallel = True\n")
+    (tmp_path / "child_i.py").write_text(CHILD)
+    bare = envs.make_env(tmp_path / "bare", envs.PYTHONS["3.11"])
+    status, lines = doctor(tmp_path, "--python", str(bare.python))
+    assert status == 1
+    (line,) = [line for line in lines if "has no covhook hook" in line]
+    fix = line.split(". Fix: ", 1)[1]
+    assert fix == f"covhook install --python {bare.python}"
+    done = subprocess.run(
+        [str(HEALTHY.parent / fix.split()[0]), *fix.split()[1:]],
+        cwd=tmp_path,
+        env=envs.clean_env(COVHOOK_STATE_DIR=str(tmp_path / "state")),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    subprocess.run(
+        [str(bare.python), "child_i.py"],
+        cwd=tmp_path,
+        env=launchers.measured_env(tmp_path / ".coveragerc"),
+        check=True,
+    )
+    (measured_file,) = data.data_files(tmp_path)
+    assert measured_file.name.startswith(".coverage.host-")
+    assert data.lines_in(tmp_path / "child_i.py", "child-ran") <= data.lines_of(
+        measured_file, "child_i.py"
+    )
+    status, lines = doctor(tmp_path, "--python", str(bare.python))
+    assert status == 0, lines
