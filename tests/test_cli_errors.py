@@ -115,7 +115,7 @@ def test_combine_into_a_read_only_directory(
         (None, ("/usr/bin/true", "did not answer like a Python interpreter")),
         ("#!/bin/sh\necho '{junk'\n", ("did not answer like a Python interpreter", "{junk")),
         ("#!/bin/sh\necho 'not json at all'\n", ("did not answer like a Python interpreter",)),
-        ("#!/bin/sh\nexit 1\n", ("exit status 1", "no output")),
+        ("#!/bin/sh\nexit 1\n", ("exit status 1: no output",)),
         ("#!/bin/sh\necho 'boom: no such lib' >&2\nexit 7\n", ("exit status 7", "boom")),
     ],
     ids=["true", "junk-json", "junk", "false", "fails-saying-why"],
@@ -189,3 +189,46 @@ def test_without_coverage_installed(wheel: Path, tmp_path: Path) -> None:
         (line,) = done.stderr.splitlines()
         assert line.startswith("covhook: error: this command needs coverage.py"), line
         assert f"Fix: {venv.python} -m pip install coverage" in line
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--bogus"], ("unknown option --bogus", "put a command first")),
+        (["bogus"], ("invalid choice: 'bogus'", "covhook --help")),
+        (["report", "--sort", "size"], ("invalid column 'size'", "covhook report --help")),
+        (["report", "--nope"], ("unrecognized arguments: --nope", "covhook report --help")),
+        (["install", "--bogus"], ("unrecognized arguments: --bogus", "covhook install --help")),
+        (["split", "-n", "x"], ("invalid int value: 'x'", "covhook split --help")),
+        (["report", "--format", "pdf"], ("invalid choice: 'pdf'", "covhook report --help")),
+    ],
+    ids=["top-option", "command", "bad-sort", "report-option", "install-option", "int", "choice"],
+)
+def test_usage_errors_are_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str], words: tuple[str, ...]
+) -> None:
+    """argparse's refusals go the one way every error goes: no usage lines, status 1."""
+    line = one_error_line(capsys, argv, *words)
+    assert "usage:" not in line
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize(
+    ("argv", "flag"), [(["-n", "0"], "-n 0"), (["-n", "2", "-j", "0"], "-j 0")]
+)
+def test_split_names_the_count_that_is_wrong(
+    capsys: pytest.CaptureFixture[str], argv: list[str], flag: str
+) -> None:
+    line = one_error_line(capsys, ["split", *argv, "--", "pytest"], flag)
+    assert line.count(" -") == 2, line  # the one flag, in the problem and in the fix
+
+
+def test_install_into_a_program_that_is_not_python_is_one_clean_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """/bin/ls echoes the probe script back (shell-quoted): none of it reaches the line."""
+    line = one_error_line(capsys, ["install", "--python", "/bin/ls"], "'/bin/ls'", "not Python")
+    assert "$'" not in line
+    assert "import" not in line
+    assert len(line) < 250, line

@@ -26,7 +26,13 @@ def test_combining_guide(tmp_path: Path) -> None:
     lines = data.lines_by_file(combined)
     assert lines["core.py"] == {1, 2, 5, 6}  # left() on runner 1, right() on runner 2
     assert "No source" not in done.stdout + done.stderr
-    assert "[paths]" in (tmp_path / "checkout" / "paths.ini").read_text()
+    paths = (tmp_path / "checkout" / "paths.ini").read_text()
+    assert "[paths]" in paths
+    # In the page's order (after 'covhook combine'): both runners, and no containers.
+    for root in ("runner-1/build/proj", "runner-2/home/ci/proj"):
+        assert f"{tmp_path}/{root}\n" in paths, paths
+        assert f"{tmp_path}/{root}/src\n" in paths, paths
+    assert "container" not in paths
     assert (tmp_path / "checkout" / "origins.html").exists()
     assert (tmp_path / "artifacts" / "runner-2.tar.gz").exists()
     said = (tmp_path / "checkout" / "doctor.txt").read_text().splitlines()

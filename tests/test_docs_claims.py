@@ -74,3 +74,24 @@ def test_a_coveragerc_shadows_pyproject(tmp_path: Path) -> None:
     assert coverage.Coverage().get_option("run:branch") is True
     (tmp_path / ".coveragerc").write_text("[paths]\nsrc =\n    src/\n    /app/src/\n")
     assert coverage.Coverage().get_option("run:branch") is False  # pyproject.toml is ignored
+
+
+def test_exit_status_section_matches_covhook_run(tmp_path: Path) -> None:
+    """docs/reference.md: which commands exit 2, and covhook run's status, as it behaves."""
+    import subprocess
+    import sys
+
+    section = doc_text("reference.md").split("## Exit status", 1)[1].split("## ", 1)[0]
+    (row,) = re.findall(r"\| 2 \|[^|]*\|", section)
+    assert re.findall(r"`covhook (\w+)`", row) == ["run", "report", "split"]
+    assert "Coverage failure: total of 77 is less than fail-under=90" in row
+    assert "always" not in section
+    assert "When the command passed, it exits 2 when the total is below `fail_under`" in section
+    (tmp_path / "prog.py").write_text("import sys\nif len(sys.argv) > 1:\n    sys.exit(3)\n")
+    covhook = str(Path(sys.executable).parent / "covhook")
+    for args, status in ((["prog.py"], 2), (["prog.py", "fail"], 3)):
+        done = subprocess.run(
+            [covhook, "run", "--fail-under", "100", "--", sys.executable, *args],
+            cwd=tmp_path, env=envs.clean_env(), capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert done.returncode == status, done.stdout + done.stderr

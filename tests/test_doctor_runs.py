@@ -180,3 +180,166 @@ def test_unwritable_finding_is_true_for_that_user(root_owned: Path) -> None:
     said = [line for line in done.stderr.splitlines() if line.startswith("covhook:")]
     assert len(said) == 1, done.stderr
     assert "cannot write coverage data" in said[0]
+
+
+def test_a_config_without_parallel_is_no_problem(tmp_path: Path) -> None:
+    """covhook's hook turns parallel on: every process writes its own file; doctor agrees."""
+    (tmp_path / ".coveragerc").write_text("[run]\nbranch = True\n")
+    (tmp_path / "child_i.py").write_text(CHILD)
+    (tmp_path / "parent.py").write_text(
+        "import subprocess, sys\n"
+        "for _ in range(3):\n"
+        "    subprocess.run([sys.executable, 'child_i.py'], check=True)\n"
+    )
+    measured(tmp_path, "parent.py")
+    assert len(data.data_files(tmp_path)) == 4  # parent + 3 children, none overwritten
+    status, lines = doctor(tmp_path)
+    assert status == 0, lines
+    assert not any("parallel is off" in line for line in lines), lines
+    combine(tmp_path)
+    assert data.lines_in(tmp_path / "child_i.py", "child-ran") <= data.lines_of(
+        tmp_path / ".coverage", "child_i.py"
+    )
+
+
+def test_data_file_inside_a_file_is_named(tmp_path: Path) -> None:
+    """A data_file whose directory is a file: the run saves nothing, and doctor says why."""
+    (tmp_path / "results").write_text("a file, not a directory\n")
+    (tmp_path / ".coveragerc").write_text("[run]\nparallel = True\ndata_file = results/.cov\n")
+    (tmp_path / "child_i.py").write_text(CHILD)
+    measured(tmp_path, "child_i.py")  # Python still runs (check=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".coveragerc", "child_i.py", "results"]
+    status, lines = doctor(tmp_path)
+    assert status == 1
+    (line,) = [line for line in lines if "which is a file" in line]
+    assert line.startswith(
+        f"covhook doctor: problem: the data file {tmp_path}/results/.cov is inside "
+        f"{tmp_path}/results, which is a file"
+    )
+    assert "Fix: set [run] data_file / COVERAGE_FILE to a path in a directory" in line
+
+
+@pytest.mark.slow
+def test_the_fix_for_a_venv_without_covhook_works(tmp_path: Path) -> None:
+    """Doctor's fix, run as printed, makes that venv's processes measured; doctor then agrees."""
+    (tmp_path / ".coveragerc").write_text("[run]\nparallel = True\n")
+    (tmp_path / "child_i.py").write_text(CHILD)
+    bare = envs.make_env(tmp_path / "bare", envs.PYTHONS["3.11"])
+    status, lines = doctor(tmp_path, "--python", str(bare.python))
+    assert status == 1
+    (line,) = [line for line in lines if "has no covhook hook" in line]
+    fix = line.split(". Fix: ", 1)[1]
+    assert fix == f"covhook install --python {bare.python}"
+    done = subprocess.run(
+        [str(HEALTHY.parent / fix.split()[0]), *fix.split()[1:]],
+        cwd=tmp_path,
+        env=envs.clean_env(COVHOOK_STATE_DIR=str(tmp_path / "state")),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    subprocess.run(
+        [str(bare.python), "child_i.py"],
+        cwd=tmp_path,
+        env=launchers.measured_env(tmp_path / ".coveragerc"),
+        check=True,
+    )
+    (measured_file,) = data.data_files(tmp_path)
+    assert measured_file.name.startswith(".coverage.host-")
+    assert data.lines_in(tmp_path / "child_i.py", "child-ran") <= data.lines_of(
+        measured_file, "child_i.py"
+    )
+    status, lines = doctor(tmp_path, "--python", str(bare.python))
+    assert status == 0, lines
+
+
+@pytest.mark.parametrize(
+    ("setup", "said"),
+    [
+        ("missing", "is not a file: no process is measured"),
+        ("broken", "the coverage config cannot be read"),
+    ],
+)
+def test_config_findings_are_true_for_a_real_run(tmp_path: Path, setup: str, said: str) -> None:
+    """COVERAGE_PROCESS_START naming no file, a config coverage cannot read: the run
+    measures nothing (Python still runs), and doctor names the cause."""
+    rc = tmp_path / ".coveragerc"
+    if setup == "broken":
+        rc.write_text("[run]\nparallel = maybe\n[report\n")
+    (tmp_path / "child_i.py").write_text(CHILD)
+    env = launchers.measured_env(rc)
+    done = subprocess.run(
+        [str(HEALTHY), "child_i.py"], cwd=tmp_path, env=env, capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert data.data_files(tmp_path) == []
+    status, lines = subprocess_doctor(tmp_path, env)
+    assert status == 1
+    assert sum(said in line for line in lines) == 1, lines
+
+
+def subprocess_doctor(where: Path, env: dict[str, str]) -> tuple[int, list[str]]:
+    """Doctor with the run's own environment (COVERAGE_PROCESS_START as the run had it)."""
+    env = {k: v for k, v in env.items() if k != "COVERAGE_PROCESS_CONFIG"}
+    done = subprocess.run(
+        [str(HEALTHY), "-m", "covhook", "doctor", "--no-path", "--python", str(HEALTHY)],
+        cwd=where, env={**env, "COVHOOK_DISABLE": "1"}, capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
+    return done.returncode, done.stdout.splitlines()
+
+
+@pytest.mark.signals
+def test_leftover_finding_is_a_killed_process_and_its_fix_recovers_it(tmp_path: Path) -> None:
+    from test_leftovers import killed_after_a_flush
+
+    program = killed_after_a_flush(tmp_path, "killed.py")
+    status, lines = doctor(tmp_path)
+    assert status == 1
+    (line,) = [line for line in lines if "file(s) left in" in line]
+    assert line.startswith(f"covhook doctor: problem: 1 file(s) left in {tmp_path}/.covhook-work")
+    assert "Fix: run 'covhook combine'" in line
+    combine(tmp_path)
+    assert launchers.marked(program, "before-kill") <= data.lines_of(
+        tmp_path / ".coverage", "killed.py"
+    )
+    status, lines = doctor(tmp_path)
+    assert not any("file(s) left in" in line for line in lines), lines
+
+
+@pytest.mark.slow
+def test_hook_without_covhook_is_true_and_its_fix_works(tmp_path: Path) -> None:
+    """covhook's hook left in a venv that cannot import covhook: that venv's processes are
+    not measured by covhook (no tagged file); doctor's fix makes them measured."""
+    (tmp_path / ".coveragerc").write_text("[run]\nparallel = True\n")
+    (tmp_path / "child_i.py").write_text(CHILD)
+    bare = envs.make_env(tmp_path / "bare", envs.PYTHONS["3.11"])
+    shutil.copy(
+        Path(envs.Env(HEALTHY.parent.parent).site_packages) / "a0_covhook.pth",
+        bare.site_packages / "a0_covhook.pth",
+    )
+    env = launchers.measured_env(tmp_path / ".coveragerc")
+    ran = subprocess.run(
+        [str(bare.python), "child_i.py"], cwd=tmp_path, env=env, capture_output=True,
+        text=True, check=False,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    assert data.data_files(tmp_path) == []
+    status, lines = doctor(tmp_path, "--python", str(bare.python))
+    assert status == 1
+    (line,) = [line for line in lines if "cannot import covhook" in line]
+    fix = line.split(". Fix: ", 1)[1].split(" (", 1)[0]
+    assert fix == f"covhook install --python {bare.python}"
+    done = subprocess.run(
+        [str(HEALTHY.parent / "covhook"), *fix.split()[1:]], cwd=tmp_path,
+        env=envs.clean_env(COVHOOK_STATE_DIR=str(tmp_path / "state")), capture_output=True,
+        text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    subprocess.run([str(bare.python), "child_i.py"], cwd=tmp_path, env=env, check=True)
+    (measured_file,) = data.data_files(tmp_path)
+    assert data.lines_in(tmp_path / "child_i.py", "child-ran") <= data.lines_of(
+        measured_file, "child_i.py"
+    )

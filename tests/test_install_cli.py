@@ -279,23 +279,52 @@ def test_refuses_missing_interpreter(capsys: pytest.CaptureFixture[str], tmp_pat
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("requirements", "missing"),
-    [(("coverage==7.17.3",), "covhook"), ((), "coverage covhook")],
-    ids=["no-covhook", "nothing"],
+    "requirements", [("coverage==7.17.3",), ()], ids=["has-coverage", "nothing"]
 )
-def test_refuses_env_that_cannot_import_the_hook(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], requirements: tuple[str, ...], missing: str
+def test_install_puts_covhook_into_an_env_without_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], requirements: tuple[str, ...]
 ) -> None:
+    """The README's promise: 'install --python EXE' makes EXE's processes measured, even when
+    covhook (and coverage) are not there yet and the venv has no pip of its own."""
     venv = envs.make_env(tmp_path / "v", envs.PYTHONS["3.11"], *requirements)
-    line = assert_refused(["install", "--python", str(venv.python)], capsys, "cannot import")
-    # From where this covhook came (here: this checkout), not an index it may not be on;
-    # and pip installing covhook puts the hook there itself.
-    spec = installer.install_spec()
-    assert spec == str(envs.REPO)
-    assert f"Fix: {venv.python} -m pip install coverage {spec} " in line
-    assert "no 'covhook install' needed" in line
-    assert f"cannot import {missing.replace(' ', ' and ')}" in line
-    assert not (venv.site_packages / installer.PTH_NAME).exists()
+    work = tmp_path / "work"
+    work.mkdir()
+    # Without covhook: nothing, or coverage's own .pth measuring untagged.
+    assert not [f for f in run_measured(venv.python, work) if f.name.startswith(".coverage.host-")]
+    for stale in data.data_files(work):
+        stale.unlink()
+    assert main(["install", "--python", str(venv.python)]) == 0
+    out = capsys.readouterr().out
+    pth = venv.site_packages / installer.PTH_NAME
+    assert (
+        f"installed covhook and its hook with pip ('pip uninstall covhook' removes both): {pth}"
+        in out
+    )
+    assert installer.pip_owner(pth) == "covhook"  # pip's: pip uninstall removes it
+    (measured,) = run_measured(venv.python, work)
+    assert measured.name.startswith(".coverage.host-")  # covhook's hook, tagged
+    assert data.lines_by_file(measured) == {"prog.py": {1}}
+    assert main(["install", "--python", str(venv.python)]) == 0  # and again: nothing to do
+    assert "already installed by 'pip install covhook'" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_uninstall_all_with_python_takes_only_that_envs_hooks(
+    shared_site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = (env_using(tmp_path / name, shared_site) for name in ("first", "second"))
+    for env in (first, second):
+        assert main(["install", "--python", str(env.python)]) == 0
+    assert main(["uninstall", "--all", "--python", str(first.python)]) == 0
+    assert not (first.site_packages / installer.PTH_NAME).exists()
+    assert (second.site_packages / installer.PTH_NAME).exists()
+    capsys.readouterr()
+    assert main(["status"]) == 0
+    status = capsys.readouterr().out
+    assert str(second.site_packages) in status
+    assert str(first.site_packages) not in status
+    assert main(["uninstall", "--all", "--site-packages", str(second.site_packages)]) == 0
+    assert not (second.site_packages / installer.PTH_NAME).exists()
 
 
 @pytest.mark.slow
@@ -335,10 +364,7 @@ def test_uninstall_leaves_foreign_file_alone(
 
 
 def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exc:
-        main(["install", "--bogus"])
-    assert exc.value.code == 1  # coverage's status for a usage error
-    assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+    assert_refused(["install", "--bogus"], capsys, "unrecognized arguments: --bogus")
 
 
 def test_corrupt_install_record(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,11 +1,15 @@
 """Work that the demo's processes do, each kind in its own function."""
 
 import os
+import sys
 
 
 def report(kind: str) -> str:
+    """Print this process's line in one write: ranks print at once, and a line split in
+    two writes (print under PYTHONUNBUFFERED=1 or -u writes the newline apart) interleaves."""
     line = f"  pid {os.getpid():>6}  {kind}"
-    print(line, flush=True)
+    sys.stdout.flush()
+    os.write(sys.stdout.fileno(), f"{line}\n".encode())
     return line
 
 

@@ -3,7 +3,8 @@
 Like coverage.py's ``cmdline.main``: covhook's own errors, coverage.py's
 exceptions (``CoverageException``) and OS errors are printed as one line,
 ``covhook: error: <what>. Fix: <how>``, on stderr, and the exit statuses are
-coverage's (0 ok, 1 error, 2 under ``fail_under``).  Anything else is a bug in
+coverage's (0 ok, 1 error, 2 under ``fail_under``).  Usage errors (an unknown
+option, a bad value) take the same path: one line with the fix, status 1.  Anything else is a bug in
 covhook: one line says so and where to report it (the traceback follows only
 with ``COVHOOK_DEBUG=1``).
 """
@@ -22,12 +23,17 @@ from covhook.errors import ERR, CovhookError, as_covhook_error
 BUG_REPORT = "covhook's issue tracker"
 
 
+class UsageError(CovhookError):
+    """A command line argparse refused: one line like every other error, status 1."""
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, with coverage's status (1) for a usage error instead of argparse's 2."""
+    """argparse, whose usage errors reach ``main``'s one ``_error`` (status 1, not 2)."""
 
     def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(ERR, f"{self.prog}: error: {message}\n")
+        raise UsageError(
+            f"{self.prog}: {message}", f"see '{self.prog} --help' for the options it takes"
+        )
 
 
 def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
@@ -63,8 +69,9 @@ def chosen_command(argv: Sequence[str]) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one covhook command; return its exit status (coverage's: 0, 1, or 2)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    chosen = chosen_command(argv)
     try:
-        args = build_parser(chosen_command(argv)).parse_args(argv)
+        args = parse(argv, chosen)
         status: int = args.func(args)
     except ImportError as exc:
         return _error(_missing_module(exc))
@@ -75,6 +82,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         known = as_covhook_error(exc)
         return _bug(exc) if known is None else _error(known)
     return status
+
+
+def parse(argv: list[str], chosen: str | None) -> argparse.Namespace:
+    """The parsed command line; a usage error is a ``UsageError`` naming the command's help."""
+    if chosen is None:
+        unknown = [a for a in argv if a.startswith("-") and a not in ("-h", "--help", "--version")]
+        if unknown:
+            raise UsageError(
+                f"unknown option {unknown[0]} before a command",
+                f"put a command first ({', '.join(COMMANDS)}); 'covhook COMMAND --help' "
+                "lists its options",
+            )
+    parser = build_parser(chosen)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        raise UsageError(
+            f"covhook {chosen}: unrecognized arguments: {' '.join(extra)}",
+            f"see 'covhook {chosen} --help' for the options it takes",
+        )
+    return args
 
 
 def _error(exc: CovhookError) -> int:

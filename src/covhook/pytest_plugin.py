@@ -242,7 +242,9 @@ class ChildCoverage:
                 kind = kind_of(tag)
                 if tag:
                     self.origins.add(tag)
-            pids.setdefault(kind, set()).add(pid)
+            # Children: one per data file, as combine's per-origin table counts them
+            # (a process that exec'd wrote one file before and one after, same pid).
+            pids.setdefault(kind, set()).add(pid if kind == "pytest" else os.path.basename(path))
         counted = Counter({kind: len(found) for kind, found in pids.items()})
         self.counted = counted
 

@@ -4,12 +4,15 @@ Data measured in containers is mapped back to host paths with the aliases
 covhook learned from the containers' recorded mounts (:mod:`covhook.host.pathmap`),
 added after the user's own ``[paths]``; ``--print-paths`` prints them as a
 ``[paths]`` section so plain ``coverage combine`` gives the same result.
-The work is :mod:`covhook.host.combine`'s.
+The work is :mod:`covhook.host.combine`'s.  ``--data-file`` and ``-q`` are
+``coverage combine``'s: the data file's base name, and no messages but problems.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 
 from covhook.host import origins
 from covhook.host.combine import combine, load_coverage, print_paths
@@ -18,6 +21,12 @@ from covhook.host.combine import combine, load_coverage, print_paths
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("combine", help="combine data files and show processes per origin")
     parser.add_argument("--rcfile", help="coverage config file (default: coverage's search)")
+    parser.add_argument(
+        "--data-file", metavar="FILE", help="base name of the data files (coverage's option)"
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print only problems (no per-origin table)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the parallel data files")
     parser.add_argument(
         "-a", "--append", action="store_true", help="add to the existing combined data"
@@ -37,10 +46,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    cov = load_coverage(args.rcfile)
+    cov = load_coverage(args.rcfile, args.data_file)
     if args.print_paths:
         print_paths(cov, args.paths)
         return 0
-    processes = combine(cov, args.paths, args.keep, learn_paths=not args.no_map, append=args.append)
-    print(origins.format_table(origins.table(processes, cov.get_data())))
+    said = io.StringIO()
+    with contextlib.redirect_stdout(said) if args.quiet else contextlib.nullcontext():
+        processes = combine(
+            cov, args.paths, args.keep, learn_paths=not args.no_map, append=args.append
+        )
+        print(origins.format_table(origins.table(processes, cov.get_data())))
+    # -q: what combine said that asks for action ("... Fix: ...") still shows.
+    for line in said.getvalue().splitlines():
+        if "Fix: " in line:
+            print(line)
     return 0

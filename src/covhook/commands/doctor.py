@@ -3,8 +3,8 @@
 It checks what it can see: every Python interpreter it can find (``--python``,
 the interpreters on PATH, those covhook installed hooks for, those the
 children's notes name) for covhook's hook and coverage; the coverage
-configuration a run would use (``COVERAGE_PROCESS_START``, ``parallel``);
-the data directory (writable, stale ``.covhook-work/``); what the run did not
+configuration a run would use (``COVERAGE_PROCESS_START``); the data
+directory (writable, a directory at all, stale ``.covhook-work/``); what the run did not
 measure: children started with a scrubbed environment or ``python -S``,
 processes a scope rule or lazy start skipped (the notes in the data directory,
 and those the last ``covhook combine`` kept in the combined file).  One line
@@ -19,6 +19,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -160,7 +161,8 @@ def check_python(
             Finding(
                 f"{python} cannot import coverage ({info.get('coverage_error')}): "
                 "processes it runs are not measured",
-                f"{python} -m pip install coverage",
+                f"covhook install --python {python} (installs coverage too when covhook is "
+                f"missing there), or {sys.executable} -m pip --python {python} install coverage",
                 serious,
             )
         )
@@ -182,7 +184,8 @@ def check_python(
         findings.append(
             Finding(
                 f"{python} has covhook's hook ({ours[0]}) but cannot import covhook",
-                f"{python} -m pip install covhook, or covhook uninstall {ours[0]}",
+                f"covhook install --python {python} (installs covhook there with pip), or "
+                f"covhook uninstall --site-packages {os.path.dirname(ours[0])}",
                 serious,
             )
         )
@@ -215,7 +218,6 @@ def check_config(rcfile: str | None) -> tuple[list[Finding], str]:
     found = find_rcfile(rcfile or (start if start and os.path.isfile(start) else None))
     try:
         cov = coverage.Coverage(config_file=str(found) if found else True)
-        parallel = bool(cov.get_option("run:parallel"))
         data_file = os.path.abspath(str(cov.get_option("run:data_file")))
     except Exception as exc:
         findings.append(
@@ -225,13 +227,8 @@ def check_config(rcfile: str | None) -> tuple[list[Finding], str]:
             )
         )
         return findings, os.path.abspath(".coverage")
-    if not parallel:
-        findings.append(
-            Finding(
-                "[run] parallel is off: every process would write the same data file",
-                "set parallel = True in [run] (covhook run and docker-args do it for you)",
-            )
-        )
+    # No finding for [run] parallel: covhook's hook turns it on in every process
+    # it starts (startup.defaults); an interpreter without the hook is a finding itself.
     return findings, data_file
 
 
@@ -243,6 +240,15 @@ def check_data_dir(data_file: str) -> list[Finding]:
     findings = []
     probe_dir = data_dir
     while not os.path.isdir(probe_dir) and os.path.dirname(probe_dir) != probe_dir:
+        if os.path.lexists(probe_dir):
+            return [
+                Finding(
+                    f"the data file {data_file} is inside {probe_dir}, which is a file, not "
+                    "a directory: processes cannot save data",
+                    "set [run] data_file / COVERAGE_FILE to a path in a directory (or move "
+                    f"{probe_dir} away)",
+                )
+            ]
         probe_dir = os.path.dirname(probe_dir)
     if not os.access(probe_dir, os.W_OK | os.X_OK):
         findings.append(

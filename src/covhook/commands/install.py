@@ -1,4 +1,8 @@
-"""``covhook install``: put the start-up hook into another environment."""
+"""``covhook install``: put the start-up hook into another environment.
+
+An interpreter that cannot import covhook gets covhook itself, with pip, from a
+wheel of the running covhook (:func:`covhook.host.install.provide_covhook`).
+"""
 
 from __future__ import annotations
 
@@ -17,5 +21,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     target = installer.resolve(args.python, args.site_packages, args.user)
     state = installer.install(target)
+    if target.provided:
+        state = "installed covhook and its hook with pip ('pip uninstall covhook' removes both)"
     print(f"covhook: {state}: {target.pth}")
     return 0

@@ -3,8 +3,10 @@
 It takes the options ``coverage report`` users type (``--fail-under``,
 ``--skip-covered``, ``--data-file``, ``--precision``, ``--format``) and
 exits like it: 2 when the total is under ``fail_under`` (from the option or
-the config).  ``--by origin`` shows, per source file, which origins ran which
-share of it (:mod:`covhook.host.origin_report`), as text, Markdown or an HTML page.
+the config).  ``--contexts``, ``--sort``, ``-i`` and ``--no-skip-covered`` are
+coverage's too.  ``--by origin`` shows, per source file, which origins ran which
+share of it (:mod:`covhook.host.origin_report`), as text, Markdown or an HTML page
+(``--html FILE`` alone means that page).
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         choices=["origin"],
         help="per source file: the lines each origin ran (text, Markdown, or --html)",
     )
-    parser.add_argument("--html", metavar="FILE", help="with --by origin: write an HTML page")
+    parser.add_argument(
+        "--html", metavar="FILE", help="write the per-origin HTML page (implies --by origin)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -36,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if not os.path.exists(data_file):
         raise CovhookError(f"no combined data in {data_file}", "run 'covhook combine' first")
     cov.load()
-    if args.by == "origin":
+    if args.by == "origin" or args.html:
         from covhook.host.origin_report import run as by_origin
 
         return by_origin(cov, args)

@@ -3,11 +3,18 @@
 Sets ``COVERAGE_PROCESS_START`` for the command so the installed hook starts
 coverage in it and in every process below it, waits for the command and the
 processes it started (:mod:`covhook.host.process_group`), then combines and reports with
-the per-origin table.  The exit status is always the command's (``128 + N``
-when a signal killed it): anything that goes wrong after the command ran is
-one line on stderr, never a different status.  When the command combined its
+the per-origin table.  The exit status is the command's when it failed (``128 + N``
+when a signal killed it); when it passed, 2 if the total is under ``fail_under``
+(coverage's status), else 0: anything else that goes wrong after the command ran
+is one line on stderr, never a different status.  When the command combined its
 data itself (pytest-cov does, at the end of the session), that data is
 reported as it is.
+
+``coverage run``'s options work as there: ``-m MODULE ARGS`` and ``FILE.py ARGS``
+run with this Python; ``--source``, ``--branch``, ``--data-file`` and
+``--context`` reach every process through a copy of the config
+(:mod:`covhook.host.run_config`); ``--report term-missing,html,xml,json,lcov``
+is pytest-cov's ``--cov-report`` list.
 """
 
 from __future__ import annotations
@@ -21,13 +28,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from covhook import layout
-from covhook.commands._report_options import add_report_options
+from covhook.commands._report_options import (
+    add_report_options,
+    add_reports_option,
+    check_no_module,
+)
 from covhook.errors import CovhookError, as_covhook_error
-from covhook.host import leftovers
+from covhook.host import leftovers, run_config
 from covhook.host.combine import combine, report_unmeasured
 from covhook.host.process_group import Command, NotStarted, signal_name
-from covhook.host.rcfile import rcfile_for_run
-from covhook.host.report import report_and_status
+from covhook.host.rcfile import find_rcfile, rcfile_for_run
+from covhook.host.report import report_and_status, write_reports
 
 if TYPE_CHECKING:
     from collections import Counter
@@ -39,7 +50,22 @@ DEFAULT_WAIT = 10.0
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("run", help="run a command with all its Python processes measured")
-    add_report_options(parser, data_file=False)
+    add_report_options(parser, data_file=False, short_m=False)
+    add_reports_option(parser, default="term")
+    parser.add_argument("--source", metavar="SRC", help="code to measure (coverage run's)")
+    parser.add_argument("--branch", action="store_true", help="measure branch coverage too")
+    parser.add_argument("--data-file", metavar="FILE", help="the data file (coverage run's)")
+    parser.add_argument("--context", metavar="LABEL", help="static context for every process")
+    parser.add_argument(
+        "-p", "--parallel-mode", action="store_true", help="accepted: covhook always is"
+    )
+    parser.add_argument(
+        "-m",
+        "--module",
+        nargs=argparse.REMAINDER,
+        metavar="MODULE",
+        help="-m MODULE ARGS: run a module with this Python, as 'coverage run -m' does",
+    )
     parser.add_argument("--append", action="store_true", help="keep data from earlier runs")
     parser.add_argument(
         "--wait",
@@ -53,12 +79,35 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=run)
 
 
+def command(args: argparse.Namespace) -> list[str]:
+    """The command to run: ``-- CMD``, ``-m MODULE ARGS`` or ``FILE.py ARGS`` (coverage run's)."""
+    if args.module is not None:
+        check_no_module(args.module)
+        return [sys.executable, "-m", *args.module]
+    if args.cmd[:1] == ["--"]:
+        return list(args.cmd[1:])
+    cmd = list(args.cmd)
+    if cmd and cmd[0].endswith(".py") and os.path.isfile(cmd[0]):
+        return [sys.executable, *cmd]  # coverage run prog.py: this Python runs it
+    return cmd
+
+
+def config_for_run(args: argparse.Namespace, scratch: Path) -> Path:
+    """The config the processes get: with the command line's [run] options, if any."""
+    options = run_config.run_options(args.source, args.branch, args.data_file, args.context)
+    if not options:
+        return rcfile_for_run(args.rcfile, scratch)
+    return run_config.with_run_options(find_rcfile(args.rcfile), options, scratch, parallel=True)
+
+
 def run(args: argparse.Namespace) -> int:
-    cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+    cmd = command(args)
     if not cmd:
         raise CovhookError("no command to run", "put it after --, e.g. covhook run -- pytest")
+    if "term-missing" in args.report:
+        args.show_missing = True
     with tempfile.TemporaryDirectory(prefix="covhook-run-") as tmp:
-        rcfile = rcfile_for_run(args.rcfile, Path(tmp))
+        rcfile = config_for_run(args, Path(tmp))
         import coverage
 
         cov = coverage.Coverage(config_file=str(rcfile))
@@ -112,7 +161,11 @@ def report(cov: coverage.Coverage, args: argparse.Namespace, processes: Counter[
     from coverage.exceptions import NoDataError
 
     try:
-        return report_and_status(cov, args, processes)
+        status = report_and_status(cov, args, processes)
+        extra = [kind for kind in args.report if not kind.startswith("term")]
+        if extra:
+            write_reports(cov, extra)
+        return status
     except NoDataError:
         count = sum(processes.values()) if processes else "the"
         print(

@@ -18,17 +18,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from covhook import layout
+from covhook.commands._report_options import add_reports_option
 from covhook.errors import CovhookError
 from covhook.host import origins
 from covhook.host.combine import combine
 from covhook.host.rcfile import rcfile_for_run
+from covhook.host.report import write_reports
 
 if TYPE_CHECKING:
     import coverage
 
     from covhook.splits.runner import Runner
-
-REPORTS = ("term", "html", "xml", "json", "lcov")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,11 +50,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="who picks each split's tests (auto: pytest-split when installed)",
     )
     parser.add_argument("--rcfile", help="coverage config file (default: coverage's search)")
-    parser.add_argument(
-        "--report",
-        default="term",
-        help=f"comma-separated reports to write after combining: {', '.join(REPORTS)}",
-    )
+    add_reports_option(parser, default="term")
     parser.add_argument("-m", "--show-missing", action="store_true", help="list missing lines")
     parser.add_argument(
         "--result-json", help="also write the outcome (splits, failures, total) to this file"
@@ -104,9 +100,10 @@ def choose_selector(wanted: str) -> str:
 
 def check_counts(args: argparse.Namespace) -> tuple[int, int, int, bool]:
     n, w = args.splits, args.workers
-    j = args.jobs if args.jobs is not None else min(n, cpu_count())
-    if n < 1 or j < 1 or w < 0:
-        raise CovhookError(f"bad counts: -n {n} -j {j} -w {w}", "use -n >= 1, -j >= 1 and -w >= 0")
+    j = args.jobs if args.jobs is not None else max(1, min(n, cpu_count()))
+    for flag, value, least in (("-n", n, 1), ("-j", j, 1), ("-w", w, 0)):
+        if value < least:
+            raise CovhookError(f"bad count: {flag} {value}", f"use {flag} {least} or more")
     from covhook.splits.runner import has_module
 
     if w > 0 and not has_module(sys.executable, "xdist"):
@@ -153,10 +150,7 @@ def run(args: argparse.Namespace) -> int:
     user_args = pytest_args(args.cmd)
     n, j, w, oversubscribed = check_counts(args)
     selector = choose_selector(args.selector)
-    reports = [r.strip() for r in args.report.split(",") if r.strip()]
-    unknown = sorted(set(reports) - set(REPORTS))
-    if unknown:
-        raise CovhookError(f"unknown report {', '.join(unknown)}", f"use {', '.join(REPORTS)}")
+    reports: list[str] = args.report
 
     import coverage
 
@@ -217,7 +211,7 @@ def finish(
     """Combine, report, and choose the exit status."""
     from coverage.exceptions import NoDataError
 
-    from covhook._compat import should_fail_under
+    from covhook._compat import fail_under_message, should_fail_under
 
     elapsed = time.monotonic() - runner.t0
     failed = [s for s in runner.splits if s.returncode is not None and not s.ok]
@@ -247,10 +241,7 @@ def finish(
         precision = int(str(cov.get_option("report:precision") or 0))
         result.update(total=total, fail_under=fail_under)
         if total is not None and fail_under and should_fail_under(total, fail_under, precision):
-            print(
-                f"covhook: coverage failure: total of {total:.{precision}f}% is less than "
-                f"fail_under={fail_under:.{precision}f} (from your coverage config)"
-            )
+            print("Coverage failure:", fail_under_message(total, fail_under, precision))
             status = 2
     print(f"covhook: {len(runner.splits)} split(s) in {elapsed:.1f}s")
     if failed:
@@ -263,20 +254,4 @@ def finish(
 
 def report(cov: coverage.Coverage, args: argparse.Namespace, reports: list[str]) -> float:
     """Write the requested reports; return the total percentage."""
-    total = 0.0
-    for kind in reports:
-        if kind == "term":
-            total = cov.report(show_missing=args.show_missing or None)
-        elif kind == "html":
-            total = cov.html_report()
-        elif kind == "xml":
-            total = cov.xml_report()
-        elif kind == "json":
-            total = cov.json_report()
-        elif kind == "lcov":
-            total = cov.lcov_report()
-    if not reports:
-        import io
-
-        total = cov.report(file=io.StringIO())
-    return total
+    return write_reports(cov, reports, show_missing=args.show_missing)

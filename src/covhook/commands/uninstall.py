@@ -1,12 +1,15 @@
 """``covhook uninstall``: remove a hook covhook installed (or all of them).
 
 Works without coverage installed.  ``--all`` leaves hooks pip installed (and
-says so): those belong to ``pip uninstall covhook``.
+says so): those belong to ``pip uninstall covhook``; with ``--python`` or
+``--site-packages`` it takes only that environment's hooks.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 from covhook.commands._target import add_target_options
@@ -35,15 +38,37 @@ def explicit_target(args: argparse.Namespace) -> Path:
     return Path(str(facts["usersite" if args.user else "purelib"])) / installer.PTH_NAME
 
 
+def scoped(args: argparse.Namespace) -> bool:
+    """``--all`` with ``--python`` or ``--site-packages``: every hook of that environment."""
+    return bool(args.python or args.site_packages)
+
+
+def chooser(args: argparse.Namespace) -> Callable[[registry.Install], bool]:
+    """Which hooks ``--all`` takes: every one, or those of ``--python`` / ``--site-packages``."""
+    if args.site_packages:
+        directory = Path(args.site_packages).resolve()
+        return lambda row: Path(row.pth).parent == directory
+    if not args.python:
+        return lambda row: True
+    try:
+        facts = installer.probe_python(args.python)
+    except CovhookError:  # the interpreter is gone: match the path it was recorded with
+        gone = os.path.abspath(args.python)
+        return lambda row: row.python is not None and os.path.abspath(row.python) == gone
+    dirs = {Path(str(facts["purelib"])), Path(str(facts["usersite"]))}
+    return lambda row: row.python == facts["executable"] or Path(row.pth).parent in dirs
+
+
 def run(args: argparse.Namespace) -> int:
+    wanted = chooser(args) if args.all else None  # asks the interpreter: outside the lock
     with registry.transaction() as record:
         if not args.all:
             pth = explicit_target(args)
             print(f"covhook: {installer.uninstall_path(pth, record)}: {pth}")
             return 0
-        paths = [Path(row.pth) for row in record.rows]
+        paths = [Path(row.pth) for row in record.rows if wanted is None or wanted(row)]
         if not paths:
-            print("covhook: no recorded hooks")
+            print("covhook: no recorded hooks" + (" there" if scoped(args) else ""))
         for pth in paths:
             try:
                 state = installer.uninstall_path(pth, record)

@@ -2,9 +2,11 @@
 
 A target is a site-packages directory.  It is resolved from an interpreter
 (``--python``: its own ``purelib``, asked of that interpreter), given directly
-(``--site-packages``), or the user site.  Before writing, covhook checks that
-the target can import coverage and covhook, because a hook that cannot import
-them only prints a warning in every process.
+(``--site-packages``), or the user site.  An interpreter that cannot import
+covhook gets it first: pip installs a wheel of the running covhook
+(:mod:`covhook.host.selfwheel`), whose hook then is pip's.  Before writing,
+covhook checks that the target can import coverage and covhook, because a
+hook that cannot import them only prints a warning in every process.
 
 Ownership: ``pip install covhook`` puts the same file into site-packages and
 lists it in the distribution's RECORD; that file is pip's, so covhook never
@@ -66,6 +68,7 @@ class Target:
 
     site_packages: Path
     python: str | None = None
+    provided: bool = False  # covhook itself was just pip-installed there (hook included)
 
     @property
     def pth(self) -> Path:
@@ -145,10 +148,10 @@ def probe_python(python: str) -> Facts:
             f"interpreter {python!r} did not answer within 60 s", "check that it starts"
         ) from exc
     if done.returncode != 0:
-        said = " ".join(done.stderr.split())[-300:] or "no output"
         raise CovhookError(
-            f"interpreter {python!r} failed (exit status {done.returncode}: {said})",
-            "pass the path of a working Python executable",
+            f"{python!r} failed as a Python interpreter (exit status {done.returncode}"
+            f"{_python_error(done.stderr)})",
+            "pass the path of a working Python executable (python3, or a venv's bin/python)",
         )
     for line in reversed(done.stdout.splitlines()):
         if line.startswith(_PROBE_PREFIX):
@@ -164,6 +167,17 @@ def probe_python(python: str) -> Facts:
         f"(it printed {done.stdout.strip()[:80]!r})",
         "pass the path of a Python executable (python3, or a venv's bin/python)",
     )
+
+
+def _python_error(stderr: str) -> str:
+    """What the interpreter said, as one short clause; never the probe script echoed back."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    if not lines:
+        return ": no output"
+    if "Traceback (most recent call last):" not in stderr and _PROBE_PREFIX in stderr:
+        # Not Python (e.g. /bin/ls): it named the script it did not understand.
+        return ": it is not Python, it did not run 'python -c'"
+    return f": {lines[-1][:200]}"
 
 
 def installed_distributions(site_packages: Path) -> set[str]:
@@ -213,6 +227,10 @@ def resolve(python: str | None, site_packages: str | None, user: bool) -> Target
         return Target(directory)
     interpreter = python or sys.executable
     facts = probe_python(interpreter)
+    provided = bool(python and not facts.get("covhook"))
+    if provided:
+        provide_covhook(interpreter, need_coverage=not facts.get("coverage"))
+        facts = probe_python(interpreter)
     missing = [name for name in ("coverage", "covhook") if not facts.get(name)]
     if missing:
         raise CovhookError(
@@ -226,7 +244,46 @@ def resolve(python: str | None, site_packages: str | None, user: bool) -> Target
             f"install into its own site-packages: covhook install --python {interpreter}",
         )
     directory = Path(str(facts["usersite"] if user else facts["purelib"]))
-    return Target(directory, str(facts["executable"]))
+    return Target(directory, str(facts["executable"]), provided)
+
+
+def provide_covhook(interpreter: str, need_coverage: bool) -> None:
+    """pip-install this very covhook (a wheel of the running install) into ``interpreter``'s
+    environment; its dependencies come from pip's usual index when missing there."""
+    import importlib.util
+
+    from covhook.host import selfwheel
+
+    with tempfile.TemporaryDirectory(prefix="covhook-wheel-") as tmp:
+        wheel = selfwheel.build(Path(tmp), hook_text())
+        wanted = [str(wheel)]
+        if need_coverage:
+            import coverage
+
+            wanted.append(f"coverage=={coverage.__version__}")  # the same as this covhook's
+        # This interpreter's pip (pip --python) also serves a venv made without pip.
+        pip = (
+            [sys.executable, "-m", "pip", "--python", interpreter]
+            if importlib.util.find_spec("pip")
+            else [interpreter, "-m", "pip"]
+        )
+        print(f"covhook: installing covhook into {interpreter} with pip (a wheel of this covhook)")
+        done = subprocess.run(
+            [*pip, "install", "-q", "--disable-pip-version-check", "--retries", "1", *wanted],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_PROCESS")},
+        )
+    if done.returncode != 0:
+        said = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+        deps = "coverage platformdirs" if need_coverage else "platformdirs"
+        raise CovhookError(
+            f"pip could not install covhook into {interpreter} ({(said or ['no output'])[-1]})",
+            f"install its dependencies there ({interpreter} -m pip install {deps}, from "
+            "an index or a wheel directory with --no-index --find-links DIR), then run "
+            f"covhook install --python {interpreter} again",
+        )
 
 
 def install(target: Target) -> str:

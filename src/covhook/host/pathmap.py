@@ -190,8 +190,9 @@ def as_paths_option(aliases: Sequence[Alias], prefix: str = "covhook") -> dict[s
 def paths_section(aliases: Sequence[Alias]) -> str:
     """A ``[paths]`` section for .coveragerc that maps like ``covhook combine``."""
     lines = [
-        "# Learned by covhook from the containers' recorded mounts; paste into your",
-        "# .coveragerc (after any [paths] entries of your own) for plain `coverage combine`.",
+        "# Learned by covhook from where the data was measured (recorded mounts and roots);",
+        "# paste into your .coveragerc (after any [paths] entries of your own) for plain",
+        "# `coverage combine`.",
         "[paths]",
     ]
     for name, (result, pattern) in as_paths_option(aliases).items():

@@ -1,12 +1,15 @@
-"""coverage's report and its ``fail_under`` status, then the per-origin table.
+"""coverage's reports and its ``fail_under`` status, then the per-origin table.
 
-Shared by ``covhook report`` and ``covhook run``; exits like ``coverage
-report``: 2 when the total is under ``fail_under`` (from the option or the config).
+Shared by ``covhook report``, ``covhook run`` and ``covhook split``; exits like
+``coverage report``: 2 when the total is under ``fail_under`` (from the option
+or the config), with coverage's words ("Coverage failure: total of 77 is less
+than fail-under=90").
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 from typing import Any
 
 from covhook import _compat
@@ -22,12 +25,15 @@ def report_and_status(cov: Any, args: argparse.Namespace, processes: Any = None)
         cov.set_option("report:precision", args.precision)
     total = cov.report(
         show_missing=args.show_missing or None,
-        skip_covered=args.skip_covered or None,
+        skip_covered=args.skip_covered,
         skip_empty=args.skip_empty or None,
         precision=args.precision,
         output_format=args.format,
-        include=_patterns(args.include),
-        omit=_patterns(args.omit),
+        include=patterns(args.include),
+        omit=patterns(args.omit),
+        contexts=patterns(args.contexts),
+        sort=args.sort,
+        ignore_errors=args.ignore_errors or None,
     )
     if args.format != "total":
         table = origins.table(processes, cov.get_data(), origins.report_counting(cov))
@@ -36,13 +42,39 @@ def report_and_status(cov: Any, args: argparse.Namespace, processes: Any = None)
             print(origins.format_markdown(table))
         else:
             print(origins.format_table(table))
-    fail_under = float(cov.get_option("report:fail_under"))
-    precision = int(cov.get_option("report:precision"))
+    return fail_under_status(cov, total)
+
+
+def fail_under_status(cov: Any, total: float) -> int:
+    """2 (and coverage's message) when ``total`` is under ``[report] fail_under``, else 0."""
+    fail_under = float(cov.get_option("report:fail_under") or 0)
+    precision = int(cov.get_option("report:precision") or 0)
     if _compat.should_fail_under(total, fail_under, precision):
         print("Coverage failure:", _compat.fail_under_message(total, fail_under, precision))
         return FAIL_UNDER
     return 0
 
 
-def _patterns(text: str | None) -> list[str] | None:
+def write_reports(cov: Any, kinds: list[str], show_missing: bool = False) -> float:
+    """Write each report of ``kinds`` (``--report``); the total percentage."""
+    total = None
+    for kind in kinds:
+        if kind in ("term", "term-missing"):
+            missing = show_missing or kind == "term-missing"
+            total = cov.report(show_missing=missing or None)
+        elif kind == "html":
+            total = cov.html_report()
+        elif kind == "xml":
+            total = cov.xml_report()
+        elif kind == "json":
+            total = cov.json_report()
+        elif kind == "lcov":
+            total = cov.lcov_report()
+    if total is None:
+        total = cov.report(file=io.StringIO())
+    return float(total)
+
+
+def patterns(text: str | None) -> list[str] | None:
+    """A comma-separated option as coverage's list (None: not given)."""
     return [p for p in text.split(",") if p] if text else None
