@@ -324,6 +324,31 @@ def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, objec
     return result
 
 
+def _no_cover(item: pytest.Item) -> bool:
+    """pytest-cov's ``no_cover`` marker or fixture: the test runs unmeasured."""
+    return item.get_closest_marker("no_cover") is not None or "no_cover" in getattr(
+        item, "fixturenames", ()
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    """A ``no_cover`` test's children run unmeasured too, as pytest-cov pauses the test itself.
+
+    pytest-cov pauses its Coverage only around the test call; the variables
+    that hand the configuration to children are taken out for the same span
+    (and put back after), so neither covhook's hook nor coverage's own starts
+    in a child, and no "ran without coverage" note is written for it.
+    """
+    if _state(item.config) is None or not _no_cover(item):
+        return (yield)
+    saved = {name: os.environ.pop(name) for name in _ENV_VARS if name in os.environ}
+    try:
+        return (yield)
+    finally:
+        os.environ.update(saved)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     state = _state(config)
