@@ -265,11 +265,16 @@ class ChildCoverage:
         paths = dict(configured) if isinstance(configured, dict) else {}
         fold.fold_into(data, new, paths, bool(self.cov.get_option("run:relative_files")))
 
+    def children(self) -> int:
+        """Measured processes other than pytest's own (its xdist workers included)."""
+        counted = self.counted or Counter[str]()
+        return sum(counted.values()) - counted.get("pytest", 0)
+
     def summary_line(self) -> str:
         counted = self.counted or Counter[str]()
         total = sum(counted.values())
         kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(counted.items()))
-        children = total - counted.get("pytest", 0)
+        children = self.children()
         return (
             f"covhook: {total} measured process{'es' if total != 1 else ''} "
             f"({kinds or 'none'}); {children} child process{'es' if children != 1 else ''} "
@@ -356,11 +361,16 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         return
     state.count()
     state.merge_into_running()
-    terminalreporter.write_line(state.summary_line())
     unmeasured = state.unmeasured_line()
+    skipped = state.skipped_line()
+    if settings.value("quiet"):
+        return
+    # Only what adds something to pytest's (and pytest-cov's) own output:
+    # children measured, or some not (issue 26); -v always.
+    if state.children() or unmeasured or skipped or config.option.verbose > 0:
+        terminalreporter.write_line(state.summary_line())
     if unmeasured:
         terminalreporter.write_line(unmeasured)
-    skipped = state.skipped_line()
     if skipped:
         terminalreporter.write_line(skipped)
     if config.option.verbose > 0 and state.origins:
