@@ -267,11 +267,16 @@ class ChildCoverage:
         paths = dict(configured) if isinstance(configured, dict) else {}
         fold.fold_into(data, new, paths, bool(self.cov.get_option("run:relative_files")))
 
+    def children(self) -> int:
+        """Measured processes other than pytest's own (its xdist workers included)."""
+        counted = self.counted or Counter[str]()
+        return sum(counted.values()) - counted.get("pytest", 0)
+
     def summary_line(self) -> str:
         counted = self.counted or Counter[str]()
         total = sum(counted.values())
         kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(counted.items()))
-        children = total - counted.get("pytest", 0)
+        children = self.children()
         return (
             f"covhook: {total} measured process{'es' if total != 1 else ''} "
             f"({kinds or 'none'}); {children} child process{'es' if children != 1 else ''} "
@@ -326,6 +331,31 @@ def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, objec
     return result
 
 
+def _no_cover(item: pytest.Item) -> bool:
+    """pytest-cov's ``no_cover`` marker or fixture: the test runs unmeasured."""
+    return item.get_closest_marker("no_cover") is not None or "no_cover" in getattr(
+        item, "fixturenames", ()
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    """A ``no_cover`` test's children run unmeasured too, as pytest-cov pauses the test itself.
+
+    pytest-cov pauses its Coverage only around the test call; the variables
+    that hand the configuration to children are taken out for the same span
+    (and put back after), so neither covhook's hook nor coverage's own starts
+    in a child, and no "ran without coverage" note is written for it.
+    """
+    if _state(item.config) is None or not _no_cover(item):
+        return (yield)
+    saved = {name: os.environ.pop(name) for name in _ENV_VARS if name in os.environ}
+    try:
+        return (yield)
+    finally:
+        os.environ.update(saved)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     state = _state(config)
@@ -333,11 +363,16 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         return
     state.count()
     state.merge_into_running()
-    terminalreporter.write_line(state.summary_line())
     unmeasured = state.unmeasured_line()
+    skipped = state.skipped_line()
+    if settings.value("quiet"):
+        return
+    # Only what adds something to pytest's (and pytest-cov's) own output:
+    # children measured, or some not (issue 26); -v always.
+    if state.children() or unmeasured or skipped or config.option.verbose > 0:
+        terminalreporter.write_line(state.summary_line())
     if unmeasured:
         terminalreporter.write_line(unmeasured)
-    skipped = state.skipped_line()
     if skipped:
         terminalreporter.write_line(skipped)
     if config.option.verbose > 0 and state.origins:

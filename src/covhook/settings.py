@@ -158,6 +158,11 @@ SETTINGS: tuple[Setting, ...] = (
         "progress_after", None, "COVHOOK_PROGRESS_AFTER", "text", "1",
         "seconds before `covhook combine` shows its progress bar on a terminal",
     ),
+    Setting(
+        "quiet", None, "COVHOOK_QUIET", "flag", False,
+        "`1`: the pytest plugin prints no `covhook:` lines (by default it prints them only "
+        "when children were measured, or some ran unmeasured or were skipped by scope)",
+    ),
 )  # fmt: skip
 
 BY_NAME = {s.name: s for s in SETTINGS}
