@@ -167,3 +167,36 @@ def test_flush_thread_no_fork_warning_and_flush_goes_on(
     assert measured == bare
     combined, _ = launchers.combine(tmp_path)
     assert launchers.marked(program, "after-fork") <= data.lines_of(combined, "forks.py")
+
+
+EXITS_FROM_A_THREAD = """\
+import os, threading
+
+def leave():
+    print("leaving", flush=True)  # in-thread
+    os._exit(3)
+
+threading.Thread(target=leave).start()
+threading.Event().wait(60)
+"""
+
+
+@pytest.mark.parametrize("flags", [[], ["-W", "error"], ["-X", "dev"], ["-I"]], ids=str)
+def test_exit_status_from_a_thread_and_interpreter_flags_held(
+    tmp_path: Path, flags: list[str]
+) -> None:
+    """Held in issue 23: ``os._exit`` from a thread keeps its status (covhook's _exit
+    wrapper saves first), with ``-W error``, ``-X dev``, ``-I``."""
+    program = tmp_path / "exits.py"
+    program.write_text(EXITS_FROM_A_THREAD)
+    rc = rc_for(tmp_path, tmp_path)
+    bare = run(tmp_path, None, *flags, str(program))
+    measured = run(tmp_path, rc, *flags, str(program))
+    assert (bare.returncode, bare.stdout, bare.stderr) == (3, "leaving\n", "")
+    assert (measured.returncode, measured.stdout, measured.stderr) == (
+        bare.returncode,
+        bare.stdout,
+        bare.stderr,
+    )
+    combined, _ = launchers.combine(tmp_path)
+    assert launchers.marked(program, "in-thread") <= data.lines_of(combined, "exits.py")

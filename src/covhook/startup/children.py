@@ -30,8 +30,7 @@ import contextlib
 import os
 import sys
 
-from covhook import _compat
-from covhook.startup import faithful
+from covhook import _compat, startup
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING (issue 9: start-up cost)
 if TYPE_CHECKING:
@@ -70,7 +69,7 @@ def _wrap(original: Callable[..., int]) -> Callable[..., int]:
             args = _adjust(args)
         return original(*args, **kwargs)
 
-    return faithful.dress(fork_exec, original)
+    return startup.dress(fork_exec, original)
 
 
 def _adjust(args: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -156,7 +155,7 @@ def _wrap_spawn(original: Callable[..., int]) -> Callable[..., int]:
                     args = (path, argv, {**env, key: value})
         return original(*args, **kwargs)
 
-    return faithful.dress(posix_spawn, original)
+    return startup.dress(posix_spawn, original)
 
 
 def _wrap_exec(
@@ -177,7 +176,7 @@ def _wrap_exec(
     names, positional_only = _PARAMETERS[name]
 
     def exec_or_exit(*args: Any, **kwargs: Any) -> Any:
-        bound = None if positional_only and kwargs else faithful.bind(names, args, kwargs)
+        bound = None if positional_only and kwargs else startup.bind(names, args, kwargs)
         if bound is not None and name == "execve":
             env = _env_copy(bound[2])
             bound = None if env is None else (bound[0], bound[1], env)
@@ -185,7 +184,7 @@ def _wrap_exec(
             return real(*args, **kwargs)
         return inner(*bound)
 
-    return faithful.dress(exec_or_exit, real)
+    return startup.dress(exec_or_exit, real)
 
 
 _PARAMETERS = {
@@ -206,18 +205,6 @@ def _env_copy(env: Any) -> dict[Any, Any] | None:
         return None  # execve raises its own error for it
 
 
-# The names of coverage.py's ``[run] patch = execv, _exit`` wrappers
-# (coverage/patch.py, 7.10 to 7.17.5) and covhook's (startup/recorder.py,
-# startup/flush.py): what :func:`_guard_exec` puts its wrapper around.
-_PATCHES = (
-    "coverage_execv_patch",
-    "covhook_execv_patch",
-    "coverage_os_exit_patch",
-    "covhook_os_exit_patch",
-    "covhook_os_exit",
-)
-
-
 def _guard_exec() -> None:
     """Put :func:`_wrap_exec` around the patches of ``os.execv``, ``execve`` and ``_exit``."""
     posix = sys.modules.get("posix")
@@ -225,8 +212,8 @@ def _guard_exec() -> None:
         real, current = getattr(posix, name, None), getattr(os, name, None)
         if real is None or current is None or current is real:
             continue
-        if getattr(current, "__name__", "") in _PATCHES:
-            faithful.install(os, name, _wrap_exec(name, current, real))
+        if getattr(current, "__name__", "") in _compat.EXEC_PATCH_NAMES:
+            startup.install(os, name, _wrap_exec(name, current, real))
 
 
 SCRUBBED = "scrubbed-env"
@@ -274,7 +261,7 @@ def install(data_dir: str, options: Mapping[str, Any]) -> None:
     for name in ("posix_spawn", "posix_spawnp"):
         spawn = getattr(os, name, None)
         if spawn is not None and getattr(spawn, "__wrapped__", None) is None:
-            faithful.install(os, name, _wrap_spawn(spawn))
+            startup.install(os, name, _wrap_spawn(spawn))
     _guard_exec()
 
 

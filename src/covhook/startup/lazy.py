@@ -26,7 +26,7 @@ import builtins
 import os
 import sys
 
-from covhook.startup import faithful
+from covhook import startup
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -205,7 +205,7 @@ def _wrap_load(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
                 _patch_cloudpickle(module)
         return module
 
-    return faithful.dress(_load_unlocked, original)
+    return startup.dress(_load_unlocked, original)
 
 
 def _patch_runpy(runpy: ModuleType) -> None:
@@ -224,7 +224,7 @@ def _patch_runpy(runpy: ModuleType) -> None:
                 _trigger()
         return original(code, run_globals, *args, **kwargs)
 
-    faithful.dress(_run_code, original)
+    startup.dress(_run_code, original)
     _run_code._covhook = True  # type: ignore[attr-defined]
     _patch(runpy, _RUN_CODE, _run_code)
 
@@ -245,7 +245,7 @@ def _patch_cloudpickle(cloudpickle: ModuleType) -> None:
                 _trigger()
         return original(code, *args, **kwargs)
 
-    _patch(cloudpickle, _MAKE_FUNCTION, faithful.dress(_make_function, original))
+    _patch(cloudpickle, _MAKE_FUNCTION, startup.dress(_make_function, original))
 
 
 def _caller_future_flags() -> int:
@@ -294,7 +294,7 @@ def _bind_compile(
 
 def _inherits(dont_inherit: Any) -> bool | None:
     """Whether compile() would inherit its caller's flags; None: let the builtin judge."""
-    as_int = faithful.index(dont_inherit)
+    as_int = startup.index(dont_inherit)
     if as_int is not None:
         return not as_int
     if sys.version_info >= (3, 12):  # any object, by its truth value
@@ -311,7 +311,7 @@ def _wrap_compile(original: Callable[..., Any]) -> Callable[..., Any]:
         if bound is None:
             return original(*args, **kwargs)  # the builtin's own TypeError, nothing compiled
         (source, filename, mode, flags, dont_inherit, optimize), rest = bound
-        as_int, inherits = faithful.index(flags), _inherits(dont_inherit)
+        as_int, inherits = startup.index(flags), _inherits(dont_inherit)
         if as_int is None or inherits is None:
             return original(*args, **kwargs)  # the builtin's own TypeError, nothing compiled
         scope = _scope
@@ -327,7 +327,7 @@ def _wrap_compile(original: Callable[..., Any]) -> Callable[..., Any]:
             as_int |= _caller_future_flags()
         return original(source, filename, mode, as_int, True, optimize, **rest)
 
-    return faithful.dress(compile, original)
+    return startup.dress(compile, original)
 
 
 def _wrap_thread(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -336,4 +336,4 @@ def _wrap_thread(original: Callable[..., Any]) -> Callable[..., Any]:
             _trigger()
         return original(*args, **kwargs)
 
-    return faithful.dress(start_thread, original)
+    return startup.dress(start_thread, original)

@@ -34,9 +34,9 @@ import os
 import signal
 import threading
 
-from covhook import _warn
+from covhook import _warn, startup
 from covhook._warn import warn_once
-from covhook.startup import datalock, faithful, sigwake
+from covhook.startup import datalock, sigwake
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: typing costs every measured process (issue 9)
 if TYPE_CHECKING:
@@ -360,7 +360,7 @@ def _getsignal(signalnum: Any) -> Any:
 
     Only an integer (``__index__``) is a signal number here, as for the real one.
     """
-    num = faithful.index(signalnum)
+    num = startup.index(signalnum)
     if _cov is not None and num in _user:
         return _user[num]
     return _orig_getsignal(signalnum)
@@ -441,8 +441,8 @@ def install(cov: Coverage) -> bool:
         if real is not current:
             _orig_signal(num, real)
     _cov = cov
-    faithful.install(signal, "signal", faithful.dress(_signal, _orig_signal))
-    faithful.install(signal, "getsignal", faithful.dress(_getsignal, _orig_getsignal))
+    startup.install(signal, "signal", startup.dress(_signal, _orig_signal))
+    startup.install(signal, "getsignal", startup.dress(_getsignal, _orig_getsignal))
     sigwake.start(_from_wakeup)
     return True
 

@@ -33,7 +33,7 @@ Doing no harm:
   ``os.dup2`` touches one (Python's C handler would write into whatever the
   number has become: see :func:`_step_aside`);
 - every wrapper looks and fails like the function it wraps
-  (:mod:`covhook.startup.faithful`).
+  (:mod:`covhook.startup`).
 
 Linux only (``SO_PASSCRED``); elsewhere, or when anything fails, nothing
 starts and the main thread handles signals as before.
@@ -49,7 +49,7 @@ import signal
 import sys
 import time
 
-from covhook.startup import faithful
+from covhook import startup
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: typing costs every measured process (issue 9)
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ def start(on_signal: Callable[[int], None]) -> bool:
         else:
             _program_fd = previous
     _pair, _on_signal = pair, on_signal
-    faithful.install(signal, "set_wakeup_fd", faithful.dress(_set_wakeup_fd, _real_set_wakeup_fd))
+    startup.install(signal, "set_wakeup_fd", startup.dress(_set_wakeup_fd, _real_set_wakeup_fd))
     _watch_fds(True)
     _launch()
     os.register_at_fork(
@@ -155,7 +155,7 @@ def stop() -> None:
     global _on_signal, _pair
     if _on_signal is None:
         return
-    faithful.uninstall(signal, "set_wakeup_fd", _set_wakeup_fd)
+    startup.uninstall(signal, "set_wakeup_fd", _set_wakeup_fd)
     _watch_fds(False)
     _halt()
     pair, _pair, _on_signal = _pair, None, None
@@ -169,7 +169,7 @@ def _set_wakeup_fd(*args: Any, **kwargs: Any) -> int:
     """``signal.set_wakeup_fd(fd, /, *, warn_on_full_buffer=True)``: the program's fds only."""
     global _program_fd
     well_formed = len(args) == 1 and kwargs.keys() <= {"warn_on_full_buffer"}
-    fd = faithful.index(args[0]) if well_formed else None
+    fd = startup.index(args[0]) if well_formed else None
     if fd is None:
         return int(_real_set_wakeup_fd(*args, **kwargs))  # refused: its own error
     if fd == -1 and _pair is not None and _pair.intact():
@@ -199,7 +199,7 @@ _real_dup2 = os.dup2
 
 def _ours(fd: Any) -> bool:
     pair = _pair
-    return pair is not None and faithful.index(fd) in pair.ids
+    return pair is not None and startup.index(fd) in pair.ids
 
 
 def _step_aside() -> bool:
@@ -228,7 +228,7 @@ def _step_aside() -> bool:
 
 def _close(*args: Any, **kwargs: Any) -> Any:
     """``os.close(fd)``."""
-    fd = faithful.bind(("fd",), args, kwargs)
+    fd = startup.bind(("fd",), args, kwargs)
     if fd is not None and _ours(fd[0]) and not _step_aside():
         raise OSError(errno.EBADF, os.strerror(errno.EBADF))
     return _real_close(*args, **kwargs)
@@ -237,7 +237,7 @@ def _close(*args: Any, **kwargs: Any) -> Any:
 def _closerange(*args: Any, **kwargs: Any) -> Any:
     """``os.closerange(fd_low, fd_high, /)``."""
     pair = _pair
-    low, high = (faithful.index(a) for a in args) if len(args) == 2 else (None, None)
+    low, high = (startup.index(a) for a in args) if len(args) == 2 else (None, None)
     if pair is None or kwargs or low is None or high is None:
         return _real_closerange(*args, **kwargs)
     inside = sorted(fd for fd in pair.ids if low <= fd < high)
@@ -267,9 +267,9 @@ _FD_WRAPPERS = (
 def _watch_fds(on: bool) -> None:
     for name, real, wrapper in _FD_WRAPPERS:
         if on and getattr(os, name) is real:
-            faithful.install(os, name, faithful.dress(wrapper, real))
+            startup.install(os, name, startup.dress(wrapper, real))
         elif not on:
-            faithful.uninstall(os, name, wrapper)
+            startup.uninstall(os, name, wrapper)
 
 
 def _launch() -> None:
