@@ -199,7 +199,7 @@ _real_dup2 = os.dup2
 
 def _ours(fd: Any) -> bool:
     pair = _pair
-    return pair is not None and startup.index(fd) in pair.ids
+    return pair is not None and (fd if type(fd) is int else startup.index(fd)) in pair.ids
 
 
 def _step_aside() -> bool:
@@ -227,10 +227,14 @@ def _step_aside() -> bool:
 
 
 def _close(*args: Any, **kwargs: Any) -> Any:
-    """``os.close(fd)``."""
-    fd = startup.bind(("fd",), args, kwargs)
-    if fd is not None and _ours(fd[0]) and not _step_aside():
-        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+    """``os.close(fd)``: one frame, no calls on the way (programs close fds often)."""
+    pair = _pair
+    if pair is not None and len(args) + len(kwargs) == 1:
+        fd = args[0] if args else kwargs.get("fd")
+        if type(fd) is not int:
+            fd = startup.index(fd)
+        if fd in pair.ids and not _step_aside():
+            raise OSError(errno.EBADF, os.strerror(errno.EBADF))
     return _real_close(*args, **kwargs)
 
 
