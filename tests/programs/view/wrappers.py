@@ -39,6 +39,13 @@ def looks(label, function):
 # -- while the lazy start waits ------------------------------------------------
 looks("compile", compile)
 looks("_thread.start_new_thread", _thread.start_new_thread)
+if hasattr(_thread, "start_joinable_thread"):  # 3.13
+    looks("_thread.start_joinable_thread", _thread.start_joinable_thread)
+import importlib._bootstrap  # noqa: E402  # _frozen_importlib: every import goes through it
+import runpy  # noqa: E402
+
+looks("_load_unlocked", importlib._bootstrap._load_unlocked)
+looks("runpy._run_code", runpy._run_code)
 show("compile()", lambda: compile())
 show("compile 1 arg", lambda: compile("1"))
 show("compile flags str", lambda: compile("1", "f", "exec", flags="x"))
@@ -67,6 +74,9 @@ import inscope  # noqa: E402  # in [run] source: starts coverage
 inscope.touch()
 for name in ("signal", "getsignal", "set_wakeup_fd"):
     looks(f"signal.{name}", getattr(signal, name))
+import _posixsubprocess  # noqa: E402
+
+looks("fork_exec", _posixsubprocess.fork_exec)
 OS = ("execv", "execve", "_exit", "posix_spawn", "posix_spawnp", "close", "closerange", "dup2")
 for name in OS:
     looks(f"os.{name}", getattr(os, name))
