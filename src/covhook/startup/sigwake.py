@@ -66,7 +66,6 @@ _pair: _Pair | None = None
 _program_fd = -1  # the wakeup fd the program set (as far as it knows)
 _done: Any = None  # a _thread lock, released when the thread ends
 _tid = 0  # the thread's native id
-_main_ident = _thread.get_ident()  # start() runs in the main thread (a fork child: updated)
 
 
 class _Pair:
@@ -118,10 +117,9 @@ def _identity(fd: int) -> tuple[int, int] | None:
 
 def start(on_signal: Callable[[int], None]) -> bool:
     """From the main thread: wake ``on_signal(signum)`` from a thread on each signal."""
-    global _on_signal, _pair, _program_fd, _main_ident
+    global _on_signal, _pair, _program_fd
     if _on_signal is not None:
         return True
-    _main_ident = _thread.get_ident()
     if not hasattr(signal, "pthread_sigmask"):
         return False
     try:
@@ -204,21 +202,16 @@ def _ours(fd: Any) -> bool:
 
 def _step_aside() -> bool:
     """covhook's wakeup fd, thread and fds gone for good; False off the main thread."""
-    global _pair
+    global _pair, _done
     pair = _pair
     if pair is None:
         return True
-    try:
-        _real_set_wakeup_fd(_program_fd)
-    except ValueError:
-        if _thread.get_ident() != _main_ident:
-            return False  # "set_wakeup_fd only works in main thread"
-        with contextlib.suppress(Exception):
-            _real_set_wakeup_fd(-1)  # the program's fd is no longer usable
-    except Exception:
-        with contextlib.suppress(Exception):
+    if _program_fd == -1:  # covhook's writer is the wakeup fd: take it away first
+        try:
             _real_set_wakeup_fd(-1)
-    _pair = None
+        except Exception:  # ValueError: "set_wakeup_fd only works in main thread"
+            return False
+    _pair, _done = None, None  # not waited for: it ends on its own
     with contextlib.suppress(Exception):
         if pair.intact():
             pair.writer.send(STOP)  # the thread ends (it reads the queue, not the fd number)
@@ -426,8 +419,7 @@ def _resume_now() -> None:
 
 def _after_fork_child() -> None:
     """A socket pair of the child's own (the inherited one is the parent's), and a thread."""
-    global _pair, _main_ident
-    _main_ident = _thread.get_ident()  # the forking thread is the child's main thread
+    global _pair
     old = _pair
     if old is None:
         return
