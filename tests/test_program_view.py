@@ -130,10 +130,11 @@ time.sleep(600)
 def test_flush_thread_no_fork_warning_and_flush_goes_on(
     tmp_path: Path, make_covhook_env: Callable[..., envs.Env], python: str, warnings: str
 ) -> None:
-    """3.12+ warns at a fork with threads (with -W error: the fork raises) - not for covhook's.
+    """3.12+ warns at a fork with threads: not because of covhook's flush thread.
 
     SIGKILL at the end: only the periodic flush can have saved the lines
-    after the fork.
+    after the fork.  With ``-W error`` CPython drops the warning (it does not
+    raise from ``os.fork()``): that case is the issue's "held" list, kept.
     """
     env = make_covhook_env(python)
     program = tmp_path / "forks.py"
