@@ -206,6 +206,15 @@ def test_fork_exec_gets_the_environment_at_the_index_we_read(tmp_path: Path) -> 
     assert seen[0] == [b"COVHOOK_X=1"]
 
 
+def test_coverage_exec_and_exit_patches_have_the_names_children_looks_for() -> None:
+    from coverage import patch
+
+    source = inspect.getsource(patch)
+    for name in _compat.EXEC_PATCH_NAMES:
+        if name.startswith("coverage_"):
+            assert f"def {name}(*args" in source or f"def {name}(status" in source, name
+
+
 def test_pytest_cov_registers_its_plugin_as_cov_with_a_disabled_flag() -> None:
     plugin = pytest.importorskip("pytest_cov.plugin")
     source = inspect.getsource(plugin)

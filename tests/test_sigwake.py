@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from covhook.startup import sigwake
 from support import data, envs, launchers
 
 pytestmark = pytest.mark.signals
@@ -187,3 +188,61 @@ def test_thread_is_born_with_every_signal_blocked(tmp_path: Path) -> None:
         check=True,
     )
     assert out.stdout.strip() == str(int(signal.SIGUSR1))
+
+
+CLOSES_AND_REUSES = """\
+    import os, signal, socket, sys, time
+
+    signal.signal(signal.SIGUSR1, lambda *a: None)
+    os.closerange(3, 4096)  # a daemon closes every fd it did not open
+    os.kill(os.getpid(), signal.SIGUSR1)  # Python's C handler writes to the wakeup fd, if any
+    time.sleep(0.1)
+    mine, theirs = socket.socketpair()
+    for fd in FDS:  # the program's own sockets, at the numbers covhook's had
+        os.dup2(mine.fileno(), fd)
+    os.kill(os.getpid(), signal.SIGUSR1)
+    time.sleep(0.1)
+    mine.send(b"own bytes")
+    theirs.setblocking(False)
+    print(theirs.recv(100), flush=True)  # reused
+    open(os.path.join(sys.argv[1], f"ready-{os.getpid()}"), "w").close()
+    while True:
+        time.sleep(0.05)
+"""
+
+
+def test_closed_and_reused_wakeup_fds_are_the_programs(tmp_path: Path) -> None:
+    """After ``os.closerange`` covhook's wakeup fd is not written to, nor its number.
+
+    Before, Python's C handler wrote the signal's number into the closed fd
+    ("Exception ignored when trying to write to the signal wakeup fd",
+    EBADF) and then into the program's own socket at that number.  covhook
+    steps aside: SIGTERM is handled by the main thread, the data still saved.
+    """
+    fds = (sigwake.HIGH_FD, sigwake.HIGH_FD + 1)
+    program = write(tmp_path, "reuses.py", CLOSES_AND_REUSES.replace("FDS", repr(fds)))
+    status, out, err = same_as_unmeasured(tmp_path, launchers.PYTHON, program)
+    assert (status, out, err) == (-signal.SIGTERM, b"b'own bytes'\n", b"")
+    combined, _ = launchers.combine(tmp_path)
+    assert launchers.marked(program, "reused") <= data.lines_of(combined, "reuses.py")
+
+
+CLOSES_IN_A_THREAD = """\
+    import hashlib, os, sys, threading
+
+    worker = threading.Thread(target=os.closerange, args=(3, 4096))
+    worker.start()
+    worker.join()
+    print("closed", flush=True)  # closed
+    open(os.path.join(sys.argv[1], f"ready-{os.getpid()}"), "w").close()
+    STUCK
+"""
+
+
+def test_closerange_off_the_main_thread_keeps_the_prompt_death(tmp_path: Path) -> None:
+    """Off the main thread the wakeup fd cannot change: covhook's fds stay open (unlisted)."""
+    program = write(tmp_path, "closes.py", CLOSES_IN_A_THREAD)
+    status, out, err = same_as_unmeasured(tmp_path, launchers.PYTHON, program)
+    assert (status, out, err) == (-signal.SIGTERM, b"closed\n", b"")
+    combined, _ = launchers.combine(tmp_path)
+    assert launchers.marked(program, "closed") <= data.lines_of(combined, "closes.py")

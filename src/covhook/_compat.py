@@ -440,6 +440,23 @@ def rebind_subprocess_fork_exec(current: Any, wrapped: Any) -> None:
         sub._fork_exec = wrapped  # type: ignore[attr-defined]
 
 
+# coverage.py's ``[run] patch = execv, _exit`` wrappers of ``os.execv``,
+# ``os.execve`` and ``os._exit`` are local functions of ``coverage/patch.py``
+# named ``coverage_execv_patch`` and ``coverage_os_exit_patch`` (7.10 to
+# 7.17.5); covhook's own copies (startup/recorder.py, startup/flush.py) are
+# listed too.  covhook.startup.children recognises them by these names and
+# calls them the way they expect (``env`` positional, a private copy of it).
+# Without them, ``os.execve(path=..., argv=..., env=...)`` raises IndexError
+# and a read-only env TypeError in every measured process (issue 23).
+EXEC_PATCH_NAMES = (
+    "coverage_execv_patch",
+    "coverage_os_exit_patch",
+    "covhook_execv_patch",
+    "covhook_os_exit_patch",
+    "covhook_os_exit",
+)
+
+
 # -- cloudpickle -----------------------------------------------------------------
 # ``cloudpickle.cloudpickle.Pickler._dispatch_table`` (a dict keyed by type;
 # its ``types.CodeType`` entry is ``_code_reduce``), checked on cloudpickle

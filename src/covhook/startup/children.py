@@ -30,7 +30,7 @@ import contextlib
 import os
 import sys
 
-from covhook import _compat
+from covhook import _compat, startup
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING (issue 9: start-up cost)
 if TYPE_CHECKING:
@@ -69,8 +69,7 @@ def _wrap(original: Callable[..., int]) -> Callable[..., int]:
             args = _adjust(args)
         return original(*args, **kwargs)
 
-    fork_exec.__wrapped__ = original  # type: ignore[attr-defined]
-    return fork_exec
+    return startup.dress(fork_exec, original)
 
 
 def _adjust(args: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -135,23 +134,86 @@ def site_disabled(argv: Sequence[bytes | str]) -> bool:
 
 
 def _wrap_spawn(original: Callable[..., int]) -> Callable[..., int]:
-    """``os.posix_spawn(path, argv, env, ...)``; ``subprocess`` uses it where it can."""
+    """``os.posix_spawn(path, argv, env, /, ...)``; ``subprocess`` uses it where it can.
 
-    def posix_spawn(path: Any, argv: Any, env: Any, *args: Any, **kwargs: Any) -> int:
-        with contextlib.suppress(Exception):
-            # A mapping (os.environ, a dict): duck-typed, since collections.abc is
-            # imported for type checking only (start-up cost).
-            if hasattr(env, "keys"):
-                config = _config_to_add(list(env), [path, *list(argv)[:1]], list(argv))
+    A call the original refuses (not three positional arguments, an ``argv``
+    that is not a list or tuple, an ``env`` without ``keys``) reaches it
+    unchanged, for its own error.  The caller's ``env`` is never changed: a
+    new dict is passed when the configuration is added.
+    """
+
+    def posix_spawn(*args: Any, **kwargs: Any) -> int:
+        if len(args) == 3 and isinstance(args[1], (list, tuple)) and hasattr(args[2], "keys"):
+            path, argv, env = args
+            with contextlib.suppress(Exception):
+                keys = list(env.keys())
+                config = _config_to_add(keys, [path, *argv[:1]], list(argv))
                 if config is not None:
-                    bytes_keys = any(isinstance(k, bytes) for k in env)
+                    bytes_keys = any(isinstance(k, bytes) for k in keys)
                     key = b"COVERAGE_PROCESS_CONFIG" if bytes_keys else "COVERAGE_PROCESS_CONFIG"
                     value = os.fsencode(config) if bytes_keys else config
-                    env = {**env, key: value}
-        return original(path, argv, env, *args, **kwargs)
+                    args = (path, argv, {**env, key: value})
+        return original(*args, **kwargs)
 
-    posix_spawn.__wrapped__ = original  # type: ignore[attr-defined]
-    return posix_spawn
+    return startup.dress(posix_spawn, original)
+
+
+def _wrap_exec(
+    name: str, inner: Callable[..., Any], real: Callable[..., Any]
+) -> Callable[..., Any]:
+    """coverage.py's ``execv`` or ``_exit`` patch, called the way it expects.
+
+    Those patches (and covhook's copies of them for the lean start and the
+    atomic saves) take ``env`` as the last positional argument and add
+    ``COVERAGE_PROCESS_CONFIG`` to it in place: keywords raised IndexError,
+    a read-only mapping TypeError, and a failed ``execve`` left the variable
+    in the caller's dict.  Here the call is bound like the real function's
+    (:data:`_PARAMETERS`), ``execve``'s patch gets a private dict copy made
+    the way ``execve`` reads a mapping (``keys()`` then ``values()``), and a
+    call the real function would refuse goes straight to it, for its own
+    error (and without a save: the process goes on).
+    """
+    names, positional_only = _PARAMETERS[name]
+
+    def exec_or_exit(*args: Any, **kwargs: Any) -> Any:
+        bound = None if positional_only and kwargs else startup.bind(names, args, kwargs)
+        if bound is not None and name == "execve":
+            env = _env_copy(bound[2])
+            bound = None if env is None else (bound[0], bound[1], env)
+        if bound is None:
+            return real(*args, **kwargs)
+        return inner(*bound)
+
+    return startup.dress(exec_or_exit, real)
+
+
+_PARAMETERS = {
+    "execv": (("path", "argv"), True),
+    "execve": (("path", "argv", "env"), False),
+    "_exit": (("status",), False),
+}
+
+
+def _env_copy(env: Any) -> dict[Any, Any] | None:
+    """A new dict with ``env``'s items, read as ``execve`` reads them; None if it cannot be."""
+    if type(env) is dict:
+        return dict(env)
+    try:
+        keys, values = list(env.keys()), list(env.values())
+        return dict(zip(keys, values, strict=True))
+    except Exception:
+        return None  # execve raises its own error for it
+
+
+def _guard_exec() -> None:
+    """Put :func:`_wrap_exec` around the patches of ``os.execv``, ``execve`` and ``_exit``."""
+    posix = sys.modules.get("posix")
+    for name in _PARAMETERS:
+        real, current = getattr(posix, name, None), getattr(os, name, None)
+        if real is None or current is None or current is real:
+            continue
+        if getattr(current, "__name__", "") in _compat.EXEC_PATCH_NAMES:
+            startup.install(os, name, _wrap_exec(name, current, real))
 
 
 SCRUBBED = "scrubbed-env"
@@ -199,7 +261,8 @@ def install(data_dir: str, options: Mapping[str, Any]) -> None:
     for name in ("posix_spawn", "posix_spawnp"):
         spawn = getattr(os, name, None)
         if spawn is not None and getattr(spawn, "__wrapped__", None) is None:
-            setattr(os, name, _wrap_spawn(spawn))
+            startup.install(os, name, _wrap_spawn(spawn))
+    _guard_exec()
 
 
 def unmeasured(directory: str) -> list[dict[str, Any]]:

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from covhook import _compat, datadir, layout, settings
 from covhook._warn import warn_once
-from covhook.startup import signals
+from covhook.startup import signals, sigwake
 
 if TYPE_CHECKING:
     from coverage import Coverage
@@ -129,31 +129,68 @@ class Publisher:
 
 
 class Flusher:
-    """A daemon thread that saves every ``seconds``; restarted in forked children."""
+    """A daemon thread that saves every ``seconds``; restarted in forked children.
+
+    On Python 3.12+ a process that forks while it has more than one thread
+    gets a DeprecationWarning ("This process ... is multi-threaded, use of
+    fork() may lead to deadlocks in the child"): a single-threaded program
+    must not get it because of this thread.  So before ``os.fork()`` the
+    thread is stopped (and waited for until the OS no longer counts it) when
+    it is the only thread besides the program's one (and sigwake's, stopped
+    too); it starts again once ``os.fork()`` has returned, in the parent and
+    in the child.  No save is lost: a fork stops it between two saves, and the
+    next one writes everything (:func:`keep_collected`).  A program with
+    threads of its own gets the warning anyway: then the thread keeps running.
+    A timer without a thread (``signal.setitimer``) was not chosen: SIGALRM is
+    the program's, and a timer signal interrupts its system calls.
+    """
 
     def __init__(self, cov: Coverage, seconds: float) -> None:
         self.cov = cov
         self.seconds = seconds
         self.stop_event = threading.Event()
         self.thread: threading.Thread | None = None
+        self.stopped = False  # for good: at exit
+        self.paused = False  # around a fork
 
     def start(self) -> None:
+        if self.stopped:
+            return
+        self.paused = False
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self._run, name="covhook-flush", daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
         sys.settrace(None)  # our own loop is not the program's code
-        while not self.stop_event.wait(self.seconds):
+        stop_event = self.stop_event
+        while not stop_event.wait(self.seconds):
             with contextlib.suppress(Exception):
                 self.cov.save()
 
     def stop(self) -> None:
         """Stop before coverage.py's own final save (atexit runs while daemons live)."""
+        self.stopped = True
+        self._end(timeout=5)
+
+    def pause(self) -> None:
+        """Before a fork: end the thread until :meth:`resume`."""
+        self.paused = True
+        thread = self._end(timeout=sigwake.GONE_WAIT * 5)
+        if thread is not None:
+            sigwake.wait_gone(thread.native_id)
+
+    def resume(self) -> None:
+        if self.paused:
+            self.start()
+
+    def _end(self, timeout: float) -> threading.Thread | None:
         self.stop_event.set()
         thread = self.thread
         if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=5)
+            thread.join(timeout=timeout)
+            return thread
+        return None
 
 
 _publisher: Publisher | None = None
@@ -267,7 +304,28 @@ def start(cov: Coverage, seconds: float) -> None:
     _flusher = Flusher(cov, seconds)
     _flusher.start()
     atexit.register(_flusher.stop)  # runs before coverage.py's own atexit save
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
+    )
+
+
+def _before_fork() -> None:
+    """On 3.12+, no "multi-threaded fork" warning because of this thread (see Flusher)."""
+    flusher = _flusher
+    if flusher is None or flusher.stopped or sys.version_info < (3, 12):
+        return
+    thread = flusher.thread
+    if thread is None or not thread.is_alive():
+        return
+    if sigwake.os_threads() <= 2 + sigwake.running():  # main, this one, sigwake's
+        flusher.pause()
+
+
+def _after_fork_in_parent() -> None:
+    if _flusher is not None and _flusher.paused:
+        sigwake.resume_after_fork(_flusher.resume)
 
 
 def _after_fork_in_child() -> None:
@@ -276,5 +334,5 @@ def _after_fork_in_child() -> None:
     The save lock it inherited is reset by :mod:`covhook.startup.signals` first
     (its fork hook is registered earlier, and child hooks run in order).
     """
-    if _flusher is not None and not _flusher.stop_event.is_set():
+    if _flusher is not None and not _flusher.stopped:
         _flusher.start()

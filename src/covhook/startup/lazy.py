@@ -26,6 +26,8 @@ import builtins
 import os
 import sys
 
+from covhook import startup
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -83,10 +85,14 @@ def install(scope: Scope, fire: Callable[[], object]) -> None:
     runpy = sys.modules.get("runpy")
     if runpy is not None:
         _patch_runpy(runpy)
+    wrapped: dict[int, Any] = {}  # one wrapper per function: _thread's is threading's too
     for module_name, attr in _THREAD_STARTERS:
         module = sys.modules.get(module_name)
         if module is not None and hasattr(module, attr):
-            _patch(module, attr, _wrap_thread(getattr(module, attr)))
+            original = getattr(module, attr)
+            if id(original) not in wrapped:
+                wrapped[id(original)] = _wrap_thread(original)
+            _patch(module, attr, wrapped[id(original)])
     import atexit
 
     atexit.register(_at_exit)
@@ -199,7 +205,7 @@ def _wrap_load(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
                 _patch_cloudpickle(module)
         return module
 
-    return _load_unlocked
+    return startup.dress(_load_unlocked, original)
 
 
 def _patch_runpy(runpy: ModuleType) -> None:
@@ -218,6 +224,7 @@ def _patch_runpy(runpy: ModuleType) -> None:
                 _trigger()
         return original(code, run_globals, *args, **kwargs)
 
+    startup.dress(_run_code, original)
     _run_code._covhook = True  # type: ignore[attr-defined]
     _patch(runpy, _RUN_CODE, _run_code)
 
@@ -238,7 +245,7 @@ def _patch_cloudpickle(cloudpickle: ModuleType) -> None:
                 _trigger()
         return original(code, *args, **kwargs)
 
-    _patch(cloudpickle, _MAKE_FUNCTION, _make_function)
+    _patch(cloudpickle, _MAKE_FUNCTION, startup.dress(_make_function, original))
 
 
 def _caller_future_flags() -> int:
@@ -261,30 +268,66 @@ def _from_coverage() -> bool:
     return isinstance(name, str) and name.startswith("coverage.")
 
 
+_COMPILE_PARAMETERS = ("source", "filename", "mode", "flags", "dont_inherit", "optimize")
+_COMPILE_DEFAULTS = (0, False, -1)
+_COMPILE_KEYWORD_ONLY = frozenset({"_feature_version"})
+
+
+def _bind_compile(
+    args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[list[Any], dict[str, Any]] | None:
+    """compile()'s arguments as the builtin binds them; None for a call it refuses."""
+    if len(args) > len(_COMPILE_PARAMETERS):
+        return None
+    values, rest = list(args), dict(kwargs)
+    for i, name in enumerate(_COMPILE_PARAMETERS[len(args) :], len(args)):
+        if name in rest:
+            values.append(rest.pop(name))
+        elif i < 3:
+            return None
+        else:
+            values.append(_COMPILE_DEFAULTS[i - 3])
+    if not rest.keys() <= _COMPILE_KEYWORD_ONLY:
+        return None
+    return values, rest
+
+
+def _inherits(dont_inherit: Any) -> bool | None:
+    """Whether compile() would inherit its caller's flags; None: let the builtin judge."""
+    as_int = startup.index(dont_inherit)
+    if as_int is not None:
+        return not as_int
+    if sys.version_info >= (3, 12):  # any object, by its truth value
+        try:
+            return not dont_inherit
+        except Exception:
+            return None
+    return None  # 3.11 refuses it: its own TypeError
+
+
 def _wrap_compile(original: Callable[..., Any]) -> Callable[..., Any]:
-    def compile(  # noqa: PLR0917  # the builtin's signature
-        source: Any,
-        filename: Any,
-        mode: str,
-        flags: int = 0,
-        dont_inherit: bool = False,
-        optimize: int = -1,
-        **kwargs: Any,
-    ) -> Any:
+    def compile(*args: Any, **kwargs: Any) -> Any:
+        bound = _bind_compile(args, kwargs)
+        if bound is None:
+            return original(*args, **kwargs)  # the builtin's own TypeError, nothing compiled
+        (source, filename, mode, flags, dont_inherit, optimize), rest = bound
+        as_int, inherits = startup.index(flags), _inherits(dont_inherit)
+        if as_int is None or inherits is None:
+            return original(*args, **kwargs)  # the builtin's own TypeError, nothing compiled
         scope = _scope
-        if scope is not None and mode == "exec" and not flags & _ONLY_AST:
+        if scope is not None and mode == "exec" and not as_int & _ONLY_AST:
             try:
                 hit = scope.file_in_scope(os.fspath(filename)) and not _from_coverage()
             except Exception:
                 hit = False
             if hit:
                 _trigger()
-        if not dont_inherit:
+        if inherits:
             # Called from here, compile() would inherit this module's flags.
-            flags |= _caller_future_flags()
-        return original(source, filename, mode, flags, True, optimize, **kwargs)
+            as_int |= _caller_future_flags()
+        return original(source, filename, mode, as_int, True, optimize, **rest)
 
-    return compile
+    return startup.dress(compile, original)
 
 
 def _wrap_thread(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -293,4 +336,4 @@ def _wrap_thread(original: Callable[..., Any]) -> Callable[..., Any]:
             _trigger()
         return original(*args, **kwargs)
 
-    return start_thread
+    return startup.dress(start_thread, original)

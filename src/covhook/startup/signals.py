@@ -34,7 +34,7 @@ import os
 import signal
 import threading
 
-from covhook import _warn
+from covhook import _warn, startup
 from covhook._warn import warn_once
 from covhook.startup import datalock, sigwake
 
@@ -325,24 +325,42 @@ def _real(signum: int, handler: Any) -> Any:
     return _on_signal
 
 
+def _as_int(value: Any) -> Any:
+    """``signal._enum_to_int``: what ``signal.signal`` makes of its arguments."""
+    try:
+        return int(value)
+    except (ValueError, TypeError):
+        return value
+
+
 def _signal(signalnum: Any, handler: Any) -> Any:
-    """``signal.signal``, keeping covhook's handler in front of the program's."""
-    num = int(signalnum)
-    if _cov is None or num not in _user:
+    """``signal.signal``, keeping covhook's handler in front of the program's.
+
+    Its arguments are read as the real one reads them (``int()`` where that
+    works: ``15.0`` and ``"15"`` are SIGTERM, ``0`` is ``SIG_DFL``); anything
+    else goes to the real one, for its own error.
+    """
+    num, value = _as_int(signalnum), handler if callable(handler) else _as_int(handler)
+    if _cov is None or type(num) is not int or num not in _user:
         return _orig_signal(signalnum, handler)
-    if not (callable(handler) or handler in (signal.SIG_DFL, signal.SIG_IGN)):
+    if not (callable(value) or value in (signal.SIG_DFL, signal.SIG_IGN)):
         # Let the real function raise its own TypeError.
         return _orig_signal(signalnum, handler)
+    if not callable(value):
+        value = signal.Handlers(value)
     # Raises ValueError off the main thread, as it would without covhook.
-    _orig_signal(signalnum, _real(num, handler))
+    _orig_signal(num, _real(num, value))
     previous = _user[num]
-    _user[num] = handler
+    _user[num] = value
     return previous
 
 
 def _getsignal(signalnum: Any) -> Any:
-    """``signal.getsignal``: the program's handler, not covhook's."""
-    num = int(signalnum)
+    """``signal.getsignal``: the program's handler, not covhook's.
+
+    Only an integer (``__index__``) is a signal number here, as for the real one.
+    """
+    num = startup.index(signalnum)
     if _cov is not None and num in _user:
         return _user[num]
     return _orig_getsignal(signalnum)
@@ -423,8 +441,8 @@ def install(cov: Coverage) -> bool:
         if real is not current:
             _orig_signal(num, real)
     _cov = cov
-    signal.signal = _signal
-    signal.getsignal = _getsignal
+    startup.install(signal, "signal", startup.dress(_signal, _orig_signal))
+    startup.install(signal, "getsignal", startup.dress(_getsignal, _orig_getsignal))
     sigwake.start(_from_wakeup)
     return True
 

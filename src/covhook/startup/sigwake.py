@@ -28,7 +28,12 @@ Doing no harm:
   before; when the program drops it, covhook's is back;
 - the fds sit high (from :data:`HIGH_FD`), out of the way of the low
   numbers a program that closes every fd opens again; covhook checks an
-  fd is still its socket before it uses, closes or restores it.
+  fd is still its socket before it uses, closes or restores it, and steps
+  aside for good before the program's ``os.close``, ``os.closerange`` or
+  ``os.dup2`` touches one (Python's C handler would write into whatever the
+  number has become: see :func:`_step_aside`);
+- every wrapper looks and fails like the function it wraps
+  (:mod:`covhook.startup`).
 
 Linux only (``SO_PASSCRED``); elsewhere, or when anything fails, nothing
 starts and the main thread handles signals as before.
@@ -38,10 +43,13 @@ from __future__ import annotations
 
 import _thread
 import contextlib
+import errno
 import os
 import signal
 import sys
 import time
+
+from covhook import startup
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: typing costs every measured process (issue 9)
 if TYPE_CHECKING:
@@ -131,7 +139,8 @@ def start(on_signal: Callable[[int], None]) -> bool:
         else:
             _program_fd = previous
     _pair, _on_signal = pair, on_signal
-    signal.set_wakeup_fd = _set_wakeup_fd
+    startup.install(signal, "set_wakeup_fd", startup.dress(_set_wakeup_fd, _real_set_wakeup_fd))
+    _watch_fds(True)
     _launch()
     os.register_at_fork(
         before=_before_fork, after_in_parent=_after_fork_parent, after_in_child=_after_fork_child
@@ -144,7 +153,8 @@ def stop() -> None:
     global _on_signal, _pair
     if _on_signal is None:
         return
-    signal.set_wakeup_fd = _real_set_wakeup_fd
+    startup.uninstall(signal, "set_wakeup_fd", _set_wakeup_fd)
+    _watch_fds(False)
     _halt()
     pair, _pair, _on_signal = _pair, None, None
     with contextlib.suppress(Exception):
@@ -153,15 +163,110 @@ def stop() -> None:
         pair.close()
 
 
-def _set_wakeup_fd(fd: int, /, *, warn_on_full_buffer: bool = True) -> int:
-    """``signal.set_wakeup_fd``, as the program sees it: its own fds only."""
+def _set_wakeup_fd(*args: Any, **kwargs: Any) -> int:
+    """``signal.set_wakeup_fd(fd, /, *, warn_on_full_buffer=True)``: the program's fds only."""
     global _program_fd
+    well_formed = len(args) == 1 and kwargs.keys() <= {"warn_on_full_buffer"}
+    fd = startup.index(args[0]) if well_formed else None
+    if fd is None:
+        return int(_real_set_wakeup_fd(*args, **kwargs))  # refused: its own error
     if fd == -1 and _pair is not None and _pair.intact():
         _real_set_wakeup_fd(_pair.writer.fileno(), warn_on_full_buffer=False)
     else:
-        _real_set_wakeup_fd(fd, warn_on_full_buffer=warn_on_full_buffer)
-    previous, _program_fd = _program_fd, int(fd)
+        _real_set_wakeup_fd(*args, **kwargs)
+    previous, _program_fd = _program_fd, fd
     return previous
+
+
+# --- The program closes or reuses covhook's fds ---------------------------------
+# Python's C handler writes the signal's number into the wakeup fd, whatever
+# that fd has become: after ``os.closerange(3, 4096)`` it printed "Exception
+# ignored when trying to write to the signal wakeup fd" (EBADF), and once the
+# program had a socket of its own at that number, the byte went into it.  So
+# the Python ways of closing or replacing an fd are watched while covhook has
+# fds: before one of them touches covhook's, covhook steps aside for good (the
+# program's wakeup fd is back, the thread ends, covhook's fds are closed) and
+# the call then does what it does without covhook.  Off the main thread the
+# wakeup fd cannot be changed: covhook's fds are left out of ``close`` and
+# ``closerange`` there (``os.close`` of one says EBADF, as for a closed fd);
+# ``dup2`` onto one goes ahead.  A close from C code is not seen.
+_real_close = os.close
+_real_closerange = os.closerange
+_real_dup2 = os.dup2
+
+
+def _ours(fd: Any) -> bool:
+    pair = _pair
+    return pair is not None and (fd if type(fd) is int else startup.index(fd)) in pair.ids
+
+
+def _step_aside() -> bool:
+    """covhook's wakeup fd, thread and fds gone for good; False off the main thread."""
+    global _pair, _done
+    pair = _pair
+    if pair is None:
+        return True
+    if _program_fd == -1:  # covhook's writer is the wakeup fd: take it away first
+        try:
+            _real_set_wakeup_fd(-1)
+        except Exception:  # ValueError: "set_wakeup_fd only works in main thread"
+            return False
+    _pair, _done = None, None  # not waited for: it ends on its own
+    with contextlib.suppress(Exception):
+        if pair.intact():
+            pair.writer.send(STOP)  # the thread ends (it reads the queue, not the fd number)
+    pair.close()
+    return True
+
+
+def _close(*args: Any, **kwargs: Any) -> Any:
+    """``os.close(fd)``: one frame, no calls on the way (programs close fds often)."""
+    pair = _pair
+    if pair is not None and len(args) + len(kwargs) == 1:
+        fd = args[0] if args else kwargs.get("fd")
+        if type(fd) is not int:
+            fd = startup.index(fd)
+        if fd in pair.ids and not _step_aside():
+            raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+    return _real_close(*args, **kwargs)
+
+
+def _closerange(*args: Any, **kwargs: Any) -> Any:
+    """``os.closerange(fd_low, fd_high, /)``."""
+    pair = _pair
+    low, high = (startup.index(a) for a in args) if len(args) == 2 else (None, None)
+    if pair is None or kwargs or low is None or high is None:
+        return _real_closerange(*args, **kwargs)
+    inside = sorted(fd for fd in pair.ids if low <= fd < high)
+    if not inside or _step_aside():
+        return _real_closerange(*args, **kwargs)
+    for fd in inside:  # off the main thread: every fd but covhook's
+        _real_closerange(low, fd)
+        low = fd + 1
+    return _real_closerange(low, high)
+
+
+def _dup2(*args: Any, **kwargs: Any) -> Any:
+    """``os.dup2(fd, fd2, inheritable=True)``."""
+    target = args[1] if len(args) > 1 else kwargs.get("fd2")
+    if _ours(target):
+        _step_aside()
+    return _real_dup2(*args, **kwargs)
+
+
+_FD_WRAPPERS = (
+    ("close", _real_close, _close),
+    ("closerange", _real_closerange, _closerange),
+    ("dup2", _real_dup2, _dup2),
+)
+
+
+def _watch_fds(on: bool) -> None:
+    for name, real, wrapper in _FD_WRAPPERS:
+        if on and getattr(os, name) is real:
+            startup.install(os, name, startup.dress(wrapper, real))
+        elif not on:
+            startup.uninstall(os, name, wrapper)
 
 
 def _launch() -> None:
@@ -176,8 +281,8 @@ def _launch() -> None:
     thread blocks everything around the creation, and puts its own mask back.
     """
     global _done
-    if _pair is None or _on_signal is None:
-        return
+    if _pair is None or _on_signal is None or _done is not None:
+        return  # stepped aside, or still running (never two threads)
     done = _thread.allocate_lock()
     done.acquire()
     try:
@@ -233,21 +338,30 @@ def _halt() -> None:
             time.sleep(0.001)
         except OSError:
             return
-    if not done.acquire(True, GONE_WAIT):
-        return
+    if done.acquire(True, GONE_WAIT):
+        wait_gone(_tid)
+
+
+def wait_gone(native_id: int | None) -> None:
+    """Until the OS no longer lists thread ``native_id`` (it may outlive its Python end)."""
     deadline = time.monotonic() + GONE_WAIT
-    task = f"/proc/self/task/{_tid}"
-    while os.path.exists(task) and time.monotonic() < deadline:
+    task = f"/proc/self/task/{native_id}"
+    while native_id and os.path.exists(task) and time.monotonic() < deadline:
         time.sleep(0.0001)
+
+
+def running() -> int:
+    """1 while covhook's wake-up thread runs, else 0."""
+    return 1 if _done is not None else 0
 
 
 def _before_fork() -> None:
     """Python 3.12+ warns when a process with threads forks: not because of covhook's."""
-    if sys.version_info >= (3, 12) and _os_threads() <= 2:
+    if sys.version_info >= (3, 12) and os_threads() <= 1 + running():
         _halt()
 
 
-def _os_threads() -> int:
+def os_threads() -> int:
     """This process's threads, as Python's fork warning counts them (0: unknown)."""
     try:
         with open("/proc/self/stat", "rb") as f:
@@ -258,30 +372,49 @@ def _os_threads() -> int:
 
 
 def _after_fork_parent() -> None:
-    """Start the thread again (if it was stopped) once ``os.fork()`` has returned.
+    """Start the thread again (if it was stopped) once ``os.fork()`` has returned."""
+    resume_after_fork(_launch)
+
+
+_resume: list[Callable[[], None]] = []
+
+
+def resume_after_fork(launch: Callable[[], None]) -> None:
+    """From an ``after_in_parent`` fork hook: ``launch()`` once ``os.fork()`` has returned.
 
     Python 3.13 counts the threads for its warning after the fork hooks ran:
     a thread started here (or in a hook that runs after this one) would be
     counted.  A profile function of the forking thread starts it at that
     thread's first event after ``os.fork()`` returned (the calling frame has
     moved on, or returns); right away if the program has a profiler of its own.
+    Every hook's ``launch`` shares that one profile function
+    (:mod:`covhook.startup.flush` restarts its thread this way too).
     """
+    _resume.append(launch)
+    if len(_resume) > 1:
+        return  # armed by an earlier hook of this fork
     if sys.getprofile() is not None:
-        _launch()
+        _resume_now()
         return
     try:
-        caller = sys._getframe(1)
+        caller = sys._getframe(2)  # this, the fork hook, then the caller of os.fork()
     except ValueError:  # forked from C code
-        _launch()
+        _resume_now()
         return
     at_fork = caller.f_lasti
 
     def launch_once(frame: Any, event: str, arg: Any) -> None:
         if frame is caller or caller.f_lasti != at_fork:
             sys.setprofile(None)
-            _launch()
+            _resume_now()
 
     sys.setprofile(launch_once)
+
+
+def _resume_now() -> None:
+    while _resume:
+        with contextlib.suppress(Exception):
+            _resume.pop(0)()
 
 
 def _after_fork_child() -> None:

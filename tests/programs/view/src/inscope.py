@@ -1,0 +1,2 @@
+def touch():
+    return 1  # in-scope
