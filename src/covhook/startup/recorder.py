@@ -730,7 +730,7 @@ def decode(text: str) -> dict[str, Any]:
     import _json
     import binascii
 
-    from covhook.startup.scope import _JsonContext
+    from covhook.startup.config import _JsonContext
 
     scan = _json.make_scanner(_JsonContext())  # type: ignore[arg-type]
     data, _end = scan(binascii.a2b_base64(text.encode("ascii")).decode("utf-8"), 0)
