@@ -176,7 +176,7 @@ class ChildCoverage:
         if self.started_by_hook:
             return
         from covhook.startup import children
-        from covhook.startup.options import read_section
+        from covhook.startup.config import read_section
 
         config_file = str(self.cov.config.config_file or "")
         options = read_section(config_file) if os.path.isfile(config_file) else {}

@@ -10,7 +10,8 @@ the setting at coverage.py's default:
   the processes overwrite each other's data.
 - ``[run] omit`` gains covhook's own package: its handlers and saves run while
   coverage measures, and they are not the user's code.
-- ``[run] patch``, when empty, becomes ``_exit, execv, subprocess``: save
+- ``[run] patch``, when empty, becomes ``_exit, execv, subprocess``
+  (:func:`covhook.startup.config.effective_patch`, the rule of every start path): save
   before ``os._exit`` (multiprocessing fork children end that way) and before
   ``exec``, and pass the resolved configuration (absolute data file) to child
   processes.  Only patches the installed coverage.py knows (7.10+) are used.
@@ -37,6 +38,7 @@ from __future__ import annotations
 import os
 
 from covhook import settings
+from covhook.startup.config import effective_patch
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -48,15 +50,8 @@ if TYPE_CHECKING:
 PLUGIN = "covhook"
 # The whole covhook package (a trailing "/*" in coverage's globs matches subdirectories too).
 OWN_FILES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "*")
-DEFAULT_PATCHES = ("_exit", "execv", "subprocess")
-PATCHES_SINCE = (7, 10)
 SIGNALS_ENV = "COVHOOK_SIGNALS"
 ATOMIC_ENV = "COVHOOK_ATOMIC"
-
-
-def default_patches(version: tuple[Any, ...]) -> list[str]:
-    """The default patches this coverage.py version supports."""
-    return list(DEFAULT_PATCHES) if tuple(version[:2]) >= PATCHES_SINCE else []
 
 
 def signals_wanted(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> bool:
@@ -96,7 +91,7 @@ def apply(cov: Coverage, config_file: str | None, section: Mapping[str, Any] | N
         cov.set_option("run:plugins", [*plugins, PLUGIN])
         if config_file:
             if section is None:
-                from covhook.startup.options import read_section
+                from covhook.startup.config import read_section
 
                 section = read_section(config_file)
             for key, value in section.items():
@@ -107,10 +102,10 @@ def apply(cov: Coverage, config_file: str | None, section: Mapping[str, Any] | N
     omit = list(cov.get_option("run:omit") or [])  # type: ignore[arg-type]
     if OWN_FILES not in omit:
         cov.set_option("run:omit", [*omit, OWN_FILES])
-    if not cov.get_option("run:patch"):
-        patches = default_patches(coverage.version_info)
-        if patches:
-            cov.set_option("run:patch", patches)
+    given = list(cov.get_option("run:patch") or [])  # type: ignore[arg-type]
+    patches = effective_patch(given, coverage.version_info)
+    if patches != given:
+        cov.set_option("run:patch", patches)
     options = plugin_options(cov)
     # Once per process: unknown options and bad values are warned here.
     settings.for_process(options)
