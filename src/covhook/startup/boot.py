@@ -78,7 +78,7 @@ def start_now(in_site: bool = False) -> Coverage | None:
     _attempted = True
     from covhook.startup import recorder  # issue 9: coverage's C tracer without coverage.py
 
-    rec = recorder.prepare()
+    rec = recorder.prepare(process_config())
     if rec is not None:
         if in_site:
             from covhook.startup import lazy

@@ -9,9 +9,10 @@ does those three and nothing else:
 
 - the configuration is coverage.py's own, serialized: from
   ``COVERAGE_PROCESS_CONFIG`` (a measured parent's ``patch = subprocess``) or
-  from covhook's config cache (:func:`cached_config`: what the last full
-  start made of the same config file, cwd and ``COVERAGE_*``/``COVHOOK_*``
-  variables);
+  from covhook's config cache (:func:`covhook.startup.config.cached_serialized`:
+  what the last full start made of the same config file, cwd and
+  ``COVERAGE_*``/``COVHOOK_*`` variables), as :mod:`covhook.startup.config`
+  reads it for every start path;
 - ``[run] source`` names directories only; ``omit`` patterns are ``<dir>/*``;
   no plugins but covhook's, no dynamic contexts, no debug, the C tracer core
   (and not 3.14+'s default), default concurrency, absolute paths (no
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from types import FrameType, ModuleType
     from typing import Any
+
+    from covhook.startup.config import Config
 
 ENV = "COVHOOK_RECORDER"
 PATCHES = frozenset(("_exit", "execv", "subprocess"))
@@ -634,122 +637,30 @@ def _write(
         con.close()
 
 
-# --- the configuration: serialized by coverage.py, here or in the cache --------
+# --- preparing and starting ------------------------------------------------------
 
-CACHE_DIR_ENV = "COVHOOK_CACHE_DIR"
-_CACHE_VERSION = "1"
-# Variables that never change what coverage.py makes of a config file.
-_KEY_SKIP = frozenset(
-    ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START", "COVHOOK_SCOPE", "COVHOOK_ORIGIN")
-)
 # Variables that ask for what the recorder does not do.
 _REFUSE_ENV = ("COVERAGE_DEBUG", "COVERAGE_DEBUG_FILE", "COVERAGE_CORE", "COVHOOK_FLUSH_SECONDS")
 
 
-def cache_key(path: str, environ: Mapping[str, str]) -> str | None:
-    """What a cached serialization of the config file ``path`` depends on, or None."""
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    found = _compat.coverage_dir()
-    if found is None:
-        return None
-    version = os.stat(os.path.join(found, "version.py"))
-    env = sorted(
-        f"{k}={v}"
-        for k, v in environ.items()
-        if k.startswith(("COVERAGE_", "COVHOOK_")) and k not in _KEY_SKIP
-    )
-    return "\0".join(
-        [
-            _CACHE_VERSION,
-            os.path.abspath(path),
-            str(st.st_mtime_ns),
-            str(st.st_size),
-            os.getcwd(),
-            sys.executable,
-            found,
-            str(version.st_mtime_ns),
-            *env,
-        ]
-    )
+def prepare(
+    found: Config | None = None, environ: Mapping[str, str] = os.environ
+) -> Recorder | None:
+    """A recorder ready to start, or None when covhook must start coverage.py itself.
 
-
-def cache_path(key: str, environ: Mapping[str, str] = os.environ) -> str:
-    import zlib
-
-    top = environ.get(CACHE_DIR_ENV) or os.path.join(
-        environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "covhook"
-    )
-    return os.path.join(top, f"config-{zlib.crc32(key.encode('utf-8', 'surrogateescape')):08x}")
-
-
-def cached_config(environ: Mapping[str, str] = os.environ) -> str | None:
-    """The serialized config a full start left for this config file, cwd and variables."""
-    key = cache_key(environ.get("COVERAGE_PROCESS_START", ""), environ)
-    if key is None:
-        return None
-    try:
-        with open(cache_path(key, environ), encoding="utf-8", errors="surrogateescape") as f:
-            stored_key, _, text = f.read().partition("\n")
-    except OSError:
-        return None
-    return text.strip() if stored_key == key.replace("\n", " ") and text.strip() else None
-
-
-def remember(serialized: str, config_file: str, environ: Mapping[str, str] = os.environ) -> None:
-    """After a full start from ``config_file``: cache its serialized config; never raise.
-
-    Not for configs that use ``${VAR}`` (they depend on the whole environment).
+    ``found``: this process's configuration (:mod:`.config`), read here if None.
     """
-    if not wanted(environ):
-        return
-    try:
-        with open(config_file, encoding="utf-8", errors="replace") as f:
-            if "$" in f.read():
-                return
-        key = cache_key(config_file, environ)
-        if key is None:
-            return
-        path = cache_path(key, environ)
-        if os.path.exists(path):
-            return
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as f:
-            f.write(key.replace("\n", " ") + "\n" + serialized + "\n")
-        os.replace(tmp, path)
-    except Exception:
-        return
-
-
-def decode(text: str) -> dict[str, Any]:
-    """coverage's ``CoverageConfig.deserialize`` input: base64 of a JSON object."""
-    import _json
-    import binascii
-
-    from covhook.startup.config import _JsonContext
-
-    scan = _json.make_scanner(_JsonContext())  # type: ignore[arg-type]
-    data, _end = scan(binascii.a2b_base64(text.encode("ascii")).decode("utf-8"), 0)
-    if not isinstance(data, dict):
-        raise Ineligible("not a serialized config")
-    return data
-
-
-def prepare(environ: Mapping[str, str] = os.environ) -> Recorder | None:
-    """A recorder ready to start, or None when covhook must start coverage.py itself."""
     if not wanted(environ) or any(environ.get(name) for name in _REFUSE_ENV):
         return None
     if sys.modules.get("coverage") is not None:
         return None  # the program imported coverage itself: it may want Coverage.current()
     try:
-        text = environ.get("COVERAGE_PROCESS_CONFIG") or cached_config(environ)
-        if not text:
+        from covhook.startup import config
+
+        given = config.recorder_config(found or config.read(environ), environ)
+        if given is None:
             return None
-        raw = decode(text)
+        text, raw = given
         the_plan = plan(raw, os.getcwd())
         directory = _compat.coverage_dir()
         # Known data format first: once the C tracer is loaded, coverage.py
