@@ -214,7 +214,9 @@ def _read_file_cached(path: str, environ: Mapping[str, str]) -> dict[str, Any] |
     except (OSError, ValueError):
         return None  # boot says what is wrong
     key = f"{_CACHE_VERSION}|{os.path.abspath(path)}|{st.st_mtime_ns}|{st.st_size}"
-    raw = _from_cache(environ.get(CACHE_ENV, ""), key)
+    from covhook import settings
+
+    raw = _from_cache(str(settings.raw("scope_cache", None, environ) or ""), key)
     if raw is None:
         raw = _from_file(path)
         if raw is None:

@@ -66,7 +66,7 @@ def atomic_wanted(options: Mapping[str, Any], environ: Mapping[str, str] = os.en
 
 def flush_requested(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> bool:
     """Cheap test (no import of covhook.startup.flush) for COVHOOK_FLUSH_SECONDS / flush_seconds."""
-    return bool(environ.get("COVHOOK_FLUSH_SECONDS") or options.get("flush_seconds"))
+    return bool(settings.raw("flush_seconds", options, environ))
 
 
 def plugin_options(cov: Coverage) -> dict[str, Any]:

@@ -43,12 +43,14 @@ if TYPE_CHECKING:
 
     from covhook.startup.config import Config
 
-ENV = "COVHOOK_RECORDER"
 PATCHES = frozenset(("_exit", "execv", "subprocess"))
 
 
 def wanted(environ: Mapping[str, str] = os.environ) -> bool:
-    return environ.get(ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+    """``COVHOOK_RECORDER`` (:mod:`covhook.settings`), on by default."""
+    from covhook import settings
+
+    return bool(settings.value("recorder", None, environ, problems=[]))
 
 
 class Ineligible(Exception):
@@ -639,8 +641,17 @@ def _write(
 
 # --- preparing and starting ------------------------------------------------------
 
-# Variables that ask for what the recorder does not do.
-_REFUSE_ENV = ("COVERAGE_DEBUG", "COVERAGE_DEBUG_FILE", "COVERAGE_CORE", "COVHOOK_FLUSH_SECONDS")
+# coverage.py's variables that ask for what the recorder does not do.
+_REFUSE_ENV = ("COVERAGE_DEBUG", "COVERAGE_DEBUG_FILE", "COVERAGE_CORE")
+
+
+def _refused(environ: Mapping[str, str]) -> bool:
+    """The environment asks for what the recorder does not do (also covhook's periodic flush)."""
+    from covhook import settings
+
+    return any(environ.get(name) for name in _REFUSE_ENV) or bool(
+        settings.raw("flush_seconds", None, environ)
+    )
 
 
 def prepare(
@@ -650,7 +661,7 @@ def prepare(
 
     ``found``: this process's configuration (:mod:`.config`), read here if None.
     """
-    if not wanted(environ) or any(environ.get(name) for name in _REFUSE_ENV):
+    if not wanted(environ) or _refused(environ):
         return None
     if sys.modules.get("coverage") is not None:
         return None  # the program imported coverage itself: it may want Coverage.current()
@@ -721,7 +732,7 @@ def _tag(
     from covhook import layout, origin, settings
 
     chosen = settings.value("origin", options, environ, problems=[])
-    if chosen and not environ.get("COVHOOK_ORIGIN"):
+    if chosen and not settings.raw("origin", None, environ):
         environ = {**environ, "COVHOOK_ORIGIN": str(chosen)}
     found = origin.detect(environ)
     base, _old_tag = layout.split_tagged_path(os.path.abspath(rec.data_file))

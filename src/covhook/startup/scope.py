@@ -27,10 +27,10 @@ if TYPE_CHECKING:
 
     from covhook.startup.config import Config
 
+# The table's variables (covhook.settings), named for `covhook doctor`.
 LAZY_ENV = "COVHOOK_LAZY"
 MEASURE_ENV = "COVHOOK_MEASURE"
 SKIP_ENV = "COVHOOK_SKIP"
-_FALSE = ("0", "false", "no", "off")
 # Eager start: pytest itself (its plugin reports on the run from start-up).
 _EAGER_PROGRAMS = ("pytest", "py.test")
 
@@ -176,10 +176,6 @@ def main_target(orig_argv: list[str]) -> tuple[str, str]:
     return "stdin", ""
 
 
-def _truthy(raw: object) -> bool:
-    return str(raw).strip().lower() not in _FALSE
-
-
 def _patterns(raw: object) -> list[str]:
     if isinstance(raw, list):
         raw = ",".join(str(p) for p in raw)
@@ -202,8 +198,10 @@ def explicit_rule(
     options: Mapping[str, Any], orig_argv: list[str], environ: Mapping[str, str] = os.environ
 ) -> str | None:
     """``skip`` when COVHOOK_SKIP / ``[covhook] skip`` matches, or MEASURE is set and does not."""
-    skip = _patterns(environ.get(SKIP_ENV, options.get("skip", "")))
-    measure = _patterns(environ.get(MEASURE_ENV, options.get("measure", "")))
+    from covhook import settings
+
+    skip = _patterns(settings.raw("skip", options, environ, empty_wins=True))
+    measure = _patterns(settings.raw("measure", options, environ, empty_wins=True))
     if not skip and not measure:
         return None
     from fnmatch import fnmatchcase
@@ -222,10 +220,10 @@ def explicit_rule(
 
 def lazy_allowed(scope: Scope, environ: Mapping[str, str] = os.environ) -> bool:
     """Lazy start is on, and nothing in the config needs coverage from the first line."""
-    raw = environ.get(LAZY_ENV)
-    if raw is None:
-        raw = scope.options.get("lazy", "true")
-    return _truthy(raw) and scope.named and not scope.plugins and not scope.concurrency
+    from covhook import settings
+
+    lazy = settings.value("lazy", scope.options, environ, problems=[])
+    return bool(lazy) and scope.named and not scope.plugins and not scope.concurrency
 
 
 def main_in_scope(scope: Scope, orig_argv: list[str]) -> bool:
