@@ -95,3 +95,18 @@ def test_read_section_toml(tmp_path: Path) -> None:
     path = tmp_path / "pyproject.toml"
     path.write_text('[tool.coverage.covhook]\nskip = ["a*", "b*"]\nlazy = false\n')
     assert config.read_section(str(path)) == {"skip": ["a*", "b*"], "lazy": False}
+
+
+def test_recorder_gets_the_patch_defaults_a_parent_left_empty(tmp_path: Path) -> None:
+    """pytest-cov passes "patch": []: the recorder saves before os._exit all the same."""
+    cov = coverage.Coverage(source=[str(tmp_path)], data_file=str(tmp_path / ".coverage"))
+    assert cov.config.patch == []
+    found = config.read({"COVERAGE_PROCESS_CONFIG": cov.config.serialize()})
+    given = config.recorder_config(found, {})
+    assert given is not None
+    assert given[1]["patch"] == ["_exit", "execv", "subprocess"]
+    cov.config.patch = ["subprocess"]  # a user's own choice is kept
+    found = config.read({"COVERAGE_PROCESS_CONFIG": cov.config.serialize()})
+    given = config.recorder_config(found, {})
+    assert given is not None
+    assert given[1]["patch"] == ["subprocess"]

@@ -145,7 +145,7 @@ def effective_patch(
 def recorder_config(
     config: Config, environ: Mapping[str, str] = os.environ
 ) -> tuple[str, dict[str, Any]] | None:
-    """(serialized text, decoded config) for the recorder.
+    """(serialized text, decoded config with the effective ``patch``) for the recorder.
 
     The parent's serialized config, else what a full start left in the disk
     cache for this config file; None when there is neither.
@@ -156,7 +156,9 @@ def recorder_config(
     decoded = config.decoded if text == config.serialized else decode(text)
     if decoded is None:
         return None
-    return text, decoded
+    # A parent's config may leave patch empty (pytest-cov passes "patch": []):
+    # the recorder applies covhook's defaults as the coverage.py start does.
+    return text, {**decoded, "patch": effective_patch(decoded.get("patch"))}
 
 
 # --- the serialized config ---------------------------------------------------------
