@@ -35,6 +35,7 @@ starts a new data file for the new pid, and each child writes one file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from covhook import settings
@@ -42,7 +43,7 @@ from covhook.startup.config import effective_patch
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from typing import Any
 
     from coverage import Coverage
@@ -115,3 +116,59 @@ def apply(cov: Coverage, config_file: str | None, section: Mapping[str, Any] | N
     from covhook.startup.plugin import tag_at_startup
 
     tag_at_startup(cov, options)
+
+
+def save_before_exit(save: Callable[[], None]) -> Callable[[], None]:
+    """coverage.py's ``patch = _exit`` for a measurement covhook applies it to itself.
+
+    For the recorder, and for a Coverage started before covhook could set its
+    ``[run] patch`` (pytest-cov's).  Returns the undo.
+    """
+    old_exit = os._exit
+
+    def covhook_os_exit_patch(status: int) -> Any:
+        with contextlib.suppress(Exception):  # never keep a process from exiting
+            save()
+        old_exit(status)
+
+    os._exit = covhook_os_exit_patch
+    return _undo("_exit", covhook_os_exit_patch, old_exit)
+
+
+def save_before_exec(save: Callable[[], None], serialized: str | None) -> Callable[[], None]:
+    """coverage.py's ``patch = execv``: save before ``execv``/``execve``; pass the config on.
+
+    Returns the undo.
+    """
+
+    def make(name: str, old: Any) -> Any:
+        def covhook_execv_patch(*args: Any, **kwargs: Any) -> Any:
+            with contextlib.suppress(Exception):
+                save()
+            if name.endswith("e") and serialized:
+                args[-1]["COVERAGE_PROCESS_CONFIG"] = serialized
+            old(*args, **kwargs)
+
+        return covhook_execv_patch
+
+    old_execv, old_execve = os.execv, os.execve
+    os.execv = new_execv = make("execv", old_execv)
+    os.execve = new_execve = make("execve", old_execve)
+    undo_v = _undo("execv", new_execv, old_execv)
+    undo_ve = _undo("execve", new_execve, old_execve)
+
+    def undo() -> None:
+        undo_v()
+        undo_ve()
+
+    return undo
+
+
+def _undo(name: str, ours: Any, old: Any) -> Callable[[], None]:
+    """Put ``os.<name>`` back, unless someone wrapped it after us (then leave theirs)."""
+
+    def undo() -> None:
+        if getattr(os, name) is ours:
+            setattr(os, name, old)
+
+    return undo

@@ -707,10 +707,14 @@ def start(rec: Recorder) -> Recorder:
 
     rec.start()
     atexit.register(_at_exit, rec)
+
+    def save() -> None:
+        rec.save()  # looked up when called: signals.guard_saves replaces it
+
     if "_exit" in rec.plan.patch:
-        _patch_exit(rec)
+        defaults.save_before_exit(save)
     if "execv" in rec.plan.patch:
-        _patch_execv(rec)
+        defaults.save_before_exec(save, rec.serialized)
     signals.guard_saves(rec)  # type: ignore[arg-type]
     if defaults.signals_wanted(options):
         signals.install(rec)  # type: ignore[arg-type]
@@ -741,35 +745,6 @@ def _tag(
     context = rec.context
     if not context or origin.TAG_RE.match(context):
         rec.context = found.tag
-
-
-def _patch_exit(rec: Recorder) -> None:
-    """coverage.patch._patch__exit: save before ``os._exit``."""
-    old_exit = os._exit
-
-    def covhook_os_exit_patch(status: int) -> Any:
-        with contextlib.suppress(Exception):
-            rec.save()
-        old_exit(status)
-
-    os._exit = covhook_os_exit_patch
-
-
-def _patch_execv(rec: Recorder) -> None:
-    """coverage.patch._patch_execv: save before ``execv``/``execve``; pass the config on."""
-
-    def make(name: str, old: Any) -> Any:
-        def covhook_execv_patch(*args: Any, **kwargs: Any) -> Any:
-            with contextlib.suppress(Exception):
-                rec.save()
-            if name.endswith("e") and rec.serialized:
-                args[-1]["COVERAGE_PROCESS_CONFIG"] = rec.serialized
-            old(*args, **kwargs)
-
-        return covhook_execv_patch
-
-    os.execv = make("execv", os.execv)
-    os.execve = make("execve", os.execve)
 
 
 def _record_roots(data_dir: str, rec: Recorder) -> None:
