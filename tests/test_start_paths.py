@@ -150,3 +150,26 @@ def test_children_ending_in_os_exit_keep_their_lines(path: str, tmp_path: Path) 
     ran = data.lines_of(combined(path, tmp_path), "work.py")
     for marker in CHILD_MARKERS:
         assert data.lines_in(work, marker) <= ran, (marker, done.stdout, done.stderr)
+
+
+@pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["serial", "xdist2"])
+def test_pool_in_the_pytest_process_keeps_its_workers_lines(
+    tmp_path: Path, xdist: list[str]
+) -> None:
+    """Issue 20 item 2: fork workers of the process pytest-cov itself measures."""
+    work = write_project(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--cov=pkg", "-p", "no:cacheprovider", "-q", *xdist,
+         "-k", "pool_in_the_pytest_process", "tests"],
+        cwd=tmp_path,
+        env=envs.clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    ran = data.lines_of(tmp_path / ".coverage", "work.py")
+    assert data.lines_in(work, "ran-by-pytest-pool-worker") <= ran, done.stdout
+    # pytest-cov combined every file; none written after it stopped measuring.
+    assert data.data_files(tmp_path) == []

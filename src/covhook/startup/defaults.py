@@ -128,11 +128,29 @@ def save_before_exit(save: Callable[[], None]) -> Callable[[], None]:
 
     def covhook_os_exit_patch(status: int) -> Any:
         with contextlib.suppress(Exception):  # never keep a process from exiting
+            _hold_sigterm()
             save()
         old_exit(status)
 
     os._exit = covhook_os_exit_patch
     return _undo("_exit", covhook_os_exit_patch, old_exit)
+
+
+def _hold_sigterm() -> None:
+    """Keep SIGTERM pending while a process that is exiting saves.
+
+    ``multiprocessing.Pool``'s ``terminate()`` (every ``with Pool(...)``)
+    sends SIGTERM to workers that are still there, and with
+    ``maxtasksperchild`` a worker that finished its task is still there while
+    it saves on its way out: killed mid-save, its lines were lost and a
+    half-written data file left behind.  The process exits right after the
+    save, with the status it chose, so a held SIGTERM changes nothing else.
+    Only this thread's mask (the one calling ``os._exit``); SIGINT and
+    SIGKILL still end a save that never finishes.
+    """
+    import signal
+
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
 
 
 def save_before_exec(save: Callable[[], None], serialized: str | None) -> Callable[[], None]:
