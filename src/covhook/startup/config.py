@@ -202,14 +202,6 @@ class _JsonContext:
 # --- the config file ---------------------------------------------------------------
 
 
-def read_file(path: str, environ: Mapping[str, str] = os.environ) -> dict[str, Any] | None:
-    """The values of the config file ``path`` (cached for children); None if not cheaply read."""
-    try:
-        return _read_file_cached(path, environ)
-    except Exception:
-        return None
-
-
 def _read_file_cached(path: str, environ: Mapping[str, str]) -> dict[str, Any] | None:
     try:
         st = os.stat(path)
