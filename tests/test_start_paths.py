@@ -178,3 +178,31 @@ def test_pool_in_the_pytest_process_keeps_its_workers_lines(
     assert data.lines_in(work, "ran-by-pytest-pool-worker") <= ran, done.stdout
     # pytest-cov combined every file; none written after it stopped measuring.
     assert data.data_files(tmp_path) == []
+
+
+PROBE = "import sys; print(' '.join(sorted(sys.modules)))"
+
+
+def test_a_waiting_process_reads_its_config_with_nothing_heavy(tmp_path: Path) -> None:
+    """Every process the hook reaches reads the config (startup/config.py) before lazy start
+    waits: only covhook's start-up modules and atexit are new, never coverage, re,
+    configparser, collections or typing."""
+    (tmp_path / "pkg").mkdir()
+    rc = tmp_path / ".coveragerc"
+    rc.write_text("[run]\nparallel = true\nsource = pkg\n[covhook]\nsignals = true\n")
+
+    def modules(**extra: str) -> set[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", PROBE],
+            cwd=tmp_path,
+            env=envs.clean_env(**extra),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return set(done.stdout.split())
+
+    bare = modules()
+    waiting = modules(COVERAGE_PROCESS_START=str(rc))
+    assert "covhook.startup.config" in waiting
+    assert {m for m in waiting - bare if not m.startswith("covhook")} <= {"__future__", "atexit"}
