@@ -222,6 +222,17 @@ def test_pytest_cov_registers_its_plugin_as_cov_with_a_disabled_flag() -> None:
     assert "self._disabled = " in source
 
 
+def test_pytest_cov_says_which_coverage_measures_now() -> None:
+    """``_compat.pytest_cov_measuring``: ``cov_controller`` and its ``started`` flag."""
+    plugin = pytest.importorskip("pytest_cov.plugin")
+    engine = pytest.importorskip("pytest_cov.engine")
+    assert "self.cov_controller = " in inspect.getsource(plugin.CovPlugin)
+    controller = inspect.getsource(engine.CovController)
+    for method in ("start", "finish", "pause", "resume"):
+        assert f"def {method}(self" in controller
+    assert controller.count("self.started = ") >= 4  # __init__, start/resume, finish/pause
+
+
 def test_cloudpickle_reduces_code_through_its_dispatch_table() -> None:
     cloudpickle = pytest.importorskip("cloudpickle.cloudpickle")
     table = _compat.cloudpickle_dispatch_table(cloudpickle)

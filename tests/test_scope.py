@@ -18,7 +18,7 @@ from pathlib import Path
 import coverage
 import pytest
 
-from covhook.startup import scope
+from covhook.startup import config, scope
 from support import data, envs, measured
 
 PROBE = (
@@ -137,7 +137,7 @@ def test_combine_says_how_many_processes_the_scope_skipped(
 
 
 def scope_of(rc: Path, **environ: str) -> scope.Scope:
-    raw = scope.read_raw({"COVERAGE_PROCESS_START": str(rc), **environ})
+    raw = config.read({"COVERAGE_PROCESS_START": str(rc), **environ}).values
     assert raw is not None
     return scope.Scope(raw, str(rc.parent))
 
@@ -171,7 +171,7 @@ def test_config_file_scope_matches_coverage(tmp_path: Path, name: str, text: str
 def test_serialized_config_is_read_without_coverage(tmp_path: Path) -> None:
     cov = coverage.Coverage(source_pkgs=["app"], include=["ignored/*"], data_file="d/.cov")
     cov.config.plugin_options["covhook"] = {"skip": "x*"}
-    raw = scope.read_raw({"COVERAGE_PROCESS_CONFIG": cov.config.serialize()})
+    raw = config.read({"COVERAGE_PROCESS_CONFIG": cov.config.serialize()}).values
     assert raw is not None
     found = scope.Scope(raw, str(tmp_path))
     assert found.pkgs == ("app",)
@@ -184,14 +184,18 @@ def test_parsed_file_is_passed_to_children_in_the_environment(tmp_path: Path) ->
     rc = tmp_path / ".coveragerc"
     rc.write_text("[run]\nsource_pkgs = app\n")
     environ = {"COVERAGE_PROCESS_START": str(rc)}
-    scope.read_raw(environ)
-    cached = os.environ[scope.CACHE_ENV]
+    config.read(environ)
+    cached = os.environ[config.CACHE_ENV]
     rc.write_text("[run]\nsource_pkgs = other\n")  # a changed file is read again
-    assert scope.read_raw({**environ, scope.CACHE_ENV: cached})["source_pkgs"] == ["other"]
+    again = config.read({**environ, config.CACHE_ENV: cached}).values
+    assert again is not None
+    assert again["source_pkgs"] == ["other"]
     os.utime(rc, ns=(0, 0))
-    key = f"{scope._CACHE_VERSION}|{rc}|0|{rc.stat().st_size}"
-    fake = scope._to_cache(key, {"source_pkgs": ["from-cache"]})
-    assert scope.read_raw({**environ, scope.CACHE_ENV: fake})["source_pkgs"] == ["from-cache"]
+    key = f"{config._CACHE_VERSION}|{rc}|0|{rc.stat().st_size}"
+    fake = config._to_cache(key, {"source_pkgs": ["from-cache"]})
+    cached_values = config.read({**environ, config.CACHE_ENV: fake}).values
+    assert cached_values is not None
+    assert cached_values["source_pkgs"] == ["from-cache"]
 
 
 @pytest.mark.parametrize(
@@ -261,7 +265,7 @@ def test_ini_reader_reads_like_configparser(text: str) -> None:
     parser = configparser.RawConfigParser()
     parser.read_string(text)
     expected = {name: dict(parser.items(name)) for name in parser.sections()}
-    assert scope.parse_ini(text) == expected
+    assert config.parse_ini(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -270,7 +274,7 @@ def test_ini_reader_reads_like_configparser(text: str) -> None:
     ids=["no-section", "duplicate", "no-delimiter", "default-section"],
 )
 def test_ini_reader_gives_up_where_configparser_differs_or_fails(text: str) -> None:
-    assert scope.parse_ini(text) is None
+    assert config.parse_ini(text) is None
 
 
 def test_reading_in_scope_code_is_not_running_it(make_covhook_env, tmp_path: Path) -> None:

@@ -57,6 +57,26 @@ def test_every_covhook_variable_the_code_reads_is_in_the_table() -> None:
     assert used <= {s.env for s in settings.SETTINGS}
 
 
+# Start-up modules that read covhook's variables only through the table (issue 24).
+THROUGH_THE_TABLE = ["lean.py", "recorder.py", "scope.py", "defaults.py", "config.py"]
+DIRECT_READ = re.compile(r"""environ(?:\.get\(|\[)\s*["']COVHOOK_|environ\.get\(\w+_ENV\b""")
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("name", THROUGH_THE_TABLE)
+def test_start_up_reads_covhook_variables_through_the_table(name: str) -> None:
+    text = (SRC / "startup" / name).read_text("utf-8")
+    assert DIRECT_READ.findall(text) == []
+
+
+@pytest.mark.fast
+def test_combine_workers_read_through_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    from covhook.host import fastcombine
+
+    monkeypatch.setenv("COVHOOK_COMBINE_WORKERS", "3")
+    assert fastcombine.default_workers(1) == 3
+
+
 @pytest.mark.fast
 @pytest.mark.parametrize(
     ("raw", "expected"),

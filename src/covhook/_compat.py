@@ -486,6 +486,22 @@ def pytest_cov_active(pluginmanager: Any) -> bool:
     return plugin is not None and not getattr(plugin, "_disabled", False)
 
 
+# ``CovPlugin.cov_controller`` (what its ``cov`` fixture returns the ``cov`` of)
+# and ``CovController.started`` (True from ``start()``/``resume()`` to
+# ``pause()``/``finish()``), checked on pytest-cov 7.1.0.  Under xdist a worker
+# first starts a Coverage in ``pytest_load_initial_conftests`` and then its
+# ``DistWorker`` one at session start: only these names say which one measures
+# now.  Without them a fork worker of the pytest process that ends in
+# ``os._exit`` is not saved (its lines are lost, as without covhook).
+def pytest_cov_measuring(pluginmanager: Any) -> Coverage | None:
+    """The Coverage pytest-cov measures this process with now, or None."""
+    plugin = pluginmanager.get_plugin(PYTEST_COV_PLUGIN)
+    controller = getattr(plugin, "cov_controller", None)
+    if controller is None or not getattr(controller, "started", False):
+        return None
+    return getattr(controller, "cov", None)
+
+
 # -- coverage.py: what the lean recorder (covhook.startup.recorder) relies on ----
 # Checked on coverage 7.10.4, 7.17.3 and 7.17.5, CPython 3.11-3.13:
 # - ``coverage/tracer.<EXT_SUFFIX>``, the C tracer extension, loads on its own

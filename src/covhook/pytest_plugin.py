@@ -29,7 +29,7 @@ import pytest
 from covhook import _compat, layout, settings
 
 if TYPE_CHECKING:
-    from collections.abc import Generator
+    from collections.abc import Callable, Generator
 
     from coverage import Coverage
 
@@ -108,6 +108,7 @@ class ChildCoverage:
         self.counted: Counter[str] | None = None
         self.origins: set[str] = set()
         self.merged = False
+        self.undo: list[Callable[[], None]] = []
         self.before = set(self._files())
         self.skipped_before = self._skipped()
 
@@ -155,6 +156,8 @@ class ChildCoverage:
             # on this process's tagged config: children would inherit our tag.
             self._set_env(child_config(self.cov))
         self._note_scrubbed_children()
+        if self.under_pytest_cov and not self.is_xdist_controller:
+            self._add_process_tree_patches()
         if self.is_worker:
             self.config.workeroutput["covhook_pid"] = os.getpid()  # type: ignore[attr-defined]
         elif self.under_pytest_cov and not self.config.option.cov_append:
@@ -166,6 +169,42 @@ class ChildCoverage:
             scope.forget_skipped(os.path.dirname(self.data_file))
             self.skipped_before = 0
 
+    def _add_process_tree_patches(self) -> None:
+        """Give pytest-cov's Coverage the ``[run] patch`` defaults every covhook start has.
+
+        Without ``_exit``, fork workers of this process (multiprocessing pools,
+        prefork servers started by a test) end in ``os._exit`` unsaved and
+        their lines are lost (issue 20).  pytest-cov 7.1 creates and starts its
+        Coverage in one call in ``pytest_load_initial_conftests``, before any
+        hook of this plugin runs, and coverage.py applies ``[run] patch`` in
+        ``start()``; so the patches its config leaves out are added here,
+        after the fact, as covhook's recorder adds them
+        (:func:`covhook.startup.config.effective_patch` decides which).
+        ``subprocess`` is :meth:`start` passing the configuration on.  A save
+        happens only while pytest-cov measures: once it has finished (its
+        xdist workers exit after that) nothing is written twice.
+        """
+        import coverage
+
+        from covhook.startup import config, defaults
+
+        given = [str(p) for p in self.cov.get_option("run:patch") or []]  # type: ignore[union-attr]
+        missing = set(config.effective_patch(given, coverage.version_info)) - set(given)
+        plugins = self.config.pluginmanager
+
+        def save() -> None:
+            # pytest-cov's Coverage of the moment: an xdist worker replaces the
+            # one this plugin saw at configure time with its DistWorker's.
+            cov = _compat.pytest_cov_measuring(plugins)
+            if cov is not None and _compat.is_started(cov):
+                cov.save()
+
+        if "_exit" in missing:
+            self.undo.append(defaults.save_before_exit(save))
+        if "execv" in missing:
+            passed = os.environ.get("COVERAGE_PROCESS_CONFIG")
+            self.undo.append(defaults.save_before_exec(save, passed))
+
     def _note_scrubbed_children(self) -> None:
         """Note (or measure) children the tests start with a scrubbed environment.
 
@@ -176,7 +215,7 @@ class ChildCoverage:
         if self.started_by_hook:
             return
         from covhook.startup import children
-        from covhook.startup.options import read_section
+        from covhook.startup.config import read_section
 
         config_file = str(self.cov.config.config_file or "")
         options = read_section(config_file) if os.path.isfile(config_file) else {}
@@ -215,6 +254,8 @@ class ChildCoverage:
         self.we_set_env = True
 
     def stop(self) -> None:
+        while self.undo:
+            self.undo.pop()()
         if self.we_set_env:
             if self.saved_env is None:
                 os.environ.pop("COVERAGE_PROCESS_CONFIG", None)

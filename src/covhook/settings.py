@@ -8,7 +8,9 @@ gives one line ("covhook: ... Fix: ...") and the default is used: a typo
 never stops measurement.
 
 Runs at start-up in every measured process: standard library only, no
-dataclasses, values resolved once per process (:func:`for_process`).
+dataclasses or namedtuple (``collections``), values resolved
+once per process (:func:`for_process`).  Start-up reads its variables here
+too (``lean``, ``recorder``, ``lazy``, ``skip``...), never from os.environ.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-# Typed for mypy; collections.namedtuple at run time (typing costs every
-# measured process milliseconds to import, issue 9).
+# Typed for mypy; a small tuple class at run time (typing and collections
+# cost every measured process milliseconds to import, issue 9).
 if TYPE_CHECKING:
     from typing import NamedTuple
 
@@ -49,14 +51,38 @@ if TYPE_CHECKING:
         scrubbed_env: str
 
 else:
-    from collections import namedtuple
 
-    Setting = namedtuple(
-        "Setting",
-        "name option env kind default doc choices bounds off",
-        defaults=((), None, ""),
+    def _record(name, fields, defaults=()):
+        """A namedtuple-like class without ``import collections``."""
+        fields = tuple(fields.split())
+        required = len(fields) - len(defaults)
+
+        def __new__(cls, *args, **kwargs):
+            values = list(args)
+            for i, field in enumerate(fields[len(args) :], len(args)):
+                if field in kwargs:
+                    values.append(kwargs.pop(field))
+                elif i >= required:
+                    values.append(defaults[i - required])
+                else:
+                    raise TypeError(f"{name}() missing {field!r}")
+            if kwargs:
+                raise TypeError(f"{name}() got unexpected {sorted(kwargs)}")
+            return tuple.__new__(cls, values)
+
+        def __repr__(self):
+            inner = ", ".join(f"{f}={v!r}" for f, v in zip(fields, self, strict=True))
+            return f"{name}({inner})"
+
+        body = {"__slots__": (), "_fields": fields, "__new__": __new__, "__repr__": __repr__}
+        for i, field in enumerate(fields):
+            body[field] = property(lambda self, i=i: self[i])
+        return type(name, (tuple,), body)
+
+    Setting = _record(
+        "Setting", "name option env kind default doc choices bounds off", ((), None, "")
     )
-    Resolved = namedtuple("Resolved", "origin signals atomic flush_seconds scrubbed_env")
+    Resolved = _record("Resolved", "origin signals atomic flush_seconds scrubbed_env")
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -242,12 +268,7 @@ def value(
     (or warned at once when ``problems`` is None).
     """
     setting = BY_NAME[name]
-    raw: Any = None
-    from_env = False
-    if setting.env is not None and environ.get(setting.env) not in (None, ""):
-        raw, from_env = environ[setting.env], True
-    elif setting.option is not None and options and options.get(setting.option) not in (None, ""):
-        raw = options[setting.option]
+    raw, from_env = _raw(setting, options, environ)
     if raw is None:
         return setting.default
     try:
@@ -261,6 +282,36 @@ def value(
         else:
             problems.append((name, problem, exc.fix))
         return setting.default
+
+
+def raw(
+    name: str,
+    options: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] = os.environ,
+    empty_wins: bool = False,
+) -> Any:
+    """One setting's value as written (environment, else option), unparsed; None if unset.
+
+    For values start-up reads as text or lists (``skip`` patterns, the
+    worker count of ``covhook combine``).  ``empty_wins``: a variable set
+    to nothing still overrides the option (``COVHOOK_SKIP=`` turns a
+    configured ``skip`` off).
+    """
+    setting = BY_NAME[name]
+    if empty_wins and setting.env is not None and setting.env in environ:
+        return environ[setting.env]
+    return _raw(setting, options, environ)[0]
+
+
+def _raw(
+    setting: Setting, options: Mapping[str, Any] | None, environ: Mapping[str, str]
+) -> tuple[Any, bool]:
+    """(the value as written, whether it came from the environment); an empty value is unset."""
+    if setting.env is not None and environ.get(setting.env) not in (None, ""):
+        return environ[setting.env], True
+    if setting.option is not None and options and options.get(setting.option) not in (None, ""):
+        return options[setting.option], False
+    return None, False
 
 
 def describe_default(setting: Setting) -> str:

@@ -674,7 +674,9 @@ def default_workers(files: int) -> int:
     Automatic: two when this process may run on two or more cores, fork is
     available and there are enough files to pay for the start (bench/combine.md).
     """
-    forced = os.environ.get("COVHOOK_COMBINE_WORKERS", "")
+    from covhook import settings  # issue 24: every covhook variable through the table
+
+    forced = str(settings.raw("combine_workers") or "")
     if forced.isdigit():
         return max(1, int(forced))
     return parallel.auto_workers(files)

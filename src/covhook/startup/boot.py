@@ -25,10 +25,12 @@ if TYPE_CHECKING:
 
     from coverage import Coverage
 
+    from covhook.startup.config import Config
+
 _attempted = False
 _deferred = False  # issue 9: skipped, or waiting for in-scope code (covhook.startup.lazy)
-# The config file's [covhook] section, when scope.decide() already parsed the file.
-_section: dict[str, Any] | None = None
+# This process's configuration (covhook.startup.config), read once by start().
+_config: Config | None = None
 
 
 def disabled(environ: os._Environ[str] | dict[str, str] = os.environ) -> bool:
@@ -43,14 +45,13 @@ def disabled(environ: os._Environ[str] | dict[str, str] = os.environ) -> bool:
 
 def start() -> Coverage | None:
     """Start coverage once for this process; return it, or None if not started."""
-    global _deferred, _section
+    global _deferred
     if _attempted or _deferred or disabled():
         return None
     # --- issue 9: scoped lazy start (covhook.startup.scope decides, covhook.startup.lazy waits) ---
     from covhook.startup import scope
 
-    plan, found, why = scope.decide()
-    _section = found.options if found is not None else None
+    plan, found, why = scope.decide(config=process_config())
     if found is not None and plan != scope.EAGER:
         from covhook.startup import lazy
 
@@ -77,7 +78,7 @@ def start_now(in_site: bool = False) -> Coverage | None:
     _attempted = True
     from covhook.startup import recorder  # issue 9: coverage's C tracer without coverage.py
 
-    rec = recorder.prepare()
+    rec = recorder.prepare(process_config())
     if rec is not None:
         if in_site:
             from covhook.startup import lazy
@@ -113,7 +114,17 @@ def start_now(in_site: bool = False) -> Coverage | None:
     return cov
 
 
-def config_source(coverage: ModuleType) -> tuple[str, str | None]:
+def process_config() -> Config:
+    """This process's configuration, read once (:mod:`covhook.startup.config`)."""
+    global _config
+    if _config is None:
+        from covhook.startup import config
+
+        _config = config.read()
+    return _config
+
+
+def config_source(coverage: ModuleType, found: Config) -> tuple[str, str | None]:
     """The ``config_file`` argument process_startup() would use, and the file's path.
 
     The path is None when the config comes serialized in COVERAGE_PROCESS_CONFIG
@@ -122,22 +133,23 @@ def config_source(coverage: ModuleType) -> tuple[str, str | None]:
     from covhook._compat import config_data_prefix
 
     prefix = config_data_prefix(coverage)
-    data = os.environ.get("COVERAGE_PROCESS_CONFIG")
-    if data and prefix:
-        return f"{prefix}{data}", None
-    path = os.environ.get("COVERAGE_PROCESS_START", "")
+    if found.serialized and prefix:
+        return f"{prefix}{found.serialized}", None
+    path = found.config_file or ""
     return path, path
 
 
 def _start(coverage: ModuleType) -> Coverage:
-    source, path = config_source(coverage)
+    found = process_config()
+    source, path = config_source(coverage, found)
     if path is not None and not os.path.isfile(path):
         raise MissingConfig(path)
     cov: Coverage = coverage.Coverage(config_file=source)
     from covhook import _compat
-    from covhook.startup import children, defaults, pickled_code, signals
+    from covhook.startup import children, config, defaults, pickled_code, signals
 
-    defaults.apply(cov, path, _section)
+    # The [covhook] section start-up already read (None: it could not, read it again).
+    defaults.apply(cov, path, found.options if found.values is not None else None)
     ensure_writable_dir(str(cov.get_option("run:data_file")))
     _compat.set_startup_coverage(coverage, cov)
     # The same switches coverage.control._start_process_coverage sets.
@@ -174,9 +186,7 @@ def _start(coverage: ModuleType) -> Coverage:
     children.install(data_dir, options)
     pickled_code.install()
     if path:
-        from covhook.startup import recorder
-
-        recorder.remember(_compat.config_serialized(cov), path)
+        config.remember(_compat.config_serialized(cov), path)
     return cov
 
 

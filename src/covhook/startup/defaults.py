@@ -10,7 +10,8 @@ the setting at coverage.py's default:
   the processes overwrite each other's data.
 - ``[run] omit`` gains covhook's own package: its handlers and saves run while
   coverage measures, and they are not the user's code.
-- ``[run] patch``, when empty, becomes ``_exit, execv, subprocess``: save
+- ``[run] patch``, when empty, becomes ``_exit, execv, subprocess``
+  (:func:`covhook.startup.config.effective_patch`, the rule of every start path): save
   before ``os._exit`` (multiprocessing fork children end that way) and before
   ``exec``, and pass the resolved configuration (absolute data file) to child
   processes.  Only patches the installed coverage.py knows (7.10+) are used.
@@ -34,13 +35,15 @@ starts a new data file for the new pid, and each child writes one file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from covhook import settings
+from covhook.startup.config import effective_patch
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from typing import Any
 
     from coverage import Coverage
@@ -48,15 +51,8 @@ if TYPE_CHECKING:
 PLUGIN = "covhook"
 # The whole covhook package (a trailing "/*" in coverage's globs matches subdirectories too).
 OWN_FILES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "*")
-DEFAULT_PATCHES = ("_exit", "execv", "subprocess")
-PATCHES_SINCE = (7, 10)
 SIGNALS_ENV = "COVHOOK_SIGNALS"
 ATOMIC_ENV = "COVHOOK_ATOMIC"
-
-
-def default_patches(version: tuple[Any, ...]) -> list[str]:
-    """The default patches this coverage.py version supports."""
-    return list(DEFAULT_PATCHES) if tuple(version[:2]) >= PATCHES_SINCE else []
 
 
 def signals_wanted(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> bool:
@@ -71,7 +67,7 @@ def atomic_wanted(options: Mapping[str, Any], environ: Mapping[str, str] = os.en
 
 def flush_requested(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> bool:
     """Cheap test (no import of covhook.startup.flush) for COVHOOK_FLUSH_SECONDS / flush_seconds."""
-    return bool(environ.get("COVHOOK_FLUSH_SECONDS") or options.get("flush_seconds"))
+    return bool(settings.raw("flush_seconds", options, environ))
 
 
 def plugin_options(cov: Coverage) -> dict[str, Any]:
@@ -96,7 +92,7 @@ def apply(cov: Coverage, config_file: str | None, section: Mapping[str, Any] | N
         cov.set_option("run:plugins", [*plugins, PLUGIN])
         if config_file:
             if section is None:
-                from covhook.startup.options import read_section
+                from covhook.startup.config import read_section
 
                 section = read_section(config_file)
             for key, value in section.items():
@@ -107,10 +103,10 @@ def apply(cov: Coverage, config_file: str | None, section: Mapping[str, Any] | N
     omit = list(cov.get_option("run:omit") or [])  # type: ignore[arg-type]
     if OWN_FILES not in omit:
         cov.set_option("run:omit", [*omit, OWN_FILES])
-    if not cov.get_option("run:patch"):
-        patches = default_patches(coverage.version_info)
-        if patches:
-            cov.set_option("run:patch", patches)
+    given = list(cov.get_option("run:patch") or [])  # type: ignore[arg-type]
+    patches = effective_patch(given, coverage.version_info)
+    if patches != given:
+        cov.set_option("run:patch", patches)
     options = plugin_options(cov)
     # Once per process: unknown options and bad values are warned here.
     settings.for_process(options)
@@ -120,3 +116,77 @@ def apply(cov: Coverage, config_file: str | None, section: Mapping[str, Any] | N
     from covhook.startup.plugin import tag_at_startup
 
     tag_at_startup(cov, options)
+
+
+def save_before_exit(save: Callable[[], None]) -> Callable[[], None]:
+    """coverage.py's ``patch = _exit`` for a measurement covhook applies it to itself.
+
+    For the recorder, and for a Coverage started before covhook could set its
+    ``[run] patch`` (pytest-cov's).  Returns the undo.
+    """
+    old_exit = os._exit
+
+    def covhook_os_exit_patch(status: int) -> Any:
+        with contextlib.suppress(Exception):  # never keep a process from exiting
+            _hold_sigterm()
+            save()
+        old_exit(status)
+
+    os._exit = covhook_os_exit_patch
+    return _undo("_exit", covhook_os_exit_patch, old_exit)
+
+
+def _hold_sigterm() -> None:
+    """Keep SIGTERM pending while a process that is exiting saves.
+
+    ``multiprocessing.Pool``'s ``terminate()`` (every ``with Pool(...)``)
+    sends SIGTERM to workers that are still there, and with
+    ``maxtasksperchild`` a worker that finished its task is still there while
+    it saves on its way out: killed mid-save, its lines were lost and a
+    half-written data file left behind.  The process exits right after the
+    save, with the status it chose, so a held SIGTERM changes nothing else.
+    Only this thread's mask (the one calling ``os._exit``); SIGINT and
+    SIGKILL still end a save that never finishes.
+    """
+    import signal
+
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+
+
+def save_before_exec(save: Callable[[], None], serialized: str | None) -> Callable[[], None]:
+    """coverage.py's ``patch = execv``: save before ``execv``/``execve``; pass the config on.
+
+    Returns the undo.
+    """
+
+    def make(name: str, old: Any) -> Any:
+        def covhook_execv_patch(*args: Any, **kwargs: Any) -> Any:
+            with contextlib.suppress(Exception):
+                save()
+            if name.endswith("e") and serialized:
+                args[-1]["COVERAGE_PROCESS_CONFIG"] = serialized
+            old(*args, **kwargs)
+
+        return covhook_execv_patch
+
+    old_execv, old_execve = os.execv, os.execve
+    os.execv = new_execv = make("execv", old_execv)
+    os.execve = new_execve = make("execve", old_execve)
+    undo_v = _undo("execv", new_execv, old_execv)
+    undo_ve = _undo("execve", new_execve, old_execve)
+
+    def undo() -> None:
+        undo_v()
+        undo_ve()
+
+    return undo
+
+
+def _undo(name: str, ours: Any, old: Any) -> Callable[[], None]:
+    """Put ``os.<name>`` back, unless someone wrapped it after us (then leave theirs)."""
+
+    def undo() -> None:
+        if getattr(os, name) is ours:
+            setattr(os, name, old)
+
+    return undo

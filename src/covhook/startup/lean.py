@@ -27,7 +27,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-ENV = "COVHOOK_LEAN"
 DEFERRED = (
     "coverage.annotate",
     "coverage.html",
@@ -45,7 +44,10 @@ DEFERRED = (
 
 
 def wanted(environ: Any = os.environ) -> bool:
-    return str(environ.get(ENV, "1")).strip().lower() not in ("0", "false", "no", "off")
+    """``COVHOOK_LEAN`` (:mod:`covhook.settings`), on by default."""
+    from covhook import settings
+
+    return bool(settings.value("lean", None, environ, problems=[]))
 
 
 def import_coverage() -> ModuleType:

@@ -9,9 +9,10 @@ does those three and nothing else:
 
 - the configuration is coverage.py's own, serialized: from
   ``COVERAGE_PROCESS_CONFIG`` (a measured parent's ``patch = subprocess``) or
-  from covhook's config cache (:func:`cached_config`: what the last full
-  start made of the same config file, cwd and ``COVERAGE_*``/``COVHOOK_*``
-  variables);
+  from covhook's config cache (:func:`covhook.startup.config.cached_serialized`:
+  what the last full start made of the same config file, cwd and
+  ``COVERAGE_*``/``COVHOOK_*`` variables), as :mod:`covhook.startup.config`
+  reads it for every start path;
 - ``[run] source`` names directories only; ``omit`` patterns are ``<dir>/*``;
   no plugins but covhook's, no dynamic contexts, no debug, the C tracer core
   (and not 3.14+'s default), default concurrency, absolute paths (no
@@ -40,12 +41,16 @@ if TYPE_CHECKING:
     from types import FrameType, ModuleType
     from typing import Any
 
-ENV = "COVHOOK_RECORDER"
+    from covhook.startup.config import Config
+
 PATCHES = frozenset(("_exit", "execv", "subprocess"))
 
 
 def wanted(environ: Mapping[str, str] = os.environ) -> bool:
-    return environ.get(ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+    """``COVHOOK_RECORDER`` (:mod:`covhook.settings`), on by default."""
+    from covhook import settings
+
+    return bool(settings.value("recorder", None, environ, problems=[]))
 
 
 class Ineligible(Exception):
@@ -634,122 +639,39 @@ def _write(
         con.close()
 
 
-# --- the configuration: serialized by coverage.py, here or in the cache --------
+# --- preparing and starting ------------------------------------------------------
 
-CACHE_DIR_ENV = "COVHOOK_CACHE_DIR"
-_CACHE_VERSION = "1"
-# Variables that never change what coverage.py makes of a config file.
-_KEY_SKIP = frozenset(
-    ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START", "COVHOOK_SCOPE", "COVHOOK_ORIGIN")
-)
-# Variables that ask for what the recorder does not do.
-_REFUSE_ENV = ("COVERAGE_DEBUG", "COVERAGE_DEBUG_FILE", "COVERAGE_CORE", "COVHOOK_FLUSH_SECONDS")
+# coverage.py's variables that ask for what the recorder does not do.
+_REFUSE_ENV = ("COVERAGE_DEBUG", "COVERAGE_DEBUG_FILE", "COVERAGE_CORE")
 
 
-def cache_key(path: str, environ: Mapping[str, str]) -> str | None:
-    """What a cached serialization of the config file ``path`` depends on, or None."""
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    found = _compat.coverage_dir()
-    if found is None:
-        return None
-    version = os.stat(os.path.join(found, "version.py"))
-    env = sorted(
-        f"{k}={v}"
-        for k, v in environ.items()
-        if k.startswith(("COVERAGE_", "COVHOOK_")) and k not in _KEY_SKIP
-    )
-    return "\0".join(
-        [
-            _CACHE_VERSION,
-            os.path.abspath(path),
-            str(st.st_mtime_ns),
-            str(st.st_size),
-            os.getcwd(),
-            sys.executable,
-            found,
-            str(version.st_mtime_ns),
-            *env,
-        ]
+def _refused(environ: Mapping[str, str]) -> bool:
+    """The environment asks for what the recorder does not do (also covhook's periodic flush)."""
+    from covhook import settings
+
+    return any(environ.get(name) for name in _REFUSE_ENV) or bool(
+        settings.raw("flush_seconds", None, environ)
     )
 
 
-def cache_path(key: str, environ: Mapping[str, str] = os.environ) -> str:
-    import zlib
+def prepare(
+    found: Config | None = None, environ: Mapping[str, str] = os.environ
+) -> Recorder | None:
+    """A recorder ready to start, or None when covhook must start coverage.py itself.
 
-    top = environ.get(CACHE_DIR_ENV) or os.path.join(
-        environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "covhook"
-    )
-    return os.path.join(top, f"config-{zlib.crc32(key.encode('utf-8', 'surrogateescape')):08x}")
-
-
-def cached_config(environ: Mapping[str, str] = os.environ) -> str | None:
-    """The serialized config a full start left for this config file, cwd and variables."""
-    key = cache_key(environ.get("COVERAGE_PROCESS_START", ""), environ)
-    if key is None:
-        return None
-    try:
-        with open(cache_path(key, environ), encoding="utf-8", errors="surrogateescape") as f:
-            stored_key, _, text = f.read().partition("\n")
-    except OSError:
-        return None
-    return text.strip() if stored_key == key.replace("\n", " ") and text.strip() else None
-
-
-def remember(serialized: str, config_file: str, environ: Mapping[str, str] = os.environ) -> None:
-    """After a full start from ``config_file``: cache its serialized config; never raise.
-
-    Not for configs that use ``${VAR}`` (they depend on the whole environment).
+    ``found``: this process's configuration (:mod:`.config`), read here if None.
     """
-    if not wanted(environ):
-        return
-    try:
-        with open(config_file, encoding="utf-8", errors="replace") as f:
-            if "$" in f.read():
-                return
-        key = cache_key(config_file, environ)
-        if key is None:
-            return
-        path = cache_path(key, environ)
-        if os.path.exists(path):
-            return
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as f:
-            f.write(key.replace("\n", " ") + "\n" + serialized + "\n")
-        os.replace(tmp, path)
-    except Exception:
-        return
-
-
-def decode(text: str) -> dict[str, Any]:
-    """coverage's ``CoverageConfig.deserialize`` input: base64 of a JSON object."""
-    import _json
-    import binascii
-
-    from covhook.startup.scope import _JsonContext
-
-    scan = _json.make_scanner(_JsonContext())  # type: ignore[arg-type]
-    data, _end = scan(binascii.a2b_base64(text.encode("ascii")).decode("utf-8"), 0)
-    if not isinstance(data, dict):
-        raise Ineligible("not a serialized config")
-    return data
-
-
-def prepare(environ: Mapping[str, str] = os.environ) -> Recorder | None:
-    """A recorder ready to start, or None when covhook must start coverage.py itself."""
-    if not wanted(environ) or any(environ.get(name) for name in _REFUSE_ENV):
+    if not wanted(environ) or _refused(environ):
         return None
     if sys.modules.get("coverage") is not None:
         return None  # the program imported coverage itself: it may want Coverage.current()
     try:
-        text = environ.get("COVERAGE_PROCESS_CONFIG") or cached_config(environ)
-        if not text:
+        from covhook.startup import config
+
+        given = config.recorder_config(found or config.read(environ), environ)
+        if given is None:
             return None
-        raw = decode(text)
+        text, raw = given
         the_plan = plan(raw, os.getcwd())
         directory = _compat.coverage_dir()
         # Known data format first: once the C tracer is loaded, coverage.py
@@ -785,10 +707,14 @@ def start(rec: Recorder) -> Recorder:
 
     rec.start()
     atexit.register(_at_exit, rec)
+
+    def save() -> None:
+        rec.save()  # looked up when called: signals.guard_saves replaces it
+
     if "_exit" in rec.plan.patch:
-        _patch_exit(rec)
+        defaults.save_before_exit(save)
     if "execv" in rec.plan.patch:
-        _patch_execv(rec)
+        defaults.save_before_exec(save, rec.serialized)
     signals.guard_saves(rec)  # type: ignore[arg-type]
     if defaults.signals_wanted(options):
         signals.install(rec)  # type: ignore[arg-type]
@@ -810,7 +736,7 @@ def _tag(
     from covhook import layout, origin, settings
 
     chosen = settings.value("origin", options, environ, problems=[])
-    if chosen and not environ.get("COVHOOK_ORIGIN"):
+    if chosen and not settings.raw("origin", None, environ):
         environ = {**environ, "COVHOOK_ORIGIN": str(chosen)}
     found = origin.detect(environ)
     base, _old_tag = layout.split_tagged_path(os.path.abspath(rec.data_file))
@@ -819,35 +745,6 @@ def _tag(
     context = rec.context
     if not context or origin.TAG_RE.match(context):
         rec.context = found.tag
-
-
-def _patch_exit(rec: Recorder) -> None:
-    """coverage.patch._patch__exit: save before ``os._exit``."""
-    old_exit = os._exit
-
-    def covhook_os_exit_patch(status: int) -> Any:
-        with contextlib.suppress(Exception):
-            rec.save()
-        old_exit(status)
-
-    os._exit = covhook_os_exit_patch
-
-
-def _patch_execv(rec: Recorder) -> None:
-    """coverage.patch._patch_execv: save before ``execv``/``execve``; pass the config on."""
-
-    def make(name: str, old: Any) -> Any:
-        def covhook_execv_patch(*args: Any, **kwargs: Any) -> Any:
-            with contextlib.suppress(Exception):
-                rec.save()
-            if name.endswith("e") and rec.serialized:
-                args[-1]["COVERAGE_PROCESS_CONFIG"] = rec.serialized
-            old(*args, **kwargs)
-
-        return covhook_execv_patch
-
-    os.execv = make("execv", os.execv)
-    os.execve = make("execve", os.execve)
 
 
 def _record_roots(data_dir: str, rec: Recorder) -> None:

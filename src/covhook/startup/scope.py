@@ -9,13 +9,10 @@ in-scope code is about to run (:mod:`covhook.startup.lazy`) and a process that n
 runs any imports nothing of coverage.
 
 This module runs in every process the hook reaches, before anything is
-measured, so it reads the config without importing coverage (or ``re``):
-the serialized config in ``COVERAGE_PROCESS_CONFIG`` is base64 JSON (checked
-in coverage 7.10.4 to 7.17.x), decoded with the C scanner; a config file is
-parsed once and the result passed to child processes in ``COVHOOK_SCOPE``.
-Whenever the config cannot be read cheaply or names something lazy start
-cannot follow (other plugins, greenlet-style concurrency), the answer is the
-eager start, which is always correct.
+measured; it decides from what :mod:`covhook.startup.config` read (without
+importing coverage or ``re``).  Whenever the config cannot be read cheaply or
+names something lazy start cannot follow (other plugins, greenlet-style
+concurrency), the answer is the eager start, which is always correct.
 """
 
 from __future__ import annotations
@@ -28,22 +25,12 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
+    from covhook.startup.config import Config
+
+# The table's variables (covhook.settings), named for `covhook doctor`.
 LAZY_ENV = "COVHOOK_LAZY"
 MEASURE_ENV = "COVHOOK_MEASURE"
 SKIP_ENV = "COVHOOK_SKIP"
-CACHE_ENV = "COVHOOK_SCOPE"
-_FALSE = ("0", "false", "no", "off")
-_CACHE_VERSION = "1"
-# The config values scoping needs, under coverage's CoverageConfig attribute names.
-_LIST_KEYS = ("source", "source_pkgs", "source_dirs", "run_include", "plugins", "concurrency")
-_FILE_OPTIONS = {
-    "source": "source",
-    "source_pkgs": "source_pkgs",
-    "source_dirs": "source_dirs",
-    "run_include": "include",
-    "plugins": "plugins",
-    "concurrency": "concurrency",
-}
 # Eager start: pytest itself (its plugin reports on the run from start-up).
 _EAGER_PROGRAMS = ("pytest", "py.test")
 
@@ -159,216 +146,6 @@ def _prep_pattern(pattern: str, cwd: str) -> str:
     return os.path.normpath(os.path.join(cwd, pattern))
 
 
-# --- reading the config cheaply -------------------------------------------------
-
-
-def read_raw(environ: Mapping[str, str] = os.environ) -> dict[str, Any] | None:
-    """The config values scoping needs, or None when they cannot be read cheaply."""
-    serialized = environ.get("COVERAGE_PROCESS_CONFIG")
-    if serialized:
-        return _from_serialized(serialized)
-    path = environ.get("COVERAGE_PROCESS_START", "")
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):
-        return None  # _startup says what is wrong
-    key = f"{_CACHE_VERSION}|{os.path.abspath(path)}|{st.st_mtime_ns}|{st.st_size}"
-    raw = _from_cache(environ.get(CACHE_ENV, ""), key)
-    if raw is None:
-        try:
-            raw = _from_file(path)
-        except Exception:
-            return None
-        if raw is None:
-            return None
-        os.environ[CACHE_ENV] = _to_cache(key, raw)
-    file_value = environ.get("COVERAGE_FILE")
-    if file_value:
-        raw["data_file"] = file_value
-    return raw
-
-
-def _from_serialized(text: str) -> dict[str, Any] | None:
-    """coverage's ``CoverageConfig.serialize()``: base64 of a JSON object."""
-    try:
-        import _json
-        import binascii
-
-        decoded = binascii.a2b_base64(text.encode("ascii")).decode("utf-8")
-        scan = _json.make_scanner(_JsonContext())  # type: ignore[arg-type]
-        data, _end = scan(decoded, 0)
-    except Exception:
-        return None
-    if not isinstance(data, dict):
-        return None
-    raw: dict[str, Any] = {k: data.get(k) for k in _LIST_KEYS}
-    raw["data_file"] = data.get("data_file")
-    options = data.get("plugin_options") or {}
-    raw["covhook"] = options.get("covhook") if isinstance(options, dict) else None
-    return raw
-
-
-class _JsonContext:
-    """What ``_json.make_scanner`` reads from ``json.JSONDecoder`` (no ``re`` import)."""
-
-    strict = True
-    object_hook = None
-    object_pairs_hook = None
-    parse_float = float
-    parse_int = int
-    parse_constant = float
-    memo: dict[str, str] = {}  # noqa: RUF012
-
-
-def _from_file(path: str) -> dict[str, Any] | None:
-    """``[run]`` values of a .coveragerc / setup.cfg / tox.ini / .toml, as coverage reads them."""
-    raw: dict[str, Any] = {}
-    if path.endswith(".toml"):
-        import tomllib
-
-        with open(path, "rb") as f:
-            doc = tomllib.load(f)
-        tool = doc.get("tool", {}).get("coverage", {})
-        run = tool.get("run") if "run" in tool else doc.get("run", {})
-        if not isinstance(run, dict):
-            return None
-        for attr, option in _FILE_OPTIONS.items():
-            value = run.get(option)
-            if value is not None:
-                raw[attr] = [_substitute(str(v)) for v in _as_list(value)]
-        if "data_file" in run:
-            raw["data_file"] = _substitute(str(run["data_file"]))
-        from covhook.startup.options import read_section
-
-        raw["covhook"] = read_section(path)
-    else:
-        with open(path, encoding="utf-8") as f:
-            sections = parse_ini(f.read())
-        if sections is None:
-            return None
-        for attr, option in _FILE_OPTIONS.items():
-            value = _ini_get(sections, "run", option)
-            if value is not None:
-                raw[attr] = [v.strip() for line in value.split("\n") for v in line.split(",")]
-                raw[attr] = [v for v in raw[attr] if v]
-        data_file = _ini_get(sections, "run", "data_file")
-        if data_file is not None:
-            raw["data_file"] = data_file
-        # covhook.startup.options.read_section's rule, without configparser.
-        own: tuple[str, ...] = ("covhook",)
-        if os.path.basename(path) in ("setup.cfg", "tox.ini"):
-            own = ("coverage:covhook", "covhook")
-        raw["covhook"] = next((dict(sections[n]) for n in own if n in sections), {})
-    return raw
-
-
-def parse_ini(text: str) -> dict[str, dict[str, str]] | None:
-    """configparser's reading of an INI file (coverage's: no interpolation), minus ``re``.
-
-    ``import configparser`` (and the ``re`` it needs) would cost every
-    out-of-scope process milliseconds.  This covers what coverage config
-    files use: sections, ``key = value`` / ``key: value``, indented
-    continuation lines, full-line ``#``/``;`` comments.  Anything else
-    (a duplicate, a line outside a section, a line without a delimiter)
-    returns None, and the caller falls back to the eager start, where
-    coverage.py reads the file and reports what is wrong.
-    """
-    sections: dict[str, dict[str, str]] = {}
-    current: dict[str, str] | None = None
-    key: str | None = None
-    key_indent = 0
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped:
-            if current is not None and key is not None:
-                current[key] += "\n"  # kept inside a value, trailing ones stripped below
-            continue
-        if stripped[0] in "#;":
-            continue
-        indent = len(line) - len(line.lstrip())
-        if current is not None and key is not None and indent > key_indent:
-            current[key] += "\n" + stripped
-            continue
-        if stripped[0] == "[":
-            end = stripped.rfind("]")
-            if end < 2:
-                return None
-            name = stripped[1:end]
-            if name in sections or name == "DEFAULT":  # DEFAULT values are inherited
-                return None
-            current = sections[name] = {}
-            key = None
-            continue
-        cuts = [i for i in (stripped.find("="), stripped.find(":")) if i > 0]
-        if current is None or not cuts:
-            return None
-        cut = min(cuts)
-        key = stripped[:cut].strip().lower()
-        if not key or key in current:
-            return None
-        current[key] = stripped[cut + 1 :].strip()
-        key_indent = indent
-    for values in sections.values():
-        for name, value in values.items():
-            values[name] = value.rstrip()
-    return sections
-
-
-def _as_list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list) else [value]
-
-
-def _ini_get(sections: dict[str, dict[str, str]], section: str, option: str) -> str | None:
-    for prefix in ("coverage:", ""):
-        value = sections.get(prefix + section, {}).get(option)
-        if value is not None:
-            return _substitute(value)
-    return None
-
-
-def _substitute(text: str) -> str:
-    """coverage.py's ``substitute_variables`` (``$VAR``, ``${VAR-default}``...)."""
-    if "$" not in text:
-        return text
-    import re
-
-    pattern = (
-        r"\$(?:(?P<dollar>\$)|(?P<word1>\w+)"
-        r"|\{(?P<word2>\w+)(?:(?P<strict>\?)|-(?P<defval>[^}]*))?\})"
-    )
-
-    def replace(match: re.Match[str]) -> str:
-        word = match.group("dollar") or match.group("word1") or match.group("word2")
-        if word == "$":
-            return "$"
-        if word in os.environ:
-            return os.environ[word]
-        if match.group("strict"):
-            raise ValueError(f"Variable {word} is undefined: {text!r}")
-        return match.group("defval") or ""
-
-    return re.sub(pattern, replace, text)
-
-
-def _to_cache(key: str, raw: Mapping[str, Any]) -> str:
-    import marshal
-
-    return key + "\n" + marshal.dumps(dict(raw)).hex()
-
-
-def _from_cache(value: str, key: str) -> dict[str, Any] | None:
-    head, _, body = value.partition("\n")
-    if head != key or not body:
-        return None
-    import marshal
-
-    try:
-        raw = marshal.loads(bytes.fromhex(body))
-    except Exception:
-        return None
-    return raw if isinstance(raw, dict) else None
-
-
 # --- the decision -----------------------------------------------------------------
 
 
@@ -399,10 +176,6 @@ def main_target(orig_argv: list[str]) -> tuple[str, str]:
     return "stdin", ""
 
 
-def _truthy(raw: object) -> bool:
-    return str(raw).strip().lower() not in _FALSE
-
-
 def _patterns(raw: object) -> list[str]:
     if isinstance(raw, list):
         raw = ",".join(str(p) for p in raw)
@@ -425,8 +198,10 @@ def explicit_rule(
     options: Mapping[str, Any], orig_argv: list[str], environ: Mapping[str, str] = os.environ
 ) -> str | None:
     """``skip`` when COVHOOK_SKIP / ``[covhook] skip`` matches, or MEASURE is set and does not."""
-    skip = _patterns(environ.get(SKIP_ENV, options.get("skip", "")))
-    measure = _patterns(environ.get(MEASURE_ENV, options.get("measure", "")))
+    from covhook import settings
+
+    skip = _patterns(settings.raw("skip", options, environ, empty_wins=True))
+    measure = _patterns(settings.raw("measure", options, environ, empty_wins=True))
     if not skip and not measure:
         return None
     from fnmatch import fnmatchcase
@@ -445,10 +220,10 @@ def explicit_rule(
 
 def lazy_allowed(scope: Scope, environ: Mapping[str, str] = os.environ) -> bool:
     """Lazy start is on, and nothing in the config needs coverage from the first line."""
-    raw = environ.get(LAZY_ENV)
-    if raw is None:
-        raw = scope.options.get("lazy", "true")
-    return _truthy(raw) and scope.named and not scope.plugins and not scope.concurrency
+    from covhook import settings
+
+    lazy = settings.value("lazy", scope.options, environ, problems=[])
+    return bool(lazy) and scope.named and not scope.plugins and not scope.concurrency
 
 
 def main_in_scope(scope: Scope, orig_argv: list[str]) -> bool:
@@ -477,16 +252,25 @@ def is_coverage_tool(orig_argv: list[str]) -> bool:
     return False
 
 
-def decide(environ: Mapping[str, str] = os.environ) -> tuple[str, Scope | None, str]:
-    """(EAGER | LAZY | SKIP, the scope if read, why) for this process; never raises."""
+def decide(
+    environ: Mapping[str, str] = os.environ, config: Config | None = None
+) -> tuple[str, Scope | None, str]:
+    """(EAGER | LAZY | SKIP, the scope if read, why) for this process; never raises.
+
+    ``config``: this process's configuration (:mod:`.config`), read here if None.
+    """
     try:
-        return _decide(environ)
+        return _decide(environ, config)
     except Exception as exc:  # a bug here must not cost the user their data
         return EAGER, None, f"scope not decided ({exc!r})"
 
 
-def _decide(environ: Mapping[str, str]) -> tuple[str, Scope | None, str]:
-    raw = read_raw(environ)
+def _decide(environ: Mapping[str, str], config: Config | None) -> tuple[str, Scope | None, str]:
+    if config is None:
+        from covhook.startup import config as reader
+
+        config = reader.read(environ)
+    raw = config.values
     if raw is None:
         return EAGER, None, "config not readable cheaply"
     scope = Scope(raw, os.getcwd())
