@@ -395,6 +395,18 @@ def fail_under_message(total: float, fail_under: float, precision: int) -> str:
 DATA_SUFFIX_PATTERN = r"\.(?P<host>.+)\.(?:pid)?(?P<pid>\d+)\.X\w{6}x(?:\.H\w{10}h)?$"
 
 
+def parallel_suffix() -> str:
+    """This process's parallel data file suffix, as coverage.py makes it (no leading dot).
+
+    ``coverage.sqldata.filename_suffix(True)`` (7.10.4-7.17.5, see below):
+    covhook.startup.rootcopy names its copy of a root's data with it, so that
+    ``coverage combine`` picks it up like any parallel file.
+    """
+    from coverage.sqldata import filename_suffix
+
+    return str(filename_suffix(True))
+
+
 if TYPE_CHECKING:
     DATA_SUFFIX_RE: re.Pattern[str]
 else:

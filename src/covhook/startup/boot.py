@@ -158,7 +158,10 @@ def _start(coverage: ModuleType) -> Coverage:
     _compat.no_pth_file(cov)
     options = defaults.plugin_options(cov)
     seconds = None
-    atomic = defaults.atomic_wanted(options)
+    from covhook.startup import rootcopy
+
+    root = rootcopy.is_root(cov)  # coverage.py's own data file: written in place, as it would
+    atomic = defaults.atomic_wanted(options) and not root
     if atomic or defaults.flush_requested(options):
         from covhook.startup import flush
 
@@ -180,6 +183,8 @@ def _start(coverage: ModuleType) -> Coverage:
         signals.install(cov)
     if atomic:
         flush.publish_from(cov)
+    if root:
+        rootcopy.attach(cov, options)
     if seconds is not None:
         flush.start(cov, seconds)
     data_dir = os.path.dirname(os.path.abspath(str(cov.get_option("run:data_file"))))

@@ -7,7 +7,11 @@ the setting at coverage.py's default:
 - ``[run] data_file`` and ``[run] context`` get the process's origin tag
   (``covhook.startup.plugin.tag_at_startup``), before ``start()``.
 - ``[run] parallel`` is forced on: every process must write its own file, or
-  the processes overwrite each other's data.
+  the processes overwrite each other's data.  Except in the root of a tree
+  whose config file leaves it off (the process that read
+  ``COVERAGE_PROCESS_START``, no measured parent): it writes coverage.py's own
+  ``data_file``, as coverage.py would, and a parallel copy
+  (:mod:`covhook.startup.rootcopy`); the processes below it are parallel.
 - ``[run] omit`` gains covhook's own package: its handlers and saves run while
   coverage measures, and they are not the user's code.
 - ``[run] patch``, when empty, becomes ``_exit, execv, subprocess``
@@ -97,7 +101,10 @@ def apply(cov: Coverage, config_file: str | None, section: Mapping[str, Any] | N
                 section = read_section(config_file)
             for key, value in section.items():
                 cov.set_option(f"{PLUGIN}:{key}", value)
-    cov.set_option("run:parallel", True)
+    if not config_file or cov.get_option("run:parallel"):
+        cov.set_option("run:parallel", True)
+    # else: the root of the tree keeps coverage.py's own data file (.rootcopy);
+    # its patch = subprocess hands its children a config they make parallel.
     # covhook's own code runs after start (signal handlers, saves, flushes):
     # it is not the user's code, so it never appears in their data.
     omit = list(cov.get_option("run:omit") or [])  # type: ignore[arg-type]

@@ -62,18 +62,23 @@ def tag(config: Any, options: Mapping[str, Any], environ: Mapping[str, str] = os
     """Set ``run:data_file`` and ``run:context`` of a parallel measurement to its origin."""
     if not config.get_option("run:parallel"):
         return
-    chosen = settings.value("origin", options, environ, problems=[])
-    if chosen and not environ.get("COVHOOK_ORIGIN"):
-        environ = {**environ, "COVHOOK_ORIGIN": str(chosen)}
-    found = origin.detect(environ)
+    tag = origin_tag(options, environ)
     base, _old_tag = layout.split_tagged_path(os.path.abspath(config.get_option("run:data_file")))
-    config.set_option("run:data_file", f"{base}.{found.tag}")
+    config.set_option("run:data_file", f"{base}.{tag}")
     record_roots(os.path.dirname(base), config)
     # A context that is a tag came from a measured parent's serialized
     # config (patch = subprocess): this process has its own origin.
     context = config.get_option("run:context")
     if not context or origin.TAG_RE.match(context):
-        config.set_option("run:context", found.tag)
+        config.set_option("run:context", tag)
+
+
+def origin_tag(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> str:
+    """This process's origin tag (``[covhook] origin`` / ``COVHOOK_ORIGIN``, else detected)."""
+    chosen = settings.value("origin", options, environ, problems=[])
+    if chosen and not environ.get("COVHOOK_ORIGIN"):
+        environ = {**environ, "COVHOOK_ORIGIN": str(chosen)}
+    return origin.detect(environ).tag
 
 
 def record_roots(data_dir: str, config: Any) -> None:
