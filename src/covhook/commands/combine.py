@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 
+from covhook.errors import CovhookError
 from covhook.host import origins
 from covhook.host.combine import combine, load_coverage, print_paths
 
@@ -21,6 +22,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--keep", action="store_true", help="keep the parallel data files")
     parser.add_argument(
         "-a", "--append", action="store_true", help="add to the existing combined data"
+    )
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="make the combined file from these inputs alone, even when it already holds "
+        "some of them (by default those are skipped and the others added to it)",
     )
     parser.add_argument(
         "--print-paths",
@@ -41,6 +48,18 @@ def run(args: argparse.Namespace) -> int:
     if args.print_paths:
         print_paths(cov, args.paths)
         return 0
-    processes = combine(cov, args.paths, args.keep, learn_paths=not args.no_map, append=args.append)
+    if args.replace and args.append:
+        raise CovhookError(
+            "--replace and --append ask for opposite things",
+            "use --append to add to the combined file, --replace to make it anew",
+        )
+    processes = combine(
+        cov,
+        args.paths,
+        args.keep,
+        learn_paths=not args.no_map,
+        append=args.append,
+        replace=args.replace,
+    )
     print(origins.format_table(origins.table(processes, cov.get_data())))
     return 0
