@@ -224,6 +224,32 @@ def test_a_combine_waits_for_another_and_adds_to_its_result(project: Path) -> No
     assert data.data_files(project) == []
 
 
+def test_a_combine_that_waited_and_finds_nothing_left_says_so(project: Path) -> None:
+    """The other combine took every input while this one waited: exit 0, one line, the
+    combined file as the other one wrote it."""
+    markers = write_inputs(project, 4)
+    assert covhook(project, "--keep").returncode == 0  # the other combine's result...
+    holder = hold_lock(project)
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "held\n"
+        second = start(project)
+        assert second.stderr is not None
+        assert "waiting for it to finish" in second.stderr.readline()
+        for f in data.data_files(project):  # ...and its deleting them, while this one waits
+            f.unlink()
+        assert holder.stdin is not None
+        holder.stdin.close()
+        out, err = second.communicate(timeout=60)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert second.returncode == 0, err
+    assert "covhook: nothing left to combine" in out
+    assert measured_files(project / ".coverage") >= markers
+    assert processes(out) == {"origin-p": 4}
+
+
 def test_a_combine_that_waits_too_long_gives_up_and_changes_nothing(project: Path) -> None:
     write_inputs(project, 2)
     holder = hold_lock(project)
@@ -379,4 +405,5 @@ def test_stress_interrupted_combines_then_reruns_lose_nothing(tmp_path: Path) ->
             assert final.returncode == 0, final.stderr
         assert measured_files(where / ".coverage") >= markers, f"round {round_}: {summary}"
         assert data.data_files(where) == []
+        assert list(where.glob(".covhook-combining.*")) == []  # a killed one's output: gone
     print("interrupts (signal:status:inputs left):", ", ".join(summary), file=sys.stderr)

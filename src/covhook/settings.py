@@ -158,6 +158,11 @@ SETTINGS: tuple[Setting, ...] = (
         "progress_after", None, "COVHOOK_PROGRESS_AFTER", "text", "1",
         "seconds before `covhook combine` shows its progress bar on a terminal",
     ),
+    Setting(
+        "combine_wait", None, "COVHOOK_COMBINE_WAIT", "text", "600",
+        "seconds a `covhook combine` waits for another one combining in the same data "
+        "directory before it gives up (exit 1, nothing combined)",
+    ),
 )  # fmt: skip
 
 BY_NAME = {s.name: s for s in SETTINGS}

@@ -85,8 +85,10 @@ def combine(
     ``replace``.  Returns the processes per origin that were combined.
     """
     data_file = os.path.abspath(str(cov.get_option("run:data_file")))
-    with combinelock.held(os.path.dirname(data_file)) as waited:
-        _forget_stale_outputs(os.path.dirname(data_file))
+    with combinelock.held(os.path.dirname(data_file)) as lock:
+        waited = lock.waited
+        if lock.locked:
+            _forget_stale_outputs(os.path.dirname(data_file))
         processes = _combine_locked(
             cov,
             paths,
@@ -244,9 +246,23 @@ def _forget_stale_outputs(data_dir: str) -> None:
     prefix = layout.COMBINING_PREFIX
     with contextlib.suppress(OSError):
         for name in os.listdir(data_dir):
-            if name.startswith(prefix) and name.endswith(".tmp"):
-                with contextlib.suppress(OSError):
-                    os.remove(os.path.join(data_dir, name))
+            pid = name.removeprefix(prefix).removesuffix(".tmp")
+            if not (name.startswith(prefix) and name.endswith(".tmp") and pid.isdigit()):
+                continue
+            if int(pid) != os.getpid() and _alive(int(pid)):
+                continue  # a combine of a covhook without the lock, still at work
+            with contextlib.suppress(OSError):
+                os.remove(os.path.join(data_dir, name))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
 
 
 def local_roots(cov: coverage.Coverage) -> list[str]:

@@ -26,6 +26,7 @@ import stat
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from covhook import layout
 from covhook.errors import CovhookError
@@ -78,9 +79,17 @@ def _holder(fd: int) -> str:
     return f" (pid {text})" if text.isdigit() else ""
 
 
+@dataclass(frozen=True)
+class Held:
+    """What taking the lock found."""
+
+    locked: bool  # False: no lock file can be made there (no such dir, read-only)
+    waited: bool  # another combine held it first: this one adds to its result
+
+
 @contextlib.contextmanager
-def held(data_dir: str, limit: float | None = None) -> Iterator[bool]:
-    """Hold the data dir's combine lock while the block runs; yields whether it had to wait.
+def held(data_dir: str, limit: float | None = None) -> Iterator[Held]:
+    """Hold the data dir's combine lock while the block runs.
 
     Waits up to ``limit`` seconds (default :func:`wait_limit`) for another
     combine, then raises CovhookError: nothing is combined without the lock.
@@ -88,14 +97,14 @@ def held(data_dir: str, limit: float | None = None) -> Iterator[bool]:
     path = os.path.join(data_dir, layout.COMBINE_LOCK)
     fd = _open(path)
     if fd is None:
-        yield False
+        yield Held(locked=False, waited=False)
         return
     try:
         waited = _acquire(fd, path, wait_limit() if limit is None else limit)
         with contextlib.suppress(OSError):  # who holds it, for a combine that waits
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        yield waited
+        yield Held(locked=True, waited=waited)
     finally:
         os.close(fd)  # the lock goes with the last descriptor (forked workers have ended)
 
