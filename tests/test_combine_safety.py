@@ -321,6 +321,40 @@ def test_inputs_another_user_owns_are_kept_named_and_not_lost(shared: Path) -> N
     assert processes(rerun.stdout) == {"origin-p": 10}  # the kept files not counted again
 
 
+def test_inputs_on_a_read_only_mount_are_kept_named_and_not_lost(project: Path) -> None:
+    """Item 3, as root (who may delete anyone's file): inputs on a read-only bind mount
+    (EROFS) are named in one line; the combine completes; a rerun keeps the data."""
+    mount = shutil.which("mount")
+    launchers.need(os.geteuid() == 0 and mount is not None, "root and mount", "run as root")
+    source = project / "artifact"
+    markers = write_inputs(source, 6)
+    mounted = project / "ro"
+    mounted.mkdir()
+    done = subprocess.run(
+        ["mount", "--bind", "-o", "ro", str(source), str(mounted)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    launchers.need(done.returncode == 0, f"a read-only bind mount ({done.stderr.strip()})")
+    try:
+        first = covhook(project, "ro")
+        assert first.returncode == 0, first.stderr
+        (said,) = [line for line in first.stdout.splitlines() if "could not delete" in line]
+        assert "could not delete 6 combined data file(s)" in said
+        assert "Read-only file system" in said
+        assert measured_files(project / ".coverage") >= markers
+        rerun = covhook(project, "ro")
+        assert rerun.returncode == 0, rerun.stderr
+        assert "nothing new to combine" in rerun.stdout
+        assert measured_files(project / ".coverage") >= markers
+    finally:
+        for _ in range(50):
+            if subprocess.run(["umount", str(mounted)], check=False).returncode == 0:
+                break
+            time.sleep(0.1)
+
+
 def test_names_are_quoted_so_a_newline_cannot_split_a_line(project: Path) -> None:
     """Item 10: a data file name with a newline (and an escape) in it: every line covhook
     says about it stays one line; the name is quoted as Python writes a string."""
