@@ -95,15 +95,14 @@ def tables(path: Path) -> dict[str, list[tuple[object, ...]]]:
             name: sorted(con.execute(f"select * from {name}").fetchall())
             for name in ("meta", "file", "context", "line_bits", "arc", "tracer", "coverage_schema")
         }
-        # covhook's own tables (its bitmaps of the arcs, their seal) aside: see bitmap_arcs.
+        # covhook's own table (its bitmaps of the arcs) aside: checked by bitmap_arcs.
         found["sqlite_master"] = [
-            row
-            for row in con.execute("select * from sqlite_master")
-            if row[1] not in {arcbits.TABLE, arcbits.SEAL}
+            row for row in con.execute("select * from sqlite_master") if row[1] != arcbits.TABLE
         ]
     finally:
         con.close()
-    found["meta"] = [row for row in found["meta"] if row[0] != "when"]
+    # ...and its seal of them (a meta row): checked by the combine reading the bitmaps.
+    found["meta"] = [row for row in found["meta"] if row[0] not in {"when", arcbits.SEAL}]
     return found
 
 

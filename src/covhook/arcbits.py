@@ -18,7 +18,7 @@ the same: in the same transaction as coverage.py's rows it writes the table
 coverage.py ignores a table it does not know.  The rows stay the data; the
 blobs are a faster way to read them, trusted only while the rows are as they
 were written with them.  To know that without reading every row, the writer
-seals the file: the table :data:`SEAL` holds the value SQLite's file change
+seals the file: the ``meta`` row :data:`SEAL` holds the value SQLite's file change
 counter (header bytes 24-27, :func:`change_counter`) has once the writer's
 last transaction is committed.  SQLite adds one to it with every transaction
 that changes the file (a file in WAL mode, whose counter may not move, has
@@ -47,9 +47,11 @@ TABLE = "covhook_arc_bits_v1"
 CREATE = f"CREATE TABLE {TABLE} (file_id integer, context_id integer, near blob, far blob)"
 SELECT = f"SELECT file_id, context_id, near, far FROM {TABLE}"
 INSERT = f"INSERT INTO {TABLE} (file_id, context_id, near, far) VALUES (?, ?, ?, ?)"
-SEAL = "covhook_arc_bits_seal_v1"
-SEAL_CREATE = f"CREATE TABLE {SEAL} (counter integer)"
-SEAL_INSERT = f"INSERT INTO {SEAL} (counter) VALUES (?)"
+# The seal: a row of coverage's meta table (which its data hash and combine ignore), not
+# a table of its own: no page more in every data file.
+SEAL = "covhook_arc_bits_seal"
+SEAL_INSERT = f"INSERT OR REPLACE INTO meta (key, value) VALUES ('{SEAL}', ?)"
+SEAL_SELECT = f"SELECT value FROM meta WHERE key = '{SEAL}'"
 
 LANES = 16  # bits per "from" line: 2 bytes
 OFF = 4  # lane of an arc to the same line; lane OFF + 1: to the next line

@@ -121,8 +121,7 @@ def add_arc_bits(data_file: Path) -> None:
         assert counter is not None
         con.execute(arcbits.CREATE)
         con.executemany(arcbits.INSERT, [(f, c, *arcbits.encode(p)) for (f, c), p in sets.items()])
-        con.execute(arcbits.SEAL_CREATE)
-        con.execute(arcbits.SEAL_INSERT, (counter + 1,))
+        con.execute(arcbits.SEAL_INSERT, (str(counter + 1),))
         con.execute("COMMIT")
     finally:
         con.close()

@@ -433,10 +433,10 @@ def _read_arcs(
     """Each (file, context)'s arcs: covhook's bitmaps if they hold every arc row, else the rows."""
     try:
         found = con.execute(_BITS_SQL).fetchall()
-    except sqlite3.OperationalError:  # no such table: not written (or sealed) by the recorder
+    except sqlite3.OperationalError:  # no such table: not written by covhook's recorder
         found = []
     seal = found[0][5] if found else None
-    if isinstance(seal, int) and seal == arcbits.change_counter(filename):
+    if isinstance(seal, str) and seal.isdigit() and int(seal) == arcbits.change_counter(filename):
         coded = _complete_bits(found, files, contexts)
         if coded is not None:
             return coded
@@ -446,7 +446,7 @@ def _read_arcs(
 # covhook's bitmaps, how many arc rows the file holds and its seal (computed once, not per row).
 _BITS_SQL = arcbits.SELECT.replace(
     " FROM ",
-    f", (SELECT count(*) FROM arc), (SELECT max(counter) FROM {arcbits.SEAL}) FROM ",
+    f", (SELECT count(*) FROM arc), ({arcbits.SEAL_SELECT}) FROM ",
     1,
 )
 

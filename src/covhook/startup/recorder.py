@@ -630,8 +630,7 @@ def _write(
                     [(ids[n], context_id, *arcbits.encode(p)) for n, p in arcs.items() if p],
                 )
                 if counter is not None:
-                    con.execute(arcbits.SEAL_CREATE)
-                    con.execute(arcbits.SEAL_INSERT, (counter + 1 + commits_after,))
+                    con.execute(arcbits.SEAL_INSERT, (str(counter + 1 + commits_after),))
         else:
             con.executemany(
                 "INSERT INTO line_bits (file_id, context_id, numbits) VALUES (?, ?, ?)",
