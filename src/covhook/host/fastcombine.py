@@ -17,7 +17,10 @@ Semantics follow ``coverage.data.combine_parallel_data`` and
 ``[paths]`` mapping (coverage's ``PathAliases``, separators normalised the
 same way), every context of every file, file tracers (a conflict is an
 error), and lines and arcs never mixed.  Unreadable files are reported and
-kept; nothing is deleted before the combined file is on disk.
+kept; nothing is deleted before the combined file is on disk.  The combined
+file names the inputs it holds (:data:`INPUTS_KEY`), so a rerun after an
+interrupted delete, or with an archive given again, adds to it instead of
+replacing it with less.
 """
 
 from __future__ import annotations
