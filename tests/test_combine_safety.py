@@ -83,11 +83,11 @@ def covhook(
     )
 
 
-def start(cwd: Path, *args: str) -> subprocess.Popen[str]:
+def start(cwd: Path, *args: str, **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [str(launchers.PYTHON), "-m", "covhook", "combine", *args],
         cwd=cwd,
-        env=envs.clean_env(),
+        env=envs.clean_env(**env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -382,6 +382,19 @@ def test_an_unusable_input_kept_is_not_mistaken_for_a_held_one(project: Path) ->
     assert key not in fastcombine.held_inputs(str(project / ".coverage"))
 
 
+def children_of(where: Path) -> list[int]:
+    """Processes still running in ``where`` (a combine's forked worker outliving it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if Path(os.readlink(entry / "cwd")) == where:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 # --- stress: real combines at once, and interrupted at random moments --------------
 
 ROUNDS = 5
@@ -396,7 +409,8 @@ def test_stress_two_combines_at_once_lose_nothing(tmp_path: Path) -> None:
         where.mkdir()
         (where / ".coveragerc").write_text(RC)
         markers = write_inputs(where, rng.randint(20, 60), tag=f"r{round_}")
-        procs = [start(where) for _ in range(2)]
+        # One or two processes each (a forked worker reads half the files).
+        procs = [start(where, COVHOOK_COMBINE_WORKERS=rng.choice("12")) for _ in range(2)]
         results = [p.communicate(timeout=60) for p in procs]
         for proc, (_out, err) in zip(procs, results, strict=True):
             assert proc.returncode in {0, 1}, err
@@ -426,7 +440,7 @@ def test_stress_interrupted_combines_then_reruns_lose_nothing(tmp_path: Path) ->
         (where / ".coveragerc").write_text(RC)
         markers = write_inputs(where, rng.randint(60, 180), tag=f"r{round_}")
         for _ in range(rng.randint(1, 2)):
-            proc = start(where)
+            proc = start(where, COVHOOK_COMBINE_WORKERS=rng.choice("12"))
             time.sleep(rng.uniform(0.3, 1.0) * whole)
             how = rng.choice(SIGNALS)
             proc.send_signal(how)
@@ -440,4 +454,5 @@ def test_stress_interrupted_combines_then_reruns_lose_nothing(tmp_path: Path) ->
         assert measured_files(where / ".coverage") >= markers, f"round {round_}: {summary}"
         assert data.data_files(where) == []
         assert list(where.glob(".covhook-combining.*")) == []  # a killed one's output: gone
+        assert not children_of(where), "a killed combine's worker is still running"
     print("interrupts (signal:status:inputs left):", ", ".join(summary), file=sys.stderr)
