@@ -10,6 +10,7 @@ combines with SIGINT, SIGTERM or SIGKILL at random moments, then rerun them.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -369,6 +370,24 @@ def test_names_are_quoted_so_a_newline_cannot_split_a_line(project: Path) -> Non
     assert repr(str(hostile)) in said
     assert "\x1b" not in done.stdout
     assert measured_files(project / ".coverage") >= markers
+
+
+def test_a_planted_note_cannot_add_a_line_of_its_own(project: Path) -> None:
+    """Item 10: the notes of unmeasured children are files others can write in a shared
+    data dir; their words are printed inside covhook's line, control characters escaped."""
+    write_inputs(project, 1)
+    note = {
+        "why": "started with python -S\ncovhook: all good",
+        "fix": "nothing\x1b[2J",
+        "argv": ["python", "-S"],
+    }
+    (project / ".covhook-unmeasured.4242.json").write_text(json.dumps(note) + "\n")
+    done = covhook(project)
+    assert done.returncode == 0, done.stderr
+    (said,) = [line for line in done.stdout.splitlines() if "ran without coverage" in line]
+    assert "python -S\\ncovhook: all good" in said
+    assert not any(line.startswith("covhook: all good") for line in done.stdout.splitlines())
+    assert "\x1b" not in done.stdout
 
 
 def test_an_unusable_input_kept_is_not_mistaken_for_a_held_one(project: Path) -> None:

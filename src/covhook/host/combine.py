@@ -28,7 +28,7 @@ from covhook.host import (
     sources,
     unmeasured,
 )
-from covhook.host.quoting import quoted
+from covhook.host.quoting import one_line, quoted
 from covhook.host.rcfile import find_rcfile
 from covhook.startup import children, scope
 
@@ -295,7 +295,7 @@ def report_unmeasured(data_dir: str, keep: bool) -> None:
         example = " ".join(note.get("argv", []))
         print(
             f"covhook: {count} Python child process(es) ran without coverage: "
-            f"{note.get('why')} (e.g. {example!r}). Fix: {note.get('fix')}"
+            f"{one_line(note.get('why'))} (e.g. {example!r}). Fix: {one_line(note.get('fix'))}"
         )
     if not keep:
         children.forget(data_dir)
