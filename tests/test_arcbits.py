@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from coverage import CoverageData
 
 from covhook import arcbits
 from covhook.host import combine_workers, fastcombine
@@ -149,6 +150,29 @@ def test_rows_changed_with_the_count_kept_win_over_the_bitmaps(
     expected = datagen.combined_by_coverage(files, tmp_path / "plain")
     assert covhook_combined(files, tmp_path / "fast") == expected
     assert all(isinstance(arcs, str) for *_ids, arcs in fastcombine.read_raw(str(files[1])).arcs)
+
+
+def test_rows_rewritten_through_coverages_api_win_over_bitmaps(tmp_path: Path) -> None:
+    """The tool most likely to change a data file: coverage.py's own CoverageData.  A
+    file's arcs purged and written again shifted, as many as before."""
+    files = branch_files(tmp_path / "d", 3)
+
+    def rows() -> int:
+        return int(sqlite3.connect(files[1]).execute("SELECT count(*) FROM arc").fetchone()[0])
+
+    before = rows()
+    data = CoverageData(str(files[1]))
+    data.read()
+    (context,) = data.measured_contexts()  # one context: the count stays what it was
+    path = sorted(data.measured_files())[0]
+    arcs = sorted(data.arcs(path) or [])
+    data.purge_files([path])
+    data.set_context(context)
+    data.add_arcs({path: [(a, b + 1000) for a, b in arcs]})
+    data.write()
+    assert rows() == before
+    expected = datagen.combined_by_coverage(files, tmp_path / "plain")
+    assert covhook_combined(files, tmp_path / "fast") == expected
 
 
 def test_sealed_bitmaps_are_read_instead_of_the_rows(tmp_path: Path) -> None:
