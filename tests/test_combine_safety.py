@@ -167,6 +167,22 @@ def test_leftovers_and_new_inputs_are_added_to_what_was_combined(project: Path) 
     assert origins.load_processes(str(project / ".coverage")) == {"origin-p": 6, "origin-q": 4}
 
 
+def test_a_new_measurement_replaces_the_old_combined_data(project: Path) -> None:
+    """None of the inputs is in the combined file: a new measurement, which replaces it
+    as ``coverage combine`` does (no stale lines of an earlier run); it still records
+    its own inputs only."""
+    old = write_inputs(project, 3, tag="old")
+    assert covhook(project).returncode == 0
+    new = write_inputs(project, 2, tag="new")
+    again = covhook(project)
+    assert again.returncode == 0, again.stderr
+    found = measured_files(project / ".coverage")
+    assert found >= new
+    assert not found & old
+    assert "already holds" not in again.stdout
+    assert len(fastcombine.held_inputs(str(project / ".coverage"))) == 2
+
+
 def test_combining_a_dir_and_an_archive_twice_loses_nothing(project: Path) -> None:
     """Issue 20 item 5: ``covhook combine DIR ARCHIVE`` twice.  The second run found the
     archive's files again (archives are never deleted) and replaced the combined file

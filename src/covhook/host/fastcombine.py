@@ -791,7 +791,9 @@ def _start_from(
     """What the existing ``data_file`` gives the result: its data (into ``outcome.union``)
     with ``append`` or when it holds some inputs (those move to ``outcome.held``), and the
     inputs it holds; returns the files still to read, and those inputs."""
-    held = set() if replace else held_inputs(data_file)
+    ledger = held_inputs(data_file) if append or not replace else set()
+    # Only the inputs given again make this a rerun: others are a new measurement.
+    held = set() if replace else ledger & set(hashes.values())
     kept: set[str] = set()
     if (append or held) and os.path.exists(data_file):
         try:
@@ -802,7 +804,7 @@ def _start_from(
             held = set()  # its data cannot be kept: the inputs it names are read again
         else:
             outcome.appended = True
-            kept = held or held_inputs(data_file)
+            kept = ledger
     if held:
         everything = [*outcome.skipped, *(f for chosen, _group in planned for f in chosen)]
         outcome.held = [f for f in everything if hashes.get(f) in held]
