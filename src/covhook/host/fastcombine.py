@@ -570,25 +570,13 @@ def _union_of(
 
 
 def data_hash(filename: str) -> str | None:
-    """coverage's identity of a data file's data (``hash_for_data_file``: the hash in the
-    name, else a hash of the bytes), as its combine dedupes by; None if unreadable."""
+    """coverage's identity of a data file's data (:func:`covhook._compat.data_hash`), as
+    its combine dedupes by; None if unreadable (then combined, and reported if unusable,
+    as coverage's ``DataFileClassifier`` does)."""
     try:
-        from coverage.data import hash_for_data_file
-    except ImportError:  # coverage 7.10: the bytes, as its combine hashed them
-        hash_of: Callable[[str], str] = _bytes_hash
-    else:
-        hash_of = hash_for_data_file
-    try:
-        return str(hash_of(filename))
-    except Exception:  # as coverage's DataFileClassifier: combined, and reported if unusable
+        return _compat.data_hash(filename)
+    except Exception:
         return None
-
-
-def _bytes_hash(filename: str) -> str:
-    import hashlib
-
-    with open(filename, "rb") as fobj:
-        return hashlib.new("sha3_256", fobj.read(), usedforsecurity=False).hexdigest()
 
 
 def plan_files(
