@@ -106,10 +106,12 @@ Notes:
   lines (2 bytes a line: the next line and jumps of -4 to +11 lines) and
   the other arcs as 8-byte integers (covhook.arcbits).  Combining ORs the
   bitmaps as Python integers and merges only the other arcs as sets; no arc
-  row is decoded.  The bitmaps are used only when they hold as many arcs
-  as the file's rows (one `count(*)`, checked for every file); otherwise,
-  and for files coverage.py wrote, the rows are read as before.  The
-  combined file is an ordinary coverage data file (rows only).
+  row is decoded.  The bitmaps are used only when the file is sealed as
+  the recorder left it (SQLite's change counter, read from the file's
+  100-byte header, equals the seal in its meta table) and they hold as
+  many arcs as the file's rows (one `count(*)`, checked for every file);
+  otherwise, and for files coverage.py wrote, the rows are read as before.
+  The combined file is an ordinary coverage data file (rows only).
 - Writing the combined file: SQLite inserting the arc rows (with
   coverage's unique index) costs about as much as making their texts from
   the bitmaps; with two processes a forked child makes the texts and

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from coverage import CoverageData
 
 from covhook import arcbits
 from covhook.host import combine_workers, fastcombine
@@ -118,6 +119,72 @@ def test_bitmaps_that_do_not_match_the_rows_are_not_used(tmp_path: Path, damage:
     assert covhook_combined(files, tmp_path / "fast") == expected
     if damage == "row-added":  # the extra arc is in both results: it came from the rows
         assert any((7, 900) in arcs for _lines, arcs in expected["rows"].values())  # type: ignore[attr-defined]
+
+
+# Issue 23: the same number of arcs, other arcs; made by SQLite however it journals.
+SAME_COUNT = "UPDATE arc SET tono = tono + 5000 WHERE rowid = (SELECT max(rowid) FROM arc)"
+JOURNALS = {
+    "delete": [],
+    "journal-off": ["PRAGMA journal_mode = OFF"],
+    "memory": ["PRAGMA journal_mode = MEMORY"],
+    "exclusive-lock": ["PRAGMA locking_mode = EXCLUSIVE"],
+    "wal": ["PRAGMA journal_mode = WAL"],
+    "wal-then-back": ["PRAGMA journal_mode = WAL", SAME_COUNT, "PRAGMA journal_mode = DELETE"],
+}
+
+
+@pytest.mark.parametrize("journal", sorted(JOURNALS))
+def test_rows_changed_with_the_count_kept_win_over_the_bitmaps(
+    tmp_path: Path, journal: str
+) -> None:
+    """coverage combine reads the rows; so does covhook's, once they changed (the seal)."""
+    files = branch_files(tmp_path / "d", 4)
+    con = sqlite3.connect(files[1], isolation_level=None)
+    for statement in [*JOURNALS[journal], SAME_COUNT]:
+        con.execute(statement)
+    con.close()
+    if journal == "wal":  # coverage's combine reads the WAL too: fold it into the file
+        con = sqlite3.connect(files[1], isolation_level=None)
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        con.close()
+    expected = datagen.combined_by_coverage(files, tmp_path / "plain")
+    assert covhook_combined(files, tmp_path / "fast") == expected
+    assert all(isinstance(arcs, str) for *_ids, arcs in fastcombine.read_raw(str(files[1])).arcs)
+
+
+def test_rows_rewritten_through_coverages_api_win_over_bitmaps(tmp_path: Path) -> None:
+    """The tool most likely to change a data file: coverage.py's own CoverageData.  A
+    file's arcs purged and written again shifted, as many as before."""
+    files = branch_files(tmp_path / "d", 3)
+
+    def rows() -> int:
+        return int(sqlite3.connect(files[1]).execute("SELECT count(*) FROM arc").fetchone()[0])
+
+    before = rows()
+    data = CoverageData(str(files[1]))
+    data.read()
+    (context,) = data.measured_contexts()  # one context: the count stays what it was
+    path = sorted(data.measured_files())[0]
+    arcs = sorted(data.arcs(path) or [])
+    data.purge_files([path])
+    data.set_context(context)
+    data.add_arcs({path: [(a, b + 1000) for a, b in arcs]})
+    data.write()
+    assert rows() == before
+    expected = datagen.combined_by_coverage(files, tmp_path / "plain")
+    assert covhook_combined(files, tmp_path / "fast") == expected
+
+
+def test_sealed_bitmaps_are_read_instead_of_the_rows(tmp_path: Path) -> None:
+    """The fast path stays: files as the recorder writes them are read from their bitmaps."""
+    files = branch_files(tmp_path / "d", 3)
+    for f in files:
+        read = fastcombine.read_raw(str(f)).arcs
+        assert read
+        assert all(isinstance(arcs, tuple) for *_ids, arcs in read)
+    assert covhook_combined(files, tmp_path / "fast") == datagen.combined_by_coverage(
+        files, tmp_path / "plain"
+    )
 
 
 def test_a_file_without_bitmaps_combines_with_files_with_them(tmp_path: Path) -> None:

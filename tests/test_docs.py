@@ -25,6 +25,9 @@ def test_combining_guide(tmp_path: Path) -> None:
     combined = tmp_path / "checkout" / ".coverage"
     lines = data.lines_by_file(combined)
     assert lines["core.py"] == {1, 2, 5, 6}  # left() on runner 1, right() on runner 2
+    # Combined again: the emptied directory is named, the archive's data already held.
+    assert "'../artifacts/runner-1' holds no data files to combine" in done.stdout
+    assert "nothing new to combine" in done.stdout
     assert "No source" not in done.stdout + done.stderr
     paths = (tmp_path / "checkout" / "paths.ini").read_text()
     assert "[paths]" in paths

@@ -314,38 +314,22 @@ def data_schema() -> tuple[str, int]:
     return str(SCHEMA), int(SCHEMA_VERSION)
 
 
-# ``coverage.data.DataFileClassifier`` (7.13.1-7.17.5): combine's dedupe, by
-# the data hash in the file name (or the file's sha3-256).  7.10-7.13.0 have
-# no such class: their combine skips a file whose bytes' sha3-256 it has seen.
-# Without it covhook's combine would count duplicate data twice (harmless to
-# the union) and delete differently from ``coverage combine``.
-class _BytesClassifier:
-    """coverage 7.10's dedupe: skip a file whose bytes hash like an earlier one's."""
-
-    def __init__(self) -> None:
-        self.file_hashes: set[bytes] = set()
-
-    def classify(self, f: str) -> str:
+# ``coverage.data.hash_for_data_file`` (7.13.1-7.17.5): what combine's dedupe
+# (``DataFileClassifier``) keys a file by: the data hash in the file name, or
+# the file's sha3-256.  7.10-7.13.0 have no such function: their combine skips
+# a file whose bytes' sha3-256 it has seen.  Without it covhook's combine would
+# count duplicate data twice (harmless to the union), delete differently from
+# ``coverage combine``, and could not tell which inputs a combined file holds.
+def data_hash(filename: str) -> str:
+    """The key coverage's combine dedupes ``filename`` by; OSError if unreadable."""
+    try:
+        from coverage.data import hash_for_data_file
+    except ImportError:
         import hashlib
 
-        try:
-            with open(f, "rb") as fobj:
-                sha = hashlib.new("sha3_256", fobj.read(), usedforsecurity=False).digest()
-        except OSError:
-            return "combine"  # then reported as unusable
-        if sha in self.file_hashes:
-            return "skip"
-        self.file_hashes.add(sha)
-        return "combine"
-
-
-def data_file_classifier() -> Any:
-    """A fresh classifier with ``classify(path) -> "combine" | "skip"``, as combine uses."""
-    try:
-        from coverage.data import DataFileClassifier
-    except ImportError:
-        return _BytesClassifier()
-    return DataFileClassifier()
+        with open(filename, "rb") as fobj:
+            return hashlib.new("sha3_256", fobj.read(), usedforsecurity=False).hexdigest()
+    return str(hash_for_data_file(filename))
 
 
 # ``CoverageData.update``'s ``map_with_fixed_slashes`` (7.17.x; not in

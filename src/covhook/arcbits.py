@@ -15,9 +15,18 @@ the same: in the same transaction as coverage.py's rows it writes the table
 - ``far``: every other arc as a 64-bit little-endian integer ``a * MUL + b``
   (exits, entries, long jumps).
 
-coverage.py ignores a table it does not know.  covhook's combine reads these
-two blobs instead of the rows when they hold exactly as many arcs as the
-rows (the rows stay the data; the blobs are a faster way to read them).
+coverage.py ignores a table it does not know.  The rows stay the data; the
+blobs are a faster way to read them, trusted only while the rows are as they
+were written with them.  To know that without reading every row, the writer
+seals the file: the ``meta`` row :data:`SEAL` holds the value SQLite's file change
+counter (header bytes 24-27, :func:`change_counter`) has once the writer's
+last transaction is committed.  SQLite adds one to it with every transaction
+that changes the file (a file in WAL mode, whose counter may not move, has
+header bytes 18-19 at 2 and is never trusted), so any later change to the
+rows through SQLite (coverage.py's API, the sqlite3 shell, any tool) leaves
+the counter past the seal.  covhook's combine reads the blobs only when the
+seal equals the counter and the blobs hold as many arcs as the rows; else it
+reads the rows, as ``coverage combine`` does.
 
 Measured processes import this module when they save: it imports ``array``
 and ``sys`` only.
@@ -38,6 +47,11 @@ TABLE = "covhook_arc_bits_v1"
 CREATE = f"CREATE TABLE {TABLE} (file_id integer, context_id integer, near blob, far blob)"
 SELECT = f"SELECT file_id, context_id, near, far FROM {TABLE}"
 INSERT = f"INSERT INTO {TABLE} (file_id, context_id, near, far) VALUES (?, ?, ?, ?)"
+# The seal: a row of coverage's meta table (which its data hash and combine ignore), not
+# a table of its own: no page more in every data file.
+SEAL = "covhook_arc_bits_seal"
+SEAL_INSERT = f"INSERT OR REPLACE INTO meta (key, value) VALUES ('{SEAL}', ?)"
+SEAL_SELECT = f"SELECT value FROM meta WHERE key = '{SEAL}'"
 
 LANES = 16  # bits per "from" line: 2 bytes
 OFF = 4  # lane of an arc to the same line; lane OFF + 1: to the next line
@@ -68,6 +82,22 @@ def encode(pairs: Sequence[tuple[int, int]]) -> tuple[bytes, bytes]:
         words.byteswap()
         far.byteswap()
     return words.tobytes().rstrip(b"\0"), far.tobytes()
+
+
+def change_counter(path: str) -> int | None:
+    """SQLite's file change counter of the database ``path``; None if unreadable or in WAL mode.
+
+    Read before a transaction's first write, the counter once it is committed
+    is this plus one (SQLite's file format, "file change counter").
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(100)
+    except OSError:
+        return None
+    if len(head) < 100 or head[18:20] != b"\x01\x01":  # not a rollback-journal database
+        return None
+    return int.from_bytes(head[24:28], "big")
 
 
 def decode_far(blob: bytes) -> array[int]:

@@ -17,7 +17,9 @@ combined ``<data_file>``:
 - ``.covhook/``: records: ``roots-<crc>.json`` (:mod:`covhook.roots`),
   ``mounts/<place>.json`` (:mod:`covhook.startup.containers`), and what
   ``covhook docker-args`` wrote.
-- ``.covhook-combining.<pid>.tmp``: a combine in progress;
+- ``.covhook-combine.lock``: held by the one combine at work there
+  (:mod:`covhook.host.combinelock`); ``.covhook-combining.<pid>.tmp``: a
+  combine in progress;
   ``.covhook-fold.<pid>.tmp``: children's data being folded into a running
   pytest's coverage (:mod:`covhook.host.fold`).
 
@@ -36,6 +38,7 @@ META_DIR = ".covhook"
 MOUNTS_DIR = "mounts"
 ROOTS_PREFIX = "roots-"
 COMBINING_PREFIX = ".covhook-combining."
+COMBINE_LOCK = ".covhook-combine.lock"
 FOLD_PREFIX = ".covhook-fold."
 
 

@@ -189,6 +189,11 @@ SETTINGS: tuple[Setting, ...] = (
         "`1`: the pytest plugin prints no `covhook:` lines (by default it prints them only "
         "when children were measured, or some ran unmeasured or were skipped by scope)",
     ),
+    Setting(
+        "combine_wait", None, "COVHOOK_COMBINE_WAIT", "text", "600",
+        "seconds a `covhook combine` waits for another one combining in the same data "
+        "directory before it gives up (exit 1, nothing combined)",
+    ),
 )  # fmt: skip
 
 BY_NAME = {s.name: s for s in SETTINGS}

@@ -108,19 +108,21 @@ def write_process(
 
 def add_arc_bits(data_file: Path) -> None:
     """Add what covhook's recorder writes beside the arc rows (covhook.arcbits): per
-    (file, context), the bitmaps of its arcs in the order they were written."""
-    con = sqlite3.connect(data_file)
+    (file, context), the bitmaps of its arcs in the order they were written, sealed."""
+    con = sqlite3.connect(data_file, isolation_level=None)
     try:
         sets: dict[tuple[int, int], list[tuple[int, int]]] = {}
         for fid, cid, a, b in con.execute(
             "SELECT file_id, context_id, fromno, tono FROM arc ORDER BY rowid"
         ):
             sets.setdefault((fid, cid), []).append((a, b))
-        with con:
-            con.execute(arcbits.CREATE)
-            con.executemany(
-                arcbits.INSERT, [(f, c, *arcbits.encode(p)) for (f, c), p in sets.items()]
-            )
+        con.execute("BEGIN")
+        counter = arcbits.change_counter(str(data_file))
+        assert counter is not None
+        con.execute(arcbits.CREATE)
+        con.executemany(arcbits.INSERT, [(f, c, *arcbits.encode(p)) for (f, c), p in sets.items()])
+        con.execute(arcbits.SEAL_INSERT, (str(counter + 1),))
+        con.execute("COMMIT")
     finally:
         con.close()
 

@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import io
 
+from covhook.errors import CovhookError
 from covhook.host import origins
 from covhook.host.combine import combine, load_coverage, print_paths
 
@@ -30,6 +31,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--keep", action="store_true", help="keep the parallel data files")
     parser.add_argument(
         "-a", "--append", action="store_true", help="add to the existing combined data"
+    )
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="make the combined file from these inputs alone, even when it already holds "
+        "some of them (by default those are skipped and the others added to it)",
     )
     parser.add_argument(
         "--print-paths",
@@ -50,10 +57,20 @@ def run(args: argparse.Namespace) -> int:
     if args.print_paths:
         print_paths(cov, args.paths)
         return 0
+    if args.replace and args.append:
+        raise CovhookError(
+            "--replace and --append ask for opposite things",
+            "use --append to add to the combined file, --replace to make it anew",
+        )
     said = io.StringIO()
     with contextlib.redirect_stdout(said) if args.quiet else contextlib.nullcontext():
         processes = combine(
-            cov, args.paths, args.keep, learn_paths=not args.no_map, append=args.append
+            cov,
+            args.paths,
+            args.keep,
+            learn_paths=not args.no_map,
+            append=args.append,
+            replace=args.replace,
         )
         print(origins.format_table(origins.table(processes, cov.get_data())))
     # -q: what combine said that asks for action ("... Fix: ...") still shows.

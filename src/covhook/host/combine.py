@@ -9,6 +9,7 @@ did not measure reported (:mod:`.unmeasured`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections import Counter
@@ -18,7 +19,16 @@ from coverage.exceptions import NoDataError
 
 from covhook import layout, roots
 from covhook.errors import CovhookError
-from covhook.host import fastcombine, leftovers, origins, pathmap, sources, unmeasured
+from covhook.host import (
+    combinelock,
+    fastcombine,
+    leftovers,
+    origins,
+    pathmap,
+    sources,
+    unmeasured,
+)
+from covhook.host.quoting import one_line, quoted
 from covhook.host.rcfile import find_rcfile
 from covhook.startup import children, scope
 
@@ -44,13 +54,13 @@ def _require(files: list[str], cov: coverage.Coverage) -> list[str]:
         if os.path.isfile(data_file):
             # Already combined (a second 'covhook combine', or pytest-cov did it).
             raise CovhookError(
-                f"no data files matching {data_file}.* to combine; {data_file} already "
-                "holds combined data",
+                f"no data files matching {quoted(data_file + '.*')} to combine; "
+                f"{quoted(data_file)} already holds combined data",
                 "report it with 'covhook report', or measure again and then combine "
                 "(use --append to add the new files to it)",
             )
         raise CovhookError(
-            f"no data files matching {data_file}.* to combine",
+            f"no data files matching {quoted(data_file + '.*')} to combine",
             "run your program with COVERAGE_PROCESS_START set (or 'covhook run') first",
         )
     return files
@@ -62,20 +72,62 @@ def combine(
     keep: bool,
     learn_paths: bool = True,
     append: bool = False,
+    *,
+    replace: bool = False,
 ) -> Counter[str]:
     """Combine like ``coverage combine``, faster; unusable files named once and kept.
 
     With ``learn_paths``, files measured in containers are mapped to host
     paths with what the containers recorded (the user's ``[paths]`` first).
-    Returns the processes per origin that were combined.
+    One combine at a time per data directory (:mod:`.combinelock`): one that
+    waited for another adds to what that one wrote.  Inputs the combined file
+    already holds are not combined again (fastcombine's ``held``), unless
+    ``replace``.  Returns the processes per origin that were combined.
     """
     data_file = os.path.abspath(str(cov.get_option("run:data_file")))
+    with combinelock.held(os.path.dirname(data_file)) as lock:
+        waited = lock.waited
+        if lock.locked:
+            _forget_stale_outputs(os.path.dirname(data_file))
+        processes = _combine_locked(
+            cov,
+            paths,
+            data_file,
+            keep=keep,
+            learn_paths=learn_paths,
+            append=append or waited,
+            replace=replace,
+            waited=waited,
+        )
+    cov.load()
+    return processes
+
+
+def _combine_locked(
+    cov: coverage.Coverage,
+    paths: list[str],
+    data_file: str,
+    *,
+    keep: bool,
+    learn_paths: bool,
+    append: bool,
+    replace: bool,
+    waited: bool,
+) -> Counter[str]:
     # Issue 8: data files killed processes left in .covhook-work (covhook.host.leftovers).
     for line in leftovers.messages(leftovers.recover(data_file)):
         print(line)
     found = sources.collect(paths, data_file)
     try:
+        if not found.files and waited and os.path.isfile(data_file):
+            print(
+                f"covhook: nothing left to combine: the combine this one waited for "
+                f"combined the data files into {quoted(data_file)}"
+            )
+            return origins.load_processes(data_file) or Counter()
         files = _require(found.files, cov)
+        for line in empty_sources(paths, found):
+            print(line)
         plan = (
             pathmap.plan(files, data_file, local_roots=local_roots(cov))
             if learn_paths
@@ -96,9 +148,10 @@ def combine(
             processes.update(origins.processes_by_origin(list(used.values()), data_file))
             # What ran unmeasured, kept for 'covhook doctor' after the notes are gone.
             notes = unmeasured.collect(os.path.dirname(data_file))
+            more = outcome.appended
             return [
-                *origins.meta_rows(data_file, processes, append=append, lines=outcome.lines),
-                unmeasured.meta_row(data_file, notes, append=append),
+                *origins.meta_rows(data_file, processes, append=more, lines=outcome.lines),
+                unmeasured.meta_row(data_file, notes, append=more),
             ]
 
         try:
@@ -108,36 +161,108 @@ def combine(
                 relative=bool(cov.config.relative_files),
                 keep=keep,
                 append=append,
+                replace=replace,
                 progress=bar,
                 origin_of=origins.origin_of_context,
                 meta=origin_meta,
             )
         except NoDataError as exc:
             raise CovhookError(
-                f"no usable data files: {_unusable_list(files, found)}; {data_file} was left "
-                "as it was",
+                f"no usable data files: {_unusable_list(files, found)}; {quoted(data_file)} was "
+                "left as it was",
                 "the files were kept; check that they are coverage data files written by "
                 f"this coverage version ({coverage.__version__})",
             ) from exc
         finally:
             if bar is not None:
                 bar.close()
-        if outcome.unusable:
-            names = ", ".join(f"{found.name(f)} ({why})" for f, why in outcome.unusable)
-            print(
-                f"covhook: skipped {len(outcome.unusable)} unusable data file(s): {names}. "
-                "Fix: they were kept on disk; delete them once you no longer need them, "
-                "the others were combined"
-            )
+        for line in outcome_lines(outcome, found, data_file):
+            print(line)
+        if not outcome.written:
+            processes = origins.load_processes(data_file) or Counter()
         if not keep:
             pathmap.forget(files, plan)
             forget_roots(files, data_file)
     finally:
         sources.cleanup(found)
-    cov.load()
     report_unmeasured(os.path.dirname(data_file), keep)
     scope.report_skipped(os.path.dirname(data_file), keep)
     return processes
+
+
+def outcome_lines(outcome: fastcombine.Outcome, found: sources.Found, data_file: str) -> list[str]:
+    """What a combine says about its inputs beyond the table: one line per kind."""
+    lines = []
+    if outcome.held:
+        if outcome.written:
+            done = f"added the other {len(outcome.combined)} to it"
+        else:
+            done = "nothing new to combine; it was left as it was"
+        lines.append(
+            f"covhook: {quoted(data_file)} already holds the data of {len(outcome.held)} of "
+            f"these data file(s) (an earlier combine took them): {done}. Fix: nothing to do; "
+            "to make it from these inputs alone, combine with --replace"
+        )
+    if outcome.unusable:
+        names = ", ".join(f"{quoted(found.name(f))} ({why})" for f, why in outcome.unusable)
+        lines.append(
+            f"covhook: skipped {len(outcome.unusable)} unusable data file(s): {names}. "
+            "Fix: they were kept on disk; delete them once you no longer need them, "
+            "the others were combined"
+        )
+    if outcome.undeleted:
+        names = ", ".join(f"{quoted(found.name(f))} ({why})" for f, why in outcome.undeleted)
+        lines.append(
+            f"covhook: could not delete {len(outcome.undeleted)} combined data file(s): "
+            f"{names}. Fix: their data is in {quoted(data_file)} and a later combine skips "
+            "them; delete them as a user allowed to"
+        )
+    return lines
+
+
+def empty_sources(paths: list[str], found: sources.Found) -> list[str]:
+    """One line per named directory or archive that gave no data file."""
+    lines = []
+    for source in paths:
+        if sources.is_archive(source):
+            prefix = f"{source}:"
+            count = sum(1 for f in found.files if found.name(f).startswith(prefix))
+        elif os.path.isdir(source):
+            top = os.path.join(os.path.abspath(source), "")
+            count = sum(1 for f in found.files if f.startswith(top))
+        else:
+            continue
+        if not count:
+            lines.append(
+                f"covhook: {quoted(source)} holds no data files to combine; combined the "
+                "other inputs. Fix: check that it is the directory or archive you meant "
+                "(a combine deletes the data files it combined)"
+            )
+    return lines
+
+
+def _forget_stale_outputs(data_dir: str) -> None:
+    """Remove the temporary outputs of combines that were killed (none runs: the lock)."""
+    prefix = layout.COMBINING_PREFIX
+    with contextlib.suppress(OSError):
+        for name in os.listdir(data_dir):
+            pid = name.removeprefix(prefix).removesuffix(".tmp")
+            if not (name.startswith(prefix) and name.endswith(".tmp") and pid.isdigit()):
+                continue
+            if int(pid) != os.getpid() and _alive(int(pid)):
+                continue  # a combine of a covhook without the lock, still at work
+            with contextlib.suppress(OSError):
+                os.remove(os.path.join(data_dir, name))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
 
 
 def local_roots(cov: coverage.Coverage) -> list[str]:
@@ -156,7 +281,7 @@ def forget_roots(files: list[str], data_file: str) -> None:
 
 
 def _unusable_list(files: list[str], found: sources.Found) -> str:
-    shown = [found.name(f) for f in files[:5]]
+    shown = [quoted(found.name(f)) for f in files[:5]]
     more = f" and {len(files) - 5} more" if len(files) > 5 else ""
     return ", ".join(shown) + more
 
@@ -170,7 +295,7 @@ def report_unmeasured(data_dir: str, keep: bool) -> None:
         example = " ".join(note.get("argv", []))
         print(
             f"covhook: {count} Python child process(es) ran without coverage: "
-            f"{note.get('why')} (e.g. {example!r}). Fix: {note.get('fix')}"
+            f"{one_line(note.get('why'))} (e.g. {example!r}). Fix: {one_line(note.get('fix'))}"
         )
     if not keep:
         children.forget(data_dir)

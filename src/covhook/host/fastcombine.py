@@ -17,7 +17,10 @@ Semantics follow ``coverage.data.combine_parallel_data`` and
 ``[paths]`` mapping (coverage's ``PathAliases``, separators normalised the
 same way), every context of every file, file tracers (a conflict is an
 error), and lines and arcs never mixed.  Unreadable files are reported and
-kept; nothing is deleted before the combined file is on disk.
+kept; nothing is deleted before the combined file is on disk.  The combined
+file names the inputs it holds (:data:`INPUTS_KEY`), so a rerun after an
+interrupted delete, or with an archive given again, adds to it instead of
+replacing it with less.
 """
 
 from __future__ import annotations
@@ -425,39 +428,48 @@ def arc_of(code: int) -> tuple[int, int]:
 
 
 def _read_arcs(
-    con: sqlite3.Connection, files: Mapping[int, str], contexts: Mapping[int, str]
+    con: sqlite3.Connection,
+    files: Mapping[int, str],
+    contexts: Mapping[int, str],
+    filename: str,
 ) -> list[tuple[int, int, ArcSet]]:
     """Each (file, context)'s arcs: covhook's bitmaps if they hold every arc row, else the rows."""
     try:
         found = con.execute(_BITS_SQL).fetchall()
     except sqlite3.OperationalError:  # no such table: not written by covhook's recorder
         found = []
-    if found:
+    seal = found[0][5] if found else None
+    if isinstance(seal, str) and seal.isdigit() and int(seal) == arcbits.change_counter(filename):
         coded = _complete_bits(found, files, contexts)
         if coded is not None:
             return coded
     return con.execute(_ARCS_SQL).fetchall()
 
 
-# covhook's bitmaps, and how many arc rows the file holds (computed once, not per row).
-_BITS_SQL = arcbits.SELECT.replace(" FROM ", ", (SELECT count(*) FROM arc) FROM ", 1)
+# covhook's bitmaps, how many arc rows the file holds and its seal (computed once, not per row).
+_BITS_SQL = arcbits.SELECT.replace(
+    " FROM ",
+    f", (SELECT count(*) FROM arc), ({arcbits.SEAL_SELECT}) FROM ",
+    1,
+)
 
 
 def _complete_bits(
-    rows: list[tuple[int, int, object, object, int]],
+    rows: list[tuple[int, int, object, object, int, object]],
     files: Mapping[int, str],
     contexts: Mapping[int, str],
 ) -> list[tuple[int, int, ArcSet]] | None:
     """The bitmaps, if they are well formed, one per (file, context), as many arcs as the rows.
 
-    The recorder writes bitmaps and rows in one transaction, each arc once; a
-    count that differs means the rows were changed since (by a tool that knows
-    only coverage's tables), and they win (None).
+    Called once the seal showed the rows unchanged since the recorder wrote
+    them with the bitmaps, in one transaction, each arc once (covhook.arcbits);
+    a count that differs means the file was changed some other way (a bitmap
+    edited, bytes written by hand), and the rows win (None).
     """
     coded: list[tuple[int, int, ArcSet]] = []
     nears: list[bytes] = []
     far_bytes = 0
-    for fid, cid, near, far, _rows in rows:
+    for fid, cid, near, far, _rows, _seal in rows:
         if not isinstance(near, bytes) or not isinstance(far, bytes) or len(far) % arcbits.WIDTH:
             return None
         if fid not in files or cid not in contexts:
@@ -500,7 +512,7 @@ def read_raw(filename: str) -> Raw:
                 contexts,
                 dict(con.execute("SELECT file_id, tracer FROM tracer")),
                 con.execute("SELECT file_id, context_id, numbits FROM line_bits").fetchall(),
-                _read_arcs(con, files, contexts),
+                _read_arcs(con, files, contexts, filename),
             )
         except (sqlite3.Error, ValueError) as exc:
             raise Unusable(f"damaged coverage data ({exc})") from exc
@@ -517,6 +529,11 @@ class Outcome:
     unusable: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
     union: Union = field(default_factory=Union)
     lines: dict[str, tuple[int, int]] = field(default_factory=dict)  # Union.origin_lines
+    # Inputs the existing data file already holds (INPUTS_KEY): not read again, deleted.
+    held: list[str] = field(default_factory=list)
+    appended: bool = False  # added to the existing data file (--append, or inputs it held)
+    written: bool = False  # False: nothing new, the data file was left as it was
+    undeleted: list[tuple[str, str]] = field(default_factory=list)  # (file, why) kept
 
 
 @dataclass(frozen=True)
@@ -552,25 +569,96 @@ def _union_of(
     return union, combined, unusable
 
 
+def data_hash(filename: str) -> str | None:
+    """coverage's identity of a data file's data (:func:`covhook._compat.data_hash`), as
+    its combine dedupes by; None if unreadable (then combined, and reported if unusable,
+    as coverage's ``DataFileClassifier`` does)."""
+    try:
+        return _compat.data_hash(filename)
+    except Exception:
+        return None
+
+
 def plan_files(
-    groups: Sequence[Group], data_file: str
+    groups: Sequence[Group], data_file: str, hashes: dict[str, str] | None = None
 ) -> tuple[list[tuple[list[str], Group]], list[str]]:
-    """Per group: the files to read (deduped by coverage's data hash), and the duplicates."""
+    """Per group: the files to read (deduped by coverage's data hash), and the duplicates.
+
+    ``hashes`` (if given) gets each file's :func:`input_key` (of its :func:`data_hash`).
+    """
     target = os.path.abspath(data_file)
     planned: list[tuple[list[str], Group]] = []
     skipped: list[str] = []
     for group in groups:
-        classifier = _compat.data_file_classifier()  # per combine, as coverage's does
+        seen: set[str] = set()  # per group, as coverage's DataFileClassifier per combine
         chosen = []
         for f in group.files:
             if os.path.abspath(f) == target:
                 continue
-            if classifier.classify(f) == "combine":
+            sha = data_hash(f)
+            if sha is None:
                 chosen.append(f)
-            else:
+                continue
+            if hashes is not None:
+                hashes[f] = input_key(f, sha)
+            if sha in seen:
                 skipped.append(f)
+            else:
+                seen.add(sha)
+                chosen.append(f)
         planned.append((chosen, group))
     return planned, skipped
+
+
+# The meta row of a combined file naming the inputs it holds (their input_key, as a
+# JSON list): a rerun skips those still on disk instead of replacing the file with less.
+INPUTS_KEY = "covhook_inputs"
+
+
+def input_key(filename: str, sha: str) -> str:
+    """An input's identity in :data:`INPUTS_KEY`: its name and data hash, digested (16 hex).
+
+    The name too: another process whose data happens to be identical is another
+    process (counted per origin), not one the combined file holds.
+    """
+    import hashlib
+
+    text = f"{os.path.basename(filename)}\0{sha}".encode("utf-8", "surrogateescape")
+    return hashlib.blake2b(text, digest_size=8).hexdigest()
+
+
+def held_inputs(data_file: str) -> set[str]:
+    """The :func:`input_key` of the inputs ``data_file`` already holds (none if unrecorded)."""
+    if not os.path.isfile(data_file):
+        return set()
+    try:
+        con = sqlite3.connect(read_only_uri(data_file), uri=True)
+        try:
+            row = con.execute("SELECT value FROM meta WHERE key = ?", (INPUTS_KEY,)).fetchone()
+        finally:
+            con.close()
+        found = json.loads(row[0]) if row else []
+    except (sqlite3.Error, ValueError, OSError):
+        return set()
+    return {h for h in found if isinstance(h, str)} if isinstance(found, list) else set()
+
+
+def remove_inputs(files: Iterable[str]) -> list[tuple[str, str]]:
+    """Delete combined inputs; those that cannot be deleted are returned (file, why).
+
+    A file already gone is fine (another combine, a user); one that may not be
+    deleted (another user's file in a sticky directory, a read-only mount) is
+    kept and named: its data is in the combined file, and a rerun skips it.
+    """
+    kept: list[tuple[str, str]] = []
+    for f in files:
+        try:
+            os.remove(f)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            kept.append((f, exc.strerror or str(exc)))
+    return kept
 
 
 def _cycle_collector_paused(function: Callable[P, R]) -> Callable[P, R]:
@@ -602,6 +690,7 @@ def combine(
     relative: bool = False,
     keep: bool = False,
     append: bool = False,
+    replace: bool = False,
     workers: int | None = None,
     progress: Progress | None = None,
     origin_of: Callable[[str], str] | None = None,
@@ -614,15 +703,23 @@ def combine(
     ``keep``; unusable files are always kept.  With ``origin_of``, also the
     lines each origin ran (``Outcome.lines``); ``meta`` gives rows for the
     combined file's meta table, written with the data (called once all is read).
+
+    The combined file names the inputs it holds (:data:`INPUTS_KEY`).  Inputs
+    an existing ``data_file`` already holds (a combine interrupted while it
+    deleted its inputs, an archive combined again) are not read again: the
+    others are added to it (as with ``append``), or, if there are none,
+    nothing is written (``Outcome.written`` False).  ``replace`` ignores what
+    it holds: the inputs alone make the new file.
     """
-    planned, skipped = plan_files(groups, data_file)
+    hashes: dict[str, str] = {}
+    planned, skipped = plan_files(groups, data_file, hashes)
     outcome = Outcome(skipped=skipped)
-    if append and os.path.exists(data_file):
-        try:
-            outcome.union.add_file(data_file, lambda p: p)
-        except Unusable as exc:
-            outcome.unusable.append((data_file, str(exc)))
+    planned, kept = _start_from(data_file, outcome, planned, hashes, append=append, replace=replace)
     total = sum(len(chosen) for chosen, _group in planned)
+    if total == 0 and outcome.held:  # everything is in data_file already: left as it is
+        if not keep:
+            outcome.undeleted = remove_inputs([*outcome.held, *outcome.skipped])
+        return outcome
     n_workers = workers if workers is not None else default_workers(total)
     forks = n_workers > 1 and parallel.can_fork()
     shares: Generator[Share, None, None]
@@ -653,19 +750,55 @@ def combine(
         outcome.unusable.sort(key=lambda found: order.get(found[0], -1))  # -1: --append's
     if not outcome.combined:
         raise NoDataError("No usable data files")
+    holds = kept | {hashes[f] for f in [*outcome.combined, *outcome.skipped] if f in hashes}
 
     def meta_rows() -> list[tuple[str, str]]:
         if origin_of is not None:
             outcome.lines = outcome.union.origin_lines(origin_of)
-        return meta(outcome) if meta else []
+        rows = meta(outcome) if meta else []
+        return [*rows, (INPUTS_KEY, json.dumps(sorted(holds)))]
 
     outcome.union.write(data_file, forks=forks, meta=meta_rows)
+    outcome.written = True
     if not keep:
-        for f in [*outcome.combined, *outcome.skipped]:
-            if f != data_file:
-                with contextlib.suppress(FileNotFoundError):
-                    os.remove(f)
+        outcome.undeleted = remove_inputs(
+            f for f in [*outcome.combined, *outcome.skipped, *outcome.held] if f != data_file
+        )
     return outcome
+
+
+def _start_from(
+    data_file: str,
+    outcome: Outcome,
+    planned: list[tuple[list[str], Group]],
+    hashes: Mapping[str, str],
+    *,
+    append: bool,
+    replace: bool,
+) -> tuple[list[tuple[list[str], Group]], set[str]]:
+    """What the existing ``data_file`` gives the result: its data (into ``outcome.union``)
+    with ``append`` or when it holds some inputs (those move to ``outcome.held``), and the
+    inputs it holds; returns the files still to read, and those inputs."""
+    ledger = held_inputs(data_file) if append or not replace else set()
+    # Only the inputs given again make this a rerun: others are a new measurement.
+    held = set() if replace else ledger & set(hashes.values())
+    kept: set[str] = set()
+    if (append or held) and os.path.exists(data_file):
+        try:
+            outcome.union.add_file(data_file, lambda p: p)
+        except Unusable as exc:
+            if append:
+                outcome.unusable.append((data_file, str(exc)))
+            held = set()  # its data cannot be kept: the inputs it names are read again
+        else:
+            outcome.appended = True
+            kept = ledger
+    if held:
+        everything = [*outcome.skipped, *(f for chosen, _group in planned for f in chosen)]
+        outcome.held = [f for f in everything if hashes.get(f) in held]
+        planned = [([f for f in c if hashes.get(f) not in held], g) for c, g in planned]
+        outcome.skipped = [f for f in outcome.skipped if hashes.get(f) not in held]
+    return planned, kept
 
 
 def default_workers(files: int) -> int:

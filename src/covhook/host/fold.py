@@ -20,6 +20,7 @@ from coverage.exceptions import NoDataError
 
 from covhook import _warn, layout
 from covhook.host import fastcombine
+from covhook.host.quoting import quoted
 
 
 def fold_into(
@@ -51,10 +52,19 @@ def fold_into(
         [(f, "") for f in files if os.path.exists(f)] if outcome is None else outcome.unusable
     )
     if unusable:
-        names = ", ".join(os.path.basename(f) + (f" ({why})" if why else "") for f, why in unusable)
         _warn.warn(
-            f"skipped {len(unusable)} unusable data file(s) of the children: {names}",
+            f"skipped {len(unusable)} unusable data file(s) of the children: {_names(unusable)}",
             "they were kept on disk; delete them once you no longer need them, "
             "the others were combined",
         )
+    if outcome is not None and outcome.undeleted:
+        _warn.warn(
+            f"could not delete {len(outcome.undeleted)} data file(s) of the children once "
+            f"their data was taken in: {_names(outcome.undeleted)}",
+            "delete them as a user allowed to, or a later combine counts them again",
+        )
     return outcome
+
+
+def _names(files: Sequence[tuple[str, str]]) -> str:
+    return ", ".join(quoted(os.path.basename(f)) + (f" ({why})" if why else "") for f, why in files)

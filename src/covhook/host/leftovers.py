@@ -21,6 +21,7 @@ import socket
 import stat
 
 from covhook import datadir, layout
+from covhook.host.quoting import quoted
 
 _TMP = re.compile(rf"^{re.escape(layout.TMP_PREFIX)}(\d+)-")
 
@@ -226,13 +227,15 @@ def messages(result: Recovery) -> list[str]:
         where = sorted({os.path.dirname(p) for p in result.recovered})
         lines.append(
             f"covhook: recovered {len(result.recovered)} data file(s) that processes killed "
-            f"before they could publish left in {', '.join(where)}; combined with the others"
+            f"before they could publish left in {', '.join(map(quoted, where))}; combined "
+            "with the others"
         )
     if result.unusable:
         path, why = result.unusable[0]
         lines.append(
             f"covhook: could not use {len(result.unusable)} leftover file(s) in the work "
-            f"directory (e.g. {path}: {why}); they hold no complete coverage data. Fix: delete "
+            f"directory (e.g. {quoted(path)}: {why}); they hold no complete coverage data. "
+            "Fix: delete "
             "them; to keep data from processes that get SIGKILL, set COVHOOK_FLUSH_SECONDS"
         )
     return lines

@@ -371,6 +371,7 @@ class Recorder:
             argv_meta=self.format.argv_meta,
             schema=self.format.schema,
             digest=digest,
+            commits_after=int(self.format.query_hash),  # _hash_written's commit
         )
         if self.format.query_hash:
             final += f".H{_short_hash(_hash_written(tmp))}h"
@@ -573,11 +574,13 @@ def _write(
     schema: str,
     digest: Any = None,
     arc_bits: bool = True,
+    commits_after: int = 0,
 ) -> None:
     """Write a data file as coverage.py's ``CoverageData`` writes a fresh one.
 
     With branch data and ``arc_bits``, also covhook's bitmaps of each file's
-    arcs (:mod:`covhook.arcbits`), which coverage.py ignores.
+    arcs (:mod:`covhook.arcbits`), which coverage.py ignores, sealed with the
+    change counter the file has after this and ``commits_after`` more commits.
     """
     import sqlite3
 
@@ -589,6 +592,10 @@ def _write(
         con.execute("pragma synchronous=off")
         con.executescript(schema)
         con.execute("begin")
+        if branch and arc_bits:
+            from covhook import arcbits
+
+            counter = arcbits.change_counter(path)  # before this transaction's first write
         con.execute(
             "INSERT INTO coverage_schema (version) VALUES (?)", (_compat.DATA_SCHEMA_VERSION,)
         )
@@ -621,14 +628,14 @@ def _write(
                 rows,
             )
             if arc_bits:
-                from covhook import arcbits
-
                 # The same arcs again as bitmaps, what makes combining them fast.
                 con.execute(arcbits.CREATE)
                 con.executemany(
                     arcbits.INSERT,
                     [(ids[n], context_id, *arcbits.encode(p)) for n, p in arcs.items() if p],
                 )
+                if counter is not None:
+                    con.execute(arcbits.SEAL_INSERT, (str(counter + 1 + commits_after),))
         else:
             con.executemany(
                 "INSERT INTO line_bits (file_id, context_id, numbits) VALUES (?, ?, ?)",
