@@ -158,6 +158,16 @@ SETTINGS: tuple[Setting, ...] = (
         "progress_after", None, "COVHOOK_PROGRESS_AFTER", "text", "1",
         "seconds before `covhook combine` shows its progress bar on a terminal",
     ),
+    Setting(
+        "archive_max_mb", None, "COVHOOK_ARCHIVE_MAX_MB", "number", 4096,
+        "MiB that `covhook combine` unpacks from one archive at most (in TMPDIR); `0`: no cap "
+        "(reference.md, Archive rules)",
+    ),
+    Setting(
+        "archive_max_ratio", None, "COVHOOK_ARCHIVE_MAX_RATIO", "number", 200,
+        "times its own size that one archive may unpack to, past 16 MiB (a zip bomb is "
+        "1000x, near-empty data files about 40x); `0`: no ratio",
+    ),
 )  # fmt: skip
 
 BY_NAME = {s.name: s for s in SETTINGS}
