@@ -335,6 +335,47 @@ def test_combine_temp_names_cannot_be_predicted() -> None:
         assert f"/d/{prefix}{os.getpid()}.tmp" not in names
 
 
+@pytest.mark.fast
+def test_note_with_a_second_name_is_never_appended_to(tmp_path: Path) -> None:
+    """A hard link to another file of ours at a note's name (fs.protected_hardlinks=0 lets
+    another user make one to root's files) is refused; a fresh note is created 0644."""
+    from covhook import datadir
+
+    other = tmp_path / "other-file"
+    other.write_text("kept\n")
+    os.link(other, tmp_path / ".covhook-skipped")
+    assert datadir.append_line(str(tmp_path / ".covhook-skipped"), "1\tskip\tx") is False
+    assert other.read_text() == "kept\n"
+    fresh = tmp_path / ".covhook-unmeasured.1.json"
+    assert datadir.append_line(str(fresh), "{}") is True
+    assert datadir.append_line(str(fresh), "{}") is True
+    assert fresh.read_text() == "{}\n{}\n"
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o644
+
+
+def test_docker_args_never_writes_through_a_container_users_link(
+    shared: Path, private: Path
+) -> None:
+    """``.covhook/`` is group-writable for the container's user (docs/containers.md):
+    a link that user plants at the name docker-args writes is replaced, never followed."""
+    from covhook.commands import docker_args
+
+    target = root_file(private)
+    covdata = shared / "covdata"
+    docker_args.prepare(covdata)
+    os.chown(covdata, 0, OTHER)
+    docker_args.prepare(covdata)
+    meta = covdata / layout.META_DIR
+    names = [f".{n}.{os.getpid()}.tmp" for n in (docker_args.RC_NAME, "docker-args.json")]
+    as_user(OTHER, "import os, sys\nfor n in sys.argv[3:]: os.symlink(sys.argv[1], "
+            "os.path.join(sys.argv[2], n))", str(target), str(meta), *names)  # fmt: skip
+    docker_args.prepare(covdata)
+    assert target.read_text() == "root's own content\n"
+    assert (target.stat().st_uid, target.stat().st_gid) == (0, 0)
+    assert "[run]" in (meta / docker_args.RC_NAME).read_text()
+    assert stat.S_IMODE((meta / docker_args.RC_NAME).stat().st_mode) == 0o644
+
+
 # --- item 6: FIFOs never hang anything ---------------------------------------------------
 
 
@@ -570,6 +611,20 @@ def test_umask_000_data_dir_parents_are_not_world_writable(tmp_path: Path) -> No
     assert launchers.marked(program, "work") <= data.lines_of(
         launchers.combine(data_dir)[0], "prog.py"
     )
+
+
+def test_umask_000_docker_args_parents_are_not_world_writable(tmp_path: Path) -> None:
+    from covhook.commands import docker_args
+
+    old = os.umask(0)
+    try:
+        docker_args.prepare(tmp_path / "a" / "b" / "covdata")
+    finally:
+        os.umask(old)
+    made = [tmp_path / "a", tmp_path / "a" / "b", *(tmp_path / "a" / "b").rglob("*")]
+    loose = {str(p.relative_to(tmp_path)): oct(stat.S_IMODE(p.stat().st_mode)) for p in made}
+    assert {p: m for p, m in loose.items() if int(m, 8) & 0o002} == {}
+    assert loose["a"] == loose["a/b"] == "0o755"
 
 
 # --- held: disk full in combine, truncated inputs ------------------------------------------

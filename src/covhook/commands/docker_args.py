@@ -156,7 +156,7 @@ def make_dir(path: Path, owner: os.stat_result | None) -> None:
     or docker-args refuses: a container user could not write there.
     """
     if not path.is_dir():
-        path.mkdir(parents=True)
+        datadir.make_dirs(str(path))  # 0755 under any umask (issue 23), then the mode below
         if owner is not None and os.geteuid() == 0:
             os.chown(path, owner.st_uid, owner.st_gid)
     elif owner is not None and path.stat().st_gid != owner.st_gid:
