@@ -16,7 +16,8 @@ is about to copy.  So, the way careful tools treat ``/tmp``:
 - modes are at most 0644 for files and 0755 for directories: the umask can
   make them stricter, never looser (umask 000 gives 0644, not 0666);
 - records (``.covhook/``) are written only in directories that pass the same
-  check (:func:`record_dir`), by a new temp file and a rename (:func:`put`);
+  check, made through directory descriptors so that nothing can be swapped
+  between the check and the write (:func:`write_record`);
 - nothing is opened that is not a regular file, and nothing blocks: a FIFO
   or a device planted where a note or record goes is refused, not waited on
   (``O_NONBLOCK``, then ``fstat``).
@@ -41,6 +42,7 @@ DIR_MODE = 0o755
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 # Records and notes are a few KB; one larger than this is not covhook's.
 RECORD_LIMIT = 4 << 20
 
@@ -96,6 +98,10 @@ def _unsafe_dir(path: str, data_dir: os.stat_result | None) -> tuple[str | None,
         st = os.lstat(path)
     except OSError as exc:
         return f": {exc.strerror}", False
+    return _unsafe_stat(st, data_dir)
+
+
+def _unsafe_stat(st: os.stat_result, data_dir: os.stat_result | None) -> tuple[str | None, bool]:
     if stat.S_ISLNK(st.st_mode):
         return " is a symlink", True
     if not stat.S_ISDIR(st.st_mode):
@@ -112,50 +118,98 @@ def _unsafe_dir(path: str, data_dir: os.stat_result | None) -> tuple[str | None,
     )
     if mode & 0o002 or (mode & 0o020 and not shared_group):
         return f" is writable by other users (mode {mode:o})", False
-    if not os.access(path, os.W_OK | os.X_OK):
+    if not _may_write(st):
         return " is not writable", False
     return None, False
 
 
-def _world_writable(path: str) -> bool:
-    try:
-        return bool(os.lstat(path).st_mode & 0o002)
-    except OSError:
-        return False
+def _may_write(st: os.stat_result) -> bool:
+    """Whether this process may create files in the directory ``st`` (mode bits; no ACLs)."""
+    if os.geteuid() == 0:
+        return True
+    if st.st_uid == os.geteuid():
+        return st.st_mode & 0o300 == 0o300
+    if st.st_gid == os.getegid() or st.st_gid in os.getgroups():
+        return st.st_mode & 0o030 == 0o030
+    return st.st_mode & 0o003 == 0o003
 
 
-def record_dir(data_dir: str, *parts: str) -> str | None:
-    """``<data_dir>/<parts>``, made (at most 0755, whatever the umask) or checked; None if unsafe.
+def write_record(data_dir: str, parts: tuple[str, ...], name: str, blob: bytes) -> str | None:
+    """Put ``blob`` at ``<data_dir>/<parts...>/<name>``: its path, or None if a part is unsafe.
 
-    Every part must pass :func:`check_owned_dir` before covhook creates a
-    file in it.  A directory that fails is left alone and the record skipped:
-    silently when it is merely another user's (a data dir shared by several
-    users, whose records serve as well), in one line per process when it
-    looks planted (a symlink, a file, one others may write to).
+    Each part is made (0755 whatever the umask) or found, opened without
+    following a symlink, and checked through that descriptor by
+    :func:`check_owned_dir`'s rules; the file is created new there (random
+    temp name, ``O_EXCL``) and renamed into place relative to the same
+    descriptor, so a part swapped for a link after the check changes nothing.
+    A part that fails is left alone and the record skipped: silently when it
+    is merely another user's (a data dir shared by several users, whose
+    records serve as well), in one line per process when it looks planted
+    (a symlink, a file, one everybody may write to).  OSError if writing fails.
     """
     make_dirs(data_dir)
     parent = os.stat(data_dir)
+    fd = os.open(data_dir, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
     path = data_dir
-    for part in parts:
-        path = os.path.join(path, part)
-        try:
-            os.mkdir(path, DIR_MODE)
-            _not_looser(path, DIR_MODE)
-        except FileExistsError:
-            pass
-        why, odd = _unsafe_dir(path, parent)
-        if why is not None:
-            if odd or _world_writable(path):
-                from covhook._warn import warn_once
+    try:
+        for part in parts:
+            path = os.path.join(path, part)
+            made = True
+            try:
+                os.mkdir(part, DIR_MODE, dir_fd=fd)
+            except FileExistsError:
+                made = False
+            try:
+                sub = os.open(part, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC, dir_fd=fd)
+            except OSError as exc:  # a symlink or a file in its place: say which
+                why, odd = _unsafe_dir(path, parent)
+                _refused(path, why or f": {exc.strerror}", odd)
+                return None
+            os.close(fd)
+            fd = sub
+            st = os.fstat(fd)
+            if made and stat.S_IMODE(st.st_mode) & ~DIR_MODE:  # odd filesystems only
+                os.fchmod(fd, stat.S_IMODE(st.st_mode) & DIR_MODE)
+                st = os.fstat(fd)
+            why, odd = _unsafe_stat(st, parent)
+            if why is not None:
+                _refused(path, why, odd or bool(st.st_mode & 0o002))
+                return None
+        _put_at(fd, name, blob)
+        return os.path.join(path, name)
+    finally:
+        os.close(fd)
 
-                warn_once(
-                    f"record-dir:{path}",
-                    f"did not write covhook's record in {path!r}: it{why}",
-                    "remove it if you did not make it (another user may have planted it); "
-                    "measurement goes on, only combining on another machine may need [paths]",
-                )
-            return None
-    return path
+
+def _refused(path: str, why: str, say: bool) -> None:
+    if say:
+        from covhook._warn import warn_once
+
+        warn_once(
+            f"record-dir:{path}",
+            f"did not write covhook's record in {path!r}: it{why}",
+            "remove it if you did not make it (another user may have planted it); "
+            "measurement goes on, only combining on another machine may need [paths]",
+        )
+
+
+def _put_at(dir_fd: int, name: str, blob: bytes) -> None:
+    """:func:`put` relative to the open directory ``dir_fd``."""
+    tmp = f"{TMP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+    fd = os.open(tmp, flags, FILE_MODE, dir_fd=dir_fd)
+    try:
+        try:
+            view = memoryview(blob)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp, dir_fd=dir_fd)
+        raise
 
 
 def work_dir(data_dir: str) -> tuple[str, list[str]]:

@@ -72,12 +72,9 @@ def record(data_dir: str, config: Any) -> str | None:
     from covhook import datadir
 
     # Issue 23: a .covhook/ another user made (or a symlink in its place) is refused,
-    # the file goes in by a new temp file and a rename, the dirs made 0755 under any umask.
-    directory = datadir.record_dir(data_dir, layout.META_DIR)
-    if directory is None:
-        return None
-    datadir.put(path, json.dumps(doc, indent=1, sort_keys=True).encode("utf-8"))
-    return path
+    # the file goes in by a new temp file and a rename, the dirs are 0755 under any umask.
+    blob = json.dumps(doc, indent=1, sort_keys=True).encode("utf-8")
+    return datadir.write_record(data_dir, (layout.META_DIR,), os.path.basename(path), blob)
 
 
 def read(data_dirs: Sequence[str]) -> list[dict[str, Any]]:

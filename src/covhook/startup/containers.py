@@ -135,10 +135,9 @@ def record(data_dir: str, mountinfo: str = "/proc/self/mountinfo") -> str | None
 
     # Issue 23: only in .covhook/mounts/ dirs that are safe to write (never another
     # user's, never a symlink); a new temp file, then a rename: readers see all or nothing.
-    if datadir.record_dir(data_dir, layout.META_DIR, layout.MOUNTS_DIR) is None:
-        return None
-    datadir.put(path, json.dumps(doc, indent=1, sort_keys=True).encode("utf-8"))
-    return path
+    blob = json.dumps(doc, indent=1, sort_keys=True).encode("utf-8")
+    parts = (layout.META_DIR, layout.MOUNTS_DIR)
+    return datadir.write_record(data_dir, parts, os.path.basename(path), blob)
 
 
 def give_to_owner(data_dir: str, base: str) -> None:
