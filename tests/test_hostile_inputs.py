@@ -478,10 +478,20 @@ def test_malformed_records_are_named_and_skipped(tmp_path: Path) -> None:
     lines = covhook_output(out)
     for name in MALFORMED:
         if name.endswith("docker-args.json"):
-            continue  # written by covhook docker-args on this host: ignored quietly
+            continue  # read only with a valid mounts record: below
         quoted = repr(str(tmp_path / name))
         assert len([line for line in lines if quoted in line]) == 1, (name, out)
     assert all("Fix:" in line for line in lines), out
+
+    # With a valid mounts record, docker-args.json is read too: named, skipped.
+    datagen.write_many(tmp_path, 2, root="/r", sources=3)
+    (tmp_path / ".covhook" / "mounts" / "docker-0123456789ab.json").write_text(
+        '{"place": "docker-0123456789ab", "mounts": []}'
+    )
+    status, out = combine(tmp_path, "--append")
+    assert status == 0, out
+    quoted = repr(str(tmp_path / ".covhook" / "docker-args.json"))
+    assert len([line for line in covhook_output(out) if quoted in line]) == 1, out
 
 
 # --- item 8: archives are bounded and their temp dirs always removed -----------------------
