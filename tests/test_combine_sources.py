@@ -93,7 +93,7 @@ def test_broken_archive_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixtur
     (tmp_path / ".coveragerc").write_text(RC)
     assert main(["combine", "cut.tar.gz"]) != 0
     err = capsys.readouterr().err.strip()
-    assert err.startswith("covhook: error: cannot read the archive cut.tar.gz")
+    assert err.startswith("covhook: error: cannot read the archive 'cut.tar.gz'")
     assert "Fix:" in err
     assert len(err.splitlines()) == 1
 

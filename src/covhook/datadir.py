@@ -14,21 +14,37 @@ is about to copy.  So, the way careful tools treat ``/tmp``:
   the data dir's owner), writable by nobody else but the data dir's own
   group; another user's (or a symlink) is refused;
 - modes are at most 0644 for files and 0755 for directories: the umask can
-  make them stricter, never looser (umask 000 gives 0644, not 0666).
+  make them stricter, never looser (umask 000 gives 0644, not 0666);
+- records (``.covhook/``) are written only in directories that pass the same
+  check, made through directory descriptors so that nothing can be swapped
+  between the check and the write (:func:`write_record`);
+- nothing is opened that is not a regular file, and nothing blocks: a FIFO
+  or a device planted where a note or record goes is refused, not waited on
+  (``O_NONBLOCK``, then ``fstat``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 
 from covhook.layout import TMP_PREFIX, work_dir_candidates
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: measured processes import this module
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
 FILE_MODE = 0o644
 DIR_MODE = 0o755
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+# Records and notes are a few KB; one larger than this is not covhook's.
+RECORD_LIMIT = 4 << 20
 
 
 class UnsafeWorkDir(OSError):
@@ -72,17 +88,27 @@ def check_owned_dir(path: str, data_dir: os.stat_result | None = None) -> tuple[
     others may write to, is normal in a shared data dir: not suspicious.  A
     symlink or a file in its place is.
     """
+    why, odd = _unsafe_dir(path, data_dir)
+    return (None if why is None else f"{path}{why}"), odd
+
+
+def _unsafe_dir(path: str, data_dir: os.stat_result | None) -> tuple[str | None, bool]:
+    """:func:`check_owned_dir`'s verdict, the reason said after the path."""
     try:
         st = os.lstat(path)
     except OSError as exc:
-        return f"{path}: {exc.strerror}", False
+        return f": {exc.strerror}", False
+    return _unsafe_stat(st, data_dir)
+
+
+def _unsafe_stat(st: os.stat_result, data_dir: os.stat_result | None) -> tuple[str | None, bool]:
     if stat.S_ISLNK(st.st_mode):
-        return f"{path} is a symlink", True
+        return " is a symlink", True
     if not stat.S_ISDIR(st.st_mode):
-        return f"{path} is not a directory", True
+        return " is not a directory", True
     owners = {os.geteuid()} | ({data_dir.st_uid} if data_dir is not None else set())
     if st.st_uid not in owners:
-        return f"{path} belongs to uid {st.st_uid}, not to this process (uid {os.geteuid()})", False
+        return f" belongs to uid {st.st_uid}, not to this process (uid {os.geteuid()})", False
     mode = stat.S_IMODE(st.st_mode)
     shared_group = (
         data_dir is not None
@@ -91,10 +117,99 @@ def check_owned_dir(path: str, data_dir: os.stat_result | None = None) -> tuple[
         and data_dir.st_gid == st.st_gid
     )
     if mode & 0o002 or (mode & 0o020 and not shared_group):
-        return f"{path} is writable by other users (mode {mode:o})", False
-    if not os.access(path, os.W_OK | os.X_OK):
-        return f"{path} is not writable", False
+        return f" is writable by other users (mode {mode:o})", False
+    if not _may_write(st):
+        return " is not writable", False
     return None, False
+
+
+def _may_write(st: os.stat_result) -> bool:
+    """Whether this process may create files in the directory ``st`` (mode bits; no ACLs)."""
+    if os.geteuid() == 0:
+        return True
+    if st.st_uid == os.geteuid():
+        return st.st_mode & 0o300 == 0o300
+    if st.st_gid == os.getegid() or st.st_gid in os.getgroups():
+        return st.st_mode & 0o030 == 0o030
+    return st.st_mode & 0o003 == 0o003
+
+
+def write_record(data_dir: str, parts: tuple[str, ...], name: str, blob: bytes) -> str | None:
+    """Put ``blob`` at ``<data_dir>/<parts...>/<name>``: its path, or None if a part is unsafe.
+
+    Each part is made (0755 whatever the umask) or found, opened without
+    following a symlink, and checked through that descriptor by
+    :func:`check_owned_dir`'s rules; the file is created new there (random
+    temp name, ``O_EXCL``) and renamed into place relative to the same
+    descriptor, so a part swapped for a link after the check changes nothing.
+    A part that fails is left alone and the record skipped: silently when it
+    is merely another user's (a data dir shared by several users, whose
+    records serve as well), in one line per process when it looks planted
+    (a symlink, a file, one everybody may write to).  OSError if writing fails.
+    """
+    make_dirs(data_dir)
+    parent = os.stat(data_dir)
+    fd = os.open(data_dir, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+    path = data_dir
+    try:
+        for part in parts:
+            path = os.path.join(path, part)
+            made = True
+            try:
+                os.mkdir(part, DIR_MODE, dir_fd=fd)
+            except FileExistsError:
+                made = False
+            try:
+                sub = os.open(part, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC, dir_fd=fd)
+            except OSError as exc:  # a symlink or a file in its place: say which
+                why, odd = _unsafe_dir(path, parent)
+                _refused(path, why or f": {exc.strerror}", odd)
+                return None
+            os.close(fd)
+            fd = sub
+            st = os.fstat(fd)
+            if made and stat.S_IMODE(st.st_mode) & ~DIR_MODE:  # odd filesystems only
+                os.fchmod(fd, stat.S_IMODE(st.st_mode) & DIR_MODE)
+                st = os.fstat(fd)
+            why, odd = _unsafe_stat(st, parent)
+            if why is not None:
+                _refused(path, why, odd or bool(st.st_mode & 0o002))
+                return None
+        _put_at(fd, name, blob)
+        return os.path.join(path, name)
+    finally:
+        os.close(fd)
+
+
+def _refused(path: str, why: str, say: bool) -> None:
+    if say:
+        from covhook._warn import warn_once
+
+        warn_once(
+            f"record-dir:{path}",
+            f"did not write covhook's record in {path!r}: it{why}",
+            "remove it if you did not make it (another user may have planted it); "
+            "measurement goes on, only combining on another machine may need [paths]",
+        )
+
+
+def _put_at(dir_fd: int, name: str, blob: bytes) -> None:
+    """:func:`put` relative to the open directory ``dir_fd``."""
+    tmp = f"{TMP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+    fd = os.open(tmp, flags, FILE_MODE, dir_fd=dir_fd)
+    try:
+        try:
+            view = memoryview(blob)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp, dir_fd=dir_fd)
+        raise
 
 
 def work_dir(data_dir: str) -> tuple[str, list[str]]:
@@ -133,31 +248,110 @@ def open_new(path: str) -> int:
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, FILE_MODE)
 
 
-def read_own(path: str) -> bytes:
-    """The bytes of ``path`` if it is a regular file of this user, not a symlink."""
-    fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC)
+def open_regular(path: str) -> int:
+    """A read-only fd on the regular file at ``path``: OSError for anything else.
+
+    Never through a symlink, never blocking: a FIFO or a device planted under
+    a name covhook reads is opened non-blocking and refused.
+    """
+    fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC)
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
-            raise PermissionError(f"{path} is not a regular file of uid {os.geteuid()}")
-        chunks = []
-        while True:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-        return b"".join(chunks)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _read_fd(fd: int, path: str, limit: int | None) -> bytes:
+    chunks = []
+    total = 0
+    while chunk := os.read(fd, 1 << 20):
+        total += len(chunk)
+        if limit is not None and total > limit:
+            raise OSError(errno.EFBIG, f"larger than {limit} bytes", path)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def read_regular(path: str, limit: int | None = RECORD_LIMIT) -> bytes:
+    """The bytes of the regular file ``path`` (see :func:`open_regular`), at most ``limit``."""
+    fd = open_regular(path)
+    try:
+        return _read_fd(fd, path, limit)
     finally:
         os.close(fd)
 
 
-def write_new(path: str, blob: bytes) -> None:
-    """Write ``blob`` to a new file at ``path`` (see :func:`open_new`); remove it on failure."""
+def read_text(path: str) -> str:
+    """A record or note: :func:`read_regular`, decoded (undecodable bytes replaced)."""
+    return read_regular(path).decode("utf-8", "replace")
+
+
+def read_record(path: str, problem: Callable[[Any], str | None]) -> Any:
+    """The JSON document at ``path`` if ``problem(doc)`` finds none, else None.
+
+    A record that is not a regular file, not JSON, or not of the expected
+    shape is named in one line (once per process) and skipped: the other
+    records, and the data, are still used.  One that vanished is skipped quietly.
+    """
+    import json
+
+    try:
+        doc = json.loads(read_text(path))
+        why = problem(doc)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        why = f"cannot read it: {exc.strerror or exc}"
+    except ValueError as exc:
+        why = f"not JSON: {exc}"
+    if why is None:
+        return doc
+    skipped(path, why)
+    return None
+
+
+def skipped(path: str, why: str) -> None:
+    """Say once per process that the record or note ``path`` was skipped, and why."""
+    from covhook._warn import warn_once
+
+    warn_once(
+        f"skipped:{path}",
+        f"ignored {path!r} ({why})",
+        "delete it if it is not covhook's; the other records and all data files were used",
+    )
+
+
+def read_own(path: str) -> bytes:
+    """The bytes of ``path`` if it is a regular file of this user, not a symlink."""
+    fd = open_regular(path)
+    try:
+        if os.fstat(fd).st_uid != os.geteuid():
+            raise PermissionError(f"{path} is not a regular file of uid {os.geteuid()}")
+        return _read_fd(fd, path, None)
+    finally:
+        os.close(fd)
+
+
+def write_new(
+    path: str, blob: bytes, owner: tuple[int, int] | None = None, mode: int | None = None
+) -> None:
+    """Write ``blob`` to a new file at ``path`` (see :func:`open_new`); remove it on failure.
+
+    ``owner``: (uid, gid) to give it, ``mode``: exactly this mode (not the
+    umask's), both by its fd (never following a name).
+    """
     fd = open_new(path)
     try:
         view = memoryview(blob)
         while view:
             view = view[os.write(fd, view) :]
+        if owner is not None:
+            os.fchown(fd, *owner)
+        if mode is not None:
+            os.fchmod(fd, mode)
     except BaseException:
         os.close(fd)
         with contextlib.suppress(OSError):
@@ -166,31 +360,52 @@ def write_new(path: str, blob: bytes) -> None:
     os.close(fd)
 
 
-def publish(src: str, dst: str) -> None:
-    """Copy our own file ``src`` to ``dst`` atomically: a new temp file, then a rename.
+def put(
+    path: str, blob: bytes, owner: tuple[int, int] | None = None, mode: int | None = None
+) -> None:
+    """``blob`` at ``path``, atomically: a new temp file beside it, then a rename.
 
-    Raises OSError (full disk, unwritable directory, ``src`` not ours...).
+    The temp name is unique and unpredictable (:func:`open_new` refuses
+    anything already there); the rename replaces whatever is at ``path``
+    (a planted symlink included), it never follows it.  Raises OSError.
     """
-    blob = read_own(src)
-    tmp = os.path.join(os.path.dirname(dst), f"{TMP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}")
-    write_new(tmp, blob)
+    tmp = os.path.join(os.path.dirname(path), f"{TMP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}")
+    write_new(tmp, blob, owner, mode)
     try:
-        os.replace(tmp, dst)
+        os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
 
 
+def publish(src: str, dst: str) -> None:
+    """Copy our own file ``src`` to ``dst`` atomically (:func:`put`).
+
+    Raises OSError (full disk, unwritable directory, ``src`` not ours...).
+    """
+    put(dst, read_own(src))
+
+
 def append_line(path: str, line: str) -> bool:
-    """Append ``line`` to our own file ``path`` (created <= 0644); False if it is not ours."""
+    """Append ``line`` to our own file ``path`` (created <= 0644); False if it is not ours.
+
+    Created with ``O_EXCL``, else opened without ``O_CREAT``; never through a
+    symlink, never blocking (a FIFO is refused); written only when it is a
+    regular file of this user with no other name (a hard link to another
+    file is refused).
+    """
+    flags = os.O_WRONLY | os.O_APPEND | _NOFOLLOW | _NONBLOCK | _CLOEXEC
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW | _CLOEXEC, FILE_MODE)
+        try:
+            fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        except FileExistsError:
+            fd = os.open(path, flags)
     except (OSError, ValueError):  # ValueError: a NUL in the path
         return False
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_nlink != 1:
             return False
         os.write(fd, line.encode("utf-8", "replace") + b"\n")
         return True

@@ -18,10 +18,10 @@ combined ``<data_file>``:
   ``mounts/<place>.json`` (:mod:`covhook.startup.containers`), and what
   ``covhook docker-args`` wrote.
 - ``.covhook-combine.lock``: held by the one combine at work there
-  (:mod:`covhook.host.combinelock`); ``.covhook-combining.<pid>.tmp``: a
-  combine in progress;
-  ``.covhook-fold.<pid>.tmp``: children's data being folded into a running
-  pytest's coverage (:mod:`covhook.host.fold`).
+  (:mod:`covhook.host.combinelock`); ``.covhook-combining.<pid>-<random>.tmp``:
+  a combine in progress;
+  ``.covhook-fold.<pid>-<random>.tmp``: children's data being folded into a
+  running pytest's coverage (:mod:`covhook.host.fold`).
 
 Measured processes import this module: it imports nothing but ``os`` at load.
 """
@@ -74,13 +74,18 @@ def skipped_note(data_dir: str) -> str:
 
 
 def combining_path(directory: str) -> str:
-    """This process's temporary output while it combines."""
-    return os.path.join(directory, f"{COMBINING_PREFIX}{os.getpid()}.tmp")
+    """This process's temporary output while it combines.
+
+    Unpredictable (pid, then random): SQLite creates it through whatever is
+    there, and another user of a shared data dir must not plant a link at
+    its name beforehand (issue 23).
+    """
+    return os.path.join(directory, f"{COMBINING_PREFIX}{os.getpid()}-{os.urandom(6).hex()}.tmp")
 
 
 def fold_path(directory: str) -> str:
-    """This process's temporary file while it folds children's data into its own."""
-    return os.path.join(directory, f"{FOLD_PREFIX}{os.getpid()}.tmp")
+    """This process's temporary file while it folds children's data into its own (random too)."""
+    return os.path.join(directory, f"{FOLD_PREFIX}{os.getpid()}-{os.urandom(6).hex()}.tmp")
 
 
 def parallel_files(data_file: str, paths: list[str] | tuple[str, ...] | None = None) -> list[str]:

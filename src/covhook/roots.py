@@ -69,19 +69,17 @@ def record(data_dir: str, config: Any) -> str | None:
         "config_dir": conf,
         "sources": sources,
     }
-    # Explicit modes: a process with umask 000 must not leave anything others can write.
-    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(doc, f, indent=1, sort_keys=True)
-    os.replace(tmp, path)
-    return path
+    from covhook import datadir
+
+    # Issue 23: a .covhook/ another user made (or a symlink in its place) is refused,
+    # the file goes in by a new temp file and a rename, the dirs are 0755 under any umask.
+    blob = json.dumps(doc, indent=1, sort_keys=True).encode("utf-8")
+    return datadir.write_record(data_dir, (layout.META_DIR,), os.path.basename(path), blob)
 
 
 def read(data_dirs: Sequence[str]) -> list[dict[str, Any]]:
-    """Every readable roots record in these data dirs."""
-    import json
+    """Every valid roots record in these data dirs; a malformed one is named and skipped."""
+    from covhook import datadir
 
     found = []
     for data_dir in data_dirs:
@@ -95,18 +93,27 @@ def read(data_dirs: Sequence[str]) -> list[dict[str, Any]]:
         except OSError:
             continue
         for name in names:
-            try:
-                with open(os.path.join(directory, name), encoding="utf-8") as f:
-                    doc = json.load(f)
-            except (OSError, ValueError):
-                continue
-            if isinstance(doc, dict):
+            doc = datadir.read_record(os.path.join(directory, name), problem_in_roots)
+            if doc is not None:
                 found.append(doc)
     return found
 
 
+def problem_in_roots(doc: Any) -> str | None:
+    """What makes ``doc`` no roots record, or None."""
+    if not isinstance(doc, dict):
+        return f"a JSON {type(doc).__name__}, not an object"
+    for key in ("host", "cwd", "config_dir"):
+        if not isinstance(doc.get(key, ""), str):
+            return f"{key!r} is not a string"
+    sources = doc.get("sources", [])
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        return "'sources' is not a list of strings"
+    return None
+
+
 def recorded_roots(doc: dict[str, Any]) -> list[str]:
-    """The directories one record names as its project's roots."""
+    """The directories one record (checked by :func:`problem_in_roots`) names as roots."""
     values = [doc.get("config_dir"), doc.get("cwd"), *(doc.get("sources") or [])]
     return [v for v in values if isinstance(v, str) and os.path.isabs(v) and v != "/"]
 

@@ -194,6 +194,16 @@ SETTINGS: tuple[Setting, ...] = (
         "seconds a `covhook combine` waits for another one combining in the same data "
         "directory before it gives up (exit 1, nothing combined)",
     ),
+    Setting(
+        "archive_max_mb", None, "COVHOOK_ARCHIVE_MAX_MB", "number", 4096,
+        "MiB that `covhook combine` unpacks from one archive at most (in TMPDIR); `0`: no cap "
+        "(reference.md, Archive rules)",
+    ),
+    Setting(
+        "archive_max_ratio", None, "COVHOOK_ARCHIVE_MAX_RATIO", "number", 200,
+        "times its own size that one archive may unpack to, past 16 MiB (a zip bomb is "
+        "1000x, near-empty data files about 40x); `0`: no ratio",
+    ),
 )  # fmt: skip
 
 BY_NAME = {s.name: s for s in SETTINGS}

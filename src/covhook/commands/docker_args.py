@@ -24,7 +24,7 @@ from pathlib import Path
 
 import coverage
 
-from covhook import layout, settings
+from covhook import datadir, layout, settings
 from covhook.errors import CovhookError
 from covhook.host import pathmap
 from covhook.host.rcfile import find_rcfile
@@ -156,7 +156,7 @@ def make_dir(path: Path, owner: os.stat_result | None) -> None:
     or docker-args refuses: a container user could not write there.
     """
     if not path.is_dir():
-        path.mkdir(parents=True)
+        datadir.make_dirs(str(path))  # 0755 under any umask (issue 23), then the mode below
         if owner is not None and os.geteuid() == 0:
             os.chown(path, owner.st_uid, owner.st_gid)
     elif owner is not None and path.stat().st_gid != owner.st_gid:
@@ -181,13 +181,13 @@ def make_dir(path: Path, owner: os.stat_result | None) -> None:
 
 
 def write_file(path: Path, text: str, owner: os.stat_result) -> None:
-    """Write a small file readable by the container's user, owned like the data dir."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, "utf-8")
-    tmp.chmod(0o644)
-    if os.geteuid() == 0:
-        os.chown(tmp, owner.st_uid, owner.st_gid)
-    tmp.replace(path)
+    """Write a small file readable by the container's user, owned like the data dir.
+
+    A new temp file (unpredictable name), then a rename: the directory is
+    group-writable, so a container user could plant a link at a name (issue 23).
+    """
+    ids = (owner.st_uid, owner.st_gid) if os.geteuid() == 0 else None
+    datadir.put(str(path), text.encode("utf-8"), ids, 0o644)
 
 
 def container_rc(rcfile: Path | None, mount_point: str) -> str:

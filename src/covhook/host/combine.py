@@ -246,7 +246,8 @@ def _forget_stale_outputs(data_dir: str) -> None:
     prefix = layout.COMBINING_PREFIX
     with contextlib.suppress(OSError):
         for name in os.listdir(data_dir):
-            pid = name.removeprefix(prefix).removesuffix(".tmp")
+            # ``<pid>-<random>.tmp`` (layout.combining_path), ``<pid>.tmp`` before that.
+            pid = name.removeprefix(prefix).removesuffix(".tmp").partition("-")[0]
             if not (name.startswith(prefix) and name.endswith(".tmp") and pid.isdigit()):
                 continue
             if int(pid) != os.getpid() and _alive(int(pid)):

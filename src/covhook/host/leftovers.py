@@ -181,33 +181,15 @@ def _already_published(src: str, dst: str) -> bool:
         a, b = os.lstat(src), os.lstat(dst)
         if not (stat.S_ISREG(a.st_mode) and stat.S_ISREG(b.st_mode)) or a.st_size != b.st_size:
             return False
-        with open(src, "rb") as f, open(dst, "rb") as g:
-            return f.read() == g.read()
+        return datadir.read_regular(src, None) == datadir.read_regular(dst, None)
     except OSError:
         return False
 
 
 def _publish(src: str, dst: str) -> None:
     """Copy a leftover (any user's, never via a symlink) to ``dst``: temp file, then rename."""
-    fd = os.open(src, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"{src} is not a regular file")
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-    finally:
-        os.close(fd)
-    tmp = os.path.join(
-        os.path.dirname(dst), f"{layout.TMP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
-    )
-    datadir.write_new(tmp, b"".join(chunks))
-    try:
-        os.replace(tmp, dst)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    # A regular file only, never blocking on a FIFO planted in its place (issue 23).
+    datadir.put(dst, datadir.read_regular(src, None))
 
 
 def _remove_dead_temps(data_dir: str) -> None:

@@ -21,15 +21,13 @@ plain ``coverage combine``.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
-from covhook import layout, roots
+from covhook import datadir, layout, roots
 from covhook.startup import containers
 from covhook.startup.containers import record_path
 
@@ -91,26 +89,48 @@ class Record:
     found_in: str = field(default="", compare=False)  # the host data dir it was read from
 
     @classmethod
-    def from_json(cls, text: str) -> Record:
-        doc: dict[str, Any] = json.loads(text)
+    def from_doc(cls, doc: dict[str, Any]) -> Record:
+        """A record from a document :func:`problem_in_record` accepted."""
         mounts = tuple(
-            Mount(str(m["target"]), str(m["root"]), str(m["device"]), str(m["fstype"]))
-            for m in doc.get("mounts", [])
+            Mount(m["target"], m["root"], m["device"], m["fstype"]) for m in doc.get("mounts", [])
         )
-        return cls(str(doc["place"]), mounts, str(doc.get("cwd", "")), str(doc.get("data_dir", "")))
+        return cls(doc["place"], mounts, doc.get("cwd", ""), doc.get("data_dir", ""))
+
+
+_MOUNT_KEYS = ("target", "root", "device", "fstype")
+
+
+def problem_in_record(doc: Any) -> str | None:
+    """What makes ``doc`` no mounts record (:mod:`covhook.startup.containers`), or None."""
+    if not isinstance(doc, dict):
+        return f"a JSON {type(doc).__name__}, not an object"
+    if not isinstance(doc.get("place"), str):
+        return "'place' is not a string"
+    for key in ("cwd", "data_dir"):
+        if not isinstance(doc.get(key, ""), str):
+            return f"{key!r} is not a string"
+    mounts = doc.get("mounts", [])
+    if not isinstance(mounts, list) or not all(
+        isinstance(m, dict) and all(isinstance(m.get(k), str) for k in _MOUNT_KEYS) for m in mounts
+    ):
+        return "'mounts' is not a list of mounts (target, root, device, fstype)"
+    return None
 
 
 def read_records(data_dirs: Iterable[str]) -> dict[str, Record]:
-    """Every readable record in the data dirs, by place; unreadable ones are ignored."""
+    """Every valid record in the data dirs, by place; a malformed one is named and skipped."""
     records: dict[str, Record] = {}
     for data_dir in data_dirs:
-        directory = Path(layout.mounts_dir(data_dir))
-        for path in sorted(directory.glob("*.json")) if directory.is_dir() else ():
-            try:
-                record = Record.from_json(path.read_text("utf-8"))
-            except (OSError, ValueError, KeyError, TypeError):
-                continue
-            records[record.place] = replace(record, found_in=os.path.abspath(data_dir))
+        directory = layout.mounts_dir(data_dir)
+        try:
+            names = sorted(n for n in os.listdir(directory) if n.endswith(".json"))
+        except OSError:
+            continue
+        for name in names:
+            doc = datadir.read_record(os.path.join(directory, name), problem_in_record)
+            if doc is not None:
+                record = Record.from_doc(doc)
+                records[record.place] = replace(record, found_in=os.path.abspath(data_dir))
     return records
 
 
@@ -232,16 +252,18 @@ def recorded_checkouts(data_dirs: Iterable[str]) -> list[str]:
     """The host working directories ``covhook docker-args`` recorded for these data dirs."""
     found = []
     for data_dir in data_dirs:
-        try:
-            with open(
-                os.path.join(layout.meta_dir(data_dir), DOCKER_ARGS_RECORD), encoding="utf-8"
-            ) as f:
-                cwd = json.load(f).get("cwd")
-        except (OSError, ValueError, AttributeError):
+        path = os.path.join(layout.meta_dir(data_dir), DOCKER_ARGS_RECORD)
+        if not os.path.lexists(path):
             continue
+        doc = datadir.read_record(path, _problem_in_docker_args)
+        cwd = doc.get("cwd") if doc is not None else None
         if isinstance(cwd, str) and os.path.isdir(cwd):
             found.append(cwd)
     return found
+
+
+def _problem_in_docker_args(doc: Any) -> str | None:
+    return None if isinstance(doc, dict) else f"a JSON {type(doc).__name__}, not an object"
 
 
 def host_mounts(mountinfo: str = "/proc/self/mountinfo") -> list[Mount]:

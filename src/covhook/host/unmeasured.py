@@ -16,7 +16,7 @@ import os
 import sqlite3
 from typing import Any
 
-from covhook import layout
+from covhook import datadir, layout
 
 KEY = "covhook_unmeasured"
 LIMIT = 50
@@ -24,15 +24,15 @@ LIMIT = 50
 
 def skipped_records(data_dir: str) -> list[dict[str, str]]:
     """The scope's ``.covhook-skipped`` lines: pid, why, command line."""
-    found = []
-    try:
-        with open(layout.skipped_note(data_dir), encoding="utf-8", errors="replace") as f:
-            for line in f:
-                parts = line.rstrip("\n").split("\t", 2)
-                if len(parts) == 3:
-                    found.append({"pid": parts[0], "why": parts[1], "argv": parts[2]})
+    found: list[dict[str, str]] = []
+    try:  # a regular file only: never a FIFO, never through a symlink (issue 23)
+        text = datadir.read_regular(layout.skipped_note(data_dir), None).decode("utf-8", "replace")
     except OSError:
-        pass
+        return found
+    for line in text.splitlines():
+        parts = line.split("\t", 2)
+        if len(parts) == 3:
+            found.append({"pid": parts[0], "why": parts[1], "argv": parts[2]})
     return found
 
 

@@ -266,9 +266,14 @@ def install(data_dir: str, options: Mapping[str, Any]) -> None:
 
 
 def unmeasured(directory: str) -> list[dict[str, Any]]:
-    """Every note left in ``directory``: children that ran without coverage, and why."""
+    """Every note left in ``directory``: children that ran without coverage, and why.
+
+    Notes are read as regular files only (never a FIFO, never via a symlink);
+    a line that is not a note is skipped, and its file named once (issue 23).
+    """
     import json
 
+    from covhook import datadir
     from covhook.layout import NOTE_PREFIX
 
     found: list[dict[str, Any]] = []
@@ -277,12 +282,36 @@ def unmeasured(directory: str) -> list[dict[str, Any]]:
     except OSError:
         return found
     for name in names:
+        path = os.path.join(directory, name)
         try:
-            with open(os.path.join(directory, name), encoding="utf-8") as f:
-                found.extend(json.loads(line) for line in f if line.strip())
-        except (OSError, ValueError):
+            lines = datadir.read_text(path).splitlines()
+        except FileNotFoundError:
             continue
+        except OSError as exc:
+            datadir.skipped(path, f"cannot read it: {exc.strerror or exc}")
+            continue
+        bad = 0
+        for line in filter(str.strip, lines):
+            try:
+                note = json.loads(line)
+            except ValueError:
+                note = None
+            if _is_note(note):
+                found.append(note)
+            else:
+                bad += 1
+        if bad:
+            datadir.skipped(path, f"{bad} line(s) that are not notes of unmeasured children")
     return found
+
+
+def _is_note(note: Any) -> bool:
+    return (
+        isinstance(note, dict)
+        and all(isinstance(note.get(k, ""), str) for k in ("kind", "why", "fix"))
+        and isinstance(note.get("argv", []), list)
+        and all(isinstance(a, str) for a in note.get("argv", []))
+    )
 
 
 def forget(directory: str) -> None:

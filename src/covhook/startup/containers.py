@@ -131,12 +131,13 @@ def record(data_dir: str, mountinfo: str = "/proc/self/mountinfo") -> str | None
         "data_dir": data_dir,
         "mounts": mounts,
     }
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(doc, f, indent=1, sort_keys=True)
-    os.replace(tmp, path)  # atomic: readers see all of it or nothing
-    return path
+    from covhook import datadir
+
+    # Issue 23: only in .covhook/mounts/ dirs that are safe to write (never another
+    # user's, never a symlink); a new temp file, then a rename: readers see all or nothing.
+    blob = json.dumps(doc, indent=1, sort_keys=True).encode("utf-8")
+    parts = (layout.META_DIR, layout.MOUNTS_DIR)
+    return datadir.write_record(data_dir, parts, os.path.basename(path), blob)
 
 
 def give_to_owner(data_dir: str, base: str) -> None:

@@ -301,13 +301,14 @@ def note_skipped(scope: Scope, why: str) -> None:
 
 def skipped_count(data_dir: str) -> int:
     """How many processes the scope skipped (no coverage, no data file) in ``data_dir``."""
-    from covhook import layout
+    from covhook import datadir, layout
 
-    try:
-        with open(layout.skipped_note(data_dir), "rb") as f:
-            return sum(1 for line in f if line.strip())
+    try:  # never a FIFO (it would hang), never through a symlink (issue 23)
+        fd = datadir.open_regular(layout.skipped_note(data_dir))
     except OSError:
         return 0
+    with open(fd, "rb") as f:
+        return sum(1 for line in f if line.strip())
 
 
 def skipped_summary(data_dir: str) -> str | None:
