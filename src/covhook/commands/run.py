@@ -49,6 +49,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="after the command exits, wait up to SECONDS for the processes it started "
         f"(default {DEFAULT_WAIT:g})",
     )
+    parser.add_argument(
+        "--signal-group",
+        action="store_true",
+        help="forward every signal to the command's whole process group, not only to the "
+        "command (SIGINT always goes to the group, as a terminal's Ctrl-C does)",
+    )
     parser.add_argument("cmd", nargs=argparse.REMAINDER, help="the command, after --")
     parser.set_defaults(func=run)
 
@@ -71,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         env["COVERAGE_PROCESS_START"] = str(rcfile)
         started = time.time()
         try:
-            status = Command(cmd, env).run(args.wait)
+            status = Command(cmd, env, signal_group=args.signal_group).run(args.wait)
         except NotStarted as exc:
             print(f"covhook: error: {exc}", file=sys.stderr)
             return exc.status  # what a shell exits with: 127 not found, 126 not executable
