@@ -419,3 +419,17 @@ def test_real_prefork_masters_stop_under_covhook_run(tmp_path: Path, case_id: st
         assert frameworks.left_running(run_dir) == []
         for name, lines in case.expected(run_dir).items():
             assert lines <= outcome.lines.get(name, set()), (attempt, name, outcome.output)
+
+
+def test_append_keeps_the_earlier_runs_lines(tmp_path: Path) -> None:
+    """Issue 20 item 4: the second run's --append adds to the first run's data."""
+    prog = tmp_path / "prog.py"
+    prog.write_text("import sys\nif sys.argv[1] == 'a':\n    a = 1  # a\nelse:\n    b = 1  # b\n")
+    assert covhook_run(tmp_path, PY, "prog.py", "a").returncode == 0
+    done = covhook_run(tmp_path, PY, "prog.py", "b", opts=("--append",))
+    assert done.returncode == 0, done.stderr
+    lines = data.lines_of(tmp_path / ".coverage", "prog.py")
+    assert data.lines_in(prog, "# a") | data.lines_in(prog, "# b") <= lines, done.stdout
+    # Without --append, a run starts over.
+    assert covhook_run(tmp_path, PY, "prog.py", "b").returncode == 0
+    assert not data.lines_in(prog, "# a") & data.lines_of(tmp_path / ".coverage", "prog.py")

@@ -98,7 +98,7 @@ def summarize(
 ) -> int:
     """Combine what the command's processes saved, and report it: 2 under fail_under."""
     if layout.parallel_files(data_file):
-        processes = combine(cov, [], keep=False)
+        processes = combine(cov, [], keep=False, append=args.append)  # issue 20 item 4
     elif _written_since(data_file, started):
         print(
             f"covhook: the command combined its data itself into {data_file} (pytest-cov "
