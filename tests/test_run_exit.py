@@ -433,3 +433,55 @@ def test_append_keeps_the_earlier_runs_lines(tmp_path: Path) -> None:
     # Without --append, a run starts over.
     assert covhook_run(tmp_path, PY, "prog.py", "b").returncode == 0
     assert not data.lines_in(prog, "# a") & data.lines_of(tmp_path / ".coverage", "prog.py")
+
+
+def scoped_project(tmp_path: Path) -> None:
+    """``[run] source = pkg``; out.py runs nothing of pkg (skipped by scope)."""
+    (tmp_path / ".coveragerc").write_text("[run]\nsource = pkg\n")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "m.py").write_text("y = 2\n")
+    (tmp_path / "out.py").write_text("x = 1\n")
+    (tmp_path / "main.py").write_text(
+        "import subprocess, sys\nimport pkg.m\nsubprocess.run([sys.executable, 'out.py'])\n"
+    )
+
+
+def covhook_lines(done: subprocess.CompletedProcess[str]) -> list[str]:
+    return [x for x in (done.stdout + done.stderr).splitlines() if x.startswith("covhook:")]
+
+
+def test_skipped_by_scope_counts_this_run_only(tmp_path: Path) -> None:
+    """Issue 20 item 6: earlier runs' skipped processes are not counted again."""
+    scoped_project(tmp_path)
+    for _ in range(2):
+        assert covhook_run(tmp_path, PY, "out.py").returncode == 0
+    done = covhook_run(tmp_path, PY, "main.py")
+    assert done.returncode == 0, done.stderr
+    assert "covhook: 1 process skipped by scope (ran no measured code)" in covhook_lines(done)
+    assert data.lines_of(tmp_path / ".coverage", "m.py") == {1}
+
+
+def test_no_data_because_of_scope_names_the_scope(tmp_path: Path) -> None:
+    """Issue 20 item 6: every process skipped: the line says scope, not 'is the hook there'."""
+    scoped_project(tmp_path)
+    done = covhook_run(tmp_path, PY, "out.py")
+    assert done.returncode == 0, done.stderr
+    (line,) = covhook_lines(done)
+    assert "the scope skipped every Python process the command started" in line
+    assert "[run] source = pkg" in line
+    assert "hook is there" not in line
+
+
+@pytest.mark.signals
+def test_no_data_after_sigterm_gives_no_advice_to_use_sigterm(tmp_path: Path) -> None:
+    """Issue 20 item 6: an out-of-scope command killed by SIGTERM is not told to stop
+    with SIGTERM or Ctrl-C; the line names the scope."""
+    scoped_project(tmp_path)
+    (tmp_path / "term.py").write_text("import os, signal\nos.kill(os.getpid(), signal.SIGTERM)\n")
+    done = covhook_run(tmp_path, PY, "term.py")
+    assert done.returncode == 143, done.stderr
+    (line,) = covhook_lines(done)
+    assert "killed by SIGTERM (status 143)" in line
+    assert "stop it with SIGTERM or Ctrl-C" not in line
+    assert "[run] source = pkg" in line
