@@ -344,3 +344,55 @@ def _lines(data_file: Path) -> dict[str, set[int]]:
     from support import data
 
     return data.lines_by_file(data_file) if data_file.exists() else {}
+
+
+BENCH = PROGRAMS.parents[2] / "bench" / "frameworks.md"
+DOCS_SECTION = [
+    "## Servers and task queues",
+    "",
+    "Real multi-process software, each case a real run in `tests/test_frameworks.py`",
+    "in covhook's three forms (`COVERAGE_PROCESS_START`, `covhook run`, `pytest --cov`",
+    "whose test starts the program), asserted from the combined data: every",
+    "worker-only line (request handlers, gunicorn's `post_fork`, `post_worker_init`,",
+    "`worker_exit` and `child_exit` hooks, uvicorn's lifespan, celery's",
+    "`worker_process_init`/`worker_process_shutdown` and task bodies, pool task",
+    "bodies, xdist tests and the subprocesses they start), and the exit status of",
+    "the unmeasured run.  The table compares what each way of measuring keeps:",
+    "covhook, coverage.py's own `[run] patch = subprocess` (`coverage run`), and",
+    "pytest-cov 7 alone with the `patch = subprocess` it documents for",
+    "subprocesses.  Each cell is worker lines found / worker lines run; **bold**",
+    "where lines were lost.  Measured by `bench/bench_frameworks.py`",
+    "([bench/frameworks.md](../bench/frameworks.md)); regenerate with",
+    "`.venv/bin/python bench/bench_frameworks.py`, then",
+    "`.venv/bin/python tests/support/matrix.py`.",
+    "",
+]
+DOCS_AFTER = [
+    "",
+    "Why the alternatives lose lines: uvicorn's workers shut down gracefully on",
+    "SIGTERM and then re-raise it, so they die by the signal, and coverage.py",
+    "saves only at a normal exit (covhook saves on SIGTERM, SIGINT and SIGHUP and",
+    "then dies the same way); celery's prefork children and",
+    "`Pool(maxtasksperchild=1)`'s fork children end in `os._exit`, which skips",
+    "coverage.py's save unless `patch = _exit` is on (covhook's default).",
+    "gunicorn's sync workers and the executor's spawn workers end in `sys.exit`,",
+    "so every tool keeps them.  covhook's `pytest --cov` column loses the",
+    "`os._exit` children until issue 20 item 1 is fixed (the tests mark those two",
+    "cases as expected failures).",
+    "",
+    "`covhook run` forwards every signal a process supervisor forwards (as tini",
+    "does: all it can catch but SIGCHLD, the faults raised for its own code and",
+    "SIGPIPE) to the command's process, not its group, so gunicorn's SIGQUIT and",
+    "celery's warm shutdown work as they do without covhook; `--signal-group`",
+    "sends them to the whole group, and SIGINT always goes there, as a",
+    "terminal's Ctrl-C does.",
+]
+
+
+def docs_section() -> list[str]:
+    """docs/processes.md's "Servers and task queues": the table bench/frameworks.md holds."""
+    if not BENCH.is_file():
+        return []
+    table = [line for line in BENCH.read_text("utf-8").splitlines() if line.startswith("|")]
+    versions = [line for line in BENCH.read_text("utf-8").splitlines() if line.startswith("Python")]
+    return ["", *DOCS_SECTION, *versions, "", *table, *DOCS_AFTER]
