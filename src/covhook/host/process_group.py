@@ -16,8 +16,8 @@
   task queue's master then stops its workers its own way); SIGINT goes to the
   command's whole group, as a terminal's Ctrl-C does; ``--signal-group`` sends
   every signal to the group.  covhook never dies of one of them, so it is
-  there to wait for the group and combine.  A second SIGINT or SIGTERM (or
-  SIGQUIT) kills the group (SIGKILL).  When covhook runs
+  there to wait for the group and combine.  A second SIGINT, SIGTERM or
+  SIGQUIT kills the group (SIGKILL).  When covhook runs
   in the foreground of a terminal, the terminal is handed to the command's
   group (job control, as a shell does), so the command can read from it and
   gets Ctrl-C directly.
@@ -57,12 +57,11 @@ TERMINAL_ONLY = {signal.SIGTTIN, signal.SIGTTOU}
 STOPPING = {signal.SIGINT, signal.SIGTERM, signal.SIGQUIT}
 
 
-def forwarded(terminal: bool) -> list[signal.Signals]:
-    """The signals covhook forwards; without ``terminal`` SIGTTIN/SIGTTOU too (gunicorn's)."""
+def forwarded(terminal: bool) -> list[int]:
+    """The signals covhook forwards (real-time ones too); without ``terminal`` SIGTTIN and
+    SIGTTOU as well (gunicorn's 'one worker more / less')."""
     skip = NOT_FORWARDED | (TERMINAL_ONLY if terminal else set())
-    return sorted(
-        s for s in signal.valid_signals() if isinstance(s, signal.Signals) and s not in skip
-    )
+    return sorted(int(s) for s in signal.valid_signals() if s not in skip)
 
 
 def _any_terminal() -> bool:
