@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -283,3 +284,204 @@ def test_a_command_that_cannot_start_exits_like_a_shell(
     (line,) = done.stderr.splitlines()
     assert line.startswith(f"covhook: error: cannot run '{cmd}'")
     assert ". Fix: " in line
+
+
+@pytest.fixture
+def nothing_left(tmp_path: Path) -> Iterator[None]:
+    """Processes a failed run left (re-parented when covhook died) do not outlive the test."""
+    from support import frameworks
+
+    yield
+    frameworks.kill_left(tmp_path)
+
+
+# Issue 20 item 3: covhook forwards what a supervisor forwards (tini, dumb-init), to the
+# command only, and never dies of it while the command runs.
+SIGNALLED = """\
+import os, signal, sys, time
+
+def on(signum, _frame):
+    with open(f"got.{signal.Signals(signum).name}", "w"):
+        pass  # handled
+    if signum == signal.SIGQUIT:
+        sys.exit(0)
+
+for name in sys.argv[1:]:
+    signal.signal(getattr(signal, name), on)
+print("ready", flush=True)
+while True:
+    time.sleep(0.05)
+"""
+SENT = ("SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGALRM", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGQUIT")
+
+
+@pytest.mark.signals
+@pytest.mark.usefixtures("nothing_left")
+def test_every_signal_a_supervisor_forwards_reaches_the_command(tmp_path: Path) -> None:
+    """SIGQUIT, SIGUSR1/2, SIGWINCH... to covhook reach the command; covhook does not die
+    of them (before: SIGQUIT or SIGUSR1 killed covhook, the command ran on unmeasured)."""
+    prog = tmp_path / "prog.py"
+    prog.write_text(SIGNALLED)
+    proc = start_covhook_run(tmp_path, PY, "prog.py", *SENT)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "ready\n"
+    for name in SENT:
+        proc.send_signal(getattr(signal, name))
+        deadline = time.monotonic() + 20
+        while not (tmp_path / f"got.{name}").exists():
+            assert proc.poll() is None, f"covhook died of {name}: {proc.returncode}"
+            assert time.monotonic() < deadline, f"{name} never reached the command"
+            time.sleep(0.02)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "SIGQUIT sent to the command" in err
+    assert data.lines_in(prog, "# handled") <= data.lines_of(tmp_path / ".coverage", "prog.py")
+
+
+MASTER = """\
+import signal, subprocess, sys, time
+
+worker = subprocess.Popen([sys.executable, "worker.py"])  # same process group
+def stop(_signum, _frame):
+    time.sleep(0.5)  # a worker that got the signal too has handled it by now
+    worker.send_signal(signal.SIGUSR1)  # the master stops its worker its own way
+    worker.wait()
+    sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
+print("ready", flush=True)
+while True:
+    time.sleep(0.05)
+"""
+WORKER = """\
+import signal, sys, time
+
+def asked(_signum, _frame):
+    sys.exit(0)  # asked by its master
+def terminated(_signum, _frame):
+    sys.exit(0)  # signalled directly
+signal.signal(signal.SIGUSR1, asked)
+signal.signal(signal.SIGTERM, terminated)
+while True:
+    time.sleep(0.05)
+"""
+
+
+@pytest.mark.signals
+@pytest.mark.parametrize("opts", [(), ("--signal-group",)], ids=["command", "group"])
+@pytest.mark.usefixtures("nothing_left")
+def test_signals_go_to_the_command_only_unless_asked(tmp_path: Path, opts: tuple[str, ...]) -> None:
+    """As tini: SIGTERM reaches the master, which stops its workers; the workers get it
+    only with --signal-group (before: always, which a prefork pool does not expect)."""
+    (tmp_path / "master.py").write_text(MASTER)
+    worker = tmp_path / "worker.py"
+    worker.write_text(WORKER)
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "covhook"), "run", *opts, "--", PY, "master.py"],
+        cwd=tmp_path,
+        env=envs.clean_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "ready\n"
+    time.sleep(1)  # the worker has set its handlers
+    proc.send_signal(signal.SIGTERM)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    lines = data.lines_of(tmp_path / ".coverage", "worker.py")
+    if opts:  # the whole group: the worker got SIGTERM itself
+        assert data.lines_in(worker, "# signalled directly") <= lines, (lines, err)
+    else:  # the master only, which asked its worker to stop
+        assert data.lines_in(worker, "# asked by its master") <= lines, (lines, err)
+        assert not data.lines_in(worker, "# signalled directly") & lines, (lines, err)
+
+
+@pytest.mark.slow
+@pytest.mark.signals
+@pytest.mark.frameworks
+@pytest.mark.parametrize("case_id", ["gunicorn-SIGQUIT-preload", "celery-prefork"])
+@pytest.mark.usefixtures("nothing_left")
+def test_real_prefork_masters_stop_under_covhook_run(tmp_path: Path, case_id: str) -> None:
+    """Real gunicorn (SIGQUIT) and celery (SIGTERM, warm shutdown) under covhook run, a
+    few times: each stops, leaves no process, keeps every worker line (before: SIGQUIT
+    killed covhook, gunicorn ran on; celery hung 3 of 5 tries, its children signalled)."""
+    from support import frameworks, launchers
+
+    launchers.need_module(case_id.split("-", maxsplit=1)[0])
+    case = frameworks.CASES[case_id]
+    for attempt in range(3):
+        run_dir = tmp_path / str(attempt)
+        run_dir.mkdir()
+        outcome = frameworks.measure(case, "run", run_dir)
+        assert outcome.status == 0, outcome.output
+        assert frameworks.left_running(run_dir) == []
+        for name, lines in case.expected(run_dir).items():
+            assert lines <= outcome.lines.get(name, set()), (attempt, name, outcome.output)
+
+
+def test_append_keeps_the_earlier_runs_lines(tmp_path: Path) -> None:
+    """Issue 20 item 4: the second run's --append adds to the first run's data."""
+    prog = tmp_path / "prog.py"
+    prog.write_text("import sys\nif sys.argv[1] == 'a':\n    a = 1  # a\nelse:\n    b = 1  # b\n")
+    assert covhook_run(tmp_path, PY, "prog.py", "a").returncode == 0
+    done = covhook_run(tmp_path, PY, "prog.py", "b", opts=("--append",))
+    assert done.returncode == 0, done.stderr
+    lines = data.lines_of(tmp_path / ".coverage", "prog.py")
+    assert data.lines_in(prog, "# a") | data.lines_in(prog, "# b") <= lines, done.stdout
+    # Without --append, a run starts over.
+    assert covhook_run(tmp_path, PY, "prog.py", "b").returncode == 0
+    assert not data.lines_in(prog, "# a") & data.lines_of(tmp_path / ".coverage", "prog.py")
+
+
+def scoped_project(tmp_path: Path) -> None:
+    """``[run] source = pkg``; out.py runs nothing of pkg (skipped by scope)."""
+    (tmp_path / ".coveragerc").write_text("[run]\nsource = pkg\n")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "m.py").write_text("y = 2\n")
+    (tmp_path / "out.py").write_text("x = 1\n")
+    (tmp_path / "main.py").write_text(
+        "import subprocess, sys\nimport pkg.m\nsubprocess.run([sys.executable, 'out.py'])\n"
+    )
+
+
+def covhook_lines(done: subprocess.CompletedProcess[str]) -> list[str]:
+    return [x for x in (done.stdout + done.stderr).splitlines() if x.startswith("covhook:")]
+
+
+def test_skipped_by_scope_counts_this_run_only(tmp_path: Path) -> None:
+    """Issue 20 item 6: earlier runs' skipped processes are not counted again."""
+    scoped_project(tmp_path)
+    for _ in range(2):
+        assert covhook_run(tmp_path, PY, "out.py").returncode == 0
+    done = covhook_run(tmp_path, PY, "main.py")
+    assert done.returncode == 0, done.stderr
+    assert "covhook: 1 process skipped by scope (ran no measured code)" in covhook_lines(done)
+    assert data.lines_of(tmp_path / ".coverage", "m.py") == {1}
+
+
+def test_no_data_because_of_scope_names_the_scope(tmp_path: Path) -> None:
+    """Issue 20 item 6: every process skipped: the line says scope, not 'is the hook there'."""
+    scoped_project(tmp_path)
+    done = covhook_run(tmp_path, PY, "out.py")
+    assert done.returncode == 0, done.stderr
+    (line,) = covhook_lines(done)
+    assert "the scope skipped every Python process the command started" in line
+    assert "[run] source = pkg" in line
+    assert "hook is there" not in line
+
+
+@pytest.mark.signals
+def test_no_data_after_sigterm_gives_no_advice_to_use_sigterm(tmp_path: Path) -> None:
+    """Issue 20 item 6: an out-of-scope command killed by SIGTERM is not told to stop
+    with SIGTERM or Ctrl-C; the line names the scope."""
+    scoped_project(tmp_path)
+    (tmp_path / "term.py").write_text("import os, signal\nos.kill(os.getpid(), signal.SIGTERM)\n")
+    done = covhook_run(tmp_path, PY, "term.py")
+    assert done.returncode == 143, done.stderr
+    (line,) = covhook_lines(done)
+    assert "killed by SIGTERM (status 143)" in line
+    assert "stop it with SIGTERM or Ctrl-C" not in line
+    assert "[run] source = pkg" in line

@@ -230,8 +230,14 @@ def render() -> str:
         "| --- | --- | --- |",
     ]
     out += [f"| {a} | {b} | {c} |" for a, b, c in LAUNCHERS]
+    from support import frameworks  # issue 20: the section from bench/frameworks.md
+
+    out += frameworks.docs_section()
     return "\n".join(out) + "\n"
 
 
 if __name__ == "__main__":
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for 'support'
     DOC.write_text(render(), encoding="utf-8")

@@ -20,6 +20,7 @@ is pytest-cov's ``--cov-report`` list.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
@@ -39,6 +40,7 @@ from covhook.host.combine import combine, report_unmeasured
 from covhook.host.process_group import Command, NotStarted, signal_name
 from covhook.host.rcfile import find_rcfile, rcfile_for_run
 from covhook.host.report import report_and_status, write_reports
+from covhook.startup import children, scope
 
 if TYPE_CHECKING:
     from collections import Counter
@@ -74,6 +76,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="SECONDS",
         help="after the command exits, wait up to SECONDS for the processes it started "
         f"(default {DEFAULT_WAIT:g})",
+    )
+    parser.add_argument(
+        "--signal-group",
+        action="store_true",
+        help="forward every signal to the command's whole process group, not only to the "
+        "command (SIGINT always goes to the group, as a terminal's Ctrl-C does)",
     )
     parser.add_argument("cmd", nargs=argparse.REMAINDER, help="the command, after --")
     parser.set_defaults(func=run)
@@ -116,11 +124,14 @@ def run(args: argparse.Namespace) -> int:
             for stale in [data_file, *layout.parallel_files(data_file)]:
                 Path(stale).unlink(missing_ok=True)
             leftovers.discard(data_file)  # issue 8: earlier runs' copies in .covhook-work
+            # Issue 20 item 6: earlier runs' notes are not this run's (skipped, unmeasured).
+            scope.forget_skipped(os.path.dirname(data_file))
+            children.forget(os.path.dirname(data_file))
         env = {k: v for k, v in os.environ.items() if k != "COVERAGE_PROCESS_CONFIG"}
         env["COVERAGE_PROCESS_START"] = str(rcfile)
         started = time.time()
         try:
-            status = Command(cmd, env).run(args.wait)
+            status = Command(cmd, env, signal_group=args.signal_group).run(args.wait)
         except NotStarted as exc:
             print(f"covhook: error: {exc}", file=sys.stderr)
             return exc.status  # what a shell exits with: 127 not found, 126 not executable
@@ -141,18 +152,22 @@ def summarize(
 ) -> int:
     """Combine what the command's processes saved, and report it: 2 under fail_under."""
     if layout.parallel_files(data_file):
-        processes = combine(cov, [], keep=False)
+        processes = combine(cov, [], keep=False, append=args.append)  # issue 20 item 4
     elif _written_since(data_file, started):
         print(
             f"covhook: the command combined its data itself into {data_file} (pytest-cov "
             "does); reporting that"
         )
         report_unmeasured(os.path.dirname(data_file), keep=False)
+        scope.report_skipped(os.path.dirname(data_file))
         cov.load()
         processes = None
     else:
-        print(f"covhook: no coverage data: {_why_no_data(status)}", file=sys.stderr)
-        report_unmeasured(os.path.dirname(data_file), keep=False)
+        data_dir = os.path.dirname(data_file)
+        why = _why_no_data(status, scope.skipped_count(data_dir), _scope_of(cov))
+        print(f"covhook: no coverage data: {why}", file=sys.stderr)
+        report_unmeasured(data_dir, keep=False)
+        scope.forget_skipped(data_dir)  # said above
         return 0
     return report(cov, args, processes)
 
@@ -184,8 +199,43 @@ def _written_since(path: str, started: float) -> bool:
         return False
 
 
-def _why_no_data(status: int) -> str:
+# The signals covhook's start-up saves on: a process measured dies of them with its data.
+SAVED_ON = ("SIGTERM", "SIGINT", "SIGHUP")
+
+
+def _scope_of(cov: coverage.Coverage) -> str | None:
+    """``[run] source = pkg`` and the like, if the config names a scope (else None)."""
+    named = []
+    for option in ("source", "source_pkgs", "source_dirs", "include"):
+        with contextlib.suppress(Exception):  # source_dirs: coverage 7.8+
+            value = cov.get_option(f"run:{option}")
+            if isinstance(value, list) and value:
+                named.append(f"{option} = {', '.join(map(str, value))}")
+    return f"[run] {'; '.join(named)}" if named else None
+
+
+def _why_no_data(status: int, skipped: int = 0, scoped: str | None = None) -> str:
     name = signal_name(status)
+    if skipped:
+        ended = f"was killed by {name}" if name else "exited"
+        return (
+            f"the scope skipped every Python process the command started ({skipped} that "
+            f"ended normally; the command {ended} with status {status}): none ran code in "
+            f"{scoped or 'your [run] source / include'}. Fix: run code in that scope, or "
+            "widen it (covhook measures only what it names)"
+        )
+    if name in SAVED_ON:
+        # The advice 'stop it with SIGTERM or Ctrl-C' would be wrong: it was.
+        where = (
+            f"that the command runs code in {scoped} (a process that runs none is skipped "
+            "by scope), and that covhook's hook is there ('covhook status')"
+            if scoped
+            else "that it runs Python, and that covhook's hook is there ('covhook status')"
+        )
+        return (
+            f"the command was killed by {name} (status {status}) and no Python process saved "
+            f"data, though covhook saves on {name}. Fix: check {where}"
+        )
     if name == "SIGKILL":
         fix = (
             "stop it with SIGTERM or Ctrl-C instead: covhook saves on those, nothing can on SIGKILL"

@@ -8,9 +8,16 @@
 - The status is the command's, as a shell reports it: ``128 + N`` for a
   command killed by signal N (130 for SIGINT, 137 SIGKILL, 139 SIGSEGV, 143
   SIGTERM).
-- The first Ctrl-C (SIGINT), SIGTERM or SIGHUP covhook gets is forwarded to
-  the command's group, which then exits and saves its data as it would
-  without covhook; a second one kills the group (SIGKILL).  When covhook runs
+- covhook forwards every signal a process supervisor forwards (tini, dumb-init):
+  all it can catch but SIGCHLD, the faults the kernel raises for covhook's own
+  code and SIGPIPE (Python ignores it); SIGTTIN and SIGTTOU only when no
+  terminal is involved (the kernel sends them for covhook's own terminal use).
+  They go to the command's process only, as tini does (a prefork server or a
+  task queue's master then stops its workers its own way); SIGINT goes to the
+  command's whole group, as a terminal's Ctrl-C does; ``--signal-group`` sends
+  every signal to the group.  covhook never dies of one of them, so it is
+  there to wait for the group and combine.  A second SIGINT, SIGTERM or
+  SIGQUIT kills the group (SIGKILL).  When covhook runs
   in the foreground of a terminal, the terminal is handed to the command's
   group (job control, as a shell does), so the command can read from it and
   gets Ctrl-C directly.
@@ -29,7 +36,36 @@ from types import FrameType
 
 from covhook.errors import CovhookError
 
-FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# Never forwarded: the uncatchable, covhook's own children (SIGCHLD), faults raised for
+# covhook's own code, and SIGPIPE (ignored by Python: covhook's own writes to a closed pipe).
+NOT_FORWARDED = {
+    signal.SIGKILL,
+    signal.SIGSTOP,
+    signal.SIGCHLD,
+    signal.SIGSEGV,
+    signal.SIGBUS,
+    signal.SIGFPE,
+    signal.SIGILL,
+    signal.SIGTRAP,
+    signal.SIGSYS,
+    signal.SIGABRT,
+    signal.SIGPIPE,
+}
+# The kernel sends these to covhook's own group when it uses a terminal in the background.
+TERMINAL_ONLY = {signal.SIGTTIN, signal.SIGTTOU}
+# A second one of these kills the command's group: the user insists.
+STOPPING = {signal.SIGINT, signal.SIGTERM, signal.SIGQUIT}
+
+
+def forwarded(terminal: bool) -> list[int]:
+    """The signals covhook forwards (real-time ones too); without ``terminal`` SIGTTIN and
+    SIGTTOU as well (gunicorn's 'one worker more / less')."""
+    skip = NOT_FORWARDED | (TERMINAL_ONLY if terminal else set())
+    return sorted(int(s) for s in signal.valid_signals() if s not in skip)
+
+
+def _any_terminal() -> bool:
+    return any(os.isatty(fd) for fd in (0, 1, 2))
 
 
 class NotStarted(CovhookError):
@@ -58,9 +94,12 @@ def signal_name(status: int) -> str | None:
 class Command:
     """One command in its own process group, and what covhook forwards to it."""
 
-    def __init__(self, cmd: Sequence[str], env: Mapping[str, str]) -> None:
+    def __init__(
+        self, cmd: Sequence[str], env: Mapping[str, str], signal_group: bool = False
+    ) -> None:
         self.cmd = list(cmd)
         self.env = dict(env)
+        self.signal_group = signal_group
         self.signals_received = 0
         self.proc: subprocess.Popen[bytes] | None = None
         self._tty = _foreground_tty()
@@ -152,22 +191,32 @@ class Command:
             time.sleep(0.02)
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
-        self.signals_received += 1
         if self.proc is None:
             return
-        if self.signals_received == 1:
+        stopping = signum in STOPPING
+        self.signals_received += stopping
+        if self.signals_received > 1 and stopping:
+            _killpg(self.proc.pid, signal.SIGKILL)
+            return
+        if self.signal_group or signum == signal.SIGINT or self.proc.returncode is not None:
+            # (once the command is gone, what is left of its group gets the signal)
             _killpg(self.proc.pid, signum)
+        else:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(self.proc.pid, signum)  # (a zombie until covhook reaps it: no reuse)
+        if stopping:
             print(
                 f"covhook: {signal.Signals(signum).name} sent to the command; waiting for it to "
                 "save its data (press Ctrl-C again to kill it)",
                 file=sys.stderr,
             )
-        else:
-            _killpg(self.proc.pid, signal.SIGKILL)
 
     @contextlib.contextmanager
     def _forwarding(self) -> Iterator[None]:
-        previous = {signum: signal.signal(signum, self._on_signal) for signum in FORWARDED}
+        previous = {}
+        for signum in forwarded(terminal=_any_terminal()):
+            with contextlib.suppress(OSError, ValueError):  # one the platform will not let go
+                previous[signum] = signal.signal(signum, self._on_signal)
         try:
             yield
         finally:
