@@ -23,6 +23,7 @@ import coverage
 
 from covhook import _compat, layout, origin, roots, settings
 from covhook._warn import warn
+from covhook.startup import testcontext
 
 # The Coverage object covhook's start-up tagged (and so measures with).
 _startup_coverage: coverage.Coverage | None = None
@@ -70,10 +71,10 @@ def tag(config: Any, options: Mapping[str, Any], environ: Mapping[str, str] = os
     config.set_option("run:data_file", f"{base}.{found.tag}")
     record_roots(os.path.dirname(base), config)
     # A context that is a tag came from a measured parent's serialized
-    # config (patch = subprocess): this process has its own origin.
+    # config (patch = subprocess): this process has its own origin, and
+    # with per-test contexts the running test's id (issue 22).
     context = config.get_option("run:context")
-    if not context or origin.TAG_RE.match(context):
-        config.set_option("run:context", found.tag)
+    config.set_option("run:context", testcontext.static_context(found.tag, context, environ))
 
 
 def record_roots(data_dir: str, config: Any) -> None:

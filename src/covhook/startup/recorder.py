@@ -640,7 +640,13 @@ CACHE_DIR_ENV = "COVHOOK_CACHE_DIR"
 _CACHE_VERSION = "1"
 # Variables that never change what coverage.py makes of a config file.
 _KEY_SKIP = frozenset(
-    ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START", "COVHOOK_SCOPE", "COVHOOK_ORIGIN")
+    (
+        "COVERAGE_PROCESS_CONFIG",
+        "COVERAGE_PROCESS_START",
+        "COVHOOK_SCOPE",
+        "COVHOOK_ORIGIN",
+        "COVHOOK_TEST",  # the running test (issue 22): the tag, not the config
+    )
 )
 # Variables that ask for what the recorder does not do.
 _REFUSE_ENV = ("COVERAGE_DEBUG", "COVERAGE_DEBUG_FILE", "COVERAGE_CORE", "COVHOOK_FLUSH_SECONDS")
@@ -816,9 +822,9 @@ def _tag(
     base, _old_tag = layout.split_tagged_path(os.path.abspath(rec.data_file))
     rec.data_file = f"{base}.{found.tag}"
     _record_roots(os.path.dirname(base), rec)
-    context = rec.context
-    if not context or origin.TAG_RE.match(context):
-        rec.context = found.tag
+    from covhook.startup import testcontext
+
+    rec.context = testcontext.static_context(found.tag, rec.context, environ)
 
 
 def _patch_exit(rec: Recorder) -> None:

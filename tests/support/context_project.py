@@ -1,0 +1,153 @@
+"""A tiny project whose tests start children of every local kind, for per-test contexts (issue 22).
+
+``pkg/work.py`` has one function per kind of child, each with a line only
+that child runs (``# by-<kind>``); ``tests/test_kids.py`` has one test per
+kind.  The tests assert that the line carries ``<origin>|<test id>|<phase>``
+in the combined data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+KINDS = ("subprocess", "spawn", "fork", "forkserver", "setup", "teardown")
+
+WORK = """\
+import sys
+
+
+def by_subprocess():
+    return 1  # by-subprocess
+
+
+def by_spawn():
+    return 2  # by-spawn
+
+
+def by_fork():
+    return 3  # by-fork
+
+
+def by_forkserver():
+    return 4  # by-forkserver
+
+
+def by_setup():
+    return 5  # by-setup
+
+
+def by_teardown():
+    return 6  # by-teardown
+
+
+def by_xdist():
+    return 7  # by-xdist
+
+
+def by_torchrun():
+    return 8  # by-torchrun
+
+
+if __name__ == "__main__":
+    globals()["by_" + sys.argv[1]]()
+"""
+
+TESTS = """\
+import multiprocessing
+import subprocess
+import sys
+
+import pytest
+
+from pkg import work
+
+
+def child(kind):
+    subprocess.run([sys.executable, "-m", "pkg.work", kind], check=True)
+
+
+def process(method, target):
+    p = multiprocessing.get_context(method).Process(target=target)
+    p.start()
+    p.join()
+    assert p.exitcode == 0
+
+
+@pytest.fixture
+def started_in_setup():
+    child("setup")
+
+
+@pytest.fixture
+def started_in_teardown():
+    yield
+    child("teardown")
+
+
+def test_subprocess():
+    child("subprocess")
+
+
+def test_spawn():
+    process("spawn", work.by_spawn)
+
+
+def test_fork():
+    process("fork", work.by_fork)
+
+
+def test_forkserver():
+    process("forkserver", work.by_forkserver)
+
+
+def test_setup(started_in_setup):
+    pass
+
+
+def test_teardown(started_in_teardown):
+    pass
+"""
+
+XDIST_TEST = """\
+import subprocess
+import sys
+
+
+def test_xdist():
+    subprocess.run([sys.executable, "-m", "pkg.work", "xdist"], check=True)
+"""
+
+TORCH_TEST = """\
+import os
+import subprocess
+import sys
+
+
+def test_torchrun():
+    subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "torchrun"), "--nproc-per-node=2",
+         "--standalone", "--local_addr=127.0.0.1", "-m", "pkg.work", "torchrun"],
+        check=True,
+    )
+"""
+
+
+def write(root: Path, tests: str = TESTS, name: str = "test_kids.py") -> Path:
+    """Write the project under ``root``; return the path of ``pkg/work.py``."""
+    (root / "pkg").mkdir(parents=True, exist_ok=True)
+    (root / "tests").mkdir(exist_ok=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "conftest.py").write_text("")  # the project root on sys.path
+    work = root / "pkg" / "work.py"
+    work.write_text(WORK)
+    (root / "tests" / name).write_text(tests)
+    return work
+
+
+def phase(kind: str) -> str:
+    """The pytest phase a kind's child starts in (as pytest-cov names phases)."""
+    return kind if kind in ("setup", "teardown") else "run"
+
+
+def node_id(kind: str, name: str = "test_kids.py") -> str:
+    return f"tests/{name}::test_{kind}|{phase(kind)}"

@@ -1,0 +1,126 @@
+"""Which test ran this line, in every process: per-test contexts that follow children (issue 22).
+
+Each case runs a real inner pytest over a project whose tests start children
+(tests/support/context_project.py) and reads the combined data's contexts per
+line (``CoverageData.contexts_by_lineno``): the line only a child ran must
+carry ``<origin>|<test id>|<phase>``.
+
+Parametrized economically: every form (pytest-cov's ``--cov-context=test``,
+covhook's ``test_context`` option, ``dynamic_context = test_function`` under
+``covhook run`` and under ``COVERAGE_PROCESS_START``) with every local launch
+kind (subprocess, multiprocessing spawn/fork/forkserver, a fixture's setup and
+teardown); xdist workers, ``covhook split`` and torchrun ranks in one form
+each; containers in tests/test_test_contexts_docker.py.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from support import context_project, launchers
+from support.launchers import BIN
+
+pytestmark = pytest.mark.pytest_plugin
+
+# pytest-cov's own Coverage has no ``patch``: without ``_exit`` a fork child of
+# pytest ends with os._exit unsaved (the same with contexts off).
+PYTEST_COV_RC = "[run]\npatch = _exit, subprocess\n"
+DYNAMIC_RC = "[run]\nsource = pkg\ndynamic_context = test_function\n"
+PYTEST = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+
+
+def run(root: Path, *cmd: str, **extra: str) -> None:
+    env = launchers.measured_env(None, **extra)
+    proc = subprocess.run(
+        list(cmd), cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+def run_form(root: Path, form: str, *pytest_args: str) -> Path:
+    """Run the inner suite in one of the four forms; the combined data file."""
+    if form == "pytest-cov":
+        (root / ".coveragerc").write_text(PYTEST_COV_RC)
+        run(root, *PYTEST, "--cov=pkg", "--cov-context=test", *pytest_args)
+    elif form == "covhook-option":
+        (root / ".coveragerc").write_text(PYTEST_COV_RC + "[covhook]\ntest_context = true\n")
+        run(root, *PYTEST, "--cov=pkg", *pytest_args)
+    elif form == "covhook-run":
+        (root / ".coveragerc").write_text(DYNAMIC_RC)
+        run(root, str(BIN / "covhook"), "run", "--", *PYTEST, *pytest_args)
+    elif form == "process-start":
+        rc = root / ".coveragerc"
+        rc.write_text(DYNAMIC_RC + "parallel = True\n")
+        run(root, *PYTEST, *pytest_args, COVERAGE_PROCESS_START=str(rc))
+        run(root, str(BIN / "coverage"), "combine", "-q")
+    else:
+        raise AssertionError(form)
+    return root / ".coverage"
+
+
+def contexts_of(work: Path, combined: Path, kind: str) -> set[str]:
+    """The contexts of the line only ``kind``'s child ran."""
+    (line,) = launchers.marked(work, f"by-{kind}")
+    by_context = launchers.lines_by_context(combined, work.name)
+    return {ctx for ctx, lines in by_context.items() if line in lines}
+
+
+FORMS = ["pytest-cov", "covhook-option", "covhook-run", "process-start"]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_each_child_carries_its_test(tmp_path: Path, form: str) -> None:
+    work = context_project.write(tmp_path)
+    combined = run_form(tmp_path, form)
+    tag = launchers.place()
+    for kind in context_project.KINDS:
+        assert contexts_of(work, combined, kind) == {f"{tag}|{context_project.node_id(kind)}"}, kind
+
+
+def test_off_children_carry_only_their_origin(tmp_path: Path) -> None:
+    """Contexts not asked for: a child's context is its origin, and no test reaches its env."""
+    work = context_project.write(tmp_path)
+    (tmp_path / ".coveragerc").write_text(PYTEST_COV_RC)
+    run(tmp_path, *PYTEST, "--cov=pkg")
+    combined = tmp_path / ".coverage"
+    assert contexts_of(work, combined, "subprocess") == {launchers.place()}
+
+
+def test_xdist_workers_children(tmp_path: Path) -> None:
+    work = context_project.write(tmp_path, context_project.XDIST_TEST, "test_x.py")
+    combined = run_form(tmp_path, "pytest-cov", "-n", "2")
+    (found,) = contexts_of(work, combined, "xdist")
+    tag, test = found.split("|", 1)
+    assert tag.startswith(f"{launchers.place()}_xdist-gw"), found
+    assert test == "tests/test_x.py::test_xdist|run"
+
+
+@pytest.mark.splits
+def test_covhook_split(tmp_path: Path) -> None:
+    work = context_project.write(tmp_path)
+    (tmp_path / ".coveragerc").write_text("[run]\nsource = pkg\n[covhook]\ntest_context = true\n")
+    run(tmp_path, str(BIN / "covhook"), "split", "-n", "2", "--", "pytest", "-q")
+    combined = tmp_path / ".coverage"
+    for kind in ("subprocess", "setup"):
+        (found,) = contexts_of(work, combined, kind)
+        tag, test = found.split("|", 1)
+        assert tag.startswith(f"{launchers.place()}_split-"), found
+        assert test == context_project.node_id(kind)
+
+
+@pytest.mark.torch
+@pytest.mark.launchers
+def test_torchrun_ranks(tmp_path: Path) -> None:
+    launchers.need(os.path.exists(BIN / "torchrun"), "torch (torchrun)")
+    work = context_project.write(tmp_path, context_project.TORCH_TEST, "test_t.py")
+    combined = run_form(tmp_path, "pytest-cov")
+    found = contexts_of(work, combined, "torchrun")
+    place = launchers.place()
+    assert found == {
+        f"{place}_torch-n0-r{r}of2-a0|tests/test_t.py::test_torchrun|run" for r in (0, 1)
+    }, found
