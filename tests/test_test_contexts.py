@@ -16,8 +16,6 @@ each; containers in tests/test_test_contexts_docker.py.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,41 +24,6 @@ from support import context_project, launchers
 from support.launchers import BIN
 
 pytestmark = pytest.mark.pytest_plugin
-
-# pytest-cov's own Coverage has no ``patch``: without ``_exit`` a fork child of
-# pytest ends with os._exit unsaved (the same with contexts off).
-PYTEST_COV_RC = "[run]\npatch = _exit, subprocess\n"
-DYNAMIC_RC = "[run]\nsource = pkg\ndynamic_context = test_function\n"
-PYTEST = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider")
-
-
-def run(root: Path, *cmd: str, **extra: str) -> None:
-    env = launchers.measured_env(None, **extra)
-    proc = subprocess.run(
-        list(cmd), cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-
-
-def run_form(root: Path, form: str, *pytest_args: str) -> Path:
-    """Run the inner suite in one of the four forms; the combined data file."""
-    if form == "pytest-cov":
-        (root / ".coveragerc").write_text(PYTEST_COV_RC)
-        run(root, *PYTEST, "--cov=pkg", "--cov-context=test", *pytest_args)
-    elif form == "covhook-option":
-        (root / ".coveragerc").write_text(PYTEST_COV_RC + "[covhook]\ntest_context = true\n")
-        run(root, *PYTEST, "--cov=pkg", *pytest_args)
-    elif form == "covhook-run":
-        (root / ".coveragerc").write_text(DYNAMIC_RC)
-        run(root, str(BIN / "covhook"), "run", "--", *PYTEST, *pytest_args)
-    elif form == "process-start":
-        rc = root / ".coveragerc"
-        rc.write_text(DYNAMIC_RC + "parallel = True\n")
-        run(root, *PYTEST, *pytest_args, COVERAGE_PROCESS_START=str(rc))
-        run(root, str(BIN / "coverage"), "combine", "-q")
-    else:
-        raise AssertionError(form)
-    return root / ".coverage"
 
 
 def contexts_of(work: Path, combined: Path, kind: str) -> set[str]:
@@ -76,7 +39,7 @@ FORMS = ["pytest-cov", "covhook-option", "covhook-run", "process-start"]
 @pytest.mark.parametrize("form", FORMS)
 def test_each_child_carries_its_test(tmp_path: Path, form: str) -> None:
     work = context_project.write(tmp_path)
-    combined = run_form(tmp_path, form)
+    combined = context_project.run_form(tmp_path, form)
     tag = launchers.place()
     for kind in context_project.KINDS:
         assert contexts_of(work, combined, kind) == {f"{tag}|{context_project.node_id(kind)}"}, kind
@@ -85,15 +48,15 @@ def test_each_child_carries_its_test(tmp_path: Path, form: str) -> None:
 def test_off_children_carry_only_their_origin(tmp_path: Path) -> None:
     """Contexts not asked for: a child's context is its origin, and no test reaches its env."""
     work = context_project.write(tmp_path)
-    (tmp_path / ".coveragerc").write_text(PYTEST_COV_RC)
-    run(tmp_path, *PYTEST, "--cov=pkg")
+    (tmp_path / ".coveragerc").write_text(context_project.PYTEST_COV_RC)
+    context_project.run(tmp_path, *context_project.PYTEST, "--cov=pkg")
     combined = tmp_path / ".coverage"
     assert contexts_of(work, combined, "subprocess") == {launchers.place()}
 
 
 def test_xdist_workers_children(tmp_path: Path) -> None:
     work = context_project.write(tmp_path, context_project.XDIST_TEST, "test_x.py")
-    combined = run_form(tmp_path, "pytest-cov", "-n", "2")
+    combined = context_project.run_form(tmp_path, "pytest-cov", "-n", "2")
     (found,) = contexts_of(work, combined, "xdist")
     tag, test = found.split("|", 1)
     assert tag.startswith(f"{launchers.place()}_xdist-gw"), found
@@ -104,7 +67,7 @@ def test_xdist_workers_children(tmp_path: Path) -> None:
 def test_covhook_split(tmp_path: Path) -> None:
     work = context_project.write(tmp_path)
     (tmp_path / ".coveragerc").write_text("[run]\nsource = pkg\n[covhook]\ntest_context = true\n")
-    run(tmp_path, str(BIN / "covhook"), "split", "-n", "2", "--", "pytest", "-q")
+    context_project.run(tmp_path, str(BIN / "covhook"), "split", "-n", "2", "--", "pytest", "-q")
     combined = tmp_path / ".coverage"
     for kind in ("subprocess", "setup"):
         (found,) = contexts_of(work, combined, kind)
@@ -118,7 +81,7 @@ def test_covhook_split(tmp_path: Path) -> None:
 def test_torchrun_ranks(tmp_path: Path) -> None:
     launchers.need(os.path.exists(BIN / "torchrun"), "torch (torchrun)")
     work = context_project.write(tmp_path, context_project.TORCH_TEST, "test_t.py")
-    combined = run_form(tmp_path, "pytest-cov")
+    combined = context_project.run_form(tmp_path, "pytest-cov")
     found = contexts_of(work, combined, "torchrun")
     place = launchers.place()
     assert found == {

@@ -8,7 +8,12 @@ in the combined data.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
+
+from support import launchers
+from support.launchers import BIN
 
 KINDS = ("subprocess", "spawn", "fork", "forkserver", "setup", "teardown")
 
@@ -151,3 +156,39 @@ def phase(kind: str) -> str:
 
 def node_id(kind: str, name: str = "test_kids.py") -> str:
     return f"tests/{name}::test_{kind}|{phase(kind)}"
+
+
+# pytest-cov's own Coverage has no ``patch``: without ``_exit`` a fork child of
+# pytest ends with os._exit unsaved (the same with contexts off).
+PYTEST_COV_RC = "[run]\npatch = _exit, subprocess\n"
+DYNAMIC_RC = "[run]\nsource = pkg\ndynamic_context = test_function\n"
+PYTEST = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+
+
+def run(root: Path, *cmd: str, **extra: str) -> None:
+    env = launchers.measured_env(None, **extra)
+    proc = subprocess.run(
+        list(cmd), cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+def run_form(root: Path, form: str, *pytest_args: str) -> Path:
+    """Run the inner suite in one of the four forms; the combined data file."""
+    if form == "pytest-cov":
+        (root / ".coveragerc").write_text(PYTEST_COV_RC)
+        run(root, *PYTEST, "--cov=pkg", "--cov-context=test", *pytest_args)
+    elif form == "covhook-option":
+        (root / ".coveragerc").write_text(PYTEST_COV_RC + "[covhook]\ntest_context = true\n")
+        run(root, *PYTEST, "--cov=pkg", *pytest_args)
+    elif form == "covhook-run":
+        (root / ".coveragerc").write_text(DYNAMIC_RC)
+        run(root, str(BIN / "covhook"), "run", "--", *PYTEST, *pytest_args)
+    elif form == "process-start":
+        rc = root / ".coveragerc"
+        rc.write_text(DYNAMIC_RC + "parallel = True\n")
+        run(root, *PYTEST, *pytest_args, COVERAGE_PROCESS_START=str(rc))
+        run(root, str(BIN / "coverage"), "combine", "-q")
+    else:
+        raise AssertionError(form)
+    return root / ".coverage"
