@@ -87,3 +87,14 @@ def test_torchrun_ranks(tmp_path: Path) -> None:
     assert found == {
         f"{place}_torch-n0-r{r}of2-a0|tests/test_t.py::test_torchrun|run" for r in (0, 1)
     }, found
+
+
+@pytest.mark.mpi
+@pytest.mark.launchers
+def test_mpirun_ranks(tmp_path: Path) -> None:
+    launchers.need_exe("mpirun")
+    work = context_project.write(tmp_path, context_project.MPI_TEST, "test_m.py")
+    combined = context_project.run_form(tmp_path, "pytest-cov")
+    found = contexts_of(work, combined, "mpirun")
+    place = launchers.place()
+    assert found == {f"{place}_mpi-r{r}of2|tests/test_m.py::test_mpirun|run" for r in (0, 1)}, found

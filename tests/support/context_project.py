@@ -53,6 +53,10 @@ def by_torchrun():
     return 8  # by-torchrun
 
 
+def by_mpirun():
+    return 9  # by-mpirun
+
+
 if __name__ == "__main__":
     globals()["by_" + sys.argv[1]]()
 """
@@ -132,6 +136,20 @@ def test_torchrun():
     subprocess.run(
         [os.path.join(os.path.dirname(sys.executable), "torchrun"), "--nproc-per-node=2",
          "--standalone", "--local_addr=127.0.0.1", "-m", "pkg.work", "torchrun"],
+        check=True,
+    )
+"""
+
+MPI_TEST = """\
+import shutil
+import subprocess
+import sys
+
+
+def test_mpirun():
+    subprocess.run(
+        [shutil.which("mpirun"), "--allow-run-as-root", "--oversubscribe", "-n", "2",
+         sys.executable, "-m", "pkg.work", "mpirun"],
         check=True,
     )
 """
