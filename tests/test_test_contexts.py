@@ -98,3 +98,13 @@ def test_mpirun_ranks(tmp_path: Path) -> None:
     found = contexts_of(work, combined, "mpirun")
     place = launchers.place()
     assert found == {f"{place}_mpi-r{r}of2|tests/test_m.py::test_mpirun|run" for r in (0, 1)}, found
+
+
+def test_users_static_context_is_followed_by_the_test(tmp_path: Path) -> None:
+    """``[run] context = nightly``: children keep it (no origin), the test follows, once."""
+    work = context_project.write(tmp_path)
+    (tmp_path / ".coveragerc").write_text(context_project.PYTEST_COV_RC + "context = nightly\n")
+    context_project.run(tmp_path, *context_project.PYTEST, "--cov=pkg", "--cov-context=test")
+    combined = tmp_path / ".coverage"
+    for kind in ("subprocess", "spawn", "fork", "setup"):
+        assert contexts_of(work, combined, kind) == {f"nightly|{context_project.node_id(kind)}"}

@@ -31,8 +31,9 @@ TEST = "tests/test_kids.py::test_subprocess|run"
         ("host-p", {ENV: TEST}, f"host-a|{TEST}"),
         ("host-p|tests/old.py::t|setup", {ENV: TEST}, f"host-a|{TEST}"),
         ("host-p|tests/old.py::t|setup", {}, "host-a"),
-        # The user's own static context stays, with or without a test.
-        ("nightly", {ENV: TEST}, "nightly"),
+        # The user's own static context stays, followed by the test (once).
+        ("nightly", {ENV: TEST}, f"nightly|{TEST}"),
+        (f"nightly|{TEST}", {ENV: TEST}, f"nightly|{TEST}"),
         ("nightly|x", {}, "nightly|x"),
     ],
 )

@@ -90,9 +90,12 @@ def _after_fork_in_child() -> None:
         return
     try:
         from covhook.origin import detect
+        from covhook.startup.testcontext import static_context
 
         if _compat.is_started(cov):
-            _compat.switch_collector_context(cov, f"{detect().tag}|{test}")
+            configured = cov.get_option("run:context")
+            context = static_context(detect().tag, str(configured or ""))
+            _compat.switch_collector_context(cov, context)
     except Exception:
         return  # the child keeps pytest's context: never break the child
 

@@ -25,11 +25,15 @@ def static_context(tag: str, current: str | None, environ: Mapping[str, str] = o
 
     ``current`` is the configured context; covhook replaces it only when it is
     empty or one covhook made (a parent's, passed on in its serialized config:
-    a tag, maybe followed by ``|<test id>|<phase>``); the user's own stays.
+    a tag, maybe followed by ``|<test id>|<phase>``).  The user's own stays,
+    followed by the test as pytest-cov adds it to pytest's own (once: a
+    grandchild gets its parent's context, the test already in it).
     """
-    if current and not _is_ours(current):
-        return current
     test = environ.get(ENV)
+    if current and not _is_ours(current):
+        if test and not current.endswith(f"|{test}"):
+            return f"{current}|{test}"
+        return current
     return f"{tag}|{test}" if test else tag
 
 
