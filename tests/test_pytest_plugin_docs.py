@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,9 @@ def test_pytest_guide_runs(tmp_path: Path) -> None:
     for test, line in (("test_child", "return 2"), ("test_script", "return 3")):
         assert data.lines_in(work, line) <= by_context[f"{place}|tests/test_work.py::{test}|run"]
     assert (tmp_path / "htmlcov" / "index.html").exists()
+    # coverage json --show-contexts: the same, per line.
+    report = json.loads((tmp_path / "coverage.json").read_text("utf-8"))
+    (script_line,) = data.lines_in(work, "return 3")
+    assert report["files"]["pkg/work.py"]["contexts"][str(script_line)] == [
+        f"{place}|tests/test_work.py::test_script|run"
+    ]
