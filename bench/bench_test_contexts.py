@@ -12,8 +12,9 @@ install's path entry), the same ``.venv`` otherwise:
 - ``inactive``: ``python -c pass``, no coverage asked for.
 - ``active``: a measured child (``COVERAGE_PROCESS_START``, ``source`` = the
   child's directory: covhook's recorder) that imports and runs a small module.
-- ``active, test``: the same with ``COVHOOK_TEST`` set, as covhook's pytest
-  plugin sets it while a test runs with per-test contexts on.
+- ``active, test``: the same with ``COVHOOK_TEST`` and ``COVHOOK_TEST_FILE``
+  set, as covhook's pytest plugin sets them while a test runs with per-test
+  contexts on (the child reads the running test from that file).
 
 Wall time and CPU time (user + system of the child, from ``wait4``); both
 ``src`` trees are byte-compiled first.
@@ -34,6 +35,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 NEW_SRC = HERE.parent / "src"
 MODULE = "def work():\n    return sum(range(10))\n\n\nwork()\n"
+TEST = "tests/test_app.py::test_one[case-1]|run"
 VARIANTS = (
     "inactive, before",
     "inactive, after",
@@ -50,7 +52,8 @@ def env_for(variant: str, old_src: Path, rc: Path, cache: Path) -> dict[str, str
     if variant.startswith("active"):
         env["COVERAGE_PROCESS_START"] = str(rc)
     if "test" in variant:
-        env["COVHOOK_TEST"] = "tests/test_app.py::test_one[case-1]|run"
+        env["COVHOOK_TEST"] = TEST
+        env["COVHOOK_TEST_FILE"] = str(cache / "running-test")
     return env
 
 
@@ -88,6 +91,8 @@ def main() -> None:
         rc = root / ".coveragerc"
         rc.write_text(f"[run]\nparallel = True\nsource = {root / 'app'}\n")
         cache = root / "cache"
+        cache.mkdir()
+        (cache / "running-test").write_text(TEST)
         samples: dict[str, list[tuple[float, float]]] = {v: [] for v in VARIANTS}
         for run in range(args.runs + 3):
             order = list(VARIANTS)

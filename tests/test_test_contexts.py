@@ -108,3 +108,24 @@ def test_users_static_context_is_followed_by_the_test(tmp_path: Path) -> None:
     combined = tmp_path / ".coverage"
     for kind in ("subprocess", "spawn", "fork", "setup"):
         assert contexts_of(work, combined, kind) == {f"nightly|{context_project.node_id(kind)}"}
+
+
+@pytest.mark.parametrize(
+    ("form", "lazy"),
+    [("pytest-cov", "1"), ("pytest-cov", "0"), ("covhook-run", "1"), ("covhook-run", "0")],
+    ids=["pytest-cov-recorder", "pytest-cov-recorder-eager", "covhook-run", "covhook-run-eager"],
+)
+def test_forkserver_children_take_the_running_test(tmp_path: Path, form: str, lazy: str) -> None:
+    """The forkserver outlives the test that started it; each child it forks reads the test.
+
+    Lazy, a forkserver child starts measuring itself, after the fork; eager
+    (``COVHOOK_LAZY=0``), the forkserver measures from its start and its
+    children switch context right after the fork.
+    """
+    work = context_project.write(tmp_path, context_project.FORKSERVER_TESTS, "test_fs.py")
+    combined = context_project.run_form(tmp_path, form, COVHOOK_LAZY=lazy)
+    place = launchers.place()
+    assert contexts_of(work, combined, "spawn") == {f"{place}|tests/test_fs.py::test_first|run"}
+    assert contexts_of(work, combined, "forkserver") == {
+        f"{place}|tests/test_fs.py::test_later|run"
+    }

@@ -15,7 +15,7 @@ from pathlib import Path
 import coverage
 import pytest
 
-from covhook.startup.testcontext import ENV, static_context
+from covhook.startup.testcontext import ENV, FILE_ENV, running_test, static_context
 from support import context_project, launchers
 
 TEST = "tests/test_kids.py::test_subprocess|run"
@@ -39,6 +39,22 @@ TEST = "tests/test_kids.py::test_subprocess|run"
 )
 def test_static_context(current: str | None, environ: dict[str, str], expected: str) -> None:
     assert static_context("host-a", current, environ) == expected
+
+
+@pytest.mark.fast
+def test_the_running_test_file_wins_over_the_inherited_test(tmp_path: Path) -> None:
+    """A process started after its parent's test ended takes the test running now."""
+    running = tmp_path / "running"
+    environ = {ENV: TEST, FILE_ENV: str(running)}
+    assert running_test(environ) is None  # no file (yet): the inherited test
+    assert static_context("host-a", None, environ) == f"host-a|{TEST}"
+    running.write_text("tests/t.py::test_later|run")
+    assert static_context("host-a", None, environ) == "host-a|tests/t.py::test_later|run"
+    running.write_text("")  # between tests
+    assert static_context("host-a", None, environ) == f"host-a|{TEST}"
+    # Off: the file is never looked at.
+    running.write_text("tests/t.py::test_later|run")
+    assert static_context("host-a", None, {FILE_ENV: str(running)}) == "host-a"
 
 
 def child(root: Path, rc: Path, **extra: str) -> bool:

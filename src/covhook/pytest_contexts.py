@@ -14,13 +14,14 @@ Registered only when contexts are on: off, pytest runs none of its hooks.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from covhook import _compat, settings
-from covhook.startup.testcontext import ENV
+from covhook.startup.testcontext import ENV, FILE_ENV
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -56,11 +57,44 @@ def covhook_options(cov: Coverage) -> dict[str, Any]:
 
 
 class TestContexts:
-    """``COVHOOK_TEST`` set around each phase of each test, restored after."""
+    """``COVHOOK_TEST`` set around each phase of each test, restored after.
+
+    The running test is also kept in a file (``COVHOOK_TEST_FILE``): a process
+    that outlives its test reads it when it forks, so its fork children
+    (a forkserver's, a server's forking per request) take the test running
+    then (:func:`covhook.startup.testcontext.follow_forks`).
+    """
+
+    def __init__(self) -> None:
+        import tempfile
+
+        fd, self.path = tempfile.mkstemp(prefix="covhook-test-", suffix=".txt")
+        os.close(fd)
+        self.saved_file_env = os.environ.get(FILE_ENV)
+        os.environ[FILE_ENV] = self.path
+
+    def close(self) -> None:
+        if self.saved_file_env is None:
+            os.environ.pop(FILE_ENV, None)
+        else:
+            os.environ[FILE_ENV] = self.saved_file_env
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+
+    def _write(self, test: str) -> None:
+        """Replace the file's content at once: a forking process never reads half of it."""
+        tmp = f"{self.path}.{os.getpid()}.tmp"
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(test)
+            os.replace(tmp, self.path)
+        except OSError:
+            return  # fork children keep the test of their parent
 
     def _phase(self, item: pytest.Item, when: str) -> Generator[None, object, object]:
         saved = os.environ.get(ENV)
         os.environ[ENV] = f"{item.nodeid}|{when}"
+        self._write(os.environ[ENV])
         try:
             return (yield)
         finally:
@@ -68,6 +102,7 @@ class TestContexts:
                 os.environ.pop(ENV, None)
             else:
                 os.environ[ENV] = saved
+            self._write(saved or "")
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, object, object]:
@@ -120,3 +155,5 @@ def unregister(config: pytest.Config) -> None:
     plugin = config.pluginmanager.get_plugin(PLUGIN_NAME)
     if plugin is not None:
         config.pluginmanager.unregister(plugin)
+        if isinstance(plugin, TestContexts):
+            plugin.close()

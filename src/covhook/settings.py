@@ -119,6 +119,11 @@ SETTINGS: tuple[Setting, ...] = (
         "(internal)",
     ),
     Setting(
+        "test_file", None, "COVHOOK_TEST_FILE", "path", None,
+        "set by covhook's pytest plugin with per-test contexts on: a file holding the running "
+        "test, read by a measured process when it forks (internal)",
+    ),
+    Setting(
         "lean", None, "COVHOOK_LEAN", "bool", True,
         "`0`: measuring processes and `covhook combine` import all of coverage.py (by "
         "default its reporters, multiproc and parser load on first use)",

@@ -154,6 +154,27 @@ def test_mpirun():
     )
 """
 
+FORKSERVER_TESTS = """\
+import multiprocessing
+
+from pkg import work
+
+
+def process(target):
+    p = multiprocessing.get_context("forkserver").Process(target=target)
+    p.start()
+    p.join()
+    assert p.exitcode == 0
+
+
+def test_first():
+    process(work.by_spawn)  # starts pytest's forkserver, which outlives this test
+
+
+def test_later():
+    process(work.by_forkserver)
+"""
+
 
 def write(root: Path, tests: str = TESTS, name: str = "test_kids.py") -> Path:
     """Write the project under ``root``; return the path of ``pkg/work.py``."""
@@ -191,21 +212,21 @@ def run(root: Path, *cmd: str, **extra: str) -> None:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
 
-def run_form(root: Path, form: str, *pytest_args: str) -> Path:
-    """Run the inner suite in one of the four forms; the combined data file."""
+def run_form(root: Path, form: str, *pytest_args: str, **env: str) -> Path:
+    """Run the inner suite in one of the four forms (``env`` added); the combined data file."""
     if form == "pytest-cov":
         (root / ".coveragerc").write_text(PYTEST_COV_RC)
-        run(root, *PYTEST, "--cov=pkg", "--cov-context=test", *pytest_args)
+        run(root, *PYTEST, "--cov=pkg", "--cov-context=test", *pytest_args, **env)
     elif form == "covhook-option":
         (root / ".coveragerc").write_text(PYTEST_COV_RC + "[covhook]\ntest_context = true\n")
-        run(root, *PYTEST, "--cov=pkg", *pytest_args)
+        run(root, *PYTEST, "--cov=pkg", *pytest_args, **env)
     elif form == "covhook-run":
         (root / ".coveragerc").write_text(DYNAMIC_RC)
-        run(root, str(BIN / "covhook"), "run", "--", *PYTEST, *pytest_args)
+        run(root, str(BIN / "covhook"), "run", "--", *PYTEST, *pytest_args, **env)
     elif form == "process-start":
         rc = root / ".coveragerc"
         rc.write_text(DYNAMIC_RC + "parallel = True\n")
-        run(root, *PYTEST, *pytest_args, COVERAGE_PROCESS_START=str(rc))
+        run(root, *PYTEST, *pytest_args, COVERAGE_PROCESS_START=str(rc), **env)
         run(root, str(BIN / "coverage"), "combine", "-q")
     else:
         raise AssertionError(form)

@@ -74,7 +74,12 @@ def tag(config: Any, options: Mapping[str, Any], environ: Mapping[str, str] = os
     # config (patch = subprocess): this process has its own origin, and
     # with per-test contexts the running test's id (issue 22).
     context = config.get_option("run:context")
-    config.set_option("run:context", testcontext.static_context(found.tag, context, environ))
+    chosen_context = testcontext.static_context(found.tag, context, environ)
+    config.set_option("run:context", chosen_context)
+    if chosen_context != found.tag and is_startup_coverage(config):
+        testcontext.follow_forks(
+            lambda new: _compat.switch_collector_context(config, new), found.tag, context, environ
+        )
 
 
 def record_roots(data_dir: str, config: Any) -> None:

@@ -824,7 +824,10 @@ def _tag(
     _record_roots(os.path.dirname(base), rec)
     from covhook.startup import testcontext
 
-    rec.context = testcontext.static_context(found.tag, rec.context, environ)
+    configured = rec.context
+    rec.context = testcontext.static_context(found.tag, configured, environ)
+    if rec.context != found.tag:
+        testcontext.follow_forks(lambda new: setattr(rec, "context", new), found.tag, configured)
 
 
 def _patch_exit(rec: Recorder) -> None:

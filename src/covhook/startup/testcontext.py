@@ -15,7 +15,7 @@ import os
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING (issue 9: start-up cost)
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 ENV = "COVHOOK_TEST"
 
@@ -30,6 +30,8 @@ def static_context(tag: str, current: str | None, environ: Mapping[str, str] = o
     grandchild gets its parent's context, the test already in it).
     """
     test = environ.get(ENV)
+    if test:
+        test = running_test(environ) or test
     if current and not _is_ours(current):
         if test and not current.endswith(f"|{test}"):
             return f"{current}|{test}"
@@ -41,3 +43,53 @@ def _is_ours(context: str) -> bool:
     from covhook.origin import TAG_RE
 
     return TAG_RE.match(context.split("|", 1)[0]) is not None
+
+
+FILE_ENV = "COVHOOK_TEST_FILE"
+
+
+def running_test(environ: Mapping[str, str] = os.environ) -> str | None:
+    """The test pytest runs now (``COVHOOK_TEST_FILE``), or None between tests or unreadable.
+
+    A process may start after the test that started its parent ended: a
+    forkserver's child, a lazily started child of a long-lived server.
+    """
+    path = environ.get(FILE_ENV)
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read(4096).strip() or None
+    except (OSError, ValueError):
+        return None
+
+
+def follow_forks(
+    switch: Callable[[str], object],
+    tag: str,
+    configured: str | None,
+    environ: Mapping[str, str] = os.environ,
+) -> None:
+    """In a process a test started: its fork children take the test running when they fork.
+
+    A process that outlives its test (a forkserver, a server forking per
+    request) forks later children during later tests; covhook's pytest plugin
+    keeps the running test in the file ``COVHOOK_TEST_FILE`` names, and a fork
+    child reads it and switches its static context with ``switch``.  Only with
+    per-test contexts on (``COVHOOK_TEST`` set): off, nothing is read.
+    """
+    path = environ.get(FILE_ENV)
+    if not path or not hasattr(os, "register_at_fork"):
+        return
+
+    def after_fork_in_child() -> None:
+        try:
+            test = running_test({FILE_ENV: path})
+            if not test or test == os.environ.get(ENV):
+                return  # between tests, or still the same test
+            os.environ[ENV] = test  # for this child's own children
+            switch(static_context(tag, configured))
+        except Exception:
+            return  # the child keeps its context: never break a fork
+
+    os.register_at_fork(after_in_child=after_fork_in_child)
