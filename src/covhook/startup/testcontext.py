@@ -78,13 +78,13 @@ def follow_forks(
     child reads it and switches its static context with ``switch``.  Only with
     per-test contexts on (``COVHOOK_TEST`` set): off, nothing is read.
     """
-    path = environ.get(FILE_ENV)
-    if not path or not hasattr(os, "register_at_fork"):
+    if not environ.get(FILE_ENV) or not hasattr(os, "register_at_fork"):
         return
 
     def after_fork_in_child() -> None:
         try:
-            test = running_test({FILE_ENV: path})
+            # The file named now: a pytest run inside this process names its own.
+            test = running_test(os.environ)
             if not test or test == os.environ.get(ENV):
                 return  # between tests, or still the same test
             os.environ[ENV] = test  # for this child's own children
