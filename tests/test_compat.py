@@ -267,6 +267,18 @@ def test_collector_data_lock_and_tracer_binding() -> None:
         cov.stop()
 
 
+def test_switch_collector_context_sets_the_static_context(tmp_path: Path) -> None:
+    """pytest_contexts: ``Collector.static_context`` and ``switch_context`` (issue 22)."""
+    cov = coverage.Coverage(config_file=False, data_file=str(tmp_path / ".coverage"))
+    cov.start()
+    try:
+        assert _compat.switch_collector_context(cov, "host-a|tests/t.py::test_x|run")
+        assert _compat.collector_of(cov).static_context == "host-a|tests/t.py::test_x|run"
+    finally:
+        cov.stop()
+    assert cov.get_data().measured_contexts() == {"", "host-a|tests/t.py::test_x|run"}
+
+
 def test_data_names_move_and_reset(tmp_path: Path) -> None:
     """flush.Publisher.direct: ``_basename``, ``_filename``, ``_reset``."""
     data = CoverageData(basename=str(tmp_path / ".coverage"), suffix=True)

@@ -102,6 +102,23 @@ def collector_of(cov: Coverage) -> Any:
     return getattr(cov, "_collector", None)
 
 
+# ``Collector.switch_context`` and ``Collector.static_context`` (7.10.4-7.17.5):
+# a fork child of pytest switches to ``<origin>|<test>|<phase>`` (issue 22).
+# ``Coverage.switch_context`` is public but warns "Conflicting dynamic
+# contexts" under ``dynamic_context = test_function``.  Without them a fork
+# child of pytest keeps pytest's own context (the test still shows, the
+# origin not).
+def switch_collector_context(cov: Coverage, context: str) -> bool:
+    """Make ``context`` the static context of what ``cov`` records from now on."""
+    collector = collector_of(cov)
+    switch = getattr(collector, "switch_context", None)
+    if switch is None or not hasattr(collector, "static_context"):
+        return False
+    collector.static_context = context
+    switch(None)
+    return True
+
+
 def data_lock(collector: Any) -> Any:
     """The collector's ``threading.Lock`` around its data, or None."""
     return getattr(collector, "data_lock", None)

@@ -341,6 +341,9 @@ def _activate(config: pytest.Config) -> None:
     state = ChildCoverage(config, cov)
     config.stash[_KEY] = state
     state.start()
+    from covhook import pytest_contexts
+
+    pytest_contexts.register(config, cov)  # only when per-test contexts are asked for
 
 
 @pytest.hookimpl(trylast=True)
@@ -429,4 +432,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         state.count()
         state.merge_into_running()
     state.stop()
+    from covhook import pytest_contexts
+
+    pytest_contexts.unregister(config)
     config.stash[_KEY] = None

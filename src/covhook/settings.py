@@ -133,6 +133,23 @@ SETTINGS: tuple[Setting, ...] = (
         "matches; the others are counted as skipped by scope",
     ),
     Setting(
+        "test_context", "test_context", "COVHOOK_TEST_CONTEXT", "bool", False,
+        "`true`/`1`: under pytest, every process a test starts records its lines under "
+        "`<origin>|<test id>|<phase>` (on by itself with pytest-cov's `--cov-context=test` "
+        "or `dynamic_context = test_function`; docs/pytest.md)",
+    ),
+    Setting(
+        "test", None, "COVHOOK_TEST", "text", None,
+        "set by covhook's pytest plugin while a test runs, with per-test contexts on: "
+        "`<test id>|<phase>`, added to the static context of every process started then "
+        "(internal)",
+    ),
+    Setting(
+        "test_file", None, "COVHOOK_TEST_FILE", "path", None,
+        "set by covhook's pytest plugin with per-test contexts on: a file holding the running "
+        "test, read by a measured process when it forks (internal)",
+    ),
+    Setting(
         "lean", None, "COVHOOK_LEAN", "bool", True,
         "`0`: measuring processes and `covhook combine` import all of coverage.py (by "
         "default its reporters, multiproc and parser load on first use)",

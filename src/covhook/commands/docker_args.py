@@ -141,6 +141,9 @@ def prepare(
     flags = ["-v", f"{data_dir}:{mount_point}", "-e", f"COVERAGE_PROCESS_START={container_rc_path}"]
     if flush > 0:
         flags += ["-e", f"{settings.BY_NAME['flush_seconds'].env}={flush:g}"]
+    # No value: docker/podman pass the client's own COVHOOK_TEST when it is set
+    # (the running test, with per-test contexts on: issue 22), else nothing.
+    flags += ["-e", str(settings.BY_NAME["test"].env)]
     if owner.st_gid != 0:
         flags += ["--group-add", str(owner.st_gid)]
     if as_owner:

@@ -5,7 +5,8 @@ split; lines are counted as ``coverage report`` counts them (executed
 statements of the files it reports).  Text and Markdown tables, or one
 self-contained HTML page: a row per file, a column per origin, each cell a
 bar of the statements that origin ran, plus the lines only that origin ran
-(what would be lost without it).
+(what would be lost without it).  With per-test contexts, a second table:
+for each test, the lines its child processes ran (:mod:`covhook.host.per_test`).
 """
 
 from __future__ import annotations
@@ -38,11 +39,14 @@ class FileRow:
         return len(self.by_origin.get(origin, set()) - others)
 
 
-def matrix(cov: Any) -> tuple[list[str], list[FileRow]]:
-    """The origins, and a row per reported file with the lines each origin ran."""
+def matrix(cov: Any, contexts: list[str] | None = None) -> tuple[list[str], list[FileRow]]:
+    """The origins, and a row per reported file with the lines each origin ran.
+
+    ``contexts`` (``--contexts``): only lines run in contexts matching these regexes.
+    """
     data = cov.get_data()
     raw: dict[str, dict[str, set[int]]] = {}
-    for path, context, lines in origins._rows(data.data_filename()):
+    for path, context, lines in origins.rows(data.data_filename(), contexts):
         origin = origins.origin_of_context(context)
         raw.setdefault(path, {}).setdefault(origin, set()).update(lines)
     rows: list[FileRow] = []
@@ -97,10 +101,13 @@ th { position: sticky; top: 0; background: #f7f7f7; }
 .bar { display: inline-block; height: 10px; background: #4c9a2a; vertical-align: middle; }
 .only { color: #b35c00; font-size: 85%; }
 .none { color: #bbb; }
+table.tests td { text-align: left; font-family: monospace; vertical-align: top; }
 """
 
 
-def page(names: list[str], rows: list[FileRow], title: str = "Coverage by origin") -> str:
+def page(
+    names: list[str], rows: list[FileRow], title: str = "Coverage by origin", extra: str = ""
+) -> str:
     """A self-contained HTML page: a bar per file and origin (share of its statements)."""
     head = "".join(f"<th>{html.escape(n)}</th>" for n in names)
     body = []
@@ -128,17 +135,26 @@ def page(names: list[str], rows: list[FileRow], title: str = "Coverage by origin
         "<p>Statements of each file run by each origin (host, container, rank, split); "
         "<span class='only'>only</span>: run by no other origin.</p>"
         f"<table><tr><th>File</th><th>Covered</th>{head}</tr>{''.join(body)}</table>"
-        "</body></html>\n"
+        f"{extra}</body></html>\n"
     )
 
 
 def run(cov: Any, args: argparse.Namespace) -> int:
-    names, rows = matrix(cov)
+    from covhook.host import per_test
+    from covhook.host.report import patterns
+
+    contexts = patterns(getattr(args, "contexts", None))
+    names, rows = matrix(cov, contexts)
+    tests = per_test.by_test(cov, contexts)
     if args.html:
         os.makedirs(os.path.dirname(os.path.abspath(args.html)), exist_ok=True)
         with open(args.html, "w", encoding="utf-8") as f:
-            f.write(page(names, rows))
+            f.write(page(names, rows, extra=per_test.html_section(tests)))
         print(f"Wrote per-origin HTML report to {args.html}")
         return 0
-    print(text(names, rows, markdown=args.format == "markdown"))
+    markdown = args.format == "markdown"
+    print(text(names, rows, markdown=markdown))
+    if tests:
+        print()
+        print(per_test.text(tests, markdown=markdown))
     return 0

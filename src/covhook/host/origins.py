@@ -54,6 +54,21 @@ def origin_of_context(context: str) -> str:
     return static if TAG_RE.match(static) else UNTAGGED
 
 
+def context_matcher(patterns: Sequence[str] | None) -> Callable[[str], bool] | None:
+    """``--contexts``: coverage's rule, a context matches if any regex is found in it."""
+    if not patterns:
+        return None
+    found = re.compile("|".join(patterns)).search
+    return lambda context: found(context) is not None
+
+
+def rows(data_file: str, contexts: Sequence[str] | None = None) -> list[tuple[str, str, set[int]]]:
+    """:func:`_rows`, only the contexts matching ``contexts`` (``--contexts``) when given."""
+    found = _rows(data_file)
+    matches = context_matcher(contexts)
+    return found if matches is None else [row for row in found if matches(row[1])]
+
+
 def _rows(data_file: str) -> list[tuple[str, str, set[int]]]:
     """(path, context, lines) for every row of a combined data file (lines or arcs)."""
     con = sqlite3.connect(read_only_uri(data_file), uri=True)
@@ -94,22 +109,26 @@ def _rows_of(data: CoverageData) -> list[tuple[str, str, set[int]]]:
 
 
 def lines_by_origin(
-    data: CoverageData, count: Counting | None = None
+    data: CoverageData, count: Counting | None = None, contexts: Sequence[str] | None = None
 ) -> dict[str, tuple[int, int]]:
     """For each origin: (source files, lines) it ran, counted the way the report counts.
 
     Without ``count``, the lines the combine counted (saved in the data file)
-    are used when there; else every line run but line 0 counts.
+    are used when there; else every line run but line 0 counts.  ``contexts``:
+    only lines run in contexts matching one of these regexes.
     """
     per_origin: dict[str, dict[str, set[int]]] = {}
     data_file = data.data_filename()
     on_disk = os.path.exists(data_file)
-    if count is None and on_disk:
+    if count is None and on_disk and not contexts:
         saved = _load_meta(data_file, LINES_KEY)
         if isinstance(saved, dict):
             return {str(k): (int(v[0]), int(v[1])) for k, v in saved.items()}
-    rows = _rows(data_file) if on_disk else _rows_of(data)
-    for path, context, lines in rows:
+    found = _rows(data_file) if on_disk else _rows_of(data)
+    matches = context_matcher(contexts)
+    for path, context, lines in found:
+        if matches is not None and not matches(context):
+            continue
         per_origin.setdefault(origin_of_context(context), {}).setdefault(path, set()).update(lines)
     result: dict[str, tuple[int, int]] = {}
     for origin, files in per_origin.items():
@@ -123,10 +142,13 @@ def lines_by_origin(
 
 
 def table(
-    processes: Counter[str] | None, data: CoverageData | None, count: Counting | None = None
+    processes: Counter[str] | None,
+    data: CoverageData | None,
+    count: Counting | None = None,
+    contexts: Sequence[str] | None = None,
 ) -> list[OriginRow]:
     """Join process counts (from names, or saved at combine) with line counts (from contexts)."""
-    lines = lines_by_origin(data, count) if data is not None else {}
+    lines = lines_by_origin(data, count, contexts) if data is not None else {}
     if processes is None and data is not None:
         processes = load_processes(data.data_filename())
     counts = processes if processes is not None else Counter[str]()

@@ -36,7 +36,12 @@ def report_and_status(cov: Any, args: argparse.Namespace, processes: Any = None)
         ignore_errors=args.ignore_errors or None,
     )
     if args.format != "total":
-        table = origins.table(processes, cov.get_data(), origins.report_counting(cov))
+        table = origins.table(
+            processes,
+            cov.get_data(),
+            origins.report_counting(cov),
+            patterns(getattr(args, "contexts", None)),
+        )
         print()
         if args.format == "markdown":
             print(origins.format_markdown(table))

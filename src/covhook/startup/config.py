@@ -411,7 +411,14 @@ def _from_cache(value: str, key: str) -> dict[str, Any] | None:
 _DISK_VERSION = "1"
 # Variables that never change what coverage.py makes of a config file.
 _KEY_SKIP = frozenset(
-    ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START", "COVHOOK_SCOPE", "COVHOOK_ORIGIN")
+    (
+        "COVERAGE_PROCESS_CONFIG",
+        "COVERAGE_PROCESS_START",
+        "COVHOOK_SCOPE",
+        "COVHOOK_ORIGIN",
+        "COVHOOK_TEST",  # the running test (issue 22): the tag, not the config
+        "COVHOOK_TEST_FILE",  # where the running test is kept: one per pytest session
+    )
 )
 
 

@@ -23,6 +23,7 @@ import coverage
 
 from covhook import _compat, layout, origin, roots, settings
 from covhook._warn import warn
+from covhook.startup import testcontext
 
 # The Coverage object covhook's start-up tagged (and so measures with).
 _startup_coverage: coverage.Coverage | None = None
@@ -67,10 +68,15 @@ def tag(config: Any, options: Mapping[str, Any], environ: Mapping[str, str] = os
     config.set_option("run:data_file", f"{base}.{tag}")
     record_roots(os.path.dirname(base), config)
     # A context that is a tag came from a measured parent's serialized
-    # config (patch = subprocess): this process has its own origin.
+    # config (patch = subprocess): this process has its own origin, and
+    # with per-test contexts the running test's id (issue 22).
     context = config.get_option("run:context")
-    if not context or origin.TAG_RE.match(context):
-        config.set_option("run:context", tag)
+    chosen_context = testcontext.static_context(tag, context, environ)
+    config.set_option("run:context", chosen_context)
+    if chosen_context != tag and is_startup_coverage(config):
+        testcontext.follow_forks(
+            lambda new: _compat.switch_collector_context(config, new), tag, context, environ
+        )
 
 
 def origin_tag(options: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> str:

@@ -749,9 +749,12 @@ def _tag(
     base, _old_tag = layout.split_tagged_path(os.path.abspath(rec.data_file))
     rec.data_file = f"{base}.{found.tag}"
     _record_roots(os.path.dirname(base), rec)
-    context = rec.context
-    if not context or origin.TAG_RE.match(context):
-        rec.context = found.tag
+    from covhook.startup import testcontext
+
+    configured = rec.context
+    rec.context = testcontext.static_context(found.tag, configured, environ)
+    if rec.context != found.tag:
+        testcontext.follow_forks(lambda new: setattr(rec, "context", new), found.tag, configured)
 
 
 def _record_roots(data_dir: str, rec: Recorder) -> None:
