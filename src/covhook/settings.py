@@ -150,6 +150,12 @@ SETTINGS: tuple[Setting, ...] = (
         "test, read by a measured process when it forks (internal)",
     ),
     Setting(
+        "parallel", None, "COVHOOK_PARALLEL", "flag", False,
+        "`1`: the first process of a tree writes a parallel, tagged data file too (set by "
+        "`covhook run` and `covhook split`); by default, when the `COVERAGE_PROCESS_START` "
+        "file leaves `parallel` off, it writes coverage.py's own `data_file` and a copy",
+    ),
+    Setting(
         "lean", None, "COVHOOK_LEAN", "bool", True,
         "`0`: measuring processes and `covhook combine` import all of coverage.py (by "
         "default its reporters, multiproc and parser load on first use)",

@@ -129,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
             children.forget(os.path.dirname(data_file))
         env = {k: v for k, v in os.environ.items() if k != "COVERAGE_PROCESS_CONFIG"}
         env["COVERAGE_PROCESS_START"] = str(rcfile)
+        env["COVHOOK_PARALLEL"] = "1"  # the command is tagged too (defaults.apply)
         started = time.time()
         try:
             status = Command(cmd, env, signal_group=args.signal_group).run(args.wait)

@@ -170,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
             if k not in ("COVERAGE_PROCESS_CONFIG", "COVHOOK_SPLIT", "COVHOOK_SPLITS")
         }
         env["COVERAGE_PROCESS_START"] = str(rcfile)
+        env["COVHOOK_PARALLEL"] = "1"  # each split's pytest is tagged too (defaults.apply)
         plan = splits.Plan(user_args, n, j, w, selector, env)
         runner = splits.Runner(plan, Path(tmp))
         print(

@@ -101,7 +101,7 @@ def apply(cov: Coverage, config_file: str | None, section: Mapping[str, Any] | N
                 section = read_section(config_file)
             for key, value in section.items():
                 cov.set_option(f"{PLUGIN}:{key}", value)
-    if not config_file or cov.get_option("run:parallel"):
+    if not config_file or cov.get_option("run:parallel") or settings.value("parallel"):
         cov.set_option("run:parallel", True)
     # else: the root of the tree keeps coverage.py's own data file (.rootcopy);
     # its patch = subprocess hands its children a config they make parallel.
