@@ -28,8 +28,8 @@ from covhook.host import (
     sources,
     unmeasured,
 )
-from covhook.host.quoting import one_line, quoted
 from covhook.host.rcfile import find_rcfile
+from covhook.quoting import one_line, quoted
 from covhook.startup import children, scope
 
 
