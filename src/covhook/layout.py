@@ -11,9 +11,9 @@ combined ``<data_file>``:
   :mod:`covhook.startup.flush`); what dead processes left there is recovered by
   :mod:`covhook.host.leftovers`.
 - ``.covhook-tmp-<pid>-<random>``: a publish in progress.
-- ``.covhook-unmeasured.<pid>.json``: children that ran without coverage
-  (:mod:`covhook.startup.children`); ``.covhook-skipped``: processes the scope
-  rules skipped (:mod:`covhook.startup.scope`).
+- ``.covhook-unmeasured.<pid>.json``: children that ran without coverage;
+  ``.covhook-skipped``: processes the scope rules skipped (both
+  :mod:`covhook.notes`).
 - ``.covhook/``: records: ``roots-<crc>.json`` (:mod:`covhook.roots`),
   ``mounts/<place>.json`` (:mod:`covhook.startup.containers`), and what
   ``covhook docker-args`` wrote.
