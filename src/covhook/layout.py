@@ -15,7 +15,7 @@ combined ``<data_file>``:
   ``.covhook-skipped``: processes the scope rules skipped (both
   :mod:`covhook.notes`).
 - ``.covhook/``: records: ``roots-<crc>.json`` (:mod:`covhook.roots`),
-  ``mounts/<place>.json`` (:mod:`covhook.startup.containers`), and what
+  ``mounts/<place>.json`` (:mod:`covhook.mounts`), and what
   ``covhook docker-args`` wrote.
 - ``.covhook-combine.lock``: held by the one combine at work there
   (:mod:`covhook.host.combinelock`); ``.covhook-combining.<pid>-<random>.tmp``:
