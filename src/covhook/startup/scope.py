@@ -176,11 +176,15 @@ def main_target(orig_argv: list[str]) -> tuple[str, str]:
     return "stdin", ""
 
 
-def _patterns(raw: object) -> list[str]:
+def patterns(raw: object) -> list[str]:
+    """The patterns of a ``measure``/``skip`` value: comma- or line-separated, or a list."""
     if isinstance(raw, list):
         raw = ",".join(str(p) for p in raw)
     text = str(raw or "")
     return [p.strip() for line in text.split("\n") for p in line.split(",") if p.strip()]
+
+
+_patterns = patterns  # the old name (covhook doctor's, until its next change)
 
 
 def rule_subjects(orig_argv: list[str]) -> list[str]:
@@ -200,8 +204,8 @@ def explicit_rule(
     """``skip`` when COVHOOK_SKIP / ``[covhook] skip`` matches, or MEASURE is set and does not."""
     from covhook import settings
 
-    skip = _patterns(settings.raw("skip", options, environ, empty_wins=True))
-    measure = _patterns(settings.raw("measure", options, environ, empty_wins=True))
+    skip = patterns(settings.raw("skip", options, environ, empty_wins=True))
+    measure = patterns(settings.raw("measure", options, environ, empty_wins=True))
     if not skip and not measure:
         return None
     from fnmatch import fnmatchcase
