@@ -2,8 +2,9 @@
 
 Nothing else in covhook reaches into another project's internals: it calls
 the functions here (tests/test_compat.py scans the source for private names
-used elsewhere; the few left, each with its reason, are listed there).  Each entry says which versions it was checked on and
-what breaks without it; ``tests/test_compat.py`` asserts every assumed name
+used elsewhere; the few left, each with its reason, are listed there).  Each
+entry says which versions it was checked on and what breaks without it;
+``tests/test_compat.py`` asserts every assumed name
 still exists (run on each cell of the version matrix, scripts/matrix.sh), so
 a coverage.py or Python release that drops one fails loudly there instead of
 quietly measuring nothing in the field.
