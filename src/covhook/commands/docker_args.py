@@ -28,7 +28,6 @@ import coverage
 from covhook import datadir, layout, settings
 from covhook.commands import Typed
 from covhook.errors import CovhookError
-from covhook.host import pathmap
 from covhook.host.rcfile import find_rcfile
 
 MOUNT_POINT = "/covhook-data"
@@ -145,7 +144,7 @@ def prepare(
     make_dir(data_dir / layout.WORK_DIR, owner)
     write_file(meta / RC_NAME, container_rc(rcfile, mount_point), owner)
     write_file(
-        meta / pathmap.DOCKER_ARGS_RECORD,
+        meta / layout.DOCKER_ARGS_RECORD,
         json.dumps({"cwd": os.getcwd(), "data_dir": str(data_dir), "mount_point": mount_point})
         + "\n",
         owner,

@@ -220,7 +220,7 @@ def measured_files(data_file: str) -> list[str]:
         return []
 
 
-DOCKER_ARGS_RECORD = "docker-args.json"
+DOCKER_ARGS_RECORD = layout.DOCKER_ARGS_RECORD  # the old name here
 
 
 def recorded_checkouts(data_dirs: Iterable[str]) -> list[str]:
