@@ -601,3 +601,57 @@ def test_the_scan_finds_each_kind_of_private_touch(tmp_path: Path) -> None:
         "sample.py: '_collector'",
         "sample.py: cov_append",
     }
+
+
+# -- moved here from startup/ (issue 24) ------------------------------------------
+
+
+def test_import_lock_held_says_whether_an_import_is_running() -> None:
+    """signals' wakeup thread: ``_imp.lock_held()``."""
+    assert _compat.import_lock_held() is False
+    seen: list[bool] = []
+    module = types.ModuleType("covhook_test_importing")
+    sys.modules.pop(module.__name__, None)
+
+    class Finder:
+        def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+            if name == module.__name__:
+                seen.append(_compat.import_lock_held())
+            return None
+
+    sys.meta_path.insert(0, Finder())  # type: ignore[arg-type]
+    try:
+        with pytest.raises(ImportError):
+            __import__(module.__name__)
+    finally:
+        sys.meta_path.pop(0)
+    assert seen == [True]
+
+
+def test_json_scanner_reads_what_json_reads() -> None:
+    """config.decode: ``_json.make_scanner`` with a context that is not a JSONDecoder."""
+    import json
+
+    text = '{"a": [1, 2.5, "x", null, true], "b": {"c": "\\u00e9"}}'
+    assert _compat.json_scanner()(text, 0) == (json.loads(text), len(text))
+
+
+def test_c_socket_makes_the_wakeup_pair() -> None:
+    """sigwake: ``_socket.socketpair`` and its constants, without ``import socket``."""
+    c = _compat.c_socket()
+    a, b = c.socketpair(c.AF_UNIX, c.SOCK_DGRAM)
+    try:
+        a.send(b"x")
+        assert b.recv(1) == b"x"
+        assert isinstance(c.SOL_SOCKET, int)
+        assert isinstance(c.SO_PASSCRED, int)
+    finally:
+        a.close()
+        b.close()
+
+
+@pytest.mark.parametrize("name", _compat.COVERAGE_REPORT_MODULES)
+def test_the_modules_lean_defers_are_coverages(name: str) -> None:
+    import importlib.util
+
+    assert importlib.util.find_spec(name) is not None, f"coverage has no {name} any more"
