@@ -1,8 +1,10 @@
 """Every private name of coverage.py, CPython and pytest-cov that covhook touches.
 
 Nothing else in covhook reaches into another project's internals: it calls
-the functions here.  Each entry says which versions it was checked on and
-what breaks without it; ``tests/test_compat.py`` asserts every assumed name
+the functions here (tests/test_compat.py scans the source for private names
+used elsewhere; the few left, each with its reason, are listed there).  Each
+entry says which versions it was checked on and what breaks without it;
+``tests/test_compat.py`` asserts every assumed name
 still exists (run on each cell of the version matrix, scripts/matrix.sh), so
 a coverage.py or Python release that drops one fails loudly there instead of
 quietly measuring nothing in the field.
@@ -432,6 +434,52 @@ def caller_frame(depth: int = 1) -> FrameType:
     return sys._getframe(depth + 1)
 
 
+# ``_imp.lock_held()`` (CPython 3.11-3.13): whether any thread holds the
+# global import lock.  covhook.startup.signals' wakeup thread asks it before
+# saving for a signal: a save that imports while the interrupted main thread
+# holds that lock would wait for ever.  Without it a SIGTERM arriving during
+# an import could hang the dying process.
+def import_lock_held() -> bool:
+    """Whether a thread holds the import lock (no import here: ``_imp`` is builtin)."""
+    return bool(sys.modules["_imp"].lock_held())
+
+
+# ``_json.make_scanner(context)`` (CPython 3.11-3.13; the C scanner behind
+# ``json.loads``, reading ``strict``, ``object_hook``, ``object_pairs_hook``,
+# ``parse_float``, ``parse_int``, ``parse_constant`` and ``memo`` from the
+# decoder it is given): covhook.startup.config decodes the parent's serialized
+# config with it, because ``import json`` imports ``re`` (milliseconds in every
+# measured process, issue 9).  Without it the config is read the slow way.
+def json_scanner() -> Callable[[str, int], tuple[Any, int]]:
+    """``json.loads``' C scanner, without importing ``json`` (raises if it is gone)."""
+    import _json
+
+    return _json.make_scanner(_JsonContext())  # type: ignore[arg-type]
+
+
+class _JsonContext:
+    """What ``_json.make_scanner`` reads from ``json.JSONDecoder`` (no ``re`` import)."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = float
+    memo: dict[str, str] = {}  # noqa: RUF012
+
+
+# ``_socket`` (CPython 3.11-3.13): the C module under ``socket``.
+# covhook.startup.sigwake makes its signal wakeup socket pair with it: ``import
+# socket`` costs milliseconds (enum, selectors) in every measured process.
+# Without it, the wakeup thread falls back to ``socket`` (slower start-up).
+def c_socket() -> ModuleType:
+    """The ``_socket`` C module (``socket``'s, with the same constructors)."""
+    import _socket
+
+    return _socket
+
+
 # ``_posixsubprocess.fork_exec`` (the 6th argument is the child's environment
 # on 3.11-3.13) and ``subprocess._fork_exec`` (the name subprocess calls it
 # by, bound at import): scrubbed-environment detection.  Without them a child
@@ -467,6 +515,31 @@ EXEC_PATCH_NAMES = (
     "covhook_execv_patch",
     "covhook_os_exit_patch",
     "covhook_os_exit",
+)
+
+
+# -- coverage.py: the modules a measuring process never uses ---------------------
+# coverage.py's reporting modules and ``coverage.multiproc``, imported at module
+# level by ``coverage/control.py``.  Checked against coverage 7.10.4 and
+# 7.17.3: they are imported only by ``control.py``, ``python.py``,
+# ``sysmon.py``, by each other and by ``cmdline.py``, and those only call the
+# names they take from them (or use them in annotations); tests/test_lean.py
+# checks that on the installed coverage.  covhook.startup.lean stands them in
+# while ``import coverage`` runs.  Without that, ``import coverage`` in every
+# measured process imports them all (a good part of its cost).
+COVERAGE_REPORT_MODULES = (
+    "coverage.annotate",
+    "coverage.html",
+    "coverage.jsonreport",
+    "coverage.lcovreport",
+    "coverage.multiproc",
+    "coverage.parser",
+    "coverage.phystokens",
+    "coverage.regions",
+    "coverage.report",
+    "coverage.report_core",
+    "coverage.results",
+    "coverage.xmlreport",
 )
 
 

@@ -11,12 +11,12 @@ combined ``<data_file>``:
   :mod:`covhook.startup.flush`); what dead processes left there is recovered by
   :mod:`covhook.host.leftovers`.
 - ``.covhook-tmp-<pid>-<random>``: a publish in progress.
-- ``.covhook-unmeasured.<pid>.json``: children that ran without coverage
-  (:mod:`covhook.startup.children`); ``.covhook-skipped``: processes the scope
-  rules skipped (:mod:`covhook.startup.scope`).
+- ``.covhook-unmeasured.<pid>.json``: children that ran without coverage;
+  ``.covhook-skipped``: processes the scope rules skipped (both
+  :mod:`covhook.notes`).
 - ``.covhook/``: records: ``roots-<crc>.json`` (:mod:`covhook.roots`),
-  ``mounts/<place>.json`` (:mod:`covhook.startup.containers`), and what
-  ``covhook docker-args`` wrote.
+  ``mounts/<place>.json`` (:mod:`covhook.mounts`), and ``docker-args.json``
+  (where ``covhook docker-args`` ran, :mod:`covhook.commands.docker_args`).
 - ``.covhook-combine.lock``: held by the one combine at work there
   (:mod:`covhook.host.combinelock`); ``.covhook-combining.<pid>-<random>.tmp``:
   a combine in progress;
@@ -40,6 +40,7 @@ ROOTS_PREFIX = "roots-"
 COMBINING_PREFIX = ".covhook-combining."
 COMBINE_LOCK = ".covhook-combine.lock"
 FOLD_PREFIX = ".covhook-fold."
+DOCKER_ARGS_RECORD = "docker-args.json"  # in META_DIR: where docker-args ran
 
 
 def is_work_dir_name(name: str) -> bool:

@@ -130,16 +130,14 @@ class ChildCoverage:
 
     def _skipped(self) -> int:
         """Processes the scope skipped so far (lazy start, issue 9)."""
-        from covhook.startup import scope
+        from covhook import notes
 
-        return scope.skipped_count(os.path.dirname(self.data_file))
+        return notes.skipped_count(os.path.dirname(self.data_file))
 
     def skipped_line(self) -> str | None:
-        skipped = self._skipped() - self.skipped_before
-        if skipped <= 0:
-            return None
-        s = "es" if skipped != 1 else ""
-        return f"covhook: {skipped} process{s} skipped by scope (ran no measured code)"
+        from covhook import notes
+
+        return notes.skipped_line(self._skipped() - self.skipped_before)
 
     def _files(self) -> list[str]:
 
@@ -164,9 +162,9 @@ class ChildCoverage:
             # pytest-cov erases old data unless --cov-append; its combine would
             # still sweep up our stale child files, so they go too.
             self._remove_stale_children()
-            from covhook.startup import scope
+            from covhook import notes
 
-            scope.forget_skipped(os.path.dirname(self.data_file))
+            notes.forget_skipped(os.path.dirname(self.data_file))
             self.skipped_before = 0
 
     def _add_process_tree_patches(self) -> None:
@@ -225,18 +223,14 @@ class ChildCoverage:
         """The line about children that ran without coverage (their notes are then removed)."""
         if self.started_by_hook:
             return None  # covhook run / split report them after combining
-        from covhook.startup import children
+        from covhook import notes
 
         directory = os.path.dirname(self.data_file)
-        notes = children.unmeasured(directory)
-        if not notes:
+        found = notes.unmeasured(directory)
+        if not found:
             return None
-        children.forget(directory)
-        example = " ".join(notes[0].get("argv", []))
-        return (
-            f"covhook: {len(notes)} Python child process(es) ran without coverage: "
-            f"{notes[0].get('why')} (e.g. {example!r}). Fix: {notes[0].get('fix')}"
-        )
+        notes.forget(directory)
+        return notes.unmeasured_line(len(found), found[0])
 
     def _remove_stale_children(self) -> None:
 

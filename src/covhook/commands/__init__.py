@@ -1,5 +1,9 @@
 """The subcommands; each module has ``register(subparsers)`` and sets ``func``.
 
+A command's ``run`` takes its typed arguments (an ``Args`` NamedTuple, as
+pypa/build's ``_CliArgs``), made from argparse's Namespace once, at the top
+(:class:`Typed`): a misspelt option is a mypy error, not an AttributeError.
+
 Adding a command is adding a module here and one entry to ``COMMANDS``.
 Modules are imported only when their command runs: ``combine``, ``report``,
 ``run`` and friends import coverage, while ``--version``, ``status`` and
@@ -9,7 +13,11 @@ Modules are imported only when their command runs: ``combine``, ``report``,
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any, Generic, TypeVar
+
+A = TypeVar("A")
 
 # name -> (module, one-line help shown by 'covhook --help')
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -41,3 +49,19 @@ def load(name: str) -> ModuleType:
 
         lean.import_coverage()
     return importlib.import_module(f"covhook.commands.{COMMANDS[name][0]}")
+
+
+class Typed(Generic[A]):
+    """``func`` for a parser: the parsed Namespace made into ``args`` (a NamedTuple), then ``run``.
+
+    Only the NamedTuple's fields are taken from the Namespace, each by its
+    name (argparse's ``dest``).
+    """
+
+    def __init__(self, args: type[A], run: Callable[[A], int]) -> None:
+        self.args = args
+        self.run = run
+
+    def __call__(self, namespace: Any) -> int:
+        fields: tuple[str, ...] = getattr(self.args, "_fields")  # noqa: B009
+        return self.run(self.args(*(getattr(namespace, name) for name in fields)))

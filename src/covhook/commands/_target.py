@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from typing import NamedTuple
+
+
+class TargetArgs(NamedTuple):
+    """Which environment: ``covhook install``'s command line."""
+
+    python: str | None
+    site_packages: str | None
+    user: bool
 
 
 def add_target_options(parser: argparse.ArgumentParser) -> None:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+from typing import NamedTuple
 
+from covhook.commands import Typed
 from covhook.errors import CovhookError
 from covhook.host import origins
 from covhook.host.combine import combine, load_coverage, print_paths
@@ -49,10 +51,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "paths", nargs="*", help="directories, data files or .tar/.tar.gz/.zip archives"
     )
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=Typed(Args, run))
 
 
-def run(args: argparse.Namespace) -> int:
+class Args(NamedTuple):
+    """``covhook combine``'s command line."""
+
+    rcfile: str | None
+    data_file: str | None
+    quiet: bool
+    keep: bool
+    append: bool
+    replace: bool
+    print_paths: bool
+    no_map: bool
+    paths: list[str]
+
+
+def run(args: Args) -> int:
     cov = load_coverage(args.rcfile, args.data_file)
     if args.print_paths:
         print_paths(cov, args.paths)

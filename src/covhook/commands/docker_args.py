@@ -21,12 +21,13 @@ import os
 import shlex
 import stat
 from pathlib import Path
+from typing import NamedTuple
 
 import coverage
 
 from covhook import datadir, layout, settings
+from covhook.commands import Typed
 from covhook.errors import CovhookError
-from covhook.host import pathmap
 from covhook.host.rcfile import find_rcfile
 
 MOUNT_POINT = "/covhook-data"
@@ -82,10 +83,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default="shell",
         help="shell: one line for $(...); lines: one flag per line; json: a list",
     )
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=Typed(Args, run))
 
 
-def run(args: argparse.Namespace) -> int:
+class Args(NamedTuple):
+    """``covhook docker-args``' command line."""
+
+    data_dir: str
+    rcfile: str | None
+    mount_point: str
+    flush: float
+    as_owner: bool
+    format: str
+
+
+def run(args: Args) -> int:
     flags = prepare(
         Path(args.data_dir),
         rcfile=find_rcfile(args.rcfile),
@@ -132,7 +144,7 @@ def prepare(
     make_dir(data_dir / layout.WORK_DIR, owner)
     write_file(meta / RC_NAME, container_rc(rcfile, mount_point), owner)
     write_file(
-        meta / pathmap.DOCKER_ARGS_RECORD,
+        meta / layout.DOCKER_ARGS_RECORD,
         json.dumps({"cwd": os.getcwd(), "data_dir": str(data_dir), "mount_point": mount_point})
         + "\n",
         owner,

@@ -327,7 +327,7 @@ def _rule_named(record: Mapping[str, str], options: Mapping[str, Any]) -> str:
     subjects = scope.rule_subjects(str(record.get("argv", "")).split())
     for env, option in ((scope.SKIP_ENV, "skip"), (scope.MEASURE_ENV, "measure")):
         where = env if env in os.environ else f"[covhook] {option}"
-        patterns = scope._patterns(os.environ.get(env, options.get(option, "")))
+        patterns = scope.patterns(os.environ.get(env, options.get(option, "")))
         if option == "skip":
             hits = [p for p in patterns if any(fnmatchcase(s, p) for s in subjects)]
             if hits:
@@ -361,7 +361,7 @@ def unique(paths: Iterable[str]) -> list[str]:
 
 def covhook_options(rcfile: str | None) -> dict[str, Any]:
     """The [covhook] section of the config a run would use ({} if none or unreadable)."""
-    from covhook.startup.options import read_section
+    from covhook.startup.config import read_section
 
     start = os.environ.get("COVERAGE_PROCESS_START")
     found = find_rcfile(rcfile or (start if start and os.path.isfile(start) else None))

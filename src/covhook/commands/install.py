@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import argparse
 
-from covhook.commands._target import add_target_options
+from covhook.commands import Typed
+from covhook.commands._target import TargetArgs, add_target_options
 from covhook.host import install as installer
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("install", help="install the start-up hook into an environment")
     add_target_options(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=Typed(TargetArgs, run))
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: TargetArgs) -> int:
     target = installer.resolve(args.python, args.site_packages, args.user)
     state = installer.install(target)
     if target.provided:

@@ -15,9 +15,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from covhook import layout
+from covhook.commands import Typed
 from covhook.commands._report_options import add_reports_option
 from covhook.errors import CovhookError
 from covhook.host import origins
@@ -56,7 +57,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--result-json", help="also write the outcome (splits, failures, total) to this file"
     )
     parser.add_argument("cmd", nargs=argparse.REMAINDER, help="pytest and its arguments, after --")
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=Typed(Args, run))
+
+
+class Args(NamedTuple):
+    """``covhook split``'s command line."""
+
+    splits: int
+    jobs: int | None
+    workers: int
+    selector: str
+    rcfile: str | None
+    report: list[str]
+    show_missing: bool
+    result_json: str | None
+    cmd: list[str]
 
 
 def pytest_args(cmd: list[str]) -> list[str]:
@@ -98,7 +113,7 @@ def choose_selector(wanted: str) -> str:
     return "pytest-split" if installed else "covhook"
 
 
-def check_counts(args: argparse.Namespace) -> tuple[int, int, int, bool]:
+def check_counts(args: Args) -> tuple[int, int, int, bool]:
     n, w = args.splits, args.workers
     j = args.jobs if args.jobs is not None else max(1, min(n, cpu_count()))
     for flag, value, least in (("-n", n, 1), ("-j", j, 1), ("-w", w, 0)):
@@ -145,7 +160,7 @@ def need_pytest() -> None:
         )
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Args) -> int:
     need_pytest()
     user_args = pytest_args(args.cmd)
     n, j, w, oversubscribed = check_counts(args)
@@ -205,7 +220,7 @@ def run(args: argparse.Namespace) -> int:
 def finish(
     runner: Runner,
     cov: coverage.Coverage,
-    args: argparse.Namespace,
+    args: Args,
     reports: list[str],
     result: dict[str, Any],
 ) -> int:
@@ -253,6 +268,6 @@ def finish(
     return status
 
 
-def report(cov: coverage.Coverage, args: argparse.Namespace, reports: list[str]) -> float:
+def report(cov: coverage.Coverage, args: Args, reports: list[str]) -> float:
     """Write the requested reports; return the total percentage."""
     return write_reports(cov, reports, show_missing=args.show_missing)

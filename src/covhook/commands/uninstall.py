@@ -11,7 +11,9 @@ import argparse
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
+from covhook.commands import Typed
 from covhook.commands._target import add_target_options
 from covhook.errors import CovhookError
 from covhook.host import install as installer
@@ -22,10 +24,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("uninstall", help="remove the start-up hook")
     add_target_options(parser)
     parser.add_argument("--all", action="store_true", help="every hook covhook recorded")
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=Typed(Args, run))
 
 
-def explicit_target(args: argparse.Namespace) -> Path:
+class Args(NamedTuple):
+    """``covhook uninstall``'s command line."""
+
+    python: str | None
+    site_packages: str | None
+    user: bool
+    all: bool
+
+
+def explicit_target(args: Args) -> Path:
     if args.site_packages:
         return Path(args.site_packages).resolve() / installer.PTH_NAME
     if args.python:
@@ -38,12 +49,12 @@ def explicit_target(args: argparse.Namespace) -> Path:
     return Path(str(facts["usersite" if args.user else "purelib"])) / installer.PTH_NAME
 
 
-def scoped(args: argparse.Namespace) -> bool:
+def scoped(args: Args) -> bool:
     """``--all`` with ``--python`` or ``--site-packages``: every hook of that environment."""
     return bool(args.python or args.site_packages)
 
 
-def chooser(args: argparse.Namespace) -> Callable[[registry.Install], bool]:
+def chooser(args: Args) -> Callable[[registry.Install], bool]:
     """Which hooks ``--all`` takes: every one, or those of ``--python`` / ``--site-packages``."""
     if args.site_packages:
         directory = Path(args.site_packages).resolve()
@@ -59,7 +70,7 @@ def chooser(args: argparse.Namespace) -> Callable[[registry.Install], bool]:
     return lambda row: row.python == facts["executable"] or Path(row.pth).parent in dirs
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Args) -> int:
     wanted = chooser(args) if args.all else None  # asks the interpreter: outside the lock
     with registry.transaction() as record:
         if not args.all:

@@ -17,7 +17,7 @@ from collections import Counter
 import coverage
 from coverage.exceptions import NoDataError
 
-from covhook import layout, roots
+from covhook import layout, notes, roots
 from covhook.errors import CovhookError
 from covhook.host import (
     combinelock,
@@ -28,9 +28,8 @@ from covhook.host import (
     sources,
     unmeasured,
 )
-from covhook.host.quoting import one_line, quoted
 from covhook.host.rcfile import find_rcfile
-from covhook.startup import children, scope
+from covhook.quoting import quoted
 
 
 def load_coverage(rcfile: str | None, data_file: str | None = None) -> coverage.Coverage:
@@ -186,7 +185,7 @@ def _combine_locked(
     finally:
         sources.cleanup(found)
     report_unmeasured(os.path.dirname(data_file), keep)
-    scope.report_skipped(os.path.dirname(data_file), keep)
+    report_skipped(os.path.dirname(data_file), keep)
     return processes
 
 
@@ -289,17 +288,22 @@ def _unusable_list(files: list[str], found: sources.Found) -> str:
 
 def report_unmeasured(data_dir: str, keep: bool) -> None:
     """Say which Python children ran without coverage, and why (notes left by the hook)."""
-    notes = children.unmeasured(data_dir)
-    if not notes:
+    found = notes.unmeasured(data_dir)
+    if not found:
         return
-    for count, note in unmeasured.by_why(notes):
-        example = " ".join(note.get("argv", []))
-        print(
-            f"covhook: {count} Python child process(es) ran without coverage: "
-            f"{one_line(note.get('why'))} (e.g. {example!r}). Fix: {one_line(note.get('fix'))}"
-        )
+    for count, note in unmeasured.by_why(found):
+        print(notes.unmeasured_line(count, note))
     if not keep:
-        children.forget(data_dir)
+        notes.forget(data_dir)
+
+
+def report_skipped(data_dir: str, keep: bool = False) -> None:
+    """Print the skipped-by-scope line (if any) and forget the note unless ``keep``."""
+    line = notes.skipped_summary(data_dir)
+    if line:
+        print(line)
+        if not keep:
+            notes.forget_skipped(data_dir)
 
 
 def print_paths(cov: coverage.Coverage, paths: list[str]) -> None:

@@ -24,16 +24,16 @@ import signal
 import struct
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, BinaryIO, TypeVar
+from typing import BinaryIO, Generic, TypeVar
 
 from covhook.errors import CovhookError
 
-if TYPE_CHECKING:
-    from covhook.host.fastcombine import Job, Share
-
 Progress = Callable[[int, int], None]
 T = TypeVar("T")
-Work = Callable[["Job", Callable[[], None]], "Share"]
+Job = TypeVar("Job")  # what one unit of work reads (fastcombine: files and their aliases)
+Share = TypeVar("Share")  # what it gives back, pickled from a child (fastcombine: a union)
+# ``work(job, done)``: one job's share; ``done()`` after each file, for the progress.
+Work = Callable[[Job, Callable[[], None]], Share]
 
 # Below this many files a second process costs more (its start, the union sent
 # back) than it saves; measured in bench/combine.md.
@@ -124,7 +124,10 @@ def auto_workers(files: int) -> int:
 
 
 def run(
-    shares: Sequence[Sequence[Job]], work: Work, total: int, progress: Progress | None
+    shares: Sequence[Sequence[Job]],
+    work: Work[Job, Share],
+    total: int,
+    progress: Progress | None,
 ) -> Generator[Share, None, None]:
     """Every job's share: ``shares[0]`` here, each other list in a forked child.
 
@@ -134,7 +137,7 @@ def run(
     DataError); every child is reaped, also when the caller stops early.
     """
     counts = mmap.mmap(-1, _COUNT.size * len(shares))  # shared with the children
-    children: list[_Child] = []
+    children: list[_Child[Share]] = []
     try:
         for index in range(1, len(shares)):
             children.append(_Child.fork(shares[index], work, counts, index))
@@ -249,7 +252,7 @@ def streamed(make: Callable[[], Iterable[T]], batch: int = 64) -> Generator[T, N
             os.waitpid(pid, 0)
 
 
-class _Child:
+class _Child(Generic[Share]):
     """One forked worker: its pid and the pipe its pickled shares come back through."""
 
     def __init__(self, pid: int, pipe: int) -> None:
@@ -262,7 +265,9 @@ class _Child:
         self.reader = threading.Thread(target=self._drain, args=(pipe,), daemon=True)
 
     @classmethod
-    def fork(cls, jobs: Sequence[Job], work: Work, counts: mmap.mmap, index: int) -> _Child:
+    def fork(
+        cls, jobs: Sequence[Job], work: Work[Job, Share], counts: mmap.mmap, index: int
+    ) -> _Child[Share]:
         offset = index * _COUNT.size
 
         def done() -> None:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from covhook import layout
 from covhook.errors import CovhookError
-from covhook.host.quoting import quoted
+from covhook.quoting import quoted
 
 WAIT_ENV = "COVHOOK_COMBINE_WAIT"
 DEFAULT_WAIT = 600.0  # seconds: a combine of thousands of large files takes a minute or two

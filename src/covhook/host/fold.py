@@ -20,7 +20,7 @@ from coverage.exceptions import NoDataError
 
 from covhook import _warn, layout
 from covhook.host import fastcombine
-from covhook.host.quoting import quoted
+from covhook.quoting import quoted
 
 
 def fold_into(

@@ -21,7 +21,7 @@ import socket
 import stat
 
 from covhook import datadir, layout
-from covhook.host.quoting import quoted
+from covhook.quoting import quoted
 
 _TMP = re.compile(rf"^{re.escape(layout.TMP_PREFIX)}(\d+)-")
 

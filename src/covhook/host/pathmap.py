@@ -1,6 +1,7 @@
 """Map paths measured in containers back to the host files they came from.
 
 Inside a container, ``covhook.startup.containers`` records the container's mounts
+(:mod:`covhook.mounts` owns that record's format)
 (``/proc/self/mountinfo``: mount point, the mounted directory's path inside
 its filesystem, and that filesystem's device number) once per container, in
 ``<data dir>/.covhook/mounts/<place>.json``: a name that plain ``coverage
@@ -28,8 +29,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from covhook import datadir, layout, roots
-from covhook.startup import containers
-from covhook.startup.containers import record_path
+from covhook import mounts as mount_records
+from covhook.mounts import problem_in_record, record_path
+
+__all__ = ["problem_in_record"]  # the old name here
 
 CONTAINER_KINDS = frozenset({"docker", "podman", "container", "k8s"})
 _PACKAGES_DIR = re.compile(r"^(?P<prefix>.*/(?:site|dist)-packages)/(?P<rest>.+)$")
@@ -47,12 +50,12 @@ class Mount:
 
 def parse_mountinfo(text: str) -> list[Mount]:
     """Every mount in a mountinfo table; malformed lines are skipped."""
-    return [Mount(*row) for row in containers.parse_mountinfo(text)]
+    return [Mount(*row) for row in mount_records.parse_mountinfo(text)]
 
 
 def source_mounts(mounts: Iterable[Mount]) -> list[Mount]:
     """The mounts that may hold source code: real filesystems, not / or /proc etc."""
-    return [m for m in mounts if containers.may_hold_source(m.target, m.fstype)]
+    return [m for m in mounts if mount_records.may_hold_source(m.target, m.fstype)]
 
 
 def _within(path: str, top: str) -> bool:
@@ -90,47 +93,19 @@ class Record:
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Record:
-        """A record from a document :func:`problem_in_record` accepted."""
+        """A record from a document :func:`covhook.mounts.problem_in_record` accepted."""
         mounts = tuple(
             Mount(m["target"], m["root"], m["device"], m["fstype"]) for m in doc.get("mounts", [])
         )
         return cls(doc["place"], mounts, doc.get("cwd", ""), doc.get("data_dir", ""))
 
 
-_MOUNT_KEYS = ("target", "root", "device", "fstype")
-
-
-def problem_in_record(doc: Any) -> str | None:
-    """What makes ``doc`` no mounts record (:mod:`covhook.startup.containers`), or None."""
-    if not isinstance(doc, dict):
-        return f"a JSON {type(doc).__name__}, not an object"
-    if not isinstance(doc.get("place"), str):
-        return "'place' is not a string"
-    for key in ("cwd", "data_dir"):
-        if not isinstance(doc.get(key, ""), str):
-            return f"{key!r} is not a string"
-    mounts = doc.get("mounts", [])
-    if not isinstance(mounts, list) or not all(
-        isinstance(m, dict) and all(isinstance(m.get(k), str) for k in _MOUNT_KEYS) for m in mounts
-    ):
-        return "'mounts' is not a list of mounts (target, root, device, fstype)"
-    return None
-
-
 def read_records(data_dirs: Iterable[str]) -> dict[str, Record]:
     """Every valid record in the data dirs, by place; a malformed one is named and skipped."""
     records: dict[str, Record] = {}
-    for data_dir in data_dirs:
-        directory = layout.mounts_dir(data_dir)
-        try:
-            names = sorted(n for n in os.listdir(directory) if n.endswith(".json"))
-        except OSError:
-            continue
-        for name in names:
-            doc = datadir.read_record(os.path.join(directory, name), problem_in_record)
-            if doc is not None:
-                record = Record.from_doc(doc)
-                records[record.place] = replace(record, found_in=os.path.abspath(data_dir))
+    for data_dir, doc in mount_records.read(data_dirs):
+        record = Record.from_doc(doc)
+        records[record.place] = replace(record, found_in=os.path.abspath(data_dir))
     return records
 
 
@@ -245,7 +220,7 @@ def measured_files(data_file: str) -> list[str]:
         return []
 
 
-DOCKER_ARGS_RECORD = "docker-args.json"
+DOCKER_ARGS_RECORD = layout.DOCKER_ARGS_RECORD  # the old name here
 
 
 def recorded_checkouts(data_dirs: Iterable[str]) -> list[str]:

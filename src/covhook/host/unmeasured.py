@@ -1,8 +1,8 @@
 """What a run did not measure, kept in its combined data so ``covhook doctor`` can say it later.
 
-Measured processes leave notes in the data directory: children started with
-a scrubbed environment or with ``python -S`` (:mod:`covhook.startup.children`), and
-processes a scope rule or lazy start skipped (:mod:`covhook.startup.scope`).
+Measured processes leave notes in the data directory (:mod:`covhook.notes`):
+children started with a scrubbed environment or with ``python -S``, and
+processes a scope rule or lazy start skipped.
 ``covhook combine`` prints them and removes the notes, as it removes the data
 files it combined; before that it keeps them (at most ``LIMIT`` of each, with
 the totals) in the combined file's meta table, which coverage ignores.  So
@@ -16,32 +16,16 @@ import os
 import sqlite3
 from typing import Any
 
-from covhook import datadir, layout
+from covhook import notes
 
 KEY = "covhook_unmeasured"
 LIMIT = 50
 
 
-def skipped_records(data_dir: str) -> list[dict[str, str]]:
-    """The scope's ``.covhook-skipped`` lines: pid, why, command line."""
-    found: list[dict[str, str]] = []
-    try:  # a regular file only: never a FIFO, never through a symlink (issue 23)
-        text = datadir.read_regular(layout.skipped_note(data_dir), None).decode("utf-8", "replace")
-    except OSError:
-        return found
-    for line in text.splitlines():
-        parts = line.split("\t", 2)
-        if len(parts) == 3:
-            found.append({"pid": parts[0], "why": parts[1], "argv": parts[2]})
-    return found
-
-
 def collect(data_dir: str) -> dict[str, Any]:
     """The notes in ``data_dir`` now (children's and skipped processes')."""
-    from covhook.startup import children
-
-    kids = children.unmeasured(data_dir)
-    skipped = skipped_records(data_dir)
+    kids = notes.unmeasured(data_dir)
+    skipped = notes.skipped_records(data_dir)
     return {
         "children": kids[:LIMIT],
         "children_total": len(kids),

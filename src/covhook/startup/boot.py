@@ -19,6 +19,7 @@ from covhook._warn import warn
 # every process the hook reaches, measured or not, milliseconds (issue 9).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from contextlib import AbstractContextManager
     from types import ModuleType
     from typing import Any
@@ -33,7 +34,7 @@ _deferred = False  # issue 9: skipped, or waiting for in-scope code (covhook.sta
 _config: Config | None = None
 
 
-def disabled(environ: os._Environ[str] | dict[str, str] = os.environ) -> bool:
+def disabled(environ: Mapping[str, str] = os.environ) -> bool:
     """The table's ``disable`` flag (``COVHOOK_DISABLE``), read without loading the table.
 
     Every process the hook reaches asks this first; one that then waits or is

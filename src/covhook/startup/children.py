@@ -10,7 +10,8 @@ instead whenever it can be: on 3.13 that is the default), and, when a Python
 child gets such an environment:
 
 - by default leaves the environment alone (the scrub may be deliberate) and
-  records the child in ``<data dir>/.covhook-unmeasured.<pid>.json`` so that
+  records the child in ``<data dir>/.covhook-unmeasured.<pid>.json``
+  (:mod:`covhook.notes`) so that
   ``covhook`` can say which children were not measured and why;
 - with ``COVHOOK_SCRUBBED_ENV=measure`` (or ``[covhook] scrubbed_env =
   measure``) adds ``COVERAGE_PROCESS_CONFIG`` to that environment, as
@@ -100,13 +101,13 @@ def _config_to_add(
     if not any(_is_python(c) for c in candidates):
         return None
     if site_disabled(argv):
-        _note([os.fsdecode(a) for a in argv], SITE_DISABLED)
+        _note([os.fsdecode(a) for a in argv], site=True)
         return None
     if any(os.fsencode(k) + b"=" in _KEYS for k in keys):
         return None
     if _measure:
         return config
-    _note([os.fsdecode(a) for a in argv], SCRUBBED)
+    _note([os.fsdecode(a) for a in argv], site=False)
     return None
 
 
@@ -216,36 +217,13 @@ def _guard_exec() -> None:
             startup.install(os, name, _wrap_exec(name, current, real))
 
 
-SCRUBBED = "scrubbed-env"
-SITE_DISABLED = "site-disabled"
-_WHY = {
-    SCRUBBED: (
-        "started with an explicit environment without COVERAGE_PROCESS_CONFIG",
-        f"pass os.environ's COVERAGE_PROCESS_CONFIG to the child, or set {ENV}=measure",
-    ),
-    SITE_DISABLED: (
-        "started with python -S: no site, so no .pth file runs (neither covhook's hook "
-        "nor coverage's)",
-        "drop -S from the child's command line; if you wanted isolation, -I keeps "
-        "site-packages' .pth files running, so the child is measured",
-    ),
-}
-
-
-def _note(argv: list[str], kind: str) -> None:
-    """Append one JSON line about an unmeasured child; never raise."""
+def _note(argv: list[str], site: bool) -> None:
+    """Note an unmeasured child (:mod:`covhook.notes`, imported only when one is noted)."""
     if not _data_dir:
         return
-    import json
+    from covhook import notes
 
-    why, fix = _WHY[kind]
-    line = json.dumps(
-        {"parent_pid": os.getpid(), "argv": argv[:8], "kind": kind, "why": why, "fix": fix}
-    )
-    from covhook import datadir, layout
-
-    # The data dir may be shared: never through a symlink, never another user's file.
-    datadir.append_line(layout.note_path(_data_dir, os.getpid()), line)
+    notes.note_child(_data_dir, argv, notes.SITE_DISABLED if site else notes.SCRUBBED)
 
 
 def install(data_dir: str, options: Mapping[str, Any]) -> None:
@@ -265,61 +243,10 @@ def install(data_dir: str, options: Mapping[str, Any]) -> None:
     _guard_exec()
 
 
-def unmeasured(directory: str) -> list[dict[str, Any]]:
-    """Every note left in ``directory``: children that ran without coverage, and why.
+def __getattr__(name: str) -> Any:
+    """The notes' old names here (``unmeasured``, ``forget``): :mod:`covhook.notes` owns them."""
+    if name in ("unmeasured", "forget", "SCRUBBED", "SITE_DISABLED"):
+        from covhook import notes
 
-    Notes are read as regular files only (never a FIFO, never via a symlink);
-    a line that is not a note is skipped, and its file named once (issue 23).
-    """
-    import json
-
-    from covhook import datadir
-    from covhook.layout import NOTE_PREFIX
-
-    found: list[dict[str, Any]] = []
-    try:
-        names = sorted(n for n in os.listdir(directory) if n.startswith(NOTE_PREFIX))
-    except OSError:
-        return found
-    for name in names:
-        path = os.path.join(directory, name)
-        try:
-            lines = datadir.read_text(path).splitlines()
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            datadir.skipped(path, f"cannot read it: {exc.strerror or exc}")
-            continue
-        bad = 0
-        for line in filter(str.strip, lines):
-            try:
-                note = json.loads(line)
-            except ValueError:
-                note = None
-            if _is_note(note):
-                found.append(note)
-            else:
-                bad += 1
-        if bad:
-            datadir.skipped(path, f"{bad} line(s) that are not notes of unmeasured children")
-    return found
-
-
-def _is_note(note: Any) -> bool:
-    return (
-        isinstance(note, dict)
-        and all(isinstance(note.get(k, ""), str) for k in ("kind", "why", "fix"))
-        and isinstance(note.get("argv", []), list)
-        and all(isinstance(a, str) for a in note.get("argv", []))
-    )
-
-
-def forget(directory: str) -> None:
-    """Remove the notes once they have been reported (like combined data files)."""
-    from covhook.layout import NOTE_PREFIX
-
-    with contextlib.suppress(OSError):
-        for name in os.listdir(directory):
-            if name.startswith(NOTE_PREFIX):
-                with contextlib.suppress(OSError):
-                    os.unlink(os.path.join(directory, name))
+        return getattr(notes, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -167,12 +167,12 @@ def recorder_config(
 def decode(text: str) -> dict[str, Any] | None:
     """coverage's ``CoverageConfig.serialize()``: base64 of a JSON object; None if it is not."""
     try:
-        import _json
         import binascii
 
+        from covhook._compat import json_scanner
+
         decoded = binascii.a2b_base64(text.encode("ascii")).decode("utf-8")
-        scan = _json.make_scanner(_JsonContext())  # type: ignore[arg-type]
-        data, _end = scan(decoded, 0)
+        data, _end = json_scanner()(decoded, 0)
     except Exception:
         return None
     return data if isinstance(data, dict) else None
@@ -185,18 +185,6 @@ def _project(data: Mapping[str, Any]) -> dict[str, Any]:
     options = data.get("plugin_options") or {}
     raw["covhook"] = options.get("covhook") if isinstance(options, dict) else None
     return raw
-
-
-class _JsonContext:
-    """What ``_json.make_scanner`` reads from ``json.JSONDecoder`` (no ``re`` import)."""
-
-    strict = True
-    object_hook = None
-    object_pairs_hook = None
-    parse_float = float
-    parse_int = int
-    parse_constant = float
-    memo: dict[str, str] = {}  # noqa: RUF012
 
 
 # --- the config file ---------------------------------------------------------------

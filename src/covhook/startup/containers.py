@@ -4,7 +4,7 @@
 plugin listed.  In every process that starts measuring it:
 
 - records, once per container, the container's mounts next to the data files
-  (``<data dir>/.covhook/mounts/<place>.json``, see :mod:`covhook.host.pathmap`),
+  (``<data dir>/.covhook/mounts/<place>.json``, :mod:`covhook.mounts`),
   so the host can map ``/app/…`` back to its own paths when combining;
 - when the process runs as root (root in a container is root on the host's
   files unless user namespaces remap it), hands the data files it leaves to
@@ -22,18 +22,12 @@ from typing import Any
 
 import coverage
 
-from covhook import layout, origin
+from covhook import layout
 from covhook._warn import warn
+from covhook.mounts import record, record_path  # the old names here (covhook.mounts owns them)
 from covhook.startup.plugin import is_starting_measurement
 
-RECORD_VERSION = 1
-# Mounts that can never hold source code.
-VIRTUAL_FS = frozenset(
-    {"proc", "sysfs", "devpts", "mqueue", "cgroup", "cgroup2", "devtmpfs", "overlay", "securityfs"}
-)
-_SKIP_UNDER = ("/proc", "/sys", "/dev")
-# (mount point, mounted directory inside its filesystem, "major:minor", fstype)
-MountRow = tuple[str, str, str, str]
+__all__ = ["ContainerRecorder", "coverage_init", "record", "record_path"]
 
 
 def coverage_init(reg: Any, options: dict[str, Any]) -> None:
@@ -69,75 +63,6 @@ class ContainerRecorder(coverage.CoveragePlugin):
                 "its paths are not mapped to the host automatically",
                 "check that the data directory is writable, or add [paths] by hand",
             )
-
-
-def record_path(data_dir: str, place: str) -> str:
-    """This container's mounts record, next to its data files."""
-    return os.path.join(layout.mounts_dir(data_dir), f"{place}.json")
-
-
-def _unescape(field: str) -> str:
-    # mountinfo escapes space, tab, newline and backslash as \ooo.
-    if "\\" not in field:
-        return field
-    import re
-
-    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), field)
-
-
-def parse_mountinfo(text: str) -> list[MountRow]:
-    """Every mount in a mountinfo table; malformed lines are skipped."""
-    rows = []
-    for line in text.splitlines():
-        left, sep, right = line.partition(" - ")
-        fields, tail = left.split(), right.split()
-        if sep and len(fields) >= 5 and tail:
-            rows.append((_unescape(fields[4]), _unescape(fields[3]), fields[2], tail[0]))
-    return rows
-
-
-def may_hold_source(target: str, fstype: str) -> bool:
-    """A real filesystem mounted somewhere other than /, /proc, /sys or /dev."""
-    return (
-        fstype not in VIRTUAL_FS
-        and target != "/"
-        and not any(target == s or target.startswith(s + "/") for s in _SKIP_UNDER)
-    )
-
-
-def record(data_dir: str, mountinfo: str = "/proc/self/mountinfo") -> str | None:
-    """Write this container's mount record once; return its path (None if it existed).
-
-    Runs at start-up of every measured process in the container, so it stays
-    cheap: one stat when the record exists, no dataclasses, no extra imports.
-    """
-    place = origin.detect_place(os.environ)
-    path = record_path(data_dir, place)
-    if os.path.exists(path):
-        return None
-    import json
-
-    with open(mountinfo, encoding="utf-8", errors="surrogateescape") as f:
-        rows = parse_mountinfo(f.read())
-    mounts = [
-        {"target": t, "root": r, "device": d, "fstype": fs}
-        for t, r, d, fs in rows
-        if may_hold_source(t, fs) and os.path.isdir(t)
-    ]
-    doc = {
-        "version": RECORD_VERSION,
-        "place": place,
-        "cwd": os.getcwd(),
-        "data_dir": data_dir,
-        "mounts": mounts,
-    }
-    from covhook import datadir
-
-    # Issue 23: only in .covhook/mounts/ dirs that are safe to write (never another
-    # user's, never a symlink); a new temp file, then a rename: readers see all or nothing.
-    blob = json.dumps(doc, indent=1, sort_keys=True).encode("utf-8")
-    parts = (layout.META_DIR, layout.MOUNTS_DIR)
-    return datadir.write_record(data_dir, parts, os.path.basename(path), blob)
 
 
 def give_to_owner(data_dir: str, base: str) -> None:

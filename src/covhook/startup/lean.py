@@ -10,10 +10,8 @@ multiprocessing`` calling ``patch_multiprocessing``); the stand-ins leave
 modules gets the real ones.  Measurement and data files are untouched:
 plain ``coverage combine``/``report`` read them as always.
 
-Off with ``COVHOOK_LEAN=0``.  Checked against coverage 7.10.4 and 7.17.3: the
-deferred modules are imported only by ``control.py``, ``python.py``,
-``sysmon.py``, by each other and by ``cmdline.py``, and those only call the
-names they take from them (or use them in annotations).
+Off with ``COVHOOK_LEAN=0``.  Which modules, and the versions checked, are
+in :data:`covhook._compat.COVERAGE_REPORT_MODULES`.
 """
 
 from __future__ import annotations
@@ -23,24 +21,14 @@ import os
 import sys
 from types import ModuleType
 
+from covhook import _compat
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-DEFERRED = (
-    "coverage.annotate",
-    "coverage.html",
-    "coverage.jsonreport",
-    "coverage.lcovreport",
-    "coverage.multiproc",
-    "coverage.parser",
-    "coverage.phystokens",
-    "coverage.regions",
-    "coverage.report",
-    "coverage.report_core",
-    "coverage.results",
-    "coverage.xmlreport",
-)
+# coverage.py's reporting modules (its internals: covhook._compat owns the list).
+DEFERRED = _compat.COVERAGE_REPORT_MODULES
 
 
 def wanted(environ: Any = os.environ) -> bool:

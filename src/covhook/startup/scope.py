@@ -176,11 +176,15 @@ def main_target(orig_argv: list[str]) -> tuple[str, str]:
     return "stdin", ""
 
 
-def _patterns(raw: object) -> list[str]:
+def patterns(raw: object) -> list[str]:
+    """The patterns of a ``measure``/``skip`` value: comma- or line-separated, or a list."""
     if isinstance(raw, list):
         raw = ",".join(str(p) for p in raw)
     text = str(raw or "")
     return [p.strip() for line in text.split("\n") for p in line.split(",") if p.strip()]
+
+
+_patterns = patterns  # the old name (covhook doctor's, until its next change)
 
 
 def rule_subjects(orig_argv: list[str]) -> list[str]:
@@ -200,8 +204,8 @@ def explicit_rule(
     """``skip`` when COVHOOK_SKIP / ``[covhook] skip`` matches, or MEASURE is set and does not."""
     from covhook import settings
 
-    skip = _patterns(settings.raw("skip", options, environ, empty_wins=True))
-    measure = _patterns(settings.raw("measure", options, environ, empty_wins=True))
+    skip = patterns(settings.raw("skip", options, environ, empty_wins=True))
+    measure = patterns(settings.raw("measure", options, environ, empty_wins=True))
     if not skip and not measure:
         return None
     from fnmatch import fnmatchcase
@@ -286,53 +290,20 @@ def _decide(environ: Mapping[str, str], config: Config | None) -> tuple[str, Sco
     return LAZY, scope, "waiting for in-scope code"
 
 
-# --- counting skipped processes -------------------------------------------------
+# --- counting skipped processes: the note is covhook.notes' ------------------------
 
 
 def note_skipped(scope: Scope, why: str) -> None:
-    """Append one line to ``<data dir>/.covhook-skipped``; never raise, never create dirs."""
-    argv = getattr(sys, "orig_argv", None) or sys.argv
-    line = f"{os.getpid()}\t{why}\t{' '.join(argv)[:200]}".replace("\n", " ")
-    from covhook import datadir, layout
+    """Note this process in ``<data dir>/.covhook-skipped``; never create dirs."""
+    from covhook import notes
 
-    # Never through a symlink, never another user's file, never looser than 0644 (issue 8).
-    datadir.append_line(layout.skipped_note(scope.data_dir), line)
+    notes.note_skipped(scope.data_dir, why)
 
 
-def skipped_count(data_dir: str) -> int:
-    """How many processes the scope skipped (no coverage, no data file) in ``data_dir``."""
-    from covhook import datadir, layout
+def __getattr__(name: str) -> Any:
+    """The note's old names here (``skipped_count``...): :mod:`covhook.notes` owns them."""
+    if name in ("skipped_count", "skipped_summary", "forget_skipped"):
+        from covhook import notes
 
-    try:  # never a FIFO (it would hang), never through a symlink (issue 23)
-        fd = datadir.open_regular(layout.skipped_note(data_dir))
-    except OSError:
-        return 0
-    with open(fd, "rb") as f:
-        return sum(1 for line in f if line.strip())
-
-
-def skipped_summary(data_dir: str) -> str | None:
-    """The line ``covhook combine`` and the pytest summary print, or None."""
-    n = skipped_count(data_dir)
-    if not n:
-        return None
-    return f"covhook: {n} process{'es' if n != 1 else ''} skipped by scope (ran no measured code)"
-
-
-def forget_skipped(data_dir: str) -> None:
-    """Remove the note once reported (like combined data files)."""
-    import contextlib
-
-    from covhook import layout
-
-    with contextlib.suppress(OSError):
-        os.unlink(layout.skipped_note(data_dir))
-
-
-def report_skipped(data_dir: str, keep: bool = False) -> None:
-    """Print the skipped-by-scope line (if any) and forget the note unless ``keep``."""
-    line = skipped_summary(data_dir)
-    if line:
-        print(line)
-        if not keep:
-            forget_skipped(data_dir)
+        return getattr(notes, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -27,14 +27,13 @@ elsewhere this does nothing.
 
 from __future__ import annotations
 
-import _imp
 import contextlib
 import errno
 import os
 import signal
 import threading
 
-from covhook import _warn, startup
+from covhook import _compat, _warn, startup
 from covhook._warn import warn_once
 from covhook.startup import datalock, sigwake
 
@@ -235,7 +234,8 @@ def _from_wakeup(signum: int) -> None:
         return
     # Nothing this thread needs may be held by a main thread that waits for it:
     # no import from here on (the main thread's handler may run inside one).
-    if _imp.lock_held() or not sigwake.can_restore_default() or _imp.lock_held():
+    held = _compat.import_lock_held
+    if held() or not sigwake.can_restore_default() or held():
         return  # the main thread's handler acts, as soon as it can
     if not _claim_death(wait=False):
         return  # the main thread is on it

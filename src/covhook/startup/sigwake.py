@@ -49,7 +49,7 @@ import signal
 import sys
 import time
 
-from covhook import startup
+from covhook import _compat, startup
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: typing costs every measured process (issue 9)
 if TYPE_CHECKING:
@@ -72,8 +72,9 @@ class _Pair:
     """Python's C handler writes into ``writer``; the thread reads ``reader``."""
 
     def __init__(self) -> None:
-        import _socket
+        from covhook._compat import c_socket
 
+        _socket = c_socket()
         self.socket = _socket
         a, b = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_DGRAM)
         self.writer, self.reader = _high(_socket, a), _high(_socket, b)
@@ -397,7 +398,7 @@ def resume_after_fork(launch: Callable[[], None]) -> None:
         _resume_now()
         return
     try:
-        caller = sys._getframe(2)  # this, the fork hook, then the caller of os.fork()
+        caller = _compat.caller_frame(2)  # this, the fork hook, then the caller of os.fork()
     except ValueError:  # forked from C code
         _resume_now()
         return
