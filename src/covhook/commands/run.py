@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from covhook import layout
+from covhook import layout, notes
 from covhook.commands._report_options import (
     add_report_options,
     add_reports_option,
@@ -36,11 +36,10 @@ from covhook.commands._report_options import (
 )
 from covhook.errors import CovhookError, as_covhook_error
 from covhook.host import leftovers, run_config
-from covhook.host.combine import combine, report_unmeasured
+from covhook.host.combine import combine, report_skipped, report_unmeasured
 from covhook.host.process_group import Command, NotStarted, signal_name
 from covhook.host.rcfile import find_rcfile, rcfile_for_run
 from covhook.host.report import report_and_status, write_reports
-from covhook.startup import children, scope
 
 if TYPE_CHECKING:
     from collections import Counter
@@ -125,8 +124,8 @@ def run(args: argparse.Namespace) -> int:
                 Path(stale).unlink(missing_ok=True)
             leftovers.discard(data_file)  # issue 8: earlier runs' copies in .covhook-work
             # Issue 20 item 6: earlier runs' notes are not this run's (skipped, unmeasured).
-            scope.forget_skipped(os.path.dirname(data_file))
-            children.forget(os.path.dirname(data_file))
+            notes.forget_skipped(os.path.dirname(data_file))
+            notes.forget(os.path.dirname(data_file))
         env = {k: v for k, v in os.environ.items() if k != "COVERAGE_PROCESS_CONFIG"}
         env["COVERAGE_PROCESS_START"] = str(rcfile)
         env["COVHOOK_PARALLEL"] = "1"  # the command is tagged too (defaults.apply)
@@ -160,15 +159,15 @@ def summarize(
             "does); reporting that"
         )
         report_unmeasured(os.path.dirname(data_file), keep=False)
-        scope.report_skipped(os.path.dirname(data_file))
+        report_skipped(os.path.dirname(data_file))
         cov.load()
         processes = None
     else:
         data_dir = os.path.dirname(data_file)
-        why = _why_no_data(status, scope.skipped_count(data_dir), _scope_of(cov))
+        why = _why_no_data(status, notes.skipped_count(data_dir), _scope_of(cov))
         print(f"covhook: no coverage data: {why}", file=sys.stderr)
         report_unmeasured(data_dir, keep=False)
-        scope.forget_skipped(data_dir)  # said above
+        notes.forget_skipped(data_dir)  # said above
         return 0
     return report(cov, args, processes)
 
