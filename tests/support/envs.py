@@ -73,6 +73,9 @@ def clean_env(**extra: str) -> dict[str, str]:
     # The recorder's config cache stays in the test's own directory (conftest).
     if os.environ.get("COVHOOK_CACHE_DIR"):
         env["COVHOOK_CACHE_DIR"] = os.environ["COVHOOK_CACHE_DIR"]
+    # The matrix's ctrace cells (scripts/matrix.sh): coverage's core for every process.
+    if os.environ.get("COVERAGE_CORE"):
+        env["COVERAGE_CORE"] = os.environ["COVERAGE_CORE"]
     env.update(extra)
     return env
 
