@@ -34,6 +34,11 @@ def bare() -> coverage.Coverage:
 
 def test_the_checked_versions_are_written_down() -> None:
     assert "7.10.4" in _compat.COVERAGE_CHECKED
+    # Issue 21: a coverage release covhook was never checked on turns the recorder off.
+    assert coverage.__version__ in _compat.COVERAGE_CHECKED, (
+        f"covhook was never checked on coverage {coverage.__version__}: run the matrix with "
+        "it and add it to _compat.COVERAGE_CHECKED (and tests/support/envs.py RECORDER_KNOWS)"
+    )
     assert f"{sys.version_info[0]}.{sys.version_info[1]}" in _compat.PYTHON_CHECKED, (
         "covhook's private-name assumptions were never checked on this Python: run "
         "tests/test_compat.py here and add it to _compat.PYTHON_CHECKED"
@@ -265,9 +270,9 @@ def test_data_names_move_and_reset(tmp_path: Path) -> None:
 # -- the lean recorder (covhook.startup.recorder) --------------------------------
 
 
-def run_alone(code: str) -> subprocess.CompletedProcess[str]:
-    """``python -c code`` in a bare environment, covhook's hook off."""
-    env = {"PATH": "/usr/bin:/bin", "COVHOOK_DISABLE": "1"}
+def run_alone(code: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    """``python -c code`` in a bare environment (plus ``extra``), covhook's hook off."""
+    env = {"PATH": "/usr/bin:/bin", "COVHOOK_DISABLE": "1", **extra}
     command = [sys.executable, "-c", code]
     return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
 
@@ -290,7 +295,7 @@ def test_coverage_imported_after_the_recorders_tracer_starts_with_it() -> None:
         "cov.stop()\n"
         "print(type(cov._collector.tracers[0]).__name__)\n"
     )
-    out = run_alone(probe)
+    out = run_alone(probe, COVERAGE_CORE="ctrace")  # the recorder's core (3.14+: not the default)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "CTracer", out.stdout
 

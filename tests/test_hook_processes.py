@@ -13,12 +13,16 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from support import data, envs
+
+sys.path.insert(0, str(envs.REPO / "pth"))
+from make_pth import SHIP_START, START_NAME
 
 PROGRAMS = Path(__file__).parent / "programs"
 
@@ -135,9 +139,9 @@ def test_editable_install_ships_the_hook(tmp_path: Path) -> None:
     env = envs.make_env(tmp_path / "venv", envs.PYTHONS["3.11"])
     env.pip("-e", str(envs.REPO))
     pth = env.site_packages / "a0_covhook.pth"
-    start = env.site_packages / "a0_covhook_entry.start"  # PEP 829, Python 3.15+
+    start = env.site_packages / START_NAME  # PEP 829: not shipped before Python 3.18 needs it
     assert pth.is_file()
-    assert start.is_file()
+    assert start.is_file() == SHIP_START
     (tmp_path / "prog.py").write_text("x = 1\n")
     run_under_hook(env, tmp_path, "prog.py")
     (only,) = data.data_files(tmp_path)

@@ -78,6 +78,10 @@ def start_now(in_site: bool = False) -> Coverage | None:
     from covhook.startup import recorder  # issue 9: coverage's C tracer without coverage.py
 
     rec = recorder.prepare()
+    if _debug():
+        from covhook.startup import which  # issue 21: say which path measures, and why
+
+        which.debug_line(which.RECORDER if rec is not None else _full_path())
     if rec is not None:
         if in_site:
             from covhook.startup import lazy
@@ -111,6 +115,16 @@ def start_now(in_site: bool = False) -> Coverage | None:
         warn(f"coverage is off in this process: {describe(exc)}", fix_for(exc))
         return None
     return cov
+
+
+def _debug() -> bool:
+    return os.environ.get("COVHOOK_DEBUG", "") not in ("", "0")
+
+
+def _full_path() -> str:
+    from covhook.startup import lean, which
+
+    return which.LEAN if lean.wanted() else which.COVERAGE
 
 
 def config_source(coverage: ModuleType) -> tuple[str, str | None]:
