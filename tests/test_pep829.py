@@ -169,8 +169,13 @@ def imported_modules(python: Path) -> set[str]:
 def test_real_315_inactive_imports_what_a_bare_venv_imports(
     this_env: envs.Env, tmp_path: Path
 ) -> None:
-    """Issue 21: a .start file made every 3.15 process import pkgutil, re, enum ... (~10 ms)."""
+    """Issue 21: a .start file made every 3.15 process import pkgutil, re, enum ... (~10 ms).
+
+    The bare venv gets one .pth (a comment): reading any non-empty .pth loads
+    the utf-8-sig codec, which every venv with a package that ships one pays.
+    """
     bare = envs.make_env(tmp_path / "bare", Path(sys.executable))
+    (bare.site_packages / "other.pth").write_text("# another package's .pth\n")
     assert imported_modules(this_env.python) == imported_modules(bare.python)
 
 
