@@ -4,7 +4,8 @@ The .pth must sit directly in site-packages, which no pyproject.toml field can
 express, so ``build_py`` (regular wheels) and ``editable_wheel`` (PEP 660
 installs) each add the one-line file generated from ``pth/covhook_pth.py``.
 It is then listed in the wheel's RECORD, so ``pip uninstall covhook`` removes it.
-``a0_covhook_entry.start`` (Python 3.15+, PEP 829) goes the same way.
+``a0_covhook_entry.start`` (PEP 829) would go the same way; it is not shipped
+until Python 3.18 needs it (``SHIP_START`` in pth/make_pth.py says why).
 The .pth line is also package data (``covhook/hook.pth.txt``): ``covhook
 install`` takes the hook from there, never from a site-packages directory.
 """
@@ -23,7 +24,14 @@ from setuptools.command.build_py import build_py
 from setuptools.command.editable_wheel import editable_wheel
 
 sys.path.insert(0, str(Path(__file__).parent / "pth"))
-from make_pth import PTH_NAME, SOURCE, START_NAME, make_pth_line, start_text  # noqa: E402
+from make_pth import (
+    PTH_NAME,
+    SHIP_START,
+    SOURCE,
+    START_NAME,
+    make_pth_line,
+    start_text,
+)
 
 PACKAGED_HOOK = "covhook/hook.pth.txt"  # covhook.host.install.PACKAGED_HOOK
 
@@ -43,7 +51,11 @@ class BuildPyWithPth(build_py):
         super().run()
         for path in self._pth_outputs():
             path.write_text(pth_text(), "utf-8")
-        Path(self.build_lib, START_NAME).write_text(start_text(), "utf-8")
+        start = Path(self.build_lib, START_NAME)
+        if SHIP_START:
+            start.write_text(start_text(), "utf-8")
+        else:
+            start.unlink(missing_ok=True)  # left in a reused build/lib by an older build
 
     def _pth_outputs(self) -> list[Path]:
         outputs = [Path(self.build_lib, PTH_NAME)]
@@ -54,7 +66,9 @@ class BuildPyWithPth(build_py):
         return outputs
 
     def get_outputs(self, include_bytecode: bool = True) -> list[str]:
-        extra = [*map(str, self._pth_outputs()), str(Path(self.build_lib, START_NAME))]
+        extra = list(map(str, self._pth_outputs()))
+        if SHIP_START:
+            extra.append(str(Path(self.build_lib, START_NAME)))
         return [*super().get_outputs(include_bytecode), *extra]
 
 
@@ -81,7 +95,8 @@ class EditableWheelWithPth(editable_wheel):
         super().run()
         for wheel in Path(self.dist_dir).glob("*editable*.whl"):
             add_to_wheel(wheel, PTH_NAME, pth_text())
-            add_to_wheel(wheel, START_NAME, start_text())
+            if SHIP_START:
+                add_to_wheel(wheel, START_NAME, start_text())
 
 
 setup(cmdclass={"build_py": BuildPyWithPth, "editable_wheel": EditableWheelWithPth})

@@ -11,6 +11,13 @@ Inactive (no COVERAGE_PROCESS_START):
   a1         + coverage (its own a1_coverage.pth)
   a0         bare + covhook's a0_covhook.pth only (covhook's own cost)
   a0+a1      coverage + covhook, as ``pip install covhook`` leaves it
+  a0+a1+start  the same plus ``a0_covhook_entry.start`` (what the wheel shipped
+             before issue 21: on 3.15 site.py then imports pkgutil in every process)
+
+Python 3.14/3.15 (Debian's, in the forky root of scripts/setup/50-forky.sh):
+
+    bash scripts/forky.sh /usr/bin/python3.15 bench/bench_startup.py --runs 40 \
+        --python /usr/bin/python3.15 --coverage coverage==7.18.0
 Active (COVERAGE_PROCESS_START=rc with parallel = True):
   coverage   coverage.process_startup() via a1_coverage.pth
   covhook    covhook's hook (plugin, origin tag, defaults), same rc
@@ -36,7 +43,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "pth"))
-from make_pth import PTH_NAME, START_NAME  # noqa: E402
+from make_pth import PTH_NAME, START_NAME, start_text  # noqa: E402
 
 COVERAGE = "coverage==7.17.3"
 
@@ -45,21 +52,30 @@ def sh(*cmd: str) -> None:
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
 
 
-def make_venvs(work: Path, python: str) -> dict[str, Path]:
+def make_venvs(work: Path, python: str, coverage: str = COVERAGE) -> dict[str, Path]:
     """bare, with-coverage, with-covhook venvs (reused), covhook rebuilt from this checkout."""
     wheel_dir = work / "wheel"
-    venvs = {name: work / name for name in ("bare", "coverage", "covhook", "a0only")}
+    names = ("bare", "coverage", "covhook", "a0only", "withstart")
+    venvs = {name: work / name for name in names}
     pip = ("-m", "pip", "install", "-q", "--disable-pip-version-check")
     for name, venv in venvs.items():
         if not (venv / "bin" / "python").exists():
             sh(python, "-m", "venv", str(venv))
-            if name in ("coverage", "covhook"):
-                sh(str(venv / "bin" / "python"), *pip, COVERAGE)
+            if name in ("coverage", "covhook", "withstart"):
+                sh(str(venv / "bin" / "python"), *pip, coverage)
     shutil.rmtree(wheel_dir, ignore_errors=True)
     sh(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheel_dir), str(REPO))
     (wheel,) = wheel_dir.glob("*.whl")
     covhook_python = str(venvs["covhook"] / "bin" / "python")
     sh(covhook_python, *pip, "--force-reinstall", "--no-deps", str(wheel))
+    sh(
+        str(venvs["withstart"] / "bin" / "python"),
+        *pip,
+        "--force-reinstall",
+        "--no-deps",
+        str(wheel),
+    )
+    (site_of(venvs["withstart"]) / START_NAME).write_text(start_text(), "utf-8")
     shutil.copy(site_of(venvs["covhook"]) / "a0_covhook.pth", site_of(venvs["a0only"]))
     return {k: v / "bin" / "python" for k, v in venvs.items()}
 
@@ -157,6 +173,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--python", default=sys.executable, help="interpreter for the venvs")
+    parser.add_argument("--coverage", default=COVERAGE, help="the coverage requirement")
     parser.add_argument(
         "--work", type=Path, default=Path(tempfile.gettempdir()) / "covhook-bench-startup"
     )
@@ -164,7 +181,7 @@ def main() -> int:
         "--pep829-only", action="store_true", help="only the .start entry point's first call"
     )
     args = parser.parse_args()
-    py = make_venvs(args.work, args.python)
+    py = make_venvs(args.work, args.python, args.coverage)
     if args.pep829_only:
         return pep829(py, args)
     base = {k: v for k, v in os.environ.items() if not k.startswith(("COVERAGE_", "COVHOOK_"))}
@@ -175,7 +192,8 @@ def main() -> int:
 
     inactive = measure(
         {"bare": (py["bare"], base), "a1": (py["coverage"], base),
-         "a0": (py["a0only"], base), "a0+a1": (py["covhook"], base)},
+         "a0": (py["a0only"], base), "a0+a1": (py["covhook"], base),
+         "a0+a1+start": (py["withstart"], base)},
         args.runs, data_dir,
     )  # fmt: skip
     activated = measure(
@@ -185,15 +203,20 @@ def main() -> int:
     version = subprocess.run(
         [args.python, "-V"], capture_output=True, text=True, check=True
     ).stdout.strip()
-    print(f"`python -c pass`, {version}, median of {args.runs} runs each, interleaved.\n")
-    print("| variant | wall ms | vs bare | CPU ms | vs bare |")
-    print("|---|---:|---:|---:|---:|")
+    load = os.getloadavg()[0]
+    print(
+        f"`python -c pass`, {version}, {args.coverage}, median of {args.runs} runs each, "
+        f"interleaved (load average {load:.1f}).\n"
+    )
+    print("| variant | wall ms | vs bare | ratio | CPU ms | vs bare | ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     bare_wall, bare_cpu = inactive["bare"]
     for kind, results in (("inactive", inactive), ("active", activated)):
         for name, (wall, cpu) in results.items():
             print(
                 f"| {kind}: {name} | {wall:.2f} | {wall - bare_wall:+.2f} "
-                f"| {cpu:.2f} | {cpu - bare_cpu:+.2f} |"
+                f"| {wall / bare_wall:.3f} | {cpu:.2f} | {cpu - bare_cpu:+.2f} "
+                f"| {cpu / bare_cpu:.3f} |"
             )
     print()
     for column, label in ((0, "wall"), (1, "CPU")):
@@ -226,7 +249,7 @@ def pep829(py: dict[str, Path], args: argparse.Namespace) -> int:
     print()
     print("| what | microseconds |")
     print("|---|---:|")
-    lines = (covhook_site / START_NAME).read_text("utf-8").splitlines()
+    lines = start_text().splitlines()
     (entry,) = [x for x in lines if x.strip() and not x.startswith("#")]
     pth = first_cost_us(py["covhook"], "pth", PTH_NAME, covhook_site, args.runs)
     start = first_cost_us(py["covhook"], "start", entry, covhook_site, args.runs)

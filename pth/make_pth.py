@@ -17,11 +17,17 @@ SOURCE = Path(__file__).with_name("covhook_pth.py")
 # deliberately does NOT match the .pth: a matching ``a0_covhook.start`` would
 # suppress the .pth's import line, and 3.15's site.py runs every .pth import
 # line (coverage's own ``a1_coverage.pth``, which then starts coverage without
-# covhook) before any .start entry point.  So through 3.17 the .pth starts
-# covhook first, as on older Pythons, and the entry point finds it done; from
-# 3.18, when import lines are ignored, the entry point starts covhook.
+# covhook) before any .start entry point.
 START_NAME = "a0_covhook_entry.start"
 ENTRY_POINT = "covhook:start_hook"
+# Not shipped yet (issue 21).  On 3.15 any .start file in site-packages makes
+# every Python process of the environment import pkgutil (and re, enum,
+# functools ...) to resolve it: ~10 ms per process, coverage or not, where the
+# .pth guard costs microseconds.  3.15-3.17 run .pth import lines without a
+# warning (site.py warns from 3.20; 3.18 and 3.19 ignore them silently), so
+# the .pth alone starts covhook through 3.17.  Ship the .start (set this True)
+# before Python 3.18: from then on only entry points run.
+SHIP_START = False
 
 
 def start_text() -> str:

@@ -5,21 +5,35 @@
 # that coverage; a venv is rebuilt only when its inputs change.  Run by CI
 # (.ci/run); locally:  bash scripts/matrix.sh [CELL ...]
 #
-# Keep it within ~8 minutes on 2 cores: the cells run one after the other,
-# each with 2 pytest-xdist workers, and only the tests that touch what
-# differs between versions (see TESTS).
+# Python 3.14 and 3.15 come from Debian's packages: their cells run in the
+# cached forky root of scripts/setup/50-forky.sh (chroot, scripts/forky.sh),
+# with wheels from PyPI downloaded on the host.  Each runs twice: with
+# coverage's default core on 3.14+ (sys.monitoring) and with COVERAGE_CORE=ctrace.
+#
+# Keep it well inside CI's limit (the whole CI under 45 min on 2 cores): the
+# cells run one after the other, each with 2 pytest-xdist workers, and only the
+# tests that touch what differs between versions (see TESTS).  Each cell prints
+# its time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# cell  python  coverage: the floor, one 7.13.x, the newest 7.17.x on every Python.
+# cell  python  coverage  [core]: the floor, one 7.13.x, the newest 7.17.x on 3.11-3.13;
+# the newest 7.18.x on 3.14 and 3.15 (7.18.0: its default core there is sys.monitoring),
+# each with that default (sysmon) and with COVERAGE_CORE=ctrace.
 CELLS=(
     "py3.11-cov7.10.4 3.11 7.10.4"
     "py3.11-cov7.13.5 3.11 7.13.5"
     "py3.11-cov7.17.5 3.11 7.17.5"
     "py3.12-cov7.17.5 3.12 7.17.5"
     "py3.13-cov7.17.5 3.13 7.17.5"
+    "py3.14-cov7.18.0-sysmon 3.14 7.18.0 sysmon"
+    "py3.14-cov7.18.0-ctrace 3.14 7.18.0 ctrace"
+    "py3.15-cov7.18.0-sysmon 3.15 7.18.0 sysmon"
+    "py3.15-cov7.18.0-ctrace 3.15 7.18.0 ctrace"
 )
 declare -A PYENV_OF=([3.11]=3.11.7 [3.12]=3.12.1 [3.13]=3.13.0)
+# Debian's packages (forky), run through scripts/forky.sh.
+declare -A FORKY_OF=([3.14]=/usr/bin/python3.14 [3.15]=/usr/bin/python3.15)
 
 # What differs between Python and coverage versions: the private names covhook
 # relies on (compat; lean: which coverage modules import the deferred ones), start-up (pth, PEP 829, settings, bad input), whole
@@ -39,6 +53,9 @@ TESTS=(
     tests/test_endings.py
     tests/test_launchers_local.py::test_scrubbed_env_child_is_noted_not_measured
     tests/test_launchers_local.py::test_scrubbed_env_child_measured_on_request
+    tests/test_scope.py
+    tests/test_lazy_launches.py
+    tests/test_differential.py
 )
 # Packaging tests that build venvs for a fixed Python: the main run has them.
 SKIP="not test_editable_install_ships_the_hook and not test_pip_uninstall_leaves_no_covhook_file"
@@ -48,6 +65,11 @@ NEEDS="pytest pytest-xdist platformdirs cloudpickle"
 PINS=$(grep -v '^coverage==' constraints.txt)
 
 python_for() {
+    if [ -n "${FORKY_OF[$1]:-}" ]; then
+        COVHOOK_FORKY_COVERAGE=$2 bash scripts/setup/50-forky.sh >&2
+        echo "${FORKY_OF[$1]}"
+        return
+    fi
     local want=$1 version=${PYENV_OF[$1]}
     local exe="/root/.pyenv/versions/$version/bin/python$want"
     if [ ! -x "$exe" ] && command -v pyenv >/dev/null; then
@@ -62,23 +84,35 @@ with_pytest_cov() {
     [ "$1" = "7.10.4" ] || echo pytest-cov
 }
 
+# How a cell's commands run: directly, or in the forky root for 3.14/3.15.
+in_cell() {
+    if [ -n "${FORKY_OF[$1]:-}" ]; then
+        shift
+        bash scripts/forky.sh "$@"
+    else
+        shift
+        "$@"
+    fi
+}
+
 make_cell() {
-    local cell=$1 py=$2 cov=$3 venv=.venv-matrix/$1
+    # One venv per (Python, coverage): the two cores of a Python share it.
+    local py=$2 cov=$3 venv=.venv-matrix/py$2-cov$3
     local exe stamp
-    exe=$(python_for "$py")
+    exe=$(python_for "$py" "$cov")
     # Inputs of the venv: pins, coverage, and what the editable install generates.
     stamp=$(printf '%s\n' "$PINS" "$NEEDS" "coverage==$cov" "$exe" | cat - pyproject.toml setup.py pth/*.py | sha256sum | cut -c1-16)
     if [ -f "$venv/.stamp" ] && [ "$(cat "$venv/.stamp")" = "$stamp" ]; then
         return 0
     fi
     rm -rf "$venv"
-    "$exe" -m venv "$venv"
-    # shellcheck disable=SC2086
+    in_cell "$py" "$exe" -m venv "$venv"
     printf '%s\n' "$PINS" >"$venv.constraints"
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check -c "$venv.constraints" \
-        $NEEDS $(with_pytest_cov "$cov") "coverage==$cov" -e . 2>&1 \
+    # shellcheck disable=SC2046,SC2086
+    in_cell "$py" "$venv/bin/python" -m pip install -q --disable-pip-version-check \
+        -c "$venv.constraints" $NEEDS $(with_pytest_cov "$cov") "coverage==$cov" -e . 2>&1 \
         | { grep -v '^WARNING: Location' || true; }
-    "$venv/bin/python" -c "import coverage, covhook; assert coverage.__version__ == '$cov', coverage.__version__"
+    in_cell "$py" "$venv/bin/python" -c "import coverage, covhook; assert coverage.__version__ == '$cov', coverage.__version__"
     echo "$stamp" >"$venv/.stamp"
 }
 
@@ -86,14 +120,19 @@ wanted=("$@")
 status=0
 start=$SECONDS
 for row in "${CELLS[@]}"; do
-    read -r cell py cov <<<"$row"
+    read -r cell py cov core <<<"$row"
     if [ ${#wanted[@]} -gt 0 ] && [[ ! " ${wanted[*]} " == *" $cell "* ]]; then
         continue
     fi
     t0=$SECONDS
-    echo "== matrix: $cell (Python $py, coverage $cov)"
+    echo "== matrix: $cell (Python $py, coverage $cov${core:+, core $core})"
     make_cell "$cell" "$py" "$cov"
-    if COVHOOK_MATRIX_CELL=$cell ".venv-matrix/$cell/bin/python" -m pytest -q -p no:cacheprovider \
+    # COVERAGE_CORE: coverage's own switch, passed on to every process the tests start
+    # (tests/support/envs.py keeps it); the sysmon cells leave coverage's default.
+    corevar=()
+    [ "${core:-}" = ctrace ] && corevar=(COVERAGE_CORE=ctrace)
+    if in_cell "$py" env COVHOOK_MATRIX_CELL="$cell" "${corevar[@]}" \
+        ".venv-matrix/py$py-cov$cov/bin/python" -m pytest -q -p no:cacheprovider \
         -n 2 --durations=5 -k "$SKIP" "${TESTS[@]}"; then
         echo "== matrix: $cell passed in $((SECONDS - t0)) s"
     else

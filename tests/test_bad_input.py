@@ -105,7 +105,7 @@ def test_unparsable_config(make_covhook_env, tmp_path: Path, name: str, text: st
 
 @pytest.mark.slow
 def test_coverage_not_importable(wheel: Path, tmp_path: Path) -> None:
-    venv = envs.make_env(tmp_path / "venv", envs.PYTHONS["3.11"])
+    venv = envs.make_env(tmp_path / "venv", envs.PYTHONS[envs.THIS_PYTHON])
     venv.pip("--no-deps", str(wheel))  # covhook without its coverage dependency
     done = run_with_rc(venv.python, tmp_path, "[run]\nparallel = True\n")
     assert_one_covhook_line(done, "cannot import coverage", "pip install coverage")
@@ -114,7 +114,7 @@ def test_coverage_not_importable(wheel: Path, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_hook_left_behind_without_covhook(make_covhook_env, tmp_path: Path) -> None:
     """A .pth whose package is gone (e.g. copied into an image) warns once, even in a venv."""
-    venv = envs.make_env(tmp_path / "venv", envs.PYTHONS["3.11"])
+    venv = envs.make_env(tmp_path / "venv", envs.PYTHONS[envs.THIS_PYTHON])
     shutil.copy(make_covhook_env().site_packages / "a0_covhook.pth", venv.site_packages)
     done = run_with_rc(venv.python, tmp_path, "[run]\nparallel = True\n")
     assert_one_covhook_line(done, "cannot import covhook", "covhook uninstall")
@@ -123,7 +123,7 @@ def test_hook_left_behind_without_covhook(make_covhook_env, tmp_path: Path) -> N
 @pytest.mark.slow
 def test_hook_left_behind_where_coverage_measures_alone(make_covhook_env, tmp_path: Path) -> None:
     """Without covhook, coverage's own hook still measures: the line says so, not "off"."""
-    venv = envs.make_env(tmp_path / "venv", envs.PYTHONS["3.11"], "coverage==7.17.3")
+    venv = envs.make_env(tmp_path / "venv", envs.PYTHONS[envs.THIS_PYTHON], "coverage==7.17.3")
     shutil.copy(make_covhook_env().site_packages / "a0_covhook.pth", venv.site_packages)
     done = run_with_rc(venv.python, tmp_path, "[run]\n")
     line = assert_one_covhook_line(done, "cannot import covhook", "without covhook")

@@ -314,9 +314,9 @@ def test_data_names_move_and_reset(tmp_path: Path) -> None:
 # -- the lean recorder (covhook.startup.recorder) --------------------------------
 
 
-def run_alone(code: str) -> subprocess.CompletedProcess[str]:
-    """``python -c code`` in a bare environment, covhook's hook off."""
-    env = {"PATH": "/usr/bin:/bin", "COVHOOK_DISABLE": "1"}
+def run_alone(code: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    """``python -c code`` in a bare environment (plus ``extra``), covhook's hook off."""
+    env = {"PATH": "/usr/bin:/bin", "COVHOOK_DISABLE": "1", **extra}
     command = [sys.executable, "-c", code]
     return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
 
@@ -339,7 +339,7 @@ def test_coverage_imported_after_the_recorders_tracer_starts_with_it() -> None:
         "cov.stop()\n"
         "print(type(cov._collector.tracers[0]).__name__)\n"
     )
-    out = run_alone(probe)
+    out = run_alone(probe, COVERAGE_CORE="ctrace")  # the recorder's core (3.14+: not the default)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "CTracer", out.stdout
 

@@ -28,6 +28,8 @@ ALLOWED = {
     ("covhook.startup.scope", "patterns"): "doctor names the rule that skipped a process",
     ("covhook.startup.scope", "SKIP_ENV"): "doctor names the rule that skipped a process",
     ("covhook.startup.scope", "MEASURE_ENV"): "doctor names the rule that skipped a process",
+    ("covhook.startup.which", "explain"): "status says which path a measured process takes, "
+    "by the very code that takes it",
 }
 
 

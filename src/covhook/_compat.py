@@ -9,8 +9,9 @@ still exists (run on each cell of the version matrix, scripts/matrix.sh), so
 a coverage.py or Python release that drops one fails loudly there instead of
 quietly measuring nothing in the field.
 
-Checked on coverage.py 7.10.4, 7.13.5, 7.17.3 and 7.17.5; CPython 3.11,
-3.12 and 3.13; pytest-cov 7.1.0.
+Checked on coverage.py 7.10.4, 7.13.5, 7.17.3, 7.17.5 and 7.18.0; CPython
+3.11, 3.12, 3.13, 3.14 and 3.15 (coverage 7.18.0 on 3.14 and 3.15, both
+cores); pytest-cov 7.1.0.
 
 This module runs at start-up in every measured process: it imports nothing
 beyond ``os``, ``re`` and ``sys`` at module level.
@@ -33,13 +34,13 @@ if TYPE_CHECKING:
 
     from coverage import Coverage
 
-COVERAGE_CHECKED = ("7.10.4", "7.13.5", "7.17.3", "7.17.5")
-PYTHON_CHECKED = ("3.11", "3.12", "3.13")
+COVERAGE_CHECKED = ("7.10.4", "7.13.5", "7.17.3", "7.17.5", "7.18.0")
+PYTHON_CHECKED = ("3.11", "3.12", "3.13", "3.14", "3.15")
 PYTEST_COV_CHECKED = ("7.1.0",)
 
 # -- coverage.py: the Coverage object -------------------------------------------
 # ``Coverage._warn_no_data``, ``_warn_unimported_source``,
-# ``_warn_preimported_source`` (7.10.4-7.17.5): the switches
+# ``_warn_preimported_source`` (7.10.4-7.18.0): the switches
 # ``coverage.control._start_process_coverage`` turns off.  Without them every
 # child that imports none of ``[run] source`` prints "No data was collected"
 # or "Module ... was never imported".
@@ -71,7 +72,7 @@ def no_pth_file(cov: Coverage) -> None:
     cov._make_pth_file = False  # type: ignore[attr-defined]
 
 
-# ``Coverage._auto_save`` (7.10.4-7.17.5): whether the atexit handler saves.
+# ``Coverage._auto_save`` (7.10.4-7.18.0): whether the atexit handler saves.
 # Without it a process whose start failed would try to save at exit, and one
 # that started would not (process_startup sets it the same way).
 def set_auto_save(cov: Coverage, on: bool) -> None:
@@ -79,7 +80,7 @@ def set_auto_save(cov: Coverage, on: bool) -> None:
     cov._auto_save = on
 
 
-# ``Coverage._started`` (7.10.4-7.17.5): whether this object is measuring
+# ``Coverage._started`` (7.10.4-7.18.0): whether this object is measuring
 # now.  ``Coverage.current()`` is public but also returns a stopped object;
 # without the flag the pytest plugin would activate for a combine-only object.
 def is_started(cov: Coverage) -> bool:
@@ -87,7 +88,7 @@ def is_started(cov: Coverage) -> bool:
     return bool(getattr(cov, "_started", False))
 
 
-# ``Coverage._data`` (7.10.4-7.17.5): the CoverageData being written, created
+# ``Coverage._data`` (7.10.4-7.18.0): the CoverageData being written, created
 # by ``start()``.  Without it atomic data files cannot find the working file.
 def coverage_data(cov: Coverage | None) -> Any:
     """The CoverageData ``cov`` writes, or None before ``start()``."""
@@ -95,7 +96,7 @@ def coverage_data(cov: Coverage | None) -> Any:
 
 
 # ``Coverage._collector`` and its ``data_lock``, ``tracers``, ``lock_data`` /
-# ``unlock_data`` (7.10.4-7.17.5): covhook.startup.datalock gives the tracers the
+# ``unlock_data`` (7.10.4-7.18.0): covhook.startup.datalock gives the tracers the
 # lock's C methods, so no signal handler can run while the lock is held.
 # Without them a save from a signal handler can deadlock (7.10-7.17.3; 7.17.5
 # binds the C methods itself).
@@ -173,7 +174,7 @@ def keep_collected_data(cov: Coverage, keep: Callable[[], None]) -> bool:
     return True
 
 
-# ``coverage.process_startup.coverage`` (7.10.4-7.17.5): the "already
+# ``coverage.process_startup.coverage`` (7.10.4-7.18.0): the "already
 # started (or refused)" flag process_startup() sets on itself.  Setting it
 # keeps coverage's own a1_coverage.pth (7.13+) from starting a second
 # Coverage; reading it tells whether the start-up hook started ``cov``.
@@ -195,7 +196,7 @@ def set_startup_coverage(coverage: ModuleType, cov: Coverage | None) -> None:
     coverage.process_startup.coverage = cov
 
 
-# ``coverage.control.CONFIG_DATA_PREFIX`` (":data:", 7.10.4-7.17.5): how
+# ``coverage.control.CONFIG_DATA_PREFIX`` (":data:", 7.10.4-7.18.0): how
 # ``COVERAGE_PROCESS_CONFIG`` is passed as ``config_file``.  Without it a
 # child of ``patch = subprocess`` cannot read its parent's configuration.
 def config_data_prefix(coverage: ModuleType) -> str | None:
@@ -204,7 +205,7 @@ def config_data_prefix(coverage: ModuleType) -> str | None:
     return getattr(control, "CONFIG_DATA_PREFIX", None)
 
 
-# ``CoverageConfig.serialize()`` (7.10.4-7.17.5; what ``patch = subprocess``
+# ``CoverageConfig.serialize()`` (7.10.4-7.18.0; what ``patch = subprocess``
 # puts in COVERAGE_PROCESS_CONFIG) and ``CoverageConfig.get_plugin_options()``
 # (a plugin's section).  ``Coverage.config`` itself is not documented.
 def serialized_config(cov: Coverage, data_file: str, drop_context: str | None) -> str:
@@ -233,7 +234,7 @@ def plugin_options(cov: Coverage, plugin: str) -> dict[str, Any]:
         return {}
 
 
-# ``coverage.collector.short_stack`` (7.10.4-7.17.5): ``Collector.__init__``
+# ``coverage.collector.short_stack`` (7.10.4-7.18.0): ``Collector.__init__``
 # records ``short_stack()`` (inspect.stack(), ~10 ms) as its origin, printed
 # only when two collectors clash.  Without the swap every measured process
 # starts ~10 ms slower; nothing else changes.
@@ -254,7 +255,7 @@ def swapped_short_stack(replacement: Callable[..., str]) -> Iterator[None]:
 
 # -- coverage.py: CoverageData (coverage.sqldata) --------------------------------
 # ``CoverageData._choose_filename`` and its ``_basename``, ``_filename``,
-# ``_no_disk`` attributes (7.10.4-7.17.5): atomic data files choose the
+# ``_no_disk`` attributes (7.10.4-7.18.0): atomic data files choose the
 # working file's name in ``.covhook-work/``.  Without them a process killed
 # while coverage creates its file leaves a half-made file combine warns about.
 @contextlib.contextmanager
@@ -313,7 +314,7 @@ def data_files_in(subdir: str) -> Iterator[None]:
         yield
 
 
-# ``coverage.results.should_fail_under`` (7.10.4-7.17.5): coverage's own
+# ``coverage.results.should_fail_under`` (7.10.4-7.18.0): coverage's own
 # rounding for ``fail_under``.  Without it ``covhook split`` could pass a
 # total that ``coverage report --fail-under`` fails (or the reverse).
 def should_fail_under(total: float, fail_under: float, precision: int) -> bool:
@@ -323,7 +324,7 @@ def should_fail_under(total: float, fail_under: float, precision: int) -> bool:
     return bool(verdict(total, fail_under, precision))
 
 
-# ``coverage.sqldata.SCHEMA`` and ``SCHEMA_VERSION`` (7.10.4-7.17.5: schema 7):
+# ``coverage.sqldata.SCHEMA`` and ``SCHEMA_VERSION`` (7.10.4-7.18.0: schema 7):
 # the data file's tables.  covhook's fast combine writes its result with them,
 # so the file is coverage's own format; without them it could not write one.
 def data_schema() -> tuple[str, int]:
@@ -333,7 +334,7 @@ def data_schema() -> tuple[str, int]:
     return str(SCHEMA), int(SCHEMA_VERSION)
 
 
-# ``coverage.data.hash_for_data_file`` (7.13.1-7.17.5): what combine's dedupe
+# ``coverage.data.hash_for_data_file`` (7.13.1-7.18.0): what combine's dedupe
 # (``DataFileClassifier``) keys a file by: the data hash in the file name, or
 # the file's sha3-256.  7.10-7.13.0 have no such function: their combine skips
 # a file whose bytes' sha3-256 it has seen.  Without it covhook's combine would
@@ -366,7 +367,7 @@ def combine_fixes_separators() -> bool:
         return True
 
 
-# ``coverage.report_core.get_analysis_to_report`` (7.10.4-7.17.5): the files a
+# ``coverage.report_core.get_analysis_to_report`` (7.10.4-7.18.0): the files a
 # report shows (``[report] include/omit`` applied) with their analysis.
 # Without it the per-origin table could not count what ``coverage report`` counts.
 def analysis_to_report(cov: Coverage) -> Iterator[tuple[Any, Any]]:
@@ -391,7 +392,7 @@ def fail_under_message(total: float, fail_under: float, precision: int) -> str:
 
 
 # The parallel data file suffix (``coverage.data.filename_suffix``,
-# 7.10.4-7.17.5): ``.<host>.pid<N>.X<6 chars>x``, plus ``.H<10 chars>h`` (the
+# 7.10.4-7.18.0): ``.<host>.pid<N>.X<6 chars>x``, plus ``.H<10 chars>h`` (the
 # data hash) since 7.13.1.  The host is ``socket.gethostname()``, dots and all
 # (``build7.example.com``).  Without it covhook cannot read the origin tag and
 # pid out of a data file name.
@@ -444,8 +445,8 @@ def import_lock_held() -> bool:
     return bool(sys.modules["_imp"].lock_held())
 
 
-# ``_json.make_scanner(context)`` (CPython 3.11-3.13; the C scanner behind
-# ``json.loads``, reading ``strict``, ``object_hook``, ``object_pairs_hook``,
+# ``_json.make_scanner(context)`` (CPython 3.11-3.15; the C scanner behind
+# ``json.loads``, reading ``strict``, ``array_hook`` (3.15), ``object_hook``, ``object_pairs_hook``,
 # ``parse_float``, ``parse_int``, ``parse_constant`` and ``memo`` from the
 # decoder it is given): covhook.startup.config decodes the parent's serialized
 # config with it, because ``import json`` imports ``re`` (milliseconds in every
@@ -463,6 +464,7 @@ class _JsonContext:
     strict = True
     object_hook = None
     object_pairs_hook = None
+    array_hook = None  # read by 3.15's scanner (issue 21: without it 3.15 never records)
     parse_float = float
     parse_int = int
     parse_constant = float
@@ -589,7 +591,7 @@ def pytest_cov_measuring(pluginmanager: Any) -> Coverage | None:
 
 
 # -- coverage.py: what the lean recorder (covhook.startup.recorder) relies on ----
-# Checked on coverage 7.10.4, 7.17.3 and 7.17.5, CPython 3.11-3.13:
+# Checked on coverage 7.10.4, 7.17.3, 7.17.5 and 7.18.0, CPython 3.11-3.15:
 # - ``coverage/tracer.<EXT_SUFFIX>``, the C tracer extension, loads on its own
 #   (it imports no Python module) and offers ``CTracer`` (attributes below,
 #   ``start()``/``stop()``) and ``CFileDisposition``; ``coverage.collector``
@@ -660,7 +662,7 @@ def load_ctracer(directory: str) -> tuple[ModuleType, str] | None:
     CPython 3.11-3.13), and coverage cannot start.  So it goes into
     ``sys.modules`` as ``coverage.tracer``, and :class:`_TracerFirst` sets it as
     the ``coverage`` package's ``tracer`` attribute before the package's body
-    runs (``coverage.core`` reads ``coverage.tracer.__file__``, 7.10.4-7.17.5).
+    runs (``coverage.core`` reads ``coverage.tracer.__file__``, 7.10.4-7.18.0).
     None when the extension is not there (pure-Python installs).
     """
     if "coverage.tracer" in sys.modules:
@@ -691,7 +693,7 @@ def load_ctracer(directory: str) -> tuple[ModuleType, str] | None:
 
 
 def config_serialized(cov: Coverage) -> str:
-    """``cov.config.serialize()``: what ``patch = subprocess`` hands children (7.10.4-7.17.5)."""
+    """``cov.config.serialize()``: what ``patch = subprocess`` hands children (7.10.4-7.18.0)."""
     return str(cov.config.serialize())
 
 
@@ -704,7 +706,7 @@ class DataFormat:
     meta also ``sys_argv`` and ``when``, the ``.H<hash>h`` name and ``hash``
     meta row), 7.17.3 (as 7.13.5; arcs read from a copy of each set), 7.17.5
     (the hash made from the written file by ``HASH_QUERIES``; arcs read from
-    each set as it is).
+    each set as it is), 7.18.0 (as 7.17.5).
     """
 
     def __init__(  # noqa: PLR0917

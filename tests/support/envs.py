@@ -23,7 +23,7 @@ THIS_PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
 THIS_COVERAGE = f"coverage=={importlib.metadata.version('coverage')}"
 # coverage versions whose data format covhook's recorder writes; on others it
 # steps aside and coverage.py starts as usual.
-RECORDER_KNOWS = ("7.10.4", "7.13.5", "7.17.3", "7.17.5")
+RECORDER_KNOWS = ("7.10.4", "7.13.5", "7.17.3", "7.17.5", "7.18.0")
 RECORDER_WRITES_HERE = importlib.metadata.version("coverage") in RECORDER_KNOWS
 PYTHONS = {
     "3.11": PYENV / "3.11.7/bin/python3",
@@ -73,6 +73,9 @@ def clean_env(**extra: str) -> dict[str, str]:
     # The recorder's config cache stays in the test's own directory (conftest).
     if os.environ.get("COVHOOK_CACHE_DIR"):
         env["COVHOOK_CACHE_DIR"] = os.environ["COVHOOK_CACHE_DIR"]
+    # The matrix's ctrace cells (scripts/matrix.sh): coverage's core for every process.
+    if os.environ.get("COVERAGE_CORE"):
+        env["COVERAGE_CORE"] = os.environ["COVERAGE_CORE"]
     env.update(extra)
     return env
 

@@ -53,10 +53,19 @@ def describe(pth: Path, python: str | None) -> tuple[bool, str]:
     return read and can_import, ", ".join(parts)
 
 
+def measuring_path() -> str:
+    """Which path measures a process started here with this environment, and why (issue 21)."""
+    from covhook.startup import which
+
+    path, why = which.explain()
+    return f"covhook: here, a process is measured by {path}: {why}"
+
+
 def run(args: argparse.Namespace) -> int:
     rows = registry.load()
     if not rows:
         print("covhook: no hooks installed by 'covhook install'")
+        print(measuring_path())
         return OK
     status = OK
     for row in rows:
@@ -65,4 +74,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"{row.pth}{where}: {text}")
         if not works:
             status = ERR
+    print(measuring_path())
     return status

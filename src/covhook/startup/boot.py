@@ -80,6 +80,10 @@ def start_now(in_site: bool = False) -> Coverage | None:
     from covhook.startup import recorder  # issue 9: coverage's C tracer without coverage.py
 
     rec = recorder.prepare(process_config())
+    if _debug():
+        from covhook.startup import which  # issue 21: say which path measures, and why
+
+        which.debug_line(which.RECORDER if rec is not None else _full_path())
     if rec is not None:
         if in_site:
             from covhook.startup import lazy
@@ -123,6 +127,17 @@ def process_config() -> Config:
 
         _config = config.read()
     return _config
+
+
+def _debug() -> bool:
+    """``COVHOOK_DEBUG`` (the settings table's ``debug`` flag), read without loading the table."""
+    return os.environ.get("COVHOOK_DEBUG", "") not in ("", "0")
+
+
+def _full_path() -> str:
+    from covhook.startup import lean, which
+
+    return which.LEAN if lean.wanted() else which.COVERAGE
 
 
 def config_source(coverage: ModuleType, found: Config) -> tuple[str, str | None]:

@@ -57,6 +57,7 @@ class Publisher:
         self.work_dir = os.path.dirname(os.path.abspath(_compat.data_filename(data)))
         self.real_dir = os.path.dirname(self.work_dir)
         self.last: tuple[int, str, int, int] | None = None  # pid, published name, mtime, size
+        self.finished_in: int | None = None  # the pid whose final save is published
 
     def attach(self) -> None:
         """Publish after every write coverage.py makes (its saves all end in ``write``)."""
@@ -107,8 +108,20 @@ class Publisher:
                 st = os.lstat(src)
                 if (st.st_mtime_ns, st.st_size) == self.last[2:]:
                     os.unlink(src)
+                    self.finished_in = os.getpid()
             except OSError:
                 pass
+
+    def finished(self) -> bool:
+        """This process's final save is published and its working copy gone.
+
+        A later save would start coverage.py's data over in a new, empty
+        working file and publish that in place of the complete one (issue 21:
+        multiprocessing's fork and forkserver children run atexit handlers,
+        coverage.py's save among them, and then call ``os._exit``, from Python
+        3.13 on).
+        """
+        return self.finished_in == os.getpid()
 
     def direct(self) -> bool:
         """After a failed save into the work dir: write in the data dir itself from now on.
@@ -268,6 +281,8 @@ def _exit_after_save(
 ) -> Callable[[int], NoReturn]:
     def covhook_os_exit(status: int) -> NoReturn:
         try:
+            if _publisher is not None and _publisher.finished():
+                real_exit(status)  # atexit handlers already saved and published (see finished)
             cov.save()
             if _publisher is not None:
                 _publisher.finish()
