@@ -14,7 +14,7 @@ medians of interleaved runs:
 - ``covhook full``: covhook with ``COVHOOK_RECORDER=0`` (coverage.py, lean import);
 - ``covhook``: covhook's recorder (coverage's C tracer without ``import coverage``).
 
-Then the phases inside one child, timed in-process (``perf_counter``, medians):
+Then the phases inside one child, timed in-process (CPU: ``process_time``, medians):
 coverage.py's own start (``import coverage``, ``Coverage()`` reading the
 config, ``start``, the CLI run traced, ``stop`` + ``save``) and the recorder's
 (import covhook's start-up, read the config, plan, prepare, start, run, save).
@@ -46,57 +46,57 @@ def test_probe():
 
 COVERAGE_PHASES = """\
 import os, sys, time, runpy
-t0 = time.perf_counter()
+t0 = time.process_time()
 import coverage
-t1 = time.perf_counter()
+t1 = time.process_time()
 cov = coverage.Coverage(source=[os.environ["SOURCE"]], data_suffix=True)
-t2 = time.perf_counter()
+t2 = time.process_time()
 cov.start()
-t3 = time.perf_counter()
+t3 = time.process_time()
 sys.argv = ["dotenv", "--file", os.environ["ENVFILE"], "list"]
 try:
     runpy.run_module("dotenv", run_name="__main__")
 except SystemExit:
     pass
-t4 = time.perf_counter()
+t4 = time.process_time()
 cov.stop(); cov.save()
-t5 = time.perf_counter()
+t5 = time.process_time()
 print("PHASES", t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, file=sys.stderr)
 """
 
 UNTRACED = """\
 import os, sys, time, runpy
-t0 = time.perf_counter()
+t0 = time.process_time()
 sys.argv = ["dotenv", "--file", os.environ["ENVFILE"], "list"]
 try:
     runpy.run_module("dotenv", run_name="__main__")
 except SystemExit:
     pass
-print("PHASES", time.perf_counter() - t0, file=sys.stderr)
+print("PHASES", time.process_time() - t0, file=sys.stderr)
 """
 
 RECORDER_PHASES = """\
 import os, sys, time, runpy
 os.environ["COVERAGE_PROCESS_CONFIG"] = os.environ.pop("X_CONFIG")
-t0 = time.perf_counter()
+t0 = time.process_time()
 from covhook.startup import config, recorder
-t1 = time.perf_counter()
+t1 = time.process_time()
 found = config.read(os.environ)
-t2 = time.perf_counter()
+t2 = time.process_time()
 text, raw = config.recorder_config(found, os.environ)
 recorder.plan(raw, os.getcwd())
-t3 = time.perf_counter()
+t3 = time.process_time()
 rec = recorder.prepare(found)
 recorder.start(rec)
-t4 = time.perf_counter()
+t4 = time.process_time()
 sys.argv = ["dotenv", "--file", os.environ["ENVFILE"], "list"]
 try:
     runpy.run_module("dotenv", run_name="__main__")
 except SystemExit:
     pass
-t5 = time.perf_counter()
+t5 = time.process_time()
 rec.stop(); rec.save()
-t6 = time.perf_counter()
+t6 = time.process_time()
 print("PHASES", t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, file=sys.stderr)
 """
 
@@ -131,6 +131,18 @@ def cpu_of(cmd: list[str], env: dict[str, str], cwd: str) -> float:
     subprocess.run(cmd, env=env, cwd=cwd, check=True, capture_output=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def import_times(cmd: list[str], env: dict[str, str], cwd: str) -> dict[str, float]:
+    """{module: self seconds} from ``-X importtime`` of one run."""
+    out = subprocess.run(cmd, env={**env, "PYTHONPROFILEIMPORTTIME": "1"}, cwd=cwd,
+                         check=True, capture_output=True, text=True)  # fmt: skip
+    found = {}
+    for line in out.stderr.splitlines():
+        if line.startswith("import time:") and "cumulative" not in line:
+            own, _cum, name = line[len("import time:") :].split("|")
+            found[name.strip()] = int(own) / 1e6
+    return found
 
 
 def phases_of(python: Path, script: str, env: dict[str, str], cwd: str) -> list[float]:
@@ -185,21 +197,43 @@ def main(argv: list[str] | None = None) -> int:
         untraced.append(phases_of(plain, UNTRACED, env, scratch)[0])
         env = {**clean_env(hooked), "ENVFILE": envfile, "X_CONFIG": configs["covhook"]}
         rec_phases.append(phases_of(hooked, RECORDER_PHASES, env, scratch))
-    write(args, cpu, cov_phases, rec_phases, untraced)
+    imports: dict[str, list[dict[str, float]]] = {k: [] for k in ("bare", "patch", "covhook")}
+    for _ in range(5):
+        for kind, found in imports.items():
+            python, env = kinds[kind]
+            cmd = [str(python.parent / "dotenv"), "--file", envfile, "list"]
+            found.append(import_times(cmd, env, scratch))
+    write(args, cpu, cov_phases, rec_phases, untraced, extra_imports(imports))
     print(f"wrote {args.out}")
     return 0
+
+
+def extra_imports(imports: dict[str, list[dict[str, float]]]) -> list[str]:
+    """Table rows: what a measured child imports beyond the bare child's modules."""
+    bare = set().union(*imports["bare"])
+    rows = []
+    for kind in ("patch", "covhook"):
+        runs = imports[kind]
+        extra = set().union(*runs) - bare
+        per_module = {m: statistics.median([r.get(m, 0.0) for r in runs]) for m in extra}
+        top = sorted(per_module.items(), key=lambda kv: -kv[1])[:6]
+        names = ", ".join(f"{m} {t * 1000:.1f}" for m, t in top)
+        total = sum(per_module.values()) * 1000
+        rows.append(f"| {kind} | {len(extra)} | {total:.1f} ms | {names} |")
+    return rows
 
 
 def ms(values: list[float]) -> str:
     return f"{statistics.median(values) * 1000:.1f}"
 
 
-def write(
+def write(  # noqa: PLR0917
     args: argparse.Namespace,
     cpu: dict[str, list[float]],
     cov_phases: list[list[float]],
     rec_phases: list[list[float]],
     untraced: list[float],
+    imports: list[str],
 ) -> None:
     bare = statistics.median(cpu["bare"])
     lines = [
@@ -226,12 +260,21 @@ def write(
                  "stop + save"]  # fmt: skip
     rec_names = ["import covhook start-up", "config read", "plan (file rules)",
                  "prepare + start", "CLI run, traced", "stop + save"]  # fmt: skip
-    lines += ["", "Phases inside one child (wall, in-process timers, medians):", ""]
+    lines += ["", "Phases inside one child (CPU, in-process timers, medians):", ""]
     lines += ["| coverage.py's own start | ms |", "|---|---:|"]
     lines += [f"| {n} | {ms([p[i] for p in cov_phases])} |" for i, n in enumerate(cov_names)]
     lines += [f"| (the CLI run, not traced) | {ms(untraced)} |"]
     lines += ["", "| covhook's recorder | ms |", "|---|---:|"]
     lines += [f"| {n} | {ms([p[i] for p in rec_phases])} |" for i, n in enumerate(rec_names)]
+    lines += [
+        "",
+        "Modules a measured child imports beyond the bare child's (`-X importtime`, self time,",
+        "medians of 5 runs; the biggest ones with their ms):",
+        "",
+        "| child | modules | self time | biggest |",
+        "|---|---:|---:|---|",
+        *imports,
+    ]
     lines += [
         "",
         "The CLI run traced is the same C tracer in both: its cost over an untraced run is",

@@ -53,8 +53,9 @@ CONFIGS = {
 }
 # The project root is a venv (a pyvenv.cfg): the source lies in an install location.
 IN_VENV = {"site-names", "site-dirs"}
-# The recorder (not coverage.py) must have written data in these runs.
-RECORDED = {"site-names", "site-dirs", "include"}
+# The recorder (not coverage.py) must have written data in these runs ("pkgs": a
+# name found on sys.path, as a .pth editable install puts it there).
+RECORDED = {"dirs", "pkgs", "site-names", "site-dirs", "include"}
 
 # (python, coverage, config, branch): line and branch data, source dirs and
 # source_pkgs, the floor coverage version and the other Pythons; each case runs
