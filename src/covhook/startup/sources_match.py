@@ -220,20 +220,39 @@ def third_paths() -> set[str]:
     return {abs_file(p) for p in result}
 
 
-def _install_roots() -> set[str]:
-    """Every directory a third-party path can lie in (a cheap superset: prefixes, user base)."""
-    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+def _install_roots() -> tuple[str, ...]:
+    """Where every sysconfig third-party path lies (prefixes, user base): a cheap superset.
+
+    Checked on 3.11-3.13: every scheme's platlib, purelib and scripts is under one of them.
+    """
     site = sys.modules.get("site")
-    roots.add(getattr(site, "USER_BASE", None) or os.path.expanduser("~/.local"))
-    return {abs_file(r) for r in roots if r}
+    roots = {
+        sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+        os.environ.get("PYTHONUSERBASE", ""), getattr(site, "USER_BASE", None) or "",
+        os.path.expanduser("~/.local"),
+    }  # fmt: skip
+    return tuple({os.path.abspath(r) for r in roots if r} | {abs_file(r) for r in roots if r})
 
 
 def _find_spec_location(pkg: str) -> tuple[str | None, list[str]]:
-    """coverage.inorout.file_and_path_for_module for a top-level name (imports nothing)."""
-    import importlib.util
+    """coverage.inorout.file_and_path_for_module for a top-level name (imports nothing).
 
+    ``importlib.util.find_spec`` for a name without a dot: the module's
+    ``__spec__`` if imported, else the first spec of ``sys.meta_path``'s
+    finders (the path finder, an editable install's finder...).
+    """
     try:
-        spec = importlib.util.find_spec(pkg)
+        module = sys.modules.get(pkg)
+        if module is not None:
+            spec = module.__spec__
+        else:
+            spec = None
+            for finder in sys.meta_path:
+                find_spec = getattr(finder, "find_spec", None)
+                if find_spec is not None:
+                    spec = find_spec(pkg, None, None)
+                    if spec is not None:
+                        break
     except Exception:
         return None, []
     if spec is None:
@@ -331,53 +350,52 @@ class Sources:
             if self.include is None:
                 raise ValueError("no source and no include")
         self.omit = glob_matcher(config.get("run_omit") or [])
-        # Third-party locations matter only for sources; computing them exactly
-        # imports sysconfig, so only when a source can touch one.
-        self.third: set[str] | None = None
-        self.source_in_third: set[str] = set()
+        # Third-party locations (coverage's "third_match"), decided cheaply:
+        # a path under a sys.path entry inside a venv is third-party; one under
+        # none of the install roots is not; only otherwise the sysconfig paths
+        # of every scheme are needed (import sysconfig: milliseconds).
+        self._roots = _install_roots()
+        self._full: set[str] | None = None
+        self._venv_entries: list[str] = []
         self._last_sys_path: list[str] = []
-        if self.pkgs or self._dirs_touch_install_roots():
-            self._third_party()
+        self.source_in_third: list[str] = []
+        self._sys_path_changed()
 
-    def _dirs_touch_install_roots(self) -> bool:
-        roots = _install_roots()
-        for d in self.dirs:
-            if any(_inside(d, r) or _inside(r, d) for r in roots):
-                return True
-            # A sys.path entry inside a venv is third-party too (coverage 7.13+).
-            for entry in sys.path:
-                if entry and _inside(abs_file(entry), d) and _in_venv(entry):
-                    return True
-        return False
-
-    def _third_party(self) -> None:
+    def _sys_path_changed(self) -> None:
         """coverage.inorout.InOrOut.set_matchers_depending_on_syspath."""
         self._last_sys_path = list(sys.path)
-        third = self.third = third_paths()
-        found: set[str] = set()
+        self._full = None
+        self._venv_entries = [abs_file(d) for d in sys.path if _in_venv(d)]
+        found: list[str] = []
         for pkg in self.pkgs:
             modfile, path = _find_spec_location(pkg)
             if modfile:
-                if _in_any(abs_file(modfile), third):
-                    found.add(canonical_path(modfile))
+                if self.in_third(abs_file(modfile)):
+                    found.append(canonical_path(modfile))
             else:
-                found.update(p for p in path if _in_any(abs_file(p), third))
-        found.update(d for d in self.dirs if _in_any(d, third))
-        self.source_in_third = {abs_file(p) for p in found}
+                found.extend(p for p in path if self.in_third(abs_file(p)))
+        found.extend(d for d in self.dirs if self.in_third(d))
+        self.source_in_third = [abs_file(p) for p in found]
+
+    def in_third(self, path: str) -> bool:
+        """coverage's ``third_match.match(path)`` for an absolute, real path."""
+        if _in_any(path, self._venv_entries):
+            return True
+        if not _in_any(path, self._roots):
+            return False
+        if self._full is None:
+            self._full = third_paths()
+        return _in_any(path, self._full)
 
     def traced(self, filename: str, frame: FrameType | None) -> bool:
         """coverage.inorout.InOrOut.check_include_omit_etc for a canonical file name."""
-        if self.third is not None and sys.path != self._last_sys_path:
-            self._third_party()
+        if sys.path != self._last_sys_path:
+            self._sys_path_changed()
         if self.include is None:
             ok = bool(self.pkgs) and _module_match(name_for_module(filename, frame), self.pkgs)
             if not ok and not _in_any(filename, self.dirs):
                 return False
-            if (
-                self.third is not None
-                and _in_any(filename, self.third)
-                and not _in_any(filename, self.source_in_third)
-            ):
+            if not _in_any(filename, self.source_in_third) and self.in_third(filename):
                 return False
         elif not self.include(filename):
             return False
