@@ -120,3 +120,34 @@ def test_third_party_paths_are_coverages() -> None:
     assert sources_match.third_paths() == {sources_match.abs_file(p) for p in expected}
     assert any(p.endswith("site-packages") for p in sources_match.third_paths())
     assert sys.prefix
+
+
+def test_cheap_third_party_decision_is_coverages(tmp_path, monkeypatch) -> None:
+    """Sources.in_third (venv entries, install roots, sysconfig only if needed) = third_match."""
+    from coverage.files import TreeMatcher
+    from coverage.inorout import _add_third_party_paths
+
+    # A sys.path entry inside a venv (a pyvenv.cfg above it) is third-party too.
+    (tmp_path / "venvlike").mkdir()
+    (tmp_path / "venvlike" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    entry = tmp_path / "venvlike" / "lib" / "site"
+    entry.mkdir(parents=True)
+    monkeypatch.syspath_prepend(str(entry))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "src").mkdir()
+    expected: set[str] = set()
+    _add_third_party_paths(expected)
+    theirs = TreeMatcher(expected)
+    ours = sources_match.Sources({"source": ["src"]}, str(tmp_path))
+    site = next(p for p in sys.path if p.endswith("site-packages"))
+    paths = [
+        os.path.join(site, "pkg", "mod.py"), site, os.path.join(sys.prefix, "bin", "tool"),
+        os.path.join(sys.prefix, "lib", "python", "x.py"), os.path.join(sys.prefix, "x.py"),
+        os.path.join(sys.base_prefix, "lib", "python3.11", "os.py"), str(entry / "m.py"),
+        str(tmp_path / "venvlike" / "other.py"), str(tmp_path / "src" / "a.py"),
+        os.path.expanduser("~/.local/bin/x"), os.path.expanduser("~/.local/lib/x.py"), "/x.py",
+    ]  # fmt: skip
+    for path in paths:
+        real = sources_match.abs_file(path)
+        assert ours.in_third(real) == theirs.match(real), path
+    assert ours.in_third(sources_match.abs_file(os.path.join(site, "pkg", "mod.py")))
