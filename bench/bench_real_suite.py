@@ -276,6 +276,8 @@ def write(  # noqa: PLR0917
             f"**{'yes' if same else 'NO'}**.",
             "",
         ]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg()[:2])
+    lines += [f"Load average (1, 5 min) at the end: {load} on {os.cpu_count()} cores.", ""]
     out.write_text("\n".join(lines))
 
 
