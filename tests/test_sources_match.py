@@ -151,3 +151,21 @@ def test_cheap_third_party_decision_is_coverages(tmp_path, monkeypatch) -> None:
         real = sources_match.abs_file(path)
         assert ours.in_third(real) == theirs.match(real), path
     assert ours.in_third(sources_match.abs_file(os.path.join(site, "pkg", "mod.py")))
+
+
+def test_third_party_rule_of_each_coverage(tmp_path) -> None:
+    """7.13-7.17 count venv sys.path entries; 7.10 only os.name's sysconfig schemes."""
+    import coverage
+
+    assert sources_match.third_party_rule() == sources_match.VENV_RULE
+    assert sources_match.third_party_rule(os.path.dirname(coverage.__file__)) == "venv"
+    (tmp_path / "inorout.py").write_text(
+        'def add_third_party_paths(paths):\n    if os.name in better_scheme.split("_"):\n'
+    )
+    assert sources_match.third_party_rule(str(tmp_path)) == sources_match.POSIX_RULE
+    posix = sources_match.third_paths(sources_match.POSIX_RULE)
+    assert posix <= sources_match.third_paths(sources_match.VENV_RULE)
+    assert not [p for p in posix if "/Scripts" in p or "/Lib/" in p]  # no nt_* schemes
+    (tmp_path / "inorout.py").write_text("something else\n")
+    with pytest.raises(ValueError, match="not a known kind"):
+        sources_match.third_party_rule(str(tmp_path))

@@ -9,7 +9,9 @@ The recorder (:mod:`.recorder`) must trace exactly the files coverage.py's
   the package or below it (``name_for_module``: ``__name__``, the ``-m`` spec
   name, or the file's stem for a ``__main__`` script);
 - a file in a third-party location (sysconfig's platlib/purelib/scripts of
-  every scheme, and every ``sys.path`` entry inside a venv) is traced only if
+  every scheme, and every ``sys.path`` entry inside a venv; coverage 7.10:
+  only the ``posix_*`` schemes, read from the installed coverage's
+  inorout.py by :func:`third_party_rule`) is traced only if
   it is inside a source directory or a source package's location that is
   itself in such a location ("source in third-party": an installed package
   named by path or by name, an editable install's finder location);
@@ -202,9 +204,37 @@ def _in_venv(d: str) -> bool:
 
 _SYSCONFIG_THIRD: list[str] = []
 
+# How the installed coverage.py finds third-party locations (coverage/inorout.py):
+# VENV_RULE (7.13-7.17): every sysconfig scheme's platlib, purelib and scripts,
+# and every sys.path entry inside a venv, again whenever sys.path changes;
+# POSIX_RULE (7.10): only the schemes named for os.name ("posix_*"), once.
+VENV_RULE = "venv"
+POSIX_RULE = "posix"
+_RULE_MARKERS = (
+    (VENV_RULE, ("detail.venv is not None", "def set_matchers_depending_on_syspath")),
+    (POSIX_RULE, ('if os.name in better_scheme.split("_"):',)),
+)
 
-def third_paths() -> set[str]:
-    """coverage.inorout._add_third_party_paths, made absolute as TreeMatcher makes them."""
+
+def third_party_rule(directory: str | None = None) -> str:
+    """Which third-party rule the installed coverage.py has; ValueError if neither."""
+    if directory is None:
+        from covhook import _compat
+
+        directory = _compat.coverage_dir()
+    try:
+        with open(os.path.join(directory or "", "inorout.py"), encoding="utf-8") as f:
+            text = f.read()
+    except OSError:
+        raise ValueError("coverage.py's inorout.py cannot be read") from None
+    found = [rule for rule, markers in _RULE_MARKERS if all(m in text for m in markers)]
+    if len(found) != 1:
+        raise ValueError("coverage.py's third-party rules are not a known kind")
+    return found[0]
+
+
+def third_paths(rule: str = VENV_RULE) -> set[str]:
+    """coverage.inorout's third-party paths, made absolute as TreeMatcher makes them."""
     if not _SYSCONFIG_THIRD:
         import sysconfig
 
@@ -213,10 +243,17 @@ def third_paths() -> set[str]:
             scheme_paths = sysconfig.get_paths(scheme)
             for name in ("platlib", "purelib", "scripts"):
                 if name in scheme_paths:
-                    found.add(scheme_paths[name])
+                    found.add(f"{scheme}\0{scheme_paths[name]}")
         _SYSCONFIG_THIRD.extend(sorted(found))
-    result = {p for p in _SYSCONFIG_THIRD if p}
-    result.update(d for d in sys.path if _in_venv(d))
+    result = set()
+    for entry in _SYSCONFIG_THIRD:
+        if entry:
+            scheme, path = entry.split("\0", 1)
+            better = "pypy_posix" if scheme == "pypy" else scheme
+            if rule == VENV_RULE or os.name in better.split("_"):
+                result.add(path)
+    if rule == VENV_RULE:
+        result.update(d for d in sys.path if _in_venv(d))
     return {abs_file(p) for p in result}
 
 
@@ -354,6 +391,7 @@ class Sources:
         # a path under a sys.path entry inside a venv is third-party; one under
         # none of the install roots is not; only otherwise the sysconfig paths
         # of every scheme are needed (import sysconfig: milliseconds).
+        self.rule = third_party_rule()
         self._roots = _install_roots()
         self._full: set[str] | None = None
         self._venv_entries: list[str] = []
@@ -365,7 +403,8 @@ class Sources:
         """coverage.inorout.InOrOut.set_matchers_depending_on_syspath."""
         self._last_sys_path = list(sys.path)
         self._full = None
-        self._venv_entries = [abs_file(d) for d in sys.path if _in_venv(d)]
+        if self.rule == VENV_RULE:
+            self._venv_entries = [abs_file(d) for d in sys.path if _in_venv(d)]
         found: list[str] = []
         for pkg in self.pkgs:
             modfile, path = _find_spec_location(pkg)
@@ -384,12 +423,12 @@ class Sources:
         if not _in_any(path, self._roots):
             return False
         if self._full is None:
-            self._full = third_paths()
+            self._full = third_paths(self.rule)
         return _in_any(path, self._full)
 
     def traced(self, filename: str, frame: FrameType | None) -> bool:
         """coverage.inorout.InOrOut.check_include_omit_etc for a canonical file name."""
-        if sys.path != self._last_sys_path:
+        if self.rule == VENV_RULE and sys.path != self._last_sys_path:
             self._sys_path_changed()
         if self.include is None:
             ok = bool(self.pkgs) and _module_match(name_for_module(filename, frame), self.pkgs)
