@@ -10,7 +10,7 @@ trap 'rm -rf "$TMP"' EXIT
 "$PY" -m venv "$TMP/venv"
 "$TMP/venv/bin/python" -m pip install -q --disable-pip-version-check -U pip
 "$TMP/venv/bin/python" -m pip install -q --disable-pip-version-check \
-    -r requirements-dev.txt -r requirements-launchers.txt -r requirements-peers.txt \
+    -r requirements-dev.txt -r requirements-launchers.txt -r requirements-peers.txt -r requirements-bench.txt \
         -r requirements-frameworks.txt
 {
     sed -n '1,/^# Refresh/p' constraints.txt

@@ -22,18 +22,40 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 
 import coverage
 import pytest
 
+from covhook import arcbits
 from covhook.startup import scope
 from support import envs
 
 PROJECT = Path(__file__).parent / "programs" / "differential"
 WORK = PROJECT / "src" / "app" / "work.py"
-CONFIGS = {"dirs": "source = src", "pkgs": "source_pkgs = app"}
+CONFIGS = {
+    "dirs": "source = src",
+    "pkgs": "source_pkgs = app",
+    # Issue 27: what real suites use.  "site-*": the project root holds a
+    # pyvenv.cfg, so src (on sys.path) is a third-party location by coverage's
+    # own rule, as an installed package in a venv's site-packages is.
+    # ``--cov=PKG``: importable names given as source, installed.
+    "site-names": "source = app, apptop",
+    # ``--cov=<its site-packages dir>`` with omit globs and a static context.
+    "site-dirs": "source = src\nomit = */app/mp_*.py\n    */helper*\ncontext = ci-run",
+    # No source: include globs, relative_files and [paths].
+    "include": (
+        "include = */src/app/*\n    src/apptop.py\nomit = */script.py\nrelative_files = True\n"
+        "[paths]\nsource =\n    src/\n    */differential/src/"
+    ),
+}
+# The project root is a venv (a pyvenv.cfg): the source lies in an install location.
+IN_VENV = {"site-names", "site-dirs"}
+# The recorder (not coverage.py) must have written data in these runs ("pkgs": a
+# name found on sys.path, as a .pth editable install puts it there).
+RECORDED = {"dirs", "pkgs", "site-names", "site-dirs", "include"}
 
 # (python, coverage, config, branch): line and branch data, source dirs and
 # source_pkgs, the floor coverage version and the other Pythons; each case runs
@@ -50,6 +72,17 @@ CASES = [
         "3.13", "coverage==7.17.3", "pkgs", False, id="py3.13-cov7.17-pkgs-line",
         marks=pytest.mark.slow,
     ),
+    pytest.param("3.11", "coverage==7.17.3", "site-names", True, id="py3.11-cov7.17-site-names"),
+    pytest.param("3.11", "coverage==7.17.3", "site-dirs", True, id="py3.11-cov7.17-site-dirs"),
+    pytest.param("3.11", "coverage==7.17.3", "include", True, id="py3.11-cov7.17-include"),
+    pytest.param(
+        "3.11", "coverage==7.10.4", "site-names", False, id="py3.11-cov7.10-site-names-line",
+        marks=pytest.mark.slow,
+    ),
+    pytest.param(
+        "3.13", "coverage==7.17.3", "include", True, id="py3.13-cov7.17-include",
+        marks=pytest.mark.slow,
+    ),
 ]  # fmt: skip
 
 Data = tuple[dict[str, set[int]], dict[str, set[tuple[int, int]]]]
@@ -58,11 +91,12 @@ Data = tuple[dict[str, set[int]], dict[str, set[tuple[int, int]]]]
 class Run:
     """One run of the driver's process tree: combined data and what was left on disk."""
 
-    def __init__(self, root: Path, data: Data, files: int, skipped: int) -> None:
+    def __init__(self, root: Path, data: Data, files: int, skipped: int, recorded: int) -> None:
         self.root = root
         self.lines, self.arcs = data
         self.files = files
         self.skipped = skipped
+        self.recorded = recorded
 
 
 def run_tree(python: Path, root: Path, config: str, branch: bool, lazy: bool) -> Run:
@@ -70,9 +104,11 @@ def run_tree(python: Path, root: Path, config: str, branch: bool, lazy: bool) ->
     shutil.copytree(PROJECT, root)
     rc = root / ".coveragerc"
     rc.write_text(
-        f"[run]\n{CONFIGS[config]}\nbranch = {branch}\nparallel = True\n"
-        f"data_file = {root}/.coverage\n"
+        f"[run]\nbranch = {branch}\nparallel = True\ndata_file = {root}/.coverage\n"
+        f"{CONFIGS[config]}\n"
     )
+    if config in IN_VENV:
+        (root / "pyvenv.cfg").write_text("home = /usr/bin\n")
     env = envs.clean_env(
         COVERAGE_PROCESS_START=str(rc),
         PYTHONPATH=str(root / "src"),
@@ -85,12 +121,23 @@ def run_tree(python: Path, root: Path, config: str, branch: bool, lazy: bool) ->
     subprocess.run([str(python), "-m", "compileall", "-q", "src"], cwd=root, env=env, check=True)
     subprocess.run([str(python), "tools/driver.py"], cwd=root, env=env, check=True, timeout=600)
     files = len(list(root.glob(".coverage.*")))
+    recorded = sum(map(written_by_recorder, root.glob(".coverage.*")))
     skipped = scope.skipped_count(str(root))
     subprocess.run(
         [str(python), "-m", "coverage", "combine", "-q", f"--rcfile={rc}"],
         cwd=root, env=envs.clean_env(), check=True,
     )  # fmt: skip
-    return Run(root, read(root / ".coverage", root), files, skipped)
+    return Run(root, read(root / ".coverage", root), files, skipped, recorded)
+
+
+def written_by_recorder(path: Path) -> bool:
+    """The recorder's files (branch data) carry covhook's arc bitmaps; coverage.py's do not."""
+    con = sqlite3.connect(path)
+    try:
+        rows = con.execute("SELECT name FROM sqlite_master WHERE name = ?", (arcbits.TABLE,))
+        return bool(rows.fetchall())
+    finally:
+        con.close()
 
 
 def read(data_file: Path, root: Path) -> Data:
@@ -99,7 +146,7 @@ def read(data_file: Path, root: Path) -> Data:
     lines: dict[str, set[int]] = {}
     arcs: dict[str, set[tuple[int, int]]] = {}
     for name in data.measured_files():
-        key = os.path.relpath(name, root)
+        key = os.path.relpath(name, root) if os.path.isabs(name) else name
         lines[key] = set(data.lines(name) or ())
         arcs[key] = set(data.arcs(name) or ())
     return lines, arcs
@@ -129,8 +176,14 @@ def test_lazy_start_measures_what_eager_start_measures(  # noqa: PLR0917
     # The tree really ran every kind (else equality below would prove little).
     work = os.path.join("src", "app", "work.py")
     assert kinds_in(eager.lines.get(work, set())) == set(kind_lines().values())
-    if config == "dirs":
+    if config in ("dirs", "site-names", "include"):
         assert os.path.join("src", "apptop.py") in eager.lines
+    if config == "site-dirs":  # the omit globs took files out
+        assert os.path.join("src", "app", "work.py") in eager.lines
+        assert not [name for name in eager.lines if "mp_" in name]
+    if config == "include":  # include took files in, omit took script.py out
+        assert not [name for name in eager.lines if name.endswith("script.py")]
+        assert not [name for name in eager.lines if os.path.isabs(name)]
 
     missing = kinds_in(eager.lines.get(work, set()) - lazy.lines.get(work, set()))
     assert not missing, f"lazy start lost the lines of: {sorted(missing)}"
@@ -143,3 +196,7 @@ def test_lazy_start_measures_what_eager_start_measures(  # noqa: PLR0917
     assert eager.skipped == 0
     assert lazy.skipped >= 3, "driver, helper and the relays' parents are out of scope"
     assert lazy.files < eager.files
+    assert eager.recorded == 0
+    if config in RECORDED and branch:
+        # The settings of issue 27 took the recorder's fast path (not coverage.py's).
+        assert lazy.recorded >= 10, (lazy.recorded, lazy.files)

@@ -42,7 +42,10 @@ def test_healthy_setup_has_no_findings(tmp_path: Path, capsys: pytest.CaptureFix
     status, lines = doctor(capsys, "--python", str(HEALTHY))
     assert status == 0, lines
     assert lines == [
-        f"covhook doctor: checked 1 interpreter(s) and {tmp_path}/.coverage: no problems"
+        "covhook doctor: fast path: no: measured processes take coverage.py's full start: "
+        "[run] no source and no include. "
+        "Fix: name what to measure: [run] source (or --cov=DIR or PKG)",
+        f"covhook doctor: checked 1 interpreter(s) and {tmp_path}/.coverage: no problems",
     ]
 
 
@@ -113,3 +116,87 @@ def test_scrubbed_children_and_stale_work_dir(
     scrubbed = [line for line in lines if "ran without coverage" in line]
     assert len(scrubbed) == 1
     assert "COVHOOK_SCRUBBED_ENV=measure" in scrubbed[0]
+
+
+# What `covhook doctor` says about the fast path (issue 27): yes for the configs the
+# recorder takes (checked against a real measured child in tests/test_recorder.py),
+# and for each main reason it does not, the reason and the setting to change.
+FAST_YES = "covhook doctor: fast path: yes: measured processes start covhook's recorder"
+FAST_NO = "covhook doctor: fast path: no: measured processes take coverage.py's full start: "
+
+
+def fast_line(capsys: pytest.CaptureFixture[str], tmp_path: Path, rc: str) -> str:
+    (tmp_path / ".coveragerc").write_text(rc)
+    (tmp_path / "src").mkdir(exist_ok=True)
+    status, lines = doctor(capsys, "--python", str(HEALTHY))
+    assert status == 0, lines
+    (found,) = [line for line in lines if "fast path" in line]
+    return found
+
+
+@pytest.mark.parametrize(
+    "rc",
+    [
+        "[run]\nsource = src\n",
+        "[run]\nsource = json\nomit = */tests/*\nbranch = True\nrelative_files = True\n",
+        "[run]\ninclude = */src/*\ncontext = ci\n[paths]\nsource =\n    src/\n    */src/\n",
+    ],
+    ids=["dir", "importable-name-globs", "include-context-paths"],
+)
+def test_doctor_fast_path_yes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, rc: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert fast_line(capsys, tmp_path, rc).startswith(FAST_YES)
+
+
+@pytest.mark.parametrize(
+    ("rc", "env", "reason", "fix"),
+    [
+        ("[run]\n", {}, "no source and no include", "[run] source (or --cov=DIR or PKG)"),
+        (
+            "[run]\nsource = src\ndynamic_context = test_function\n", {},
+            "[run] dynamic_context", "drop [run] dynamic_context",
+        ),
+        (
+            "[run]\nsource = src\nplugins = covhook.startup.plugin_not_real\n", {},
+            "[run] plugins", "remove the coverage.py plugins",
+        ),
+        ("[run]\nsource = src\nconcurrency = gevent\n", {}, "concurrency", "concurrency = thread"),
+        ("[run]\nsource = src\ncore = pytrace\n", {}, "[run] core", "core = ctrace"),
+        ("[run]\nsource = os.path\n", {}, "not a top-level name", "top-level package"),
+        ("[run]\nsource = src\nomit = */[ab].py\n", {}, "has [ or ]", "without [...]"),
+        ("[run]\nsource = src\n", {"COVERAGE_DEBUG": "sys"}, "COVERAGE_DEBUG", "unset"),
+        ("[run]\nsource = src\n", {"COVHOOK_RECORDER": "0"}, "COVHOOK_RECORDER=0", "unset"),
+    ],
+    ids=[
+        "no-source", "dynamic-context", "plugins", "concurrency", "core", "dotted-name",
+        "char-class", "debug-env", "recorder-off",
+    ],
+)  # fmt: skip
+def test_doctor_fast_path_no_names_reason_and_fix(  # noqa: PLR0917
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    rc: str,
+    env: dict[str, str],
+    reason: str,
+    fix: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    if "plugins" in rc:
+        # A real coverage.py plugin module (a file tracer would make coverage.py start slow too).
+        (tmp_path / "myplugin.py").write_text(
+            "import coverage\n"
+            "class P(coverage.CoveragePlugin):\n    pass\n"
+            "def coverage_init(reg, options):\n    reg.add_file_tracer(P())\n"
+        )
+        monkeypatch.syspath_prepend(str(tmp_path))
+        rc = rc.replace("covhook.startup.plugin_not_real", "myplugin")
+    line = fast_line(capsys, tmp_path, rc)
+    assert line.startswith(FAST_NO), line
+    problem, _, given_fix = line[len(FAST_NO) :].partition(". Fix: ")
+    assert reason in problem, line
+    assert fix in given_fix, line

@@ -202,8 +202,8 @@ def check_python(
     return findings
 
 
-def check_config(rcfile: str | None) -> tuple[list[Finding], str]:
-    """Findings about the coverage config a run would use; and the data file."""
+def check_config(rcfile: str | None) -> tuple[list[Finding], str, str]:
+    """Findings about the coverage config a run would use; the data file; the fast-path line."""
     findings = []
     start = os.environ.get("COVERAGE_PROCESS_START")
     if start and not os.path.isfile(start):
@@ -226,10 +226,28 @@ def check_config(rcfile: str | None) -> tuple[list[Finding], str]:
                 "correct it (try 'coverage debug config')",
             )
         )
-        return findings, os.path.abspath(".coverage")
+        return findings, os.path.abspath(".coverage"), ""
     # No finding for [run] parallel: covhook's hook turns it on in every process
     # it starts (startup.defaults); an interpreter without the hook is a finding itself.
-    return findings, data_file
+    return findings, data_file, check_fast_path(cov, data_file)
+
+
+def check_fast_path(cov: Any, data_file: str) -> str:
+    """Which start measured processes take (covhook's recorder or not, and why), as a line.
+
+    Not a finding: coverage.py's full start measures the same, only slower.
+    """
+    from covhook import _compat
+    from covhook.commands import fast_path
+
+    try:
+        serialized = _compat.serialized_config(cov, data_file, drop_context=None)
+    except Exception as exc:
+        reason = f"the config cannot be serialized ({type(exc).__name__}: {exc})"
+        path, why = fast_path.FULL, f"{reason}. Fix: check 'coverage debug config'"
+    else:
+        path, why = fast_path.decide(serialized)
+    return fast_path.line(path, why)
 
 
 def check_data_dir(data_file: str) -> list[Finding]:
@@ -372,7 +390,7 @@ def covhook_options(rcfile: str | None) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    findings, data_file = check_config(args.rcfile)
+    findings, data_file, fast_line = check_config(args.rcfile)
     findings += check_data_dir(data_file)
     findings += check_unmeasured(data_file, covhook_options(args.rcfile))
     # Interpreters a run uses (named, hooked by covhook, named in notes) make
@@ -394,6 +412,8 @@ def run(args: argparse.Namespace) -> int:
         checked += 1
     for finding in findings:
         print(finding.line())
+    if fast_line:
+        print(fast_line)
     problems = sum(f.serious for f in findings)
     print(
         f"covhook doctor: checked {checked} interpreter(s) and {data_file}: "

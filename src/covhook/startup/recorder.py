@@ -13,12 +13,13 @@ does those three and nothing else:
   what the last full start made of the same config file, cwd and
   ``COVERAGE_*``/``COVHOOK_*`` variables), as :mod:`covhook.startup.config`
   reads it for every start path;
-- ``[run] source`` names directories only; ``omit`` patterns are ``<dir>/*``;
-  no plugins but covhook's, no dynamic contexts, no debug, the C tracer core
-  (and not 3.14+'s default), default concurrency, absolute paths (no
-  ``relative_files``), no periodic flush;
-- no source directory overlaps the interpreter's or the user's install
-  locations (where coverage.py's third-party rules would apply).
+- which files: coverage.py's own rules (:mod:`.sources_match`): ``[run]
+  source`` directories anywhere (also in site-packages: an installed or
+  editable package named by path), importable top-level names (``--cov=PKG``,
+  ``source_pkgs``), ``include`` and ``omit`` globs (without ``[..]``);
+- ``relative_files``, ``branch``, a static ``context``; no plugins but
+  covhook's, no dynamic contexts, no debug, the C tracer core (and not 3.14+'s
+  default), default concurrency, no periodic flush.
 
 Anything else, or anything that goes wrong while preparing, returns None and
 covhook starts coverage.py as before.  The data written is what coverage.py
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from covhook.startup.config import Config
+    from covhook.startup.sources_match import Sources
 
 PATCHES = frozenset(("_exit", "execv", "subprocess"))
 
@@ -68,9 +70,6 @@ def plan(config: Mapping[str, Any], cwd: str) -> Plan:
     need(not config.get("dynamic_context"), "dynamic_context")
     need(not config.get("debug") and not config.get("debug_file"), "debug")
     need(not config.get("timid") and not config.get("cover_pylib"), "timid/cover_pylib")
-    need(not config.get("relative_files"), "relative_files")
-    need(not config.get("source_pkgs"), "source_pkgs")
-    need(not config.get("run_include"), "include")
     need(not config.get("include_namespace_packages"), "include_namespace_packages")
     need(config.get("core") in (None, "ctrace"), "core")
     # From 3.14 coverage.py's default core is sys.monitoring, whose branch
@@ -83,20 +82,19 @@ def plan(config: Mapping[str, Any], cwd: str) -> Plan:
     options = (config.get("plugin_options") or {}).get("covhook") or {}
     need(not options.get("flush_seconds"), "flush_seconds")
     need(isinstance(config.get("data_file"), str), "data_file")
-    dirs: list[str] = []
-    for src in [*(config.get("source") or []), *(config.get("source_dirs") or [])]:
-        need(isinstance(src, str) and os.path.isdir(os.path.join(cwd, src)), "source package")
-        dirs.append(_canonical(src))
-    need(dirs, "no source")
-    for top in _install_roots():
-        for d in dirs:
-            need(not (_inside(d, top) or _inside(top, d)), "source overlaps an install location")
-    omit: list[str] = []
-    for pattern in config.get("run_omit") or []:
-        omit.extend(_omit_prefixes(pattern))
+    from covhook.startup import sources_match
+
+    try:
+        sources = sources_match.Sources(config, cwd)
+    except ValueError as exc:
+        raise Ineligible(str(exc)) from None
+    relative = None
+    if config.get("relative_files"):
+        # coverage.files.set_relative_directory, run when coverage starts.
+        relative = os.path.normcase(sources_match.abs_file(cwd)).rstrip(os.sep) + os.sep
     return Plan(
-        source=tuple(dirs),
-        omit=tuple(omit),
+        sources=sources,
+        relative=relative,
         branch=bool(config.get("branch")),
         data_file=os.path.abspath(os.path.expanduser(config["data_file"])),
         context=config.get("context"),
@@ -111,16 +109,16 @@ class Plan:
     def __init__(
         self,
         *,
-        source: tuple[str, ...],
-        omit: tuple[str, ...],
+        sources: Sources,
+        relative: str | None,
         branch: bool,
         data_file: str,
         context: str | None,
         patch: frozenset[str],
         options: Mapping[str, Any],
     ) -> None:
-        self.source = source
-        self.omit = omit
+        self.sources = sources
+        self.relative = relative  # relative_files: file names under it are stored relative
         self.branch = branch
         self.data_file = data_file
         self.context = context
@@ -137,39 +135,6 @@ def _canonical(path: str) -> str:
                 path = candidate
                 break
     return os.path.abspath(os.path.realpath(path))
-
-
-def _inside(path: str, top: str) -> bool:
-    return path == top or path.startswith(top.rstrip(os.sep) + os.sep)
-
-
-def _install_roots() -> set[str]:
-    """Where coverage.py's third-party rules can apply: prefixes, user base, site dirs."""
-    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    site = sys.modules.get("site")
-    base = getattr(site, "USER_BASE", None) or os.path.expanduser("~/.local")
-    roots.add(base)
-    for entry in sys.path:
-        if entry.endswith(("site-packages", "dist-packages")):
-            roots.add(entry)
-    return {os.path.realpath(r) for r in roots if r} | {os.path.abspath(r) for r in roots if r}
-
-
-_LITERAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./")
-
-
-def _omit_prefixes(pattern: str) -> list[str]:
-    """``<dir>/*`` omit patterns as path prefixes, prepared as coverage.py prepares them.
-
-    coverage.py keeps the pattern and adds its absolute form (``prep_patterns``);
-    ``/*`` at the end matches any slash-suffix.  Other patterns: Ineligible.
-    """
-    if not pattern.endswith("/*") or not set(pattern[:-2]) <= _LITERAL or not pattern[:-2]:
-        raise Ineligible(f"omit pattern {pattern!r}")
-    base = pattern[:-2]
-    # ``abs_file`` of the whole pattern: realpath of ".../*" keeps the star.
-    absolute = os.path.abspath(os.path.realpath(pattern))[:-2]
-    return [p + "/" for p in {base, absolute} if p.startswith("/")]
 
 
 # --- tracing --------------------------------------------------------------------
@@ -244,23 +209,12 @@ class Recorder:
         canonical = _canonical_cached(filename)
         disp.canonical_filename = canonical
         disp.source_filename = canonical
-        if self._included(canonical):
+        if self.plan.sources.traced(canonical, frame):
             disp.trace = True
         return disp
 
-    def _included(self, path: str) -> bool:
-        if not any(path == d or path.startswith(d + os.sep) for d in self.plan.source):
-            return False
-        if self.plan.omit and path.startswith(self.plan.omit):
-            return False
-        try:
-            path.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-        return True
-
     def _check_include(self, filename: str, frame: FrameType | None) -> bool:
-        return self._included(filename)
+        return self.plan.sources.traced(filename, frame)
 
     def _start_tracer(self) -> Any:
         tracer = self._module.CTracer()
@@ -328,15 +282,23 @@ class Recorder:
         order of the arcs goes into the data hash of coverage 7.13+.
         """
         data = self.data.copy()
+        name = self._mapped
         if not self.plan.branch:
-            return {name: values.copy() for name, values in data.items()}, {}
+            return {name(n): values.copy() for n, values in data.items()}, {}
         bits = self.format.arc_bits
         # The order of the arcs goes into the data hash: iterate as coverage does.
         copied = self.format.arcs_copied
         return {}, {
-            name: [_unpack(p, bits) for p in (packed.copy() if copied else list(packed))]
-            for name, packed in data.items()
+            name(n): [_unpack(p, bits) for p in (packed.copy() if copied else list(packed))]
+            for n, packed in data.items()
         }
+
+    def _mapped(self, filename: str) -> str:
+        """The collector's file_mapper: coverage.files.relative_filename with relative_files."""
+        top = self.plan.relative
+        if top is not None and os.path.normcase(filename).startswith(top):
+            return filename[len(top) :]
+        return filename
 
     def _save(self) -> None:
         """Write the whole recording to this process's data file (atomically, by rename)."""
@@ -392,7 +354,8 @@ class Recorder:
     def _source_files(self) -> list[str]:
         """coverage.inorout.InOrOut.find_possibly_unexecuted_files for source dirs."""
         found = []
-        for src in self.plan.source:
+        sources = self.plan.sources
+        for src in sources.unexecuted_roots():
             for i, (dirpath, dirnames, filenames) in enumerate(os.walk(src)):
                 if i > 0 and "__init__.py" not in filenames:
                     del dirnames[:]
@@ -400,8 +363,8 @@ class Recorder:
                 for name in filenames:
                     if _importable_name(name):
                         path = _canonical_cached(os.path.join(dirpath, name))
-                        if not (self.plan.omit and path.startswith(self.plan.omit)):
-                            found.append(path)
+                        if not sources.omitted(path):
+                            found.append(self._mapped(path))
         return found
 
 
