@@ -402,7 +402,7 @@ def test_data_format_is_read_from_the_installed_coverage(tmp_path: Path) -> None
 @pytest.mark.parametrize("branch", [False, True], ids=["line", "branch"])
 def test_recorder_unpacks_and_hashes_as_coverage_does(tmp_path: Path, branch: bool) -> None:
     """The C tracer's raw data through coverage's own Collector and through the recorder."""
-    from covhook.startup import recorder
+    from covhook.startup import recorder, sources_match
 
     need_known_data_format()
 
@@ -427,8 +427,9 @@ def test_recorder_unpacks_and_hashes_as_coverage_does(tmp_path: Path, branch: bo
     rec.data = raw
     rec.format = fmt
     rec.plan = recorder.Plan(
-        source=(), omit=(), branch=branch, data_file="", context=None, patch=frozenset(),
-        options={},
+        sources=sources_match.Sources({"source": [str(tmp_path)]}, str(tmp_path)), relative=None,
+        branch=branch,
+        data_file="", context=None, patch=frozenset(), options={},
     )  # fmt: skip
     lines, arcs = rec.lines_and_arcs()
     if branch:

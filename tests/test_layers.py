@@ -30,6 +30,10 @@ ALLOWED = {
     ("covhook.startup.scope", "MEASURE_ENV"): "doctor names the rule that skipped a process",
     ("covhook.startup.which", "explain"): "status says which path a measured process takes, "
     "by the very code that takes it",
+    ("covhook.startup.which", "decide"): "doctor asks the recorder's own plan() about the "
+    "user's config",
+    ("covhook.startup.which", "doctor_line"): "doctor's fast-path line",
+    ("covhook.startup.which", "FULL"): "doctor's fast-path line",
 }
 
 

@@ -445,6 +445,21 @@ def import_lock_held() -> bool:
     return bool(sys.modules["_imp"].lock_held())
 
 
+# ``_imp.extension_suffixes()`` (CPython 3.11-3.15; what
+# ``importlib.machinery.EXTENSION_SUFFIXES`` is made of): the recorder's file
+# rules (covhook.startup.sources_match) name modules as ``inspect.getmodulename``
+# does without importing importlib.machinery in every measured process.
+# Without it, only ``.py``/``.pyc`` module names are known.
+def extension_suffixes() -> list[str]:
+    """The C extension suffixes this interpreter imports (``.cpython-311-x86_64-linux-gnu.so``)."""
+    try:
+        import _imp
+
+        return list(_imp.extension_suffixes())
+    except Exception:
+        return []
+
+
 # ``_json.make_scanner(context)`` (CPython 3.11-3.15; the C scanner behind
 # ``json.loads``, reading ``strict``, ``array_hook`` (3.15), ``object_hook``, ``object_pairs_hook``,
 # ``parse_float``, ``parse_int``, ``parse_constant`` and ``memo`` from the

@@ -238,16 +238,16 @@ def check_fast_path(cov: Any, data_file: str) -> str:
     Not a finding: coverage.py's full start measures the same, only slower.
     """
     from covhook import _compat
-    from covhook.commands import fast_path
+    from covhook.startup import which
 
     try:
         serialized = _compat.serialized_config(cov, data_file, drop_context=None)
     except Exception as exc:
         reason = f"the config cannot be serialized ({type(exc).__name__}: {exc})"
-        path, why = fast_path.FULL, f"{reason}. Fix: check 'coverage debug config'"
+        path, why = which.FULL, f"{reason}. Fix: check 'coverage debug config'"
     else:
-        path, why = fast_path.decide(serialized)
-    return fast_path.line(path, why)
+        path, why = which.decide(serialized)
+    return which.doctor_line(path, why)
 
 
 def check_data_dir(data_file: str) -> list[Finding]:

@@ -320,9 +320,9 @@ def canonical_path(morf: str) -> str:
 
 def _module_suffixes() -> list[str]:
     """importlib.machinery.all_suffixes(), longest first (inspect.getmodulename's order)."""
-    import _imp
+    from covhook import _compat
 
-    found = [".py", ".pyc", *_imp.extension_suffixes()]
+    found = [".py", ".pyc", *_compat.extension_suffixes()]
     return [s for _n, s in sorted((-len(s), s) for s in found)]
 
 

@@ -22,6 +22,7 @@ from covhook.startup import lean, recorder
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from typing import Any
 
 RECORDER = "recorder"
 LEAN = "lean"
@@ -72,13 +73,30 @@ def explain(
     return full, why
 
 
+def refusing_variable(environ: Mapping[str, str]) -> str | None:
+    """The variable that keeps the recorder from a process of ``environ``, or None.
+
+    The same checks as ``recorder.prepare()`` makes on the environment
+    (``COVHOOK_RECORDER=0``, coverage.py's debug and core variables,
+    covhook's periodic flush), for ``covhook status`` and ``covhook doctor``.
+    """
+    if not recorder.wanted(environ):
+        return "COVHOOK_RECORDER"
+    for name in recorder._REFUSE_ENV:
+        if environ.get(name):
+            return name
+    if recorder._refused(environ):
+        return "COVHOOK_FLUSH_SECONDS"
+    return None
+
+
 def _why_not_recorder(environ: Mapping[str, str], checked: tuple[str, ...], cwd: str) -> str | None:
     """Why the recorder steps aside for ``environ`` (None: it records)."""
-    if not recorder.wanted(environ):
+    variable = refusing_variable(environ)
+    if variable == "COVHOOK_RECORDER":
         return "COVHOOK_RECORDER=0"
-    refused = [name for name in recorder._REFUSE_ENV if environ.get(name)]
-    if refused:
-        return f"{refused[0]} is set (the recorder does only coverage.py's defaults for it)"
+    if variable is not None:
+        return f"{variable} is set (the recorder does only coverage.py's defaults for it)"
     version = coverage_version()
     if version is None:
         return "coverage.py is not installed"
@@ -117,3 +135,84 @@ def debug_line(measured_by: str) -> None:
         sys.stderr.write(f"covhook: debug: pid {os.getpid()} measured by {measured_by}: {why}\n")
     except Exception as exc:  # a debug line must never break start-up
         sys.stderr.write(f"covhook: debug: pid {os.getpid()} measured by {measured_by} ({exc!r})\n")
+
+
+# --- covhook doctor: the user's config, before any process runs (issue 27) ---------------
+
+FAST = "covhook's recorder"
+FULL = "coverage.py's full start"
+
+# The recorder's reason (its start) -> the setting to change.
+FIXES = (
+    ("plugins", "remove the coverage.py plugins from [run] plugins (covhook's own is fine)"),
+    ("dynamic_context", "drop [run] dynamic_context (pytest-cov: --cov-context=test)"),
+    ("debug", "drop [run] debug / debug_file and COVERAGE_DEBUG"),
+    ("timid", "drop [run] timid and cover_pylib"),
+    ("include_namespace_packages", "drop [run] include_namespace_packages"),
+    ("core on 3.14+", "set [run] core = ctrace (3.14+ defaults to sys.monitoring)"),
+    ("core", "set [run] core = ctrace, or unset it and COVERAGE_CORE"),
+    ("concurrency", "use [run] concurrency = thread (or leave it unset)"),
+    ("patch", "keep [run] patch to subprocess, _exit and execv"),
+    ("sigterm", "drop [run] sigterm (covhook saves on SIGTERM itself)"),
+    ("flush_seconds", "unset [covhook] flush_seconds / COVHOOK_FLUSH_SECONDS"),
+    ("data_file", "set [run] data_file to a file name"),
+    ("no source and no include", "name what to measure: [run] source (or --cov=DIR or PKG)"),
+    ("top-level", "name the top-level package, or its directory, in [run] source"),
+    ("[ or ]", "write the omit/include pattern without [...] character classes"),
+    ("omit/include", "correct the omit/include pattern (see 'coverage debug config')"),
+    ("source", "make each [run] source entry a directory or an importable name"),
+)
+
+
+def fix_for(reason: str) -> str:
+    """The setting to change for one of the recorder's reasons."""
+    for key, fix in FIXES:
+        if key in reason:
+            return fix
+    return "see docs/scoping.md (which configs the recorder takes)"
+
+
+def decide(
+    serialized: str, cwd: str | None = None, environ: Mapping[str, str] = os.environ
+) -> tuple[str, str]:
+    """(FAST, "") or (FULL, "reason. Fix: setting") for coverage's serialized config (doctor).
+
+    The decision is the recorder's own (:func:`covhook.startup.recorder.plan`),
+    made on the config as a measured process gets it (``parallel`` and the
+    ``patch`` covhook's start gives every process).
+    """
+    from covhook.startup import config
+
+    variable = refusing_variable(environ)
+    if variable == "COVHOOK_RECORDER":
+        return FULL, "COVHOOK_RECORDER=0 turns the recorder off. Fix: unset COVHOOK_RECORDER"
+    if variable == "COVHOOK_FLUSH_SECONDS":
+        return FULL, "COVHOOK_FLUSH_SECONDS is set. Fix: " + fix_for("flush_seconds")
+    if variable is not None:
+        return FULL, f"{variable} is set. Fix: unset {variable} in the test environment"
+    decoded = config.decode(serialized)
+    if decoded is None:
+        return FULL, "the coverage config cannot be serialized. Fix: check 'coverage debug config'"
+    raw: dict[str, Any] = {**decoded, "parallel": True}
+    raw["patch"] = config.effective_patch(decoded.get("patch"))
+    try:
+        recorder.plan(raw, cwd or os.getcwd())
+    except recorder.Ineligible as exc:
+        return FULL, f"[run] {exc}. Fix: {fix_for(str(exc))}"
+    directory = _compat.coverage_dir()
+    if not directory or _compat.data_format(directory) is None:
+        return FULL, (
+            "this coverage.py's data format is not one the recorder writes. "
+            f"Fix: use a coverage.py covhook checked ({', '.join(_compat.COVERAGE_CHECKED)})"
+        )
+    return FAST, ""
+
+
+def doctor_line(path: str, why: str) -> str:
+    """doctor's line: yes, or no with the reason and the setting to change."""
+    if path == FAST:
+        return (
+            "covhook doctor: fast path: yes: measured processes start covhook's recorder "
+            "(coverage.py's C tracer without importing coverage)"
+        )
+    return f"covhook doctor: fast path: no: measured processes take {FULL}: {why}"
