@@ -67,10 +67,11 @@ def plan(config: Mapping[str, Any], cwd: str) -> Plan:
     need(not config.get("source_pkgs"), "source_pkgs")
     need(not config.get("run_include"), "include")
     need(not config.get("include_namespace_packages"), "include_namespace_packages")
-    need(config.get("core") in (None, "ctrace"), "core")
-    # From 3.14 coverage.py's default core is sys.monitoring, whose branch
-    # data is not the C tracer's: only an explicit ctrace is the same there.
-    need(sys.version_info < (3, 14) or config.get("core") == "ctrace", "core on 3.14+")
+    # issue 21: the core coverage.py would pick (ctrace, or sys.monitoring:
+    # covhook.startup.sysmon_recorder); Ineligible, with a printable reason, else.
+    from covhook.startup.sysmon_recorder import core_for
+
+    core = core_for(config)
     need(set(config.get("concurrency") or ()) <= {"thread"}, "concurrency")
     need(set(config.get("patch") or ()) <= PATCHES, "patch")
     need(not config.get("sigterm"), "sigterm")
@@ -97,6 +98,7 @@ def plan(config: Mapping[str, Any], cwd: str) -> Plan:
         context=config.get("context"),
         patch=frozenset(config.get("patch") or ()),
         options=options,
+        core=core,
     )
 
 
@@ -113,7 +115,9 @@ class Plan:
         context: str | None,
         patch: frozenset[str],
         options: Mapping[str, Any],
+        core: str = "ctrace",
     ) -> None:
+        self.core = core  # "ctrace" or "sysmon" (issue 21)
         self.source = source
         self.omit = omit
         self.branch = branch
@@ -643,7 +647,8 @@ _KEY_SKIP = frozenset(
     ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START", "COVHOOK_SCOPE", "COVHOOK_ORIGIN")
 )
 # Variables that ask for what the recorder does not do.
-_REFUSE_ENV = ("COVERAGE_DEBUG", "COVERAGE_DEBUG_FILE", "COVERAGE_CORE", "COVHOOK_FLUSH_SECONDS")
+# (COVERAGE_CORE: plan() picks the core as coverage.py does, issue 21.)
+_REFUSE_ENV = ("COVERAGE_DEBUG", "COVERAGE_DEBUG_FILE", "COVHOOK_FLUSH_SECONDS")
 
 
 def cache_key(path: str, environ: Mapping[str, str]) -> str | None:
@@ -755,15 +760,21 @@ def prepare(environ: Mapping[str, str] = os.environ) -> Recorder | None:
         # Known data format first: once the C tracer is loaded, coverage.py
         # imported later in this process must share it (_compat.load_ctracer).
         fmt = _compat.data_format(directory) if directory else None
-        if fmt is None:
+        if fmt is None or directory is None:
             return None
-        loaded = _compat.load_ctracer(directory) if directory else None
-        if loaded is None:
-            return None
-        module, version = loaded
+        rec: Recorder
+        if the_plan.core == "sysmon":  # issue 21: coverage.py's sys.monitoring core
+            from covhook.startup import sysmon_recorder
+
+            rec = sysmon_recorder.SysmonRecorder(the_plan, _compat.coverage_version(directory))
+        else:
+            loaded = _compat.load_ctracer(directory)
+            if loaded is None:
+                return None
+            module, version = loaded
+            rec = Recorder(module, the_plan, version)
     except Exception:
         return None
-    rec = Recorder(module, the_plan, version)
     rec.serialized = text
     rec.raw = raw
     rec.config_file = raw.get("config_file")

@@ -214,6 +214,7 @@ class _JsonContext:
     strict = True
     object_hook = None
     object_pairs_hook = None
+    array_hook = None  # read by 3.15's scanner (issue 21: without it 3.15 never records)
     parse_float = float
     parse_int = int
     parse_constant = float
