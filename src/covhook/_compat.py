@@ -765,10 +765,16 @@ def _source_piece(text: str, start: str) -> str | None:
 
 
 def sysmon_core_digest(directory: str) -> str | None:
-    """SHA-256 of the installed coverage's :data:`SYSMON_SOURCES`, or None if one is missing."""
-    import hashlib
+    """SHA-256 of the installed coverage's :data:`SYSMON_SOURCES`, or None if one is missing.
 
-    digest = hashlib.sha256()
+    With the C module itself where there is one: ``hashlib`` loads OpenSSL (~2 ms).
+    """
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found]  # 3.12+
+    except ImportError:  # pragma: no cover
+        from hashlib import sha256
+
+    digest = sha256()
     texts: dict[str, str] = {}
     for name, start in SYSMON_SOURCES:
         if name not in texts:
@@ -782,7 +788,7 @@ def sysmon_core_digest(directory: str) -> str | None:
             return None
         digest.update(f"{name}:{len(piece)}:".encode())
         digest.update(piece.encode("utf-8"))
-    return digest.hexdigest()
+    return str(digest.hexdigest())
 
 
 def sysmon_core_problem(directory: str, arcs: bool) -> str | None:
