@@ -21,9 +21,13 @@ and the whole package: most of what the recorder saves):
   (``coverage.parser.multiline_map_from_text``).
 
 The saving, naming, data format and everything around the recording are the
-recorder's.  Only used when the installed coverage's sys.monitoring core is one
-covhook checked (``_compat.sysmon_core_known``), so the data are coverage's own;
-tests/test_sysmon_recorder.py and tests/test_differential.py compare them.
+recorder's.  Only used when the installed coverage's sys.monitoring sources
+are ones covhook checked (``_compat.sysmon_core_problem``), so the data are
+coverage's own; tests/test_sysmon_recorder.py and tests/test_differential.py
+compare them.  :func:`core_for` decides the core as ``coverage.core.Core``
+does; ``recorder.plan()`` calls it, keeps the answer in ``Plan.core``, and
+raises ``recorder.Ineligible`` with a printable sentence when the recorder
+steps aside (for ``covhook status``).
 """
 
 from __future__ import annotations
