@@ -18,6 +18,9 @@ like with like on a busy machine:
 
 Run it from a venv whose covhook does not change during the run (an editable
 install picks up edits mid-run); the table is rewritten after every round.
+``--core sysmon`` sets ``COVERAGE_CORE=sysmon`` for both coverage modes (the
+default core from 3.14): covhook's children then use its sys.monitoring
+recorder (issue 21).  bench/per_python.sh runs it for every Python.
 """
 
 from __future__ import annotations
@@ -60,7 +63,9 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_mode(mode: str, work: Path, children: int, scope: str = "") -> tuple[float, float]:
+def run_mode(
+    mode: str, work: Path, children: int, scope: str = "", core: str | None = None
+) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the whole process tree)."""
     """Seconds for one parent that starts ``children`` children, in a fresh directory."""
     if work.exists():
@@ -69,6 +74,8 @@ def run_mode(mode: str, work: Path, children: int, scope: str = "") -> tuple[flo
     (work / "parent.py").write_text(PARENT)
     (work / "child.py").write_text(CHILD)
     env = base_env()
+    if core and mode != "none":
+        env["COVERAGE_CORE"] = core
     cmd = [sys.executable, "parent.py", str(children), "child.py"]
     if mode == "coverage":
         rc = work / "cov.rc"
@@ -112,7 +119,8 @@ def write_table(
         f"{rounds} times, interleaved, in one run on this machine (2 cores, shared).",
         f"Config: `[run] parallel = True{', source = .' if args.source else ''}`"
         + (" (every process in scope: covhook's recorder)." if args.source else "."),
-        f"Load average (1 min) before/after: {load_before[0]:.1f} / {os.getloadavg()[0]:.1f}"
+        f"Core: {args.core or 'coverage default'}.  Load average (1 min) before/after: "
+        f"{load_before[0]:.1f} / {os.getloadavg()[0]:.1f}"
         " on 2 cores: other sessions were running.",
         "",
         "| mode | median (s) | per child (ms) | CPU median (s) | runs (s) |",
@@ -149,6 +157,7 @@ def main() -> None:
     parser.add_argument("--children", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out", type=Path, default=HERE / "subprocesses.md")
+    parser.add_argument("--core", choices=("sysmon", "ctrace"), help="COVERAGE_CORE for both")
     parser.add_argument(
         "--source",
         action="store_true",
@@ -167,7 +176,7 @@ def main() -> None:
         for round_ in range(args.repeat):
             order = MODES if round_ % 2 == 0 else tuple(reversed(MODES))
             for mode in order:
-                seconds, cpu = run_mode(mode, Path(tmp) / mode, args.children, scope)
+                seconds, cpu = run_mode(mode, Path(tmp) / mode, args.children, scope, args.core)
                 times[mode].append(seconds)
                 cpus[mode].append(cpu)
                 print(f"round {round_ + 1} {mode:9s} {seconds:7.2f} s {cpu:7.2f} s CPU", flush=True)

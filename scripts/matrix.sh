@@ -56,6 +56,7 @@ TESTS=(
     tests/test_scope.py
     tests/test_lazy_launches.py
     tests/test_differential.py
+    tests/test_sysmon_recorder.py
 )
 # Packaging tests that build venvs for a fixed Python: the main run has them.
 SKIP="not test_editable_install_ships_the_hook and not test_pip_uninstall_leaves_no_covhook_file"

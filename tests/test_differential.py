@@ -13,6 +13,8 @@ with ``COVHOOK_LAZY=0 COVHOOK_LEAN=0 COVHOOK_RECORDER=0`` (coverage.py's own
 eager start in every process) and once lazy, lean and with the recorder
 (covhook.startup.recorder: coverage's C tracer and data format without importing
 coverage, in every process whose config it handles).
+With coverage.py's sys.monitoring core (issue 21: ``COVERAGE_CORE=sysmon`` on
+3.12/3.13, the default from 3.14) the recorder is covhook.startup.sysmon_recorder.
 Combined with plain ``coverage combine``, the data must be equal file for file,
 line for line and (branch runs) arc for arc; and the lazy run must really have
 been lazy: fewer data files, and the out-of-scope processes counted as skipped.
@@ -24,6 +26,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 
 import coverage
@@ -85,6 +88,24 @@ CASES = [
     ),
 ]  # fmt: skip
 
+# issue 21: coverage.py's sys.monitoring core, measured by covhook's sysmon
+# recorder in the lazy run: lines with COVERAGE_CORE=sysmon on 3.12 and 3.13
+# (no sysmon branches there); on 3.14+ (the runner, e.g. the forky cells of
+# scripts/matrix.sh) sysmon is coverage's default core, lines and branches.
+SYSMON_CASES = [
+    pytest.param("3.12", "coverage==7.17.5", False, {"COVERAGE_CORE": "sysmon"},
+                 id="py3.12-cov7.17.5-dirs-line-sysmon"),
+    pytest.param("3.13", "coverage==7.17.5", False, {"COVERAGE_CORE": "sysmon"},
+                 id="py3.13-cov7.17.5-dirs-line-sysmon", marks=pytest.mark.slow),
+    *(
+        pytest.param(envs.THIS_PYTHON, envs.THIS_COVERAGE, branch, {},
+                     id=f"runner-dirs-{'branch' if branch else 'line'}-sysmon",
+                     marks=pytest.mark.skipif(sys.version_info < (3, 14),
+                                              reason="sysmon is coverage's default from 3.14"))
+        for branch in (True, False)
+    ),
+]  # fmt: skip
+
 Data = tuple[dict[str, set[int]], dict[str, set[tuple[int, int]]]]
 
 
@@ -99,7 +120,7 @@ class Run:
         self.recorded = recorded
 
 
-def run_tree(python: Path, root: Path, config: str, branch: bool, lazy: bool) -> Run:
+def run_tree(python: Path, root: Path, config: str, branch: bool, lazy: bool, **extra: str) -> Run:
     """Copy the project to ``root``, run the driver under the hook, combine, read."""
     shutil.copytree(PROJECT, root)
     rc = root / ".coveragerc"
@@ -115,6 +136,7 @@ def run_tree(python: Path, root: Path, config: str, branch: bool, lazy: bool) ->
         COVHOOK_LAZY="1" if lazy else "0",
         COVHOOK_LEAN="1" if lazy else "0",  # eager = today's start: full import coverage
         COVHOOK_RECORDER="1" if lazy else "0",  # lazy: the lean recorder where it applies
+        **extra,
     )
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     # .pyc files: `-m apptop` then runs a code object that compile() never saw.
@@ -170,8 +192,23 @@ def test_lazy_start_measures_what_eager_start_measures(  # noqa: PLR0917
     make_covhook_env, tmp_path: Path, python: str, coverage_req: str, config: str, branch: bool
 ) -> None:
     env = make_covhook_env(python, coverage_req)
-    eager = run_tree(env.python, tmp_path / "eager", config, branch, lazy=False)
-    lazy = run_tree(env.python, tmp_path / "lazy", config, branch, lazy=True)
+    check_trees(env.python, tmp_path, config, branch)
+
+
+@pytest.mark.parametrize(("python", "coverage_req", "branch", "extra"), SYSMON_CASES)
+def test_lazy_start_and_sysmon_recorder_measure_what_coverage_sysmon_measures(  # noqa: PLR0917
+    make_covhook_env, tmp_path: Path, python: str, coverage_req: str, branch: bool, extra: dict
+) -> None:
+    env = make_covhook_env(python, coverage_req)
+    lazy = check_trees(env.python, tmp_path, "dirs", branch, **extra)
+    if branch:
+        assert lazy.recorded > 0, "the sysmon recorder wrote data files"
+
+
+def check_trees(python: Path, tmp_path: Path, config: str, branch: bool, **extra: str) -> Run:
+    """The lazy tree (lean, recorders) measures what the eager one (coverage.py as is) does."""
+    eager = run_tree(python, tmp_path / "eager", config, branch, lazy=False, **extra)
+    lazy = run_tree(python, tmp_path / "lazy", config, branch, lazy=True, **extra)
 
     # The tree really ran every kind (else equality below would prove little).
     work = os.path.join("src", "app", "work.py")
@@ -200,3 +237,4 @@ def test_lazy_start_measures_what_eager_start_measures(  # noqa: PLR0917
     if config in RECORDED and branch:
         # The settings of issue 27 took the recorder's fast path (not coverage.py's).
         assert lazy.recorded >= 10, (lazy.recorded, lazy.files)
+    return lazy

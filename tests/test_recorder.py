@@ -12,6 +12,7 @@ tests/test_differential.py compares whole process trees.
 
 from __future__ import annotations
 
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -197,17 +198,29 @@ def test_recorder_steps_aside_for_what_it_does_not_do(make_covhook_env, tmp_path
     assert "IMPORTED True" in run(env, tmp_path, rc, "-m", "app.cli", "1", COVERAGE_DEBUG="sys")
 
 
+# The C tracer (the runner's Python), and coverage's sys.monitoring core (issue 21).
+CORES = [
+    pytest.param(envs.THIS_PYTHON, RECORDED, {}, id="ctrace"),
+    pytest.param("3.12", "coverage==7.17.5", {"COVERAGE_CORE": "sysmon"}, id="sysmon"),
+]
+
+
+@pytest.mark.parametrize(("python", "coverage_req", "core"), CORES)
 @pytest.mark.parametrize("how", ["sigterm", "exit"])
-def test_recorder_saves_on_sigterm_and_os_exit(make_covhook_env, tmp_path: Path, how: str) -> None:
-    env = make_covhook_env(coverage=RECORDED)
+def test_recorder_saves_on_sigterm_and_os_exit(  # noqa: PLR0917
+    make_covhook_env, tmp_path: Path, how: str, python: str, coverage_req: str, core: dict
+) -> None:
+    env = make_covhook_env(python, coverage_req)
     rc = project(tmp_path)
-    run(env, tmp_path, rc, "-m", "app.cli", "1")  # fills the config cache
+    run(env, tmp_path, rc, "-m", "app.cli", "1", **core)  # fills the config cache
     for path in data.data_files(tmp_path / "data"):
         path.unlink()
     proc = subprocess.Popen(
         [str(env.python), "sleeper.py", how],
         cwd=tmp_path,
-        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc), PYTHONPATH=str(tmp_path / "src")),
+        env=envs.clean_env(
+            COVERAGE_PROCESS_START=str(rc), PYTHONPATH=str(tmp_path / "src"), **core
+        ),
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -243,3 +256,28 @@ def test_recorder_eager_process_that_runs_nothing_in_scope(
     assert name_tail(recorded) == name_tail(full)
     bits = bitmap_arcs(recorded)  # no arcs: no bitmaps (or an empty table, as here)
     assert bits is None or bits == ({}, {})
+
+
+def test_recorder_saves_without_fsync(make_covhook_env, tmp_path: Path) -> None:
+    """Like coverage.py (journal off, synchronous off): a save costs no disk flush.
+
+    coverage 7.17.5's data hash is written into the file after its data; with
+    SQLite's defaults that one row cost a journal and 3-4 fdatasync calls,
+    tens of milliseconds of wall time per process on a disk (issue 21).
+    """
+    strace = shutil.which("strace")
+    if strace is None:
+        pytest.skip("strace is not installed")
+    env = make_covhook_env(coverage="coverage==7.17.5")
+    rc = project(tmp_path)
+    flushes = []
+    for _ in range(2):  # a full start (coverage.py), then the recorder
+        done = subprocess.run(
+            [strace, "-f", "-e", "trace=fsync,fdatasync", str(env.python), "-m", "app.cli", "1"],
+            cwd=tmp_path, capture_output=True, text=True, check=True,
+            env=envs.clean_env(COVERAGE_PROCESS_START=str(rc), PYTHONPATH=str(tmp_path / "src")),
+        )  # fmt: skip
+        flushes.append([line for line in done.stderr.splitlines() if "sync(" in line])
+    assert "IMPORTED False CTracer" in done.stdout
+    assert len(data.data_files(tmp_path / "data")) == 2
+    assert flushes == [[], []]

@@ -845,3 +845,109 @@ def _schema(sqldata: str) -> str | None:
     lines = text.split("\n")
     indent = min(len(x) - len(x.lstrip(" ")) for x in lines if x.strip())
     return "\n".join(x[indent:] if x.strip() else "" for x in lines)
+
+
+# -- coverage.py: what the sys.monitoring recorder (covhook.startup.sysmon_recorder) copies --
+# coverage's sys.monitoring core, rule for rule: ``coverage/sysmon.py``
+# (SysMonitor: which code objects, which events, which arcs),
+# ``coverage/bytecode.py`` (``bytes_to_lines``, ``BranchArcResolver``),
+# ``coverage/core.py`` (when sysmon is the core), and the pieces of
+# ``parser.py`` / ``python.py`` / ``files.py`` / ``env.py`` that make the
+# multi-line map and pick the core.  Checked on coverage 7.17.3, 7.17.5 and
+# 7.18.0, CPython 3.12-3.13 (lines) and 3.14-3.15 (lines and arcs).  The
+# recorder is used only when those sources are exactly one of the checked
+# versions' (their SHA-256 below): any change may change the data, and then
+# covhook steps aside (coverage.py measures, with the reason printed by
+# ``covhook status``) instead of writing data coverage would not.
+SYSMON_SOURCES = (
+    ("sysmon.py", ""),
+    ("bytecode.py", ""),
+    ("core.py", ""),
+    ("parser.py", "def multiline_map_from_tokens("),
+    ("parser.py", "def multiline_map_from_text("),
+    ("python.py", "def read_python_source("),
+    ("python.py", "def get_python_source("),
+    ("python.py", "def get_zip_bytes("),
+    ("files.py", "def zip_location("),
+    ("env.py", "SYSMON_DEFAULT = "),
+    ("env.py", "    branch_right_left = "),
+)
+SYSMON_KNOWN = {
+    "c1a9101d51ddbb9f82b99bf582e28b89ef1cdb0e74cab6a83f4e3ec1a6a49bf1": "7.17.3",
+    # 7.17.5 and 7.18.0: the same sources (7.17.5's sysmon.py sets the local
+    # events again when restarted, which the recorder never is).
+    "7b6c9e10c3f691fdaced094280695080ec2cfcd3baf723965d6d2c5dfa78d09b": "7.17.5, 7.18.0",
+}
+# With branch data too: 7.17.3 feeds its data hash (in the file name) a set
+# of arcs, 7.17.5+ hashes what the written file holds (``HASH_QUERIES``).
+SYSMON_ARCS_KNOWN = frozenset(("7b6c9e10c3f691fdaced094280695080ec2cfcd3baf723965d6d2c5dfa78d09b",))
+
+
+def _source_piece(text: str, start: str) -> str | None:
+    """The whole of ``text`` (``start`` empty), or from ``start`` to the next top-level line."""
+    if not start:
+        return text
+    at = text.find(start)
+    if at < 0:
+        return None
+    if not start.startswith("def "):
+        return text[at : text.find("\n", at)]
+    end = len(text)
+    for marker in ("\ndef ", "\nclass ", "\n@"):
+        found = text.find(marker, at + 1)
+        if 0 <= found < end:
+            end = found
+    return text[at:end]
+
+
+def sysmon_core_digest(directory: str) -> str | None:
+    """SHA-256 of the installed coverage's :data:`SYSMON_SOURCES`, or None if one is missing.
+
+    With the C module itself where there is one: ``hashlib`` loads OpenSSL (~2 ms).
+    """
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found]  # 3.12+
+    except ImportError:  # pragma: no cover
+        from hashlib import sha256
+
+    digest = sha256()
+    texts: dict[str, str] = {}
+    for name, start in SYSMON_SOURCES:
+        if name not in texts:
+            try:
+                with open(os.path.join(directory, name), encoding="utf-8") as f:
+                    texts[name] = f.read()
+            except OSError:
+                return None
+        piece = _source_piece(texts[name], start)
+        if piece is None:
+            return None
+        digest.update(f"{name}:{len(piece)}:".encode())
+        digest.update(piece.encode("utf-8"))
+    return str(digest.hexdigest())
+
+
+def sysmon_core_problem(directory: str, arcs: bool) -> str | None:
+    """None when the installed coverage's sys.monitoring core is a checked one; else why not."""
+    found = sysmon_core_digest(directory)
+    known = SYSMON_ARCS_KNOWN if arcs else SYSMON_KNOWN
+    if found is not None and found in known:
+        return None
+    version = coverage_version(directory)
+    checked = ", ".join(SYSMON_KNOWN[digest] for digest in SYSMON_KNOWN if digest in known)
+    what = "branch data" if arcs else "line data"
+    return (
+        f"coverage {version}'s sys.monitoring core ({what}) is not one covhook checked "
+        f"(checked: {checked})"
+    )
+
+
+def coverage_version(directory: str) -> str:
+    """``coverage/version.py``'s ``__version__``, without importing coverage (7.10.4-7.18.0)."""
+    try:
+        with open(os.path.join(directory, "version.py"), encoding="utf-8") as f:
+            namespace: dict[str, Any] = {"__name__": "coverage.version"}
+            exec(compile(f.read(), f.name, "exec"), namespace)
+        return str(namespace["__version__"])
+    except Exception:
+        return "(unknown version)"

@@ -71,10 +71,11 @@ def plan(config: Mapping[str, Any], cwd: str) -> Plan:
     need(not config.get("debug") and not config.get("debug_file"), "debug")
     need(not config.get("timid") and not config.get("cover_pylib"), "timid/cover_pylib")
     need(not config.get("include_namespace_packages"), "include_namespace_packages")
-    need(config.get("core") in (None, "ctrace"), "core")
-    # From 3.14 coverage.py's default core is sys.monitoring, whose branch
-    # data is not the C tracer's: only an explicit ctrace is the same there.
-    need(sys.version_info < (3, 14) or config.get("core") == "ctrace", "core on 3.14+")
+    # issue 21: the core coverage.py would pick (ctrace, or sys.monitoring:
+    # covhook.startup.sysmon_recorder); Ineligible, with a printable reason, else.
+    from covhook.startup.sysmon_recorder import core_for
+
+    core = core_for(config)
     need(set(config.get("concurrency") or ()) <= {"thread"}, "concurrency")
     need(set(config.get("patch") or ()) <= PATCHES, "patch")
     need(not config.get("sigterm"), "sigterm")
@@ -100,6 +101,7 @@ def plan(config: Mapping[str, Any], cwd: str) -> Plan:
         context=config.get("context"),
         patch=frozenset(config.get("patch") or ()),
         options=options,
+        core=core,
     )
 
 
@@ -116,7 +118,9 @@ class Plan:
         context: str | None,
         patch: frozenset[str],
         options: Mapping[str, Any],
+        core: str = "ctrace",
     ) -> None:
+        self.core = core  # "ctrace" or "sysmon" (issue 21)
         self.sources = sources
         self.relative = relative  # relative_files: file names under it are stored relative
         self.branch = branch
@@ -491,6 +495,11 @@ def _hash_written(path: str) -> Any:
     h = _Hasher()
     con = sqlite3.connect(path, isolation_level=None)
     try:
+        # As _write (and coverage.py): no journal, no fsync.  SQLite's defaults
+        # cost the one-row write below a journal and 3-4 fdatasync calls, tens
+        # of milliseconds of wall time on a disk (issue 21).
+        con.execute("pragma journal_mode=off")
+        con.execute("pragma synchronous=off")
         for query in _compat.HASH_QUERIES:
             h.update(query)
             cur = con.execute(query)
@@ -612,7 +621,8 @@ def _write(
 # --- preparing and starting ------------------------------------------------------
 
 # coverage.py's variables that ask for what the recorder does not do.
-_REFUSE_ENV = ("COVERAGE_DEBUG", "COVERAGE_DEBUG_FILE", "COVERAGE_CORE")
+# (COVERAGE_CORE: plan() picks the core as coverage.py does, issue 21.)
+_REFUSE_ENV = ("COVERAGE_DEBUG", "COVERAGE_DEBUG_FILE")
 
 
 def _refused(environ: Mapping[str, str]) -> bool:
@@ -647,15 +657,21 @@ def prepare(
         # Known data format first: once the C tracer is loaded, coverage.py
         # imported later in this process must share it (_compat.load_ctracer).
         fmt = _compat.data_format(directory) if directory else None
-        if fmt is None:
+        if fmt is None or directory is None:
             return None
-        loaded = _compat.load_ctracer(directory) if directory else None
-        if loaded is None:
-            return None
-        module, version = loaded
+        rec: Recorder
+        if the_plan.core == "sysmon":  # issue 21: coverage.py's sys.monitoring core
+            from covhook.startup import sysmon_recorder
+
+            rec = sysmon_recorder.SysmonRecorder(the_plan, _compat.coverage_version(directory))
+        else:
+            loaded = _compat.load_ctracer(directory)
+            if loaded is None:
+                return None
+            module, version = loaded
+            rec = Recorder(module, the_plan, version)
     except Exception:
         return None
-    rec = Recorder(module, the_plan, version)
     rec.serialized = text
     rec.raw = raw
     rec.config_file = raw.get("config_file")
