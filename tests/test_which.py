@@ -47,7 +47,7 @@ def test_the_installed_coverage_is_not_called_newer_than_the_checked_ones() -> N
         ({"COVHOOK_DISABLE": "1"}, which.NONE, "COVHOOK_DISABLE"),
         ({"COVHOOK_RECORDER": "0"}, which.LEAN, "COVHOOK_RECORDER=0"),
         ({"COVHOOK_RECORDER": "0", "COVHOOK_LEAN": "0"}, which.COVERAGE, "COVHOOK_LEAN=0"),
-        ({"COVERAGE_CORE": "ctrace"}, which.LEAN, "COVERAGE_CORE is set"),
+        ({"COVERAGE_DEBUG": "trace"}, which.LEAN, "COVERAGE_DEBUG is set"),
     ],
 )
 def test_each_reason_is_said(extra: dict[str, str], path: str, words: str) -> None:
