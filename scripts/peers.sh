@@ -80,8 +80,8 @@ run_suite() {
         ;;
     coverage)
         [ ${#tests[@]} -gt 0 ] || tests=(tests/test_process.py tests/test_concurrency.py tests/test_api.py)
-        # (its own addopts need the cache plugin: --failed-first)
-        (cd "$COV_SRC" && env PATH="$PEERS/$side/bin:$PATH" "$py" -m pytest -q -n 2 -rfE "${tests[@]}")
+        # (its own addopts: -q already, and --failed-first needs the cache plugin)
+        (cd "$COV_SRC" && env PATH="$PEERS/$side/bin:$PATH" "$py" -m pytest -n 2 -rfE "${tests[@]}")
         ;;
     esac
 }

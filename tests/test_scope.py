@@ -303,3 +303,21 @@ def test_coverage_and_covhook_commands_are_neither_measured_nor_counted(
     # `coverage run` measures the process itself: covhook does not start a second one.
     run(env, tmp_path, rc, "-m", "coverage", "run", f"--rcfile={rc}", "main.py")
     assert len(data.data_files(tmp_path)) == 1
+
+
+def test_a_module_run_with_dash_m_that_source_names_is_measured(tmp_path: Path) -> None:
+    """``python -m pkg.main`` with ``source = pkg.main``: runpy runs it as ``__main__``.
+
+    It is never imported under its own name, so lazy start must not wait for
+    that import: the process starts measuring at once (coverage.py's own
+    process-startup test ``test_pth_and_source_work_together[main-pkg--m]``).
+    """
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "main.py").write_text("a = 2\nb = 3\n")
+    done = measured.run(
+        sys.executable, tmp_path, "-m", "pkg.main", rc_text="[run]\nsource = pkg.main\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert data.lines_by_file(tmp_path / ".coverage") == {"main.py": {1, 2}}

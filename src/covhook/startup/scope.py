@@ -234,7 +234,9 @@ def main_in_scope(scope: Scope, orig_argv: list[str]) -> bool:
     """The main script (or pytest) runs from the first line: start at start-up."""
     kind, value = main_target(orig_argv)
     if kind == "module":
-        return value.split(".")[0] in _EAGER_PROGRAMS
+        # ``python -m pkg.main``: runpy runs it as __main__, never imported under
+        # its own name, so the import hook of lazy start would never see it.
+        return value.split(".")[0] in _EAGER_PROGRAMS or scope.name_in_scope(value)
     if kind != "script":
         return False
     if os.path.basename(value) in _EAGER_PROGRAMS:
