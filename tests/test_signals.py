@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import signal
 import subprocess
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import coverage
 import pytest
 
-from support import data, envs, launchers
+from support import data, envs, launchers, measured
 
 pytestmark = pytest.mark.signals
 
@@ -421,3 +422,29 @@ def test_signal_taken_by_a_thread_that_ends_still_kills(tmp_path: Path, wait: st
     assert run(launchers.write_rc(tmp_path)) == bare
     combined, _ = launchers.combine(tmp_path)
     assert launchers.marked(program, "taken here") <= data.lines_of(combined, "blocked.py")
+
+
+POOL_LOOP = """\
+import multiprocessing
+
+def square(n):
+    return n * n  # pool worker
+
+if __name__ == "__main__":
+    for _ in range(40):
+        with multiprocessing.get_context("fork").Pool(2, maxtasksperchild=1) as pool:
+            assert pool.map(square, [1, 2]) == [1, 4]
+"""
+
+
+def test_pool_terminate_right_after_a_fork_never_hangs(tmp_path: Path) -> None:
+    """``with Pool(maxtasksperchild=1)``: terminate() SIGTERMs a worker its handler thread
+    just forked.  A SIGTERM that lands before the child's fork hooks ran was written to
+    the parent's wake-up socket and its flag cleared by CPython: the worker never died
+    and the pool waited for ever (3 of 4 runs of this loop hung before the fix)."""
+    prog = tmp_path / "pool_loop.py"
+    prog.write_text(POOL_LOOP)
+    done = measured.run(sys.executable, tmp_path, prog.name, timeout=60, COVHOOK_LAZY="0")
+    assert done.returncode == 0, done.stderr
+    data.combine_with_plain_coverage(Path(sys.executable).parent / "coverage", tmp_path)
+    assert data.lines_in(prog, "# pool worker") <= data.lines_of(tmp_path / ".coverage", prog.name)

@@ -80,6 +80,23 @@ def set_auto_save(cov: Coverage, on: bool) -> None:
     cov._auto_save = on
 
 
+# ``Coverage._atexit`` (7.10.4-7.18.0): the bound method ``start()`` registers
+# with ``atexit`` (its exit save).  covhook.startup.signals runs it with the
+# program's signals held: a handler that raises (gunicorn's worker calls
+# ``sys.exit`` on SIGINT/SIGQUIT) in the middle of it lost the save.  Without
+# it coverage.py's own exit handler runs as it is (the race stays).
+def wrap_atexit(cov: Coverage, wrapper: Callable[[Callable[[], None]], None]) -> bool:
+    """Run ``wrapper(cov._atexit)`` at exit instead of ``cov._atexit``; False if not found."""
+    import atexit
+
+    original = getattr(cov, "_atexit", None)
+    if not callable(original):
+        return False
+    atexit.unregister(original)
+    atexit.register(wrapper, original)
+    return True
+
+
 # ``Coverage._started`` (7.10.4-7.18.0): whether this object is measuring
 # now.  ``Coverage.current()`` is public but also returns a stopped object;
 # without the flag the pytest plugin would activate for a combine-only object.

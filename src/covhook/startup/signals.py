@@ -375,6 +375,7 @@ def guard_saves(cov: Coverage) -> None:
         _start_euid = os.geteuid()
         cov.save = save  # type: ignore[method-assign]
         datalock.harden(cov)
+        _compat.wrap_atexit(cov, _exit_save_signals_held)
         os.register_at_fork(
             before=_before_fork,
             after_in_parent=_after_fork_parent,
@@ -382,8 +383,31 @@ def guard_saves(cov: Coverage) -> None:
         )
 
 
+def _exit_save_signals_held(original: Callable[[], None]) -> None:
+    """coverage.py's exit handler with the signals that run Python code held (main thread).
+
+    Its save is covhook's (:func:`save`, handlers deferred), but what it does
+    before saving is not: a signal landing there ran the program's handler,
+    which may raise (gunicorn's worker: ``sys.exit`` on SIGINT or SIGQUIT) and
+    end the handler before any save.  Held, the signal is handled right after
+    the save, as if it had come a moment later.
+    """
+    if threading.get_ident() != threading.main_thread().ident:
+        original()
+        return
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    with contextlib.suppress(Exception):
+        held |= {s for s in signal.valid_signals() if callable(signal.getsignal(s))}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        original()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 _held_for_fork = False
 _marked_for_fork = False
+_pending_at_fork = 0  # len(_pending) when the fork began: the rest arrived in the child
 
 
 def _before_fork() -> None:
@@ -393,8 +417,9 @@ def _before_fork() -> None:
     the save lock is remembered and re-raised after the fork, not handled
     with the lock held.
     """
-    global _held_for_fork, _marked_for_fork
+    global _held_for_fork, _marked_for_fork, _pending_at_fork
     me = threading.get_ident()
+    _pending_at_fork = len(_pending)
     if me in _in_save:
         return  # forking from inside our own save (a signal handler): nothing to wait for
     _in_save.add(me)
@@ -416,16 +441,28 @@ def _after_fork_parent() -> None:
 
 
 def _after_fork_child() -> None:
-    """Only the forking thread lives on: no save is running here, whatever was copied."""
+    """Only the forking thread lives on: no save is running here, whatever was copied.
+
+    A signal this child got while its fork hooks ran found the forking thread
+    marked as saving and was remembered (``_pending``): it is sent again once
+    the mark is gone, so the handler acts on it as soon as the thread runs
+    Python code.  Dropped, a SIGTERM that ``Pool.terminate()`` sent to a worker
+    just forked was never acted on, and the pool waited for ever.  What was
+    pending in the parent before the fork is the parent's.
+    """
     global _lock, _held_for_fork, _marked_for_fork, _death, _death_owner
     _lock = threading.Lock()
     _death, _death_owner = threading.Lock(), 0
     _in_save.clear()
     _held_for_fork = _marked_for_fork = False
+    arrived = _pending[_pending_at_fork:]
     _pending.clear()
     _warn.forget()
     if _saved_cov is not None:
         datalock.reset_after_fork(_saved_cov)
+    for signum in arrived:
+        with contextlib.suppress(OSError):
+            os.kill(os.getpid(), signum)
 
 
 def install(cov: Coverage) -> bool:

@@ -307,8 +307,10 @@ def _run(pair: _Pair, done: Any, pid: int, on_signal: Callable[[int], None]) -> 
         space = _socket.CMSG_SPACE(12)  # struct ucred: pid, uid, gid
         while pair.intact():
             data, ancillary, _, _ = pair.reader.recvmsg(1, space)
-            if _sender(_socket, ancillary) != pid:
-                continue  # a forked child's, not ours
+            sender = _sender(_socket, ancillary)
+            if sender != pid:
+                _forward_to_child(sender, data, pid)  # a forked child's, not ours
+                continue
             if data in (STOP, b""):
                 return
             on_signal(data[0])
@@ -316,6 +318,29 @@ def _run(pair: _Pair, done: Any, pid: int, on_signal: Callable[[int], None]) -> 
         pass
     finally:
         done.release()
+
+
+def _forward_to_child(sender: int, data: bytes, pid: int) -> None:
+    """A signal our child got before its fork hooks gave it a socket of its own: send it again.
+
+    Between ``fork()`` and ``PyOS_AfterFork_Child`` a child still writes to
+    the inherited wake-up socket, and CPython then clears the signal flags it
+    had set: the signal is gone (``Pool.terminate()`` SIGTERMs a worker just
+    forked by its handler thread: the worker never died and the pool waited
+    for ever).  Only a direct child of this process is signalled (its pid
+    cannot be reused before this process reaps it); by then it has, or soon
+    has, a socket of its own and handles the signal.
+    """
+    if sender <= 0 or len(data) != 1 or data == STOP:
+        return
+    try:
+        with open(f"/proc/{sender}/stat", "rb") as f:
+            stat = f.read()
+        if int(stat[stat.rindex(b")") + 2 :].split()[1]) != pid:
+            return  # not our child (a grandchild's, or gone)
+        os.kill(sender, data[0])
+    except (OSError, ValueError, IndexError):
+        return
 
 
 def _sender(_socket: Any, ancillary: list[tuple[int, int, bytes]]) -> int:
@@ -420,7 +445,12 @@ def _resume_now() -> None:
 
 def _after_fork_child() -> None:
     """A socket pair of the child's own (the inherited one is the parent's), and a thread."""
-    global _pair
+    global _pair, _done
+    # Only the forking thread lives on in a child: the parent's wake-up thread
+    # is not here, whatever ``_done`` inherited says (with it left set, the
+    # child started none, and a SIGTERM to a multiprocessing worker forked by
+    # Pool's handler thread was never acted on: the pool hung in terminate()).
+    _done = None
     old = _pair
     if old is None:
         return
