@@ -225,6 +225,7 @@ def test_pytest_starts_eagerly(tmp_path: Path) -> None:
 
 def test_pytest_summary_says_how_many_processes_the_scope_skipped(tmp_path: Path) -> None:
     """pytest-cov + covhook's plugin: CLI children measured, helper children skipped."""
+    pytest.importorskip("pytest_cov")  # the coverage 7.10.4 cell has no pytest-cov
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "__init__.py").write_text("")
     (tmp_path / "app" / "cli.py").write_text("print('cli')  # cli line\n")

@@ -163,8 +163,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "recorder", None, "COVHOOK_RECORDER", "bool", True,
         "`0`: measuring processes always start coverage.py itself (by default a process "
-        "whose config is simple records with coverage.py's C tracer and writes its data "
-        "format without importing coverage.py; see the scoping guide)",
+        "whose config is simple records with coverage.py's C tracer, or as its "
+        "`sys.monitoring` core does, and writes its data format without importing "
+        "coverage.py; see the scoping guide)",
     ),
     Setting(
         "cache_dir", None, "COVHOOK_CACHE_DIR", "path", None,
