@@ -409,6 +409,9 @@ def test_recorder_unpacks_and_hashes_as_coverage_does(tmp_path: Path, branch: bo
     src = tmp_path / "mod.py"
     src.write_text("def f(x):\n    if x:\n        return 1\n    return 2\n")
     cov = coverage.Coverage(data_file=str(tmp_path / "d"), branch=branch, config_file=False)
+    # The C tracer's packed data (3.14+ default to sys.monitoring, whose raw data
+    # the sysmon recorder keeps itself: tests/test_sysmon_recorder.py).
+    cov.set_option("run:core", "ctrace")
     cov.start()
     try:
         namespace: dict[str, Any] = {"__file__": str(src)}

@@ -245,12 +245,14 @@ def test_recorder_eager_process_that_runs_nothing_in_scope(
     env = make_covhook_env(coverage=RECORDED)
     rc = project(tmp_path, branch=branch)
     data_dir = tmp_path / "data"
-    assert "IMPORTED True" in run(env, tmp_path, rc, "helper.py", COVHOOK_LAZY="0")
+    # The C tracer's recorder (3.14+ default to sys.monitoring: test_sysmon_recorder.py).
+    ctrace = {"COVHOOK_LAZY": "0", "COVERAGE_CORE": "ctrace"}
+    assert "IMPORTED True" in run(env, tmp_path, rc, "helper.py", **ctrace)
     (full,) = data.data_files(data_dir)
     expected = tables(full)
     assert expected["file"], "coverage.py touched the source files"
     full.unlink()
-    assert "IMPORTED False CTracer" in run(env, tmp_path, rc, "helper.py", COVHOOK_LAZY="0")
+    assert "IMPORTED False CTracer" in run(env, tmp_path, rc, "helper.py", **ctrace)
     (recorded,) = data.data_files(data_dir)
     assert tables(recorded) == expected
     assert name_tail(recorded) == name_tail(full)
