@@ -622,6 +622,16 @@ def pytest_cov_measuring(pluginmanager: Any) -> Coverage | None:
     return getattr(controller, "cov", None)
 
 
+# ``--cov-append``'s option dest, ``cov_append`` (pytest-cov 7.1.0; its
+# ``engine.CovController`` reads ``options.cov_append``).  Without it covhook
+# could not tell whether pytest-cov erases the old data at start: it would
+# keep stale child files that pytest-cov's combine then sweeps into the report
+# (or remove the files a ``--cov-append`` run means to keep).
+def pytest_cov_appends(option: Any) -> bool:
+    """pytest-cov keeps the previous data (``--cov-append``) rather than erasing it."""
+    return bool(getattr(option, "cov_append", False))
+
+
 # -- coverage.py: what the lean recorder (covhook.startup.recorder) relies on ----
 # Checked on coverage 7.10.4, 7.17.3, 7.17.5 and 7.18.0, CPython 3.11-3.15:
 # - ``coverage/tracer.<EXT_SUFFIX>``, the C tracer extension, loads on its own

@@ -158,7 +158,7 @@ class ChildCoverage:
             self._add_process_tree_patches()
         if self.is_worker:
             self.config.workeroutput["covhook_pid"] = os.getpid()  # type: ignore[attr-defined]
-        elif self.under_pytest_cov and not self.config.option.cov_append:
+        elif self.under_pytest_cov and not _compat.pytest_cov_appends(self.config.option):
             # pytest-cov erases old data unless --cov-append; its combine would
             # still sweep up our stale child files, so they go too.
             self._remove_stale_children()
