@@ -414,6 +414,50 @@ def test_data_format_is_read_from_the_installed_coverage(tmp_path: Path) -> None
     assert fmt.hashes == (hashed.startswith("H") and hashed.endswith("h") and len(hashed) == 12)
 
 
+# What ``_compat.data_format`` must find in each checked coverage.py (read from
+# each version's installed source; each matrix cell, scripts/matrix.sh, checks
+# the one it has): arc bits, ``.pid`` name suffix, ``sys_argv`` meta rows, data
+# hash in the name, arcs read from a copy of each set, hash from the written file.
+DATA_FORMATS = {
+    "7.10.4": (20, False, False, False, False, False),
+    "7.13.5": (28, True, True, True, False, False),
+    "7.17.3": (28, True, True, True, True, False),
+    "7.17.5": (28, True, True, True, False, True),
+    "7.18.0": (28, True, True, True, False, True),
+}
+
+
+def _fields(fmt: _compat.DataFormat) -> tuple[int, bool, bool, bool, bool, bool]:
+    return (
+        fmt.arc_bits, fmt.new_suffix, fmt.argv_meta, fmt.hashes, fmt.arcs_copied, fmt.query_hash
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("version", sorted(DATA_FORMATS))
+def test_data_format_of_each_checked_coverage(version: str) -> None:
+    """The source-text recognition gives exactly the checked format of that version."""
+    from coverage import sqldata
+
+    if coverage.__version__ != version:
+        pytest.skip(f"checked in the matrix cell with coverage {version} (scripts/matrix.sh)")
+    fmt = _compat.data_format(str(Path(coverage.__file__).parent))
+    assert fmt is not None, f"coverage {version}: data_format no longer recognises it"
+    assert _fields(fmt) == DATA_FORMATS[version]
+    assert fmt.schema == sqldata.SCHEMA
+    assert sqldata.SCHEMA_VERSION == _compat.DATA_SCHEMA_VERSION
+
+
+def test_the_installed_coverage_has_a_checked_data_format() -> None:
+    """Loud, not skipped: a coverage.py nobody checked the recorder's data format on."""
+    assert set(DATA_FORMATS) == set(RECORDER_KNOWS)
+    assert coverage.__version__ in DATA_FORMATS, (
+        f"coverage {coverage.__version__}: the data format covhook's recorder writes was "
+        "never checked on it (it steps aside if data_format finds no known format). Fix: run "
+        "tests/test_compat.py with it, check the recorder's files, and add it to DATA_FORMATS "
+        "here and to RECORDER_KNOWS (tests/support/envs.py)"
+    )
+
+
 @pytest.mark.parametrize("branch", [False, True], ids=["line", "branch"])
 def test_recorder_unpacks_and_hashes_as_coverage_does(tmp_path: Path, branch: bool) -> None:
     """The C tracer's raw data through coverage's own Collector and through the recorder."""

@@ -843,7 +843,7 @@ def data_format(directory: str) -> DataFormat | None:
         return None
     if hashes and not (new_suffix and argv_meta and bits[0] == 28):
         return None
-    if "SCHEMA_VERSION = 7\n" not in sqldata:
+    if f"SCHEMA_VERSION = {DATA_SCHEMA_VERSION}\n" not in sqldata:
         return None
     schema = _schema(sqldata)
     if schema is None:
