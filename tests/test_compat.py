@@ -521,6 +521,7 @@ ALLOWED = {
     "add_subparsers() returns, as typeshed names it",
     "*: ._fields": "NamedTuple's documented API",
     "*: '_fields'": "NamedTuple's documented API",
+    "*: ._replace": "NamedTuple's documented API",
     "*: ._exit": "os._exit is documented API",
     "*: '_exit'": "os._exit by name: coverage.py's documented [run] patch = _exit",
     "startup/sigwake.py: _thread": "_thread is a documented module",
