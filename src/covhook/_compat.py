@@ -804,7 +804,15 @@ _ARCS_LISTED = "for packed in list(packeds):"
 
 
 def data_format(directory: str) -> DataFormat | None:
-    """The installed coverage.py's :class:`DataFormat`, or None when it is not a known one."""
+    """The installed coverage.py's :class:`DataFormat`, or None when it is not a known one.
+
+    What it guards: the lean recorder writes coverage's data files without
+    importing coverage (that import is the start-up time it saves), so the
+    format is read from coverage's source text here, not from its constants.
+    Any fragment not found gives None, and coverage.py measures instead.
+    tests/test_compat.py pins what this finds on each checked version
+    (``DATA_FORMATS``) and fails loudly on a coverage.py nobody checked.
+    """
     try:
         with open(os.path.join(directory, "collector.py"), encoding="utf-8") as f:
             collector = f.read()
