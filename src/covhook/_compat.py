@@ -622,6 +622,16 @@ def pytest_cov_measuring(pluginmanager: Any) -> Coverage | None:
     return getattr(controller, "cov", None)
 
 
+# ``--cov-append``'s option dest, ``cov_append`` (pytest-cov 7.1.0; its
+# ``engine.CovController`` reads ``options.cov_append``).  Without it covhook
+# could not tell whether pytest-cov erases the old data at start: it would
+# keep stale child files that pytest-cov's combine then sweeps into the report
+# (or remove the files a ``--cov-append`` run means to keep).
+def pytest_cov_appends(option: Any) -> bool:
+    """pytest-cov keeps the previous data (``--cov-append``) rather than erasing it."""
+    return bool(getattr(option, "cov_append", False))
+
+
 # -- coverage.py: what the lean recorder (covhook.startup.recorder) relies on ----
 # Checked on coverage 7.10.4, 7.17.3, 7.17.5 and 7.18.0, CPython 3.11-3.15:
 # - ``coverage/tracer.<EXT_SUFFIX>``, the C tracer extension, loads on its own
@@ -794,7 +804,15 @@ _ARCS_LISTED = "for packed in list(packeds):"
 
 
 def data_format(directory: str) -> DataFormat | None:
-    """The installed coverage.py's :class:`DataFormat`, or None when it is not a known one."""
+    """The installed coverage.py's :class:`DataFormat`, or None when it is not a known one.
+
+    What it guards: the lean recorder writes coverage's data files without
+    importing coverage (that import is the start-up time it saves), so the
+    format is read from coverage's source text here, not from its constants.
+    Any fragment not found gives None, and coverage.py measures instead.
+    tests/test_compat.py pins what this finds on each checked version
+    (``DATA_FORMATS``) and fails loudly on a coverage.py nobody checked.
+    """
     try:
         with open(os.path.join(directory, "collector.py"), encoding="utf-8") as f:
             collector = f.read()
@@ -833,7 +851,7 @@ def data_format(directory: str) -> DataFormat | None:
         return None
     if hashes and not (new_suffix and argv_meta and bits[0] == 28):
         return None
-    if "SCHEMA_VERSION = 7\n" not in sqldata:
+    if f"SCHEMA_VERSION = {DATA_SCHEMA_VERSION}\n" not in sqldata:
         return None
     schema = _schema(sqldata)
     if schema is None:
