@@ -171,23 +171,16 @@ class Recorder:
         self.config_file: str | None = None
         self.save: Callable[[], None] = self._save  # route_saves replaces it
 
-    # coverage.py's Coverage API, the part covhook's own modules call.
     def get_option(self, name: str) -> Any:
-        if name == "run:data_file":
-            return self.data_file
-        if name == "run:context":
-            return self.context
-        if name == "run:parallel":
-            return True
+        """``run:source`` and ``run:source_dirs``, what :func:`covhook.roots.record` reads.
+
+        The recorder is a ``Measurer`` for the start sequence
+        (``covhook.startup.boot.arm``), never a ``Coverage``: this is the one
+        option anything asks it for.
+        """
         if name in ("run:source", "run:source_dirs"):
             return list(self.raw.get(name[4:]) or [])
         return None
-
-    def set_option(self, name: str, value: Any) -> None:
-        if name == "run:data_file":
-            self.data_file = str(value)
-        elif name == "run:context":
-            self.context = value
 
     def should_trace(self, filename: str, frame: FrameType | None) -> Any:
         """coverage.inorout.InOrOut.should_trace for source dirs and omit prefixes."""
