@@ -495,11 +495,7 @@ class _Hasher:
     """coverage.misc.Hasher for the values a data hash holds (None, str, bytes, int, sequences)."""
 
     def __init__(self) -> None:
-        try:
-            from _sha3 import sha3_256  # type: ignore[import-not-found]  # hashlib's C module
-        except ImportError:  # pragma: no cover
-            from hashlib import sha3_256
-        self.hash = sha3_256()
+        self.hash = _compat.sha3_256()
 
     def update(self, v: Any) -> None:
         h = self.hash
