@@ -527,21 +527,13 @@ ALLOWED = {
     "startup/sigwake.py: _thread": "_thread is a documented module",
     "startup/lazy.py: ._covhook": "covhook's own mark on the functions it wraps",
     "startup/lazy.py: '_covhook'": "covhook's own mark on the functions it wraps",
-    # startup/lazy.py lists its CPython and cloudpickle names in its own header
-    # (checked on CPython 3.11-3.13, cloudpickle 3.1.1-3.1.3): moved in a later
-    # change (other work edits startup/lazy.py now).
-    "startup/lazy.py: '_frozen_importlib'": "moved in a later change",
-    "startup/lazy.py: '_load_unlocked'": "moved in a later change",
-    "startup/lazy.py: '_run_code'": "moved in a later change",
-    "startup/lazy.py: '_thread'": "moved in a later change",
-    "startup/lazy.py: '_start_new_thread'": "moved in a later change",
-    "startup/lazy.py: '_start_joinable_thread'": "moved in a later change",
-    "startup/lazy.py: '_make_function'": "moved in a later change",
-    "startup/lazy.py: '_feature_version'": "moved in a later change",
-    "startup/lazy.py: ._getframe": "moved in a later change (_compat.caller_frame)",
-    # hashlib's C module, for coverage's data hash without hashlib's import:
-    # moved in a later change (other work edits startup/recorder.py now).
-    "startup/recorder.py: _sha3": "moved in a later change",
+}
+# startup/lazy.py's hooks use their names themselves (a waiting process does not
+# import _compat); _compat.LAZY_PRIVATE_NAMES lists them with versions and why.
+LAZY_LISTED = {
+    f"startup/lazy.py: {form}"
+    for name in _compat.LAZY_PRIVATE_NAMES
+    for form in (f"'{name}'", f".{name}")
 }
 # Names of other projects' internals that do not start with "_".
 PRIVATE_WITHOUT_UNDERSCORE = ("cov_append",)
@@ -646,7 +638,9 @@ def test_no_private_name_of_another_project_is_used_outside_compat() -> None:
     from fnmatch import fnmatchcase
 
     found = private_touches(SRC)
-    unlisted = sorted(f for f in found if not any(fnmatchcase(f, a) for a in ALLOWED))
+    unlisted = sorted(
+        f for f in found if f not in LAZY_LISTED and not any(fnmatchcase(f, a) for a in ALLOWED)
+    )
     assert not unlisted, (
         "private names of coverage / CPython / pytest-cov / cloudpickle used outside "
         f"src/covhook/_compat.py: {unlisted}. Fix: move each into _compat (versions + what "
@@ -728,3 +722,47 @@ def test_the_modules_lean_defers_are_coverages(name: str) -> None:
     import importlib.util
 
     assert importlib.util.find_spec(name) is not None, f"coverage has no {name} any more"
+
+
+def test_sha3_is_hashlibs() -> None:
+    """The recorder's data hash: ``_sha3.sha3_256``, the digest hashlib's gives."""
+    import _sha3  # type: ignore[import-not-found]
+    import hashlib
+
+    h = _compat.sha3_256()
+    assert isinstance(h, _sha3.sha3_256)
+    h.update(b"covhook")
+    assert h.hexdigest() == hashlib.sha3_256(b"covhook").hexdigest()
+
+
+def test_lazy_touches_exactly_the_names_compat_lists() -> None:
+    """Each of _compat.LAZY_PRIVATE_NAMES is used by startup/lazy.py, and nothing else is."""
+    names = {
+        f.split(": ", 1)[1].strip("'.")
+        for f in private_touches(SRC)
+        if f.startswith("startup/lazy.py: ") and f in LAZY_LISTED
+    }
+    assert names == set(_compat.LAZY_PRIVATE_NAMES)
+
+
+def test_the_names_lazy_hooks_still_exist() -> None:
+    """CPython's side of _compat.LAZY_PRIVATE_NAMES (cloudpickle's: the test below)."""
+    import _thread
+    import runpy
+    import threading
+
+    assert callable(sys.modules["_frozen_importlib"]._load_unlocked)
+    assert callable(runpy._run_code)
+    starters = [("_thread", "start_new_thread"), ("threading", "_start_new_thread")]
+    if sys.version_info >= (3, 13):
+        starters = [("_thread", "start_joinable_thread"), ("threading", "_start_joinable_thread")]
+    modules = {"_thread": _thread, "threading": threading}
+    for module, name in starters:
+        assert callable(getattr(modules[module], name)), (module, name)
+    compile("1", "<covhook>", "eval", _feature_version=-1)  # type: ignore[call-overload]
+    assert _compat.caller_frame(0).f_code.co_name == "test_the_names_lazy_hooks_still_exist"
+
+
+def test_cloudpickle_makes_by_value_functions_with_make_function() -> None:
+    cloudpickle = pytest.importorskip("cloudpickle.cloudpickle")
+    assert callable(cloudpickle._make_function)

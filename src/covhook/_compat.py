@@ -986,3 +986,58 @@ def coverage_version(directory: str) -> str:
         return str(namespace["__version__"])
     except Exception:
         return "(unknown version)"
+
+
+# -- moved from covhook.startup.recorder and covhook.startup.lazy (issue 24) -----
+# ``_sha3.sha3_256`` (CPython 3.11.7, 3.12.1, 3.13.0: hashlib's own C module,
+# what ``hashlib.sha3_256`` is made from): the recorder's copy of coverage.py's
+# data hash (coverage 7.13+ puts it in the data file's name and meta table)
+# without ``import hashlib``, which loads OpenSSL's ``_hashlib`` (about 2 ms,
+# against 0.3 ms, of each recording process's first save).  Without it the
+# recorder uses hashlib's: the same digest, slower.
+def sha3_256() -> Any:
+    """A new SHA3-256 hash object: ``_sha3``'s, else ``hashlib``'s."""
+    try:
+        from _sha3 import sha3_256 as new  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover
+        from hashlib import sha3_256 as new
+    return new()
+
+
+# covhook.startup.lazy's hooks: the places in-scope code can start running in
+# a process still waiting to measure.  Checked on CPython 3.11.7, 3.12.1 and
+# 3.13.0, cloudpickle 3.1.1 and 3.1.3.  lazy uses them by these names itself:
+# a waiting process imports lazy but not this module (its contextlib and
+# collections cost ~3 ms, tests/test_start_paths.py keeps them out), so
+# tests/test_compat.py checks that lazy touches exactly the names listed here
+# and that each one still exists.
+# - ``_frozen_importlib._load_unlocked(spec)``: called (as a module global) by
+#   ``_find_and_load_unlocked`` for every module the import system loads,
+#   before ``spec.loader.exec_module`` runs its body.  Without it importing an
+#   in-scope module does not start coverage: its lines are lost.
+# - ``runpy._run_code(code, run_globals, ...)``: every code object runpy runs
+#   (``python -m``, ``run_path``, multiprocessing re-running ``__main__``).
+#   Without it in-scope code run that way is not measured.
+# - ``_thread.start_new_thread`` (3.11, 3.12; bound as
+#   ``threading._start_new_thread``) and ``_thread.start_joinable_thread``
+#   (3.13; ``threading._start_joinable_thread``).  Without them a thread
+#   started while waiting is never traced (the C tracer cannot attach later).
+# - cloudpickle's ``cloudpickle.cloudpickle._make_function(code, globals, name,
+#   argdefs, closure)``: what a pickle of a by-value function calls.  Without
+#   it Dask and Ray tasks defined in the driver script are not measured.
+# - ``compile()``'s keyword-only ``_feature_version`` (what ``ast.parse``
+#   passes): lazy's compile wrapper binds it like the builtin.  Without it such
+#   calls go to the builtin unchecked.
+# - ``sys._getframe`` (as :func:`caller_frame`): the flags compile() inherits
+#   from its caller, and whether coverage.py itself is compiling.
+LAZY_PRIVATE_NAMES = (
+    "_frozen_importlib",
+    "_load_unlocked",
+    "_run_code",
+    "_thread",
+    "_start_new_thread",
+    "_start_joinable_thread",
+    "_make_function",
+    "_feature_version",
+    "_getframe",
+)
