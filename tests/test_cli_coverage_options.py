@@ -223,7 +223,6 @@ HELP = {
 }  # fmt: skip
 
 
-@pytest.mark.fast
 @pytest.mark.parametrize("command", sorted(HELP))
 def test_help_lists_the_coverage_options(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:

@@ -109,6 +109,7 @@ def test_combine_into_a_read_only_directory(
     assert len(list(data_dir.iterdir())) == 1  # the parallel file was not lost
 
 
+@pytest.mark.processes  # covhook's code starts the process (conftest's rule cannot see it)
 @pytest.mark.parametrize(
     ("script", "words"),
     [
@@ -191,7 +192,6 @@ def test_without_coverage_installed(wheel: Path, tmp_path: Path) -> None:
         assert f"Fix: {venv.python} -m pip install coverage" in line
 
 
-@pytest.mark.fast
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
@@ -213,7 +213,6 @@ def test_usage_errors_are_one_line(
     assert "usage:" not in line
 
 
-@pytest.mark.fast
 @pytest.mark.parametrize(
     ("argv", "flag"), [(["-n", "0"], "-n 0"), (["-n", "2", "-j", "0"], "-j 0")]
 )
@@ -224,6 +223,7 @@ def test_split_names_the_count_that_is_wrong(
     assert line.count(" -") == 2, line  # the one flag, in the problem and in the fix
 
 
+@pytest.mark.processes  # covhook's code starts the process (conftest's rule cannot see it)
 def test_install_into_a_program_that_is_not_python_is_one_clean_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -13,7 +13,6 @@ from support import data, envs, measured
 PYPROJECT = tomllib.loads((envs.REPO / "pyproject.toml").read_text("utf-8"))
 
 
-@pytest.mark.fast
 def test_pytest_is_an_extra_with_a_pluggy_that_has_wrappers() -> None:
     deps = PYPROJECT["project"]["dependencies"]
     assert not [d for d in deps if d.startswith(("pytest", "pluggy"))]

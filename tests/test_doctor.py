@@ -37,6 +37,7 @@ def site_packages(python: Path) -> Path:
     return Path(out.stdout.strip())
 
 
+@pytest.mark.processes  # covhook's code starts the process (conftest's rule cannot see it)
 def test_healthy_setup_has_no_findings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / ".coveragerc").write_text(RC)
     status, lines = doctor(capsys, "--python", str(HEALTHY))
@@ -49,6 +50,7 @@ def test_healthy_setup_has_no_findings(tmp_path: Path, capsys: pytest.CaptureFix
     ]
 
 
+@pytest.mark.processes  # covhook's code starts the process (conftest's rule cannot see it)
 def test_venv_without_hook_or_coverage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / ".coveragerc").write_text(RC)
     python = bare_venv(tmp_path / "bare")
@@ -73,6 +75,7 @@ def test_hook_left_without_covhook(tmp_path: Path, capsys: pytest.CaptureFixture
     assert any("has covhook's hook" in line and "cannot import covhook" in line for line in lines)
 
 
+@pytest.mark.processes  # covhook's code starts the process (conftest's rule cannot see it)
 def test_not_python(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / ".coveragerc").write_text(RC)
     status, lines = doctor(capsys, "--python", "/bin/true")
@@ -80,6 +83,7 @@ def test_not_python(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert lines[0].startswith("covhook doctor: problem: cannot run /bin/true as Python")
 
 
+@pytest.mark.processes  # covhook's code starts the process (conftest's rule cannot see it)
 def test_config_problems(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -134,6 +138,7 @@ def fast_line(capsys: pytest.CaptureFixture[str], tmp_path: Path, rc: str) -> st
     return found
 
 
+@pytest.mark.processes  # covhook's code starts the process (conftest's rule cannot see it)
 @pytest.mark.parametrize(
     "rc",
     [
@@ -150,6 +155,7 @@ def test_doctor_fast_path_yes(
     assert fast_line(capsys, tmp_path, rc).startswith(FAST_YES)
 
 
+@pytest.mark.processes  # covhook's code starts the process (conftest's rule cannot see it)
 @pytest.mark.parametrize(
     ("rc", "env", "reason", "fix"),
     [

@@ -161,7 +161,11 @@ def test_two_workers_same_as_one(tmp_path: Path) -> None:
     assert dump(plain / ".coverage") == dump(tmp_path / "two")
 
 
-@pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "two-processes"])
+@pytest.mark.parametrize(
+    "workers",
+    [1, pytest.param(2, marks=pytest.mark.processes)],
+    ids=["one-process", "two-processes"],
+)
 def test_lines_and_arcs_do_not_mix(tmp_path: Path, workers: int) -> None:
     """coverage refuses to combine statement and branch data; so do we, writing nothing
     (also when the two kinds meet in different worker processes' shares)."""
@@ -176,7 +180,11 @@ def test_lines_and_arcs_do_not_mix(tmp_path: Path, workers: int) -> None:
     assert all(Path(f).exists() for f in files)
 
 
-@pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "two-processes"])
+@pytest.mark.parametrize(
+    "workers",
+    [1, pytest.param(2, marks=pytest.mark.processes)],
+    ids=["one-process", "two-processes"],
+)
 def test_conflicting_file_tracers_are_an_error(tmp_path: Path, workers: int) -> None:
     """With two processes the conflict is inside the forked worker's share (files 1 and
     3): its error comes back through the pipe and is raised as coverage's."""
@@ -192,6 +200,7 @@ def test_conflicting_file_tracers_are_an_error(tmp_path: Path, workers: int) -> 
     assert all(Path(f).exists() for f in files)
 
 
+@pytest.mark.processes  # covhook's code starts the process (conftest's rule cannot see it)
 def test_a_worker_that_dies_fails_the_combine_and_keeps_every_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -241,7 +250,11 @@ def unusable_files(d: Path) -> dict[str, Path]:
     return files
 
 
-@pytest.mark.parametrize("workers", ["1", "2"], ids=["one-process", "two-processes"])
+@pytest.mark.parametrize(
+    "workers",
+    ["1", pytest.param("2", marks=pytest.mark.processes)],
+    ids=["one-process", "two-processes"],
+)
 def test_unusable_files_named_once_and_kept(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],

@@ -325,7 +325,6 @@ def test_records_made_by_this_user_are_still_written(tmp_path: Path) -> None:
     assert roots.read([str(tmp_path / "data")])[0]["cwd"] == os.getcwd()
 
 
-@pytest.mark.fast
 def test_combine_temp_names_cannot_be_predicted() -> None:
     """SQLite creates them through whatever is at the name: pid alone is guessable."""
     for make, prefix in ((layout.combining_path, layout.COMBINING_PREFIX),
@@ -335,7 +334,6 @@ def test_combine_temp_names_cannot_be_predicted() -> None:
         assert f"/d/{prefix}{os.getpid()}.tmp" not in names
 
 
-@pytest.mark.fast
 def test_note_with_a_second_name_is_never_appended_to(tmp_path: Path) -> None:
     """A hard link to another file of ours at a note's name (fs.protected_hardlinks=0 lets
     another user make one to root's files) is refused; a fresh note is created 0644."""

@@ -273,6 +273,7 @@ def assert_refused(argv: list[str], capsys: pytest.CaptureFixture[str], *words: 
     return lines[0]
 
 
+@pytest.mark.processes  # covhook's code starts the process (conftest's rule cannot see it)
 def test_refuses_missing_interpreter(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert_refused(["install", "--python", str(tmp_path / "nope")], capsys, "does not exist")
 

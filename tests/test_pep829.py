@@ -33,7 +33,6 @@ EMULATOR = Path(__file__).resolve().parent / "support" / "pep829.py"
 PROGRAM = "import sys\nprint('ran')\nsys.exit(0)\n"
 
 
-@pytest.mark.fast
 def test_start_file_names_a_strict_entry_point_callable_without_arguments() -> None:
     lines = [x for x in start_text().splitlines() if x and not x.startswith("#")]
     assert lines == [ENTRY_POINT] == [_start_entry.ENTRY_POINT]
@@ -44,7 +43,6 @@ def test_start_file_names_a_strict_entry_point_callable_without_arguments() -> N
     covhook.start_hook()  # inactive here: returns, imports nothing
 
 
-@pytest.mark.fast
 def test_start_file_does_not_match_the_pth_and_sorts_before_coverages() -> None:
     # A matching name would suppress the .pth's import line (see make_pth.py).
     assert START_NAME.removesuffix(".start") != PTH_NAME.removesuffix(".pth")

@@ -21,7 +21,6 @@ from support import context_project, launchers
 TEST = "tests/test_kids.py::test_subprocess|run"
 
 
-@pytest.mark.fast
 @pytest.mark.parametrize(
     ("current", "environ", "expected"),
     [
@@ -41,7 +40,6 @@ def test_static_context(current: str | None, environ: dict[str, str], expected: 
     assert static_context("host-a", current, environ) == expected
 
 
-@pytest.mark.fast
 def test_the_running_test_file_wins_over_the_inherited_test(tmp_path: Path) -> None:
     """A process started after its parent's test ended takes the test running now."""
     running = tmp_path / "running"
