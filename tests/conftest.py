@@ -21,6 +21,9 @@ import pytest
 
 from support import envs, inprocess
 
+# Fixtures every test may ask for: other users and their directories.
+pytest_plugins = ["support.users"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Give the processes the tests start the default signal dispositions and mask.

@@ -20,9 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_datadir_safety import NOBODY, need_root_and_setpriv
 
 from support import data, envs, launchers
+from support.users import NOBODY, need_root_and_setpriv
 
 HEALTHY = Path(sys.executable)
 

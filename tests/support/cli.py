@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from support import envs, proc
+from support import envs, processes
 
 # The test runner's venv: covhook is installed there editable, beside coverage.
 VENV_BIN = Path(sys.executable).parent
@@ -60,4 +60,6 @@ def console_script(
 ) -> subprocess.CompletedProcess[str]:
     full = envs.clean_env(**(env or {}))
     full["PATH"] = f"{bin_dir}{os.pathsep}{full.get('PATH', '')}"
-    return proc.run([bin_dir / name, *argv], cwd, full, check=check, input=input, timeout=timeout)
+    return processes.run(
+        [bin_dir / name, *argv], cwd, full, check=check, input=input, timeout=timeout
+    )

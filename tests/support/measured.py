@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from support import envs, proc
+from support import envs, processes
 
 PARALLEL_RC = "[run]\nparallel = true\n"
 # The test runner's venv, where covhook is installed editable.
@@ -51,7 +51,7 @@ def run(
         if rc_text is not None:
             rc.write_text(rc_text, "utf-8")
     full = envs.clean_env(COVERAGE_PROCESS_START=str(rc), **extra)
-    return proc.run([python, *argv], cwd, full, check=check, input=input, timeout=timeout)
+    return processes.run([python, *argv], cwd, full, check=check, input=input, timeout=timeout)
 
 
 def output(env: envs.Env, root: Path, rc: Path, *args: str, **extra: str) -> str:

@@ -8,6 +8,7 @@ file descriptors, a raw interpreter check.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,9 +22,11 @@ def run(
     check: bool = False,
     input: str | None = None,
     timeout: float = 120,
+    umask: int | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``argv`` in ``cwd`` with exactly ``env``: stdin empty (or ``input``), output as text.
 
+    ``umask`` is set in the child (modes it creates must not depend on the runner's).
     With ``check`` a non-zero exit fails the test with the command, its status
     and both streams (a CalledProcessError would hide the output).
     """
@@ -37,6 +40,7 @@ def run(
         text=True,
         timeout=timeout,
         check=False,
+        preexec_fn=None if umask is None else (lambda: os.umask(umask)),
     )
     if check:
         assert done.returncode == 0, (
