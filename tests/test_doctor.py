@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import venv
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from covhook.cli import main
-from support import envs
+from support import measured, processes
 
 HEALTHY = Path(sys.executable)  # the project's venv: covhook (editable, with its hook) + coverage
 RC = "[run]\nparallel = True\n"
@@ -28,11 +27,8 @@ def bare_venv(root: Path) -> Path:
 
 
 def site_packages(python: Path) -> Path:
-    out = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-        capture_output=True,
-        text=True,
-        check=True,
+    out = processes.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], check=True
     )
     return Path(out.stdout.strip())
 
@@ -101,14 +97,12 @@ def test_scrubbed_children_and_stale_work_dir(
 ) -> None:
     """A real measured parent starts a Python child with env={}: doctor names it and the fix."""
     (tmp_path / ".coveragerc").write_text(RC)
-    subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import subprocess, sys; subprocess.run([sys.executable, '-c', 'pass'], env={})",
-        ],
-        cwd=tmp_path,
-        env=envs.clean_env(COVERAGE_PROCESS_START=str(tmp_path / ".coveragerc")),
+    measured.run(
+        sys.executable,
+        tmp_path,
+        "-c",
+        "import subprocess, sys; subprocess.run([sys.executable, '-c', 'pass'], env={})",
+        rc_text=None,
         check=True,
     )
     assert not any((tmp_path / ".covhook-work").iterdir())  # a clean run leaves nothing
