@@ -8,7 +8,6 @@ context.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import coverage
 import pytest
 
 from covhook.startup.testcontext import ENV, FILE_ENV, running_test, static_context
-from support import context_project, launchers
+from support import context_project, launchers, processes
 
 TEST = "tests/test_kids.py::test_subprocess|run"
 
@@ -59,9 +58,7 @@ def child(root: Path, rc: Path, **extra: str) -> bool:
     """Run ``by_subprocess`` in a measured child; whether it imported coverage.py."""
     env = launchers.measured_env(rc, **extra)
     code = "import sys, pkg.work; pkg.work.by_subprocess(); print('coverage' in sys.modules)"
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True
-    )
+    out = processes.run([sys.executable, "-c", code], root, env, check=True)
     return out.stdout.strip() == "True"
 
 
