@@ -1,4 +1,14 @@
-"""Shared fixtures: an isolated temp dir and environment for every test, and real venvs."""
+"""Shared fixtures: an isolated temp dir and environment for every test, and real venvs.
+
+The ``fast`` layer is applied here, not by hand: every test that starts no
+process gets the ``fast`` marker.  A test starts processes when it carries a
+process layer's marker (slow, signals, launchers, pytest_plugin, ...,
+``processes``) or when its code -- the test, its fixtures and the suite's own
+helpers they name, followed transitively -- names subprocess, multiprocessing,
+fork, posix_spawn, os.system, pytester, ... (``support.inprocess``).  While a
+``fast`` test runs, starting a process fails it loudly; a test that starts one
+inside covhook's code (where the rule does not look) is marked ``processes``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from support import envs
+from support import envs, inprocess
+
+# Fixtures every test may ask for: other users and their directories.
+pytest_plugins = ["support.users"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -26,6 +39,29 @@ def pytest_configure(config: pytest.Config) -> None:
             handler = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
             signal.signal(signum, handler)
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``fast`` on every in-process test, before ``-m`` selects (hence tryfirst)."""
+    inprocess.mark_fast(items)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """A ``fast`` test that starts a process fails, naming what it started."""
+    if item.get_closest_marker("fast") is None:
+        return (yield)
+    with inprocess.no_processes(item.nodeid) as refused:
+        try:
+            return (yield)
+        finally:
+            if refused:
+                pytest.fail(
+                    f"{item.nodeid} is marked fast (in-process) but started a process "
+                    f"({refused[0]}). Fix: mark it 'processes' (see tests/support/inprocess.py)",
+                    pytrace=False,
+                )
 
 
 @pytest.fixture(autouse=True)

@@ -222,6 +222,7 @@ def test_origin_lines_the_same_from_rows_and_from_bitmaps(tmp_path: Path) -> Non
     }
 
 
+@pytest.mark.processes  # covhook's code starts the process (conftest's rule cannot see it)
 def test_streamed_items_come_in_order_even_when_the_child_dies() -> None:
     parent = os.getpid()
 
@@ -248,6 +249,7 @@ def children() -> set[int]:
     return found
 
 
+@pytest.mark.processes  # covhook's code starts the process (conftest's rule cannot see it)
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
 def test_a_stream_closed_early_leaves_no_child_behind() -> None:
     def make() -> Iterator[int]:

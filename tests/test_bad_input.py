@@ -17,22 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from support import data, envs
+from support import data, envs, processes
 
 PROGRAM = "import sys\nprint('program ran')\nsys.exit(3)\n"
 
 
 def run_program(python: Path, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     (cwd / "prog.py").write_text(PROGRAM)
-    return subprocess.run(
-        [str(python), "prog.py"],
-        cwd=cwd,
-        env=envs.clean_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return processes.run([python, "prog.py"], cwd, envs.clean_env(**env), timeout=60)
 
 
 def run_with_rc(
@@ -67,13 +59,13 @@ def unwritable_dir(tmp_path: Path) -> Iterator[Path]:
     if os.access(directory, os.W_OK):  # root ignores modes
         if shutil.which("chattr") is None:
             pytest.skip("running as root without chattr: cannot make a read-only directory")
-        subprocess.run(["chattr", "+i", str(directory)], check=True)
+        processes.run(["chattr", "+i", directory], check=True)
         immutable = True
     try:
         yield directory
     finally:
         if immutable:
-            subprocess.run(["chattr", "-i", str(directory)], check=True)
+            processes.run(["chattr", "-i", directory], check=True)
         directory.chmod(stat.S_IRWXU)
 
 

@@ -12,8 +12,6 @@ import pytest
 from covhook import cli
 from covhook.commands import COMMANDS, Typed
 
-pytestmark = pytest.mark.fast
-
 # The fewest words each command parses with (its required options).
 MINIMAL = {"split": ["-n", "1"], "run": ["true"]}
 # Commands still handed argparse's Namespace.

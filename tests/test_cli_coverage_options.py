@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,9 +17,7 @@ import coverage
 import pytest
 
 from covhook.cli import main
-from support import data, envs
-
-VENV_BIN = Path(sys.executable).parent
+from support import cli, data, measured
 
 CLI = """\
 import sys
@@ -50,23 +47,10 @@ def project(root: Path, rc: str = "[run]\nparallel = True\n") -> None:
     (root / ".coveragerc").write_text(rc)
 
 
-def covhook(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(VENV_BIN / "covhook"), *args],
-        cwd=cwd,
-        env=envs.clean_env(),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_run_dash_m_runs_a_module_with_its_arguments(tmp_path: Path) -> None:
     """``covhook run -m pkg.cli ARGS`` is ``coverage run -m``: the module runs, measured."""
     project(tmp_path)
-    done = covhook(tmp_path, "run", "-m", "pkg.cli", "--flag", "x")
+    done = cli.covhook(["run", "-m", "pkg.cli", "--flag", "x"], tmp_path)
     assert done.returncode == 0, done.stderr
     lines = data.lines_of(tmp_path / ".coverage", "cli.py")
     assert data.lines_in(tmp_path / "pkg" / "cli.py", "with-args") <= lines
@@ -76,7 +60,7 @@ def test_run_dash_m_runs_a_module_with_its_arguments(tmp_path: Path) -> None:
 def test_run_a_python_file_like_coverage_run(tmp_path: Path) -> None:
     """``covhook run prog.py`` (no --) runs it with this Python; its child is measured too."""
     project(tmp_path)
-    done = covhook(tmp_path, "run", "prog.py")
+    done = cli.covhook(["run", "prog.py"], tmp_path)
     assert done.returncode == 0, done.stderr
     combined = tmp_path / ".coverage"
     assert data.lines_in(tmp_path / "prog.py", "parent-ran") <= data.lines_of(combined, "prog.py")
@@ -95,10 +79,22 @@ def test_run_dash_m_without_a_module_is_one_line(capsys: pytest.CaptureFixture[s
 def test_run_measurement_options_reach_every_process(tmp_path: Path) -> None:
     """--source, --branch, --data-file, --context: in the parent *and* its child."""
     project(tmp_path, rc="[run]\nomit = nothing.py\n")
-    done = covhook(
-        tmp_path, "run", "--source", "pkg", "--branch", "--data-file", "out/cov.data",
-        "--context", "nightly", "--", sys.executable, "prog.py",
-    )  # fmt: skip
+    done = cli.covhook(
+        [
+            "run",
+            "--source",
+            "pkg",
+            "--branch",
+            "--data-file",
+            "out/cov.data",
+            "--context",
+            "nightly",
+            "--",
+            sys.executable,
+            "prog.py",
+        ],
+        tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     combined = tmp_path / "out" / "cov.data"
     assert not (tmp_path / ".coverage").exists()
@@ -113,10 +109,10 @@ def test_run_measurement_options_reach_every_process(tmp_path: Path) -> None:
 
 def test_run_reports_like_pytest_cov(tmp_path: Path) -> None:
     project(tmp_path)
-    done = covhook(
-        tmp_path, "run", "--report", "term-missing,html,xml,json,lcov", "--", sys.executable,
-        "prog.py",
-    )  # fmt: skip
+    done = cli.covhook(
+        ["run", "--report", "term-missing,html,xml,json,lcov", "--", sys.executable, "prog.py"],
+        tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert "Missing" in done.stdout  # term-missing
     assert (tmp_path / "htmlcov" / "index.html").is_file()
@@ -136,14 +132,14 @@ def test_run_report_kind_unknown_is_one_line(capsys: pytest.CaptureFixture[str])
 def test_fail_under_words_and_status_like_coverage(tmp_path: Path) -> None:
     """coverage's message and status 2 (run, report); a failing command's status wins."""
     project(tmp_path)
-    done = covhook(tmp_path, "run", "--fail-under", "99", "--", sys.executable, "prog.py")
+    done = cli.covhook(["run", "--fail-under", "99", "--", sys.executable, "prog.py"], tmp_path)
     assert done.returncode == 2, done.stderr
     assert "Coverage failure: total of 89 is less than fail-under=99" in done.stdout
-    done = covhook(tmp_path, "report", "--fail-under", "99")
+    done = cli.covhook(["report", "--fail-under", "99"], tmp_path)
     assert done.returncode == 2
     assert "Coverage failure: total of 89 is less than fail-under=99" in done.stdout
     (tmp_path / "fails.py").write_text("import sys\nsys.exit(3)\n")
-    done = covhook(tmp_path, "run", "--fail-under", "99", "--", sys.executable, "fails.py")
+    done = cli.covhook(["run", "--fail-under", "99", "--", sys.executable, "fails.py"], tmp_path)
     assert done.returncode == 3
 
 
@@ -151,7 +147,7 @@ def measured_and_combined(root: Path) -> None:
     project(root, rc="[run]\nparallel = True\n\n[report]\nskip_covered = True\n")
     (root / "full.py").write_text("x = 1\n")
     (root / "main.py").write_text("import full\nimport pkg.cli\n")
-    done = covhook(root, "run", "--", sys.executable, "main.py")
+    done = cli.covhook(["run", "--", sys.executable, "main.py"], root)
     assert done.returncode == 0, done.stderr
 
 
@@ -161,20 +157,20 @@ def table_rows(out: str) -> list[str]:
 
 def test_report_takes_coverage_reports_options(tmp_path: Path) -> None:
     measured_and_combined(tmp_path)
-    skipped = covhook(tmp_path, "report")
+    skipped = cli.covhook(["report"], tmp_path)
     assert skipped.returncode == 0, skipped.stderr
     assert "full.py" not in skipped.stdout  # [report] skip_covered = True
-    shown = covhook(tmp_path, "report", "--no-skip-covered", "--sort=-cover")
+    shown = cli.covhook(["report", "--no-skip-covered", "--sort=-cover"], tmp_path)
     assert shown.returncode == 0, shown.stderr
     rows = [r for r in table_rows(shown.stdout) if r.endswith(".py")]
     assert rows[-1] == "pkg/cli.py", shown.stdout  # lowest cover last (descending)
     assert "full.py" in rows
     (tmp_path / "full.py").unlink()
-    broken = covhook(tmp_path, "report", "--no-skip-covered")
+    broken = cli.covhook(["report", "--no-skip-covered"], tmp_path)
     assert broken.returncode == 1  # a missing source file is an error...
-    ignored = covhook(tmp_path, "report", "--no-skip-covered", "-i")
+    ignored = cli.covhook(["report", "--no-skip-covered", "-i"], tmp_path)
     assert ignored.returncode == 0, ignored.stderr  # ...unless -i
-    contexts = covhook(tmp_path, "report", "--contexts", "no-such-origin", "-i")
+    contexts = cli.covhook(["report", "--contexts", "no-such-origin", "-i"], tmp_path)
     assert contexts.returncode == 0, contexts.stderr
     assert " 0%" in contexts.stdout  # no line ran in that context
 
@@ -188,7 +184,7 @@ def test_report_sort_checks_the_column(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_report_html_alone_writes_the_page(tmp_path: Path) -> None:
     measured_and_combined(tmp_path)
-    done = covhook(tmp_path, "report", "--html", "origins.html")
+    done = cli.covhook(["report", "--html", "origins.html"], tmp_path)
     assert done.returncode == 0, done.stderr
     page = (tmp_path / "origins.html").read_text()
     assert "pkg/cli.py" in page
@@ -198,15 +194,10 @@ def test_report_html_alone_writes_the_page(tmp_path: Path) -> None:
 def test_combine_data_file_and_quiet(tmp_path: Path) -> None:
     (tmp_path / ".coveragerc").write_text("[run]\nparallel = True\n")
     (tmp_path / "prog.py").write_text("x = 1\n")
-    subprocess.run(
-        [sys.executable, "prog.py"],
-        cwd=tmp_path,
-        env=envs.clean_env(COVERAGE_FILE=str(tmp_path / "d" / "cov.db"),
-                           COVERAGE_PROCESS_START=str(tmp_path / ".coveragerc")),
-        check=True,
-    )  # fmt: skip
+    measured.run(sys.executable, tmp_path, "prog.py", rc_text=None, check=True,
+                 COVERAGE_FILE=str(tmp_path / "d" / "cov.db"))  # fmt: skip
     assert data.data_files(tmp_path / "d", "cov.db")
-    done = covhook(tmp_path, "combine", "-q", "--data-file", "d/cov.db")
+    done = cli.covhook(["combine", "-q", "--data-file", "d/cov.db"], tmp_path)
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
     assert data.lines_of(tmp_path / "d" / "cov.db", "prog.py") == {1}
     assert not data.data_files(tmp_path / "d", "cov.db")
@@ -223,7 +214,6 @@ HELP = {
 }  # fmt: skip
 
 
-@pytest.mark.fast
 @pytest.mark.parametrize("command", sorted(HELP))
 def test_help_lists_the_coverage_options(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
@@ -237,7 +227,7 @@ def test_help_lists_the_coverage_options(command: str, capsys: pytest.CaptureFix
 def test_combined_file_is_coverage_data(tmp_path: Path) -> None:
     """--data-file's result is plain coverage data (read with sqlite, no covhook)."""
     project(tmp_path)
-    done = covhook(tmp_path, "run", "--data-file", "x.cov", "--", sys.executable, "prog.py")
+    done = cli.covhook(["run", "--data-file", "x.cov", "--", sys.executable, "prog.py"], tmp_path)
     assert done.returncode == 0, done.stderr
     with sqlite3.connect(tmp_path / "x.cov") as db:
         assert db.execute("select count(*) from file").fetchone()[0] >= 2
@@ -248,10 +238,22 @@ def test_split_fails_under_with_coverages_words_and_reports_term_missing(tmp_pat
     from support import split_suite
 
     split_suite.write(tmp_path, modules=1, fail_under=99)
-    done = covhook(
-        tmp_path, "split", "-n", "2", "--selector=covhook", "--report", "term-missing", "--",
-        "pytest", "-q", "-p", "no:cacheprovider",
-    )  # fmt: skip
+    done = cli.covhook(
+        [
+            "split",
+            "-n",
+            "2",
+            "--selector=covhook",
+            "--report",
+            "term-missing",
+            "--",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ],
+        tmp_path,
+    )
     assert done.returncode == 2, done.stdout + done.stderr
     (failure,) = [line for line in done.stdout.splitlines() if "fail-under=99" in line]
     assert re.fullmatch(r"Coverage failure: total of \d+ is less than fail-under=99", failure)

@@ -11,15 +11,13 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from covhook.cli import main
-from support import envs
+from support import cli, envs, processes
 
-VENV_BIN = Path(sys.executable).parent
 RC = "[run]\nparallel = True\n"
 
 
@@ -42,12 +40,7 @@ def one_error_line(capsys: pytest.CaptureFixture[str], argv: list[str], *words: 
 def measure(cwd: Path, program: str = "x = 1\ny = 2\n") -> None:
     """Run ``prog.py`` under coverage (parallel), as 'coverage run -p' would."""
     (cwd / "prog.py").write_text(program)
-    subprocess.run(
-        [str(VENV_BIN / "coverage"), "run", "-p", "prog.py"],
-        cwd=cwd,
-        env=envs.clean_env(),
-        check=True,
-    )
+    cli.coverage(["run", "-p", "prog.py"], cwd, check=True)
 
 
 def test_broken_rcfile_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -59,7 +52,7 @@ def test_report_with_a_deleted_source_file(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     measure(tmp_path)
-    subprocess.run([str(VENV_BIN / "coverage"), "combine", "-q"], cwd=tmp_path, check=True)
+    cli.coverage(["combine", "-q"], tmp_path, check=True)
     (tmp_path / "prog.py").unlink()
     one_error_line(capsys, ["report"], "NoSource", "prog.py", "omit")
 
@@ -98,17 +91,18 @@ def test_combine_into_a_read_only_directory(
     data_dir.chmod(stat.S_IRUSR | stat.S_IXUSR)
     immutable = False
     if os.access(data_dir, os.W_OK):  # root ignores modes
-        subprocess.run(["chattr", "+i", str(data_dir)], check=True)
+        processes.run(["chattr", "+i", data_dir], check=True)
         immutable = True
     try:
         one_error_line(capsys, ["combine"], "DataError", "writable")
     finally:
         if immutable:
-            subprocess.run(["chattr", "-i", str(data_dir)], check=True)
+            processes.run(["chattr", "-i", data_dir], check=True)
         data_dir.chmod(stat.S_IRWXU)
     assert len(list(data_dir.iterdir())) == 1  # the parallel file was not lost
 
 
+@pytest.mark.processes  # covhook's code starts the process (conftest's rule cannot see it)
 @pytest.mark.parametrize(
     ("script", "words"),
     [
@@ -162,17 +156,10 @@ def test_without_coverage_installed(wheel: Path, tmp_path: Path) -> None:
     """--version, status and uninstall work; commands that need coverage say so in one line."""
     venv = envs.make_env(tmp_path / "venv", envs.PYTHONS["3.11"], "platformdirs")
     venv.pip("--no-deps", str(wheel))  # covhook without its coverage dependency
-    env = envs.clean_env(COVHOOK_STATE_DIR=str(tmp_path / "state"))
+    env = {"COVHOOK_STATE_DIR": str(tmp_path / "state")}
 
     def covhook(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(venv.bin / "covhook"), *args],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        return cli.covhook(args, tmp_path, env, bin_dir=venv.bin)
 
     for args, out in [
         (("--version",), "covhook 0.1.0"),
@@ -191,7 +178,6 @@ def test_without_coverage_installed(wheel: Path, tmp_path: Path) -> None:
         assert f"Fix: {venv.python} -m pip install coverage" in line
 
 
-@pytest.mark.fast
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
@@ -213,7 +199,6 @@ def test_usage_errors_are_one_line(
     assert "usage:" not in line
 
 
-@pytest.mark.fast
 @pytest.mark.parametrize(
     ("argv", "flag"), [(["-n", "0"], "-n 0"), (["-n", "2", "-j", "0"], "-j 0")]
 )
@@ -224,6 +209,7 @@ def test_split_names_the_count_that_is_wrong(
     assert line.count(" -") == 2, line  # the one flag, in the problem and in the fix
 
 
+@pytest.mark.processes  # covhook's code starts the process (conftest's rule cannot see it)
 def test_install_into_a_program_that_is_not_python_is_one_clean_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

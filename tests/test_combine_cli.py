@@ -14,27 +14,21 @@ import pytest
 
 from covhook.cli import main
 from covhook.host import origins, unmeasured
-from support import data, envs
+from support import cli, data, envs, measured, processes
 
-VENV_BIN = Path(sys.executable).parent
 RC = "[run]\nparallel = True\n"
 
 
-def measured(script: str, cwd: Path, **env: str) -> None:
+def run_measured(script: str, cwd: Path, **env: str) -> None:
     if not (cwd / ".coveragerc").exists():
         (cwd / ".coveragerc").write_text(RC)
-    subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=cwd,
-        env=envs.clean_env(COVERAGE_PROCESS_START=str(cwd / ".coveragerc"), **env),
-        check=True,
-    )
+    measured.run(sys.executable, cwd, "-c", script, rc_text=None, check=True, **env)
 
 
 def two_origins(tmp_path: Path) -> None:
     (tmp_path / "mod.py").write_text("def a():\n    return 1\n\ndef b():\n    return 2\n")
-    measured("import mod; mod.a()", tmp_path, COVHOOK_ORIGIN="left", PYTHONPATH=str(tmp_path))
-    measured("import mod; mod.b()", tmp_path, COVHOOK_ORIGIN="right", PYTHONPATH=str(tmp_path))
+    run_measured("import mod; mod.a()", tmp_path, COVHOOK_ORIGIN="left", PYTHONPATH=str(tmp_path))
+    run_measured("import mod; mod.b()", tmp_path, COVHOOK_ORIGIN="right", PYTHONPATH=str(tmp_path))
 
 
 def test_combine_prints_processes_and_lines_per_origin(
@@ -68,8 +62,8 @@ def test_combine_same_result_as_plain_coverage_combine(tmp_path: Path) -> None:
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
         two_origins(tmp_path / name)
-    subprocess.run([str(VENV_BIN / "coverage"), "combine", "-q"], cwd=tmp_path / "a", check=True)
-    subprocess.run([str(VENV_BIN / "covhook"), "combine"], cwd=tmp_path / "b", check=True)
+    cli.coverage(["combine", "-q"], tmp_path / "a", check=True)
+    cli.covhook(["combine"], tmp_path / "b", check=True)
     assert data.lines_by_file(tmp_path / "a" / ".coverage") == data.lines_by_file(
         tmp_path / "b" / ".coverage"
     )
@@ -79,7 +73,7 @@ def test_combine_with_covhook_listed_as_plugin_is_not_tagged(tmp_path: Path) -> 
     """The plugin tags only processes that measure, never the one that combines."""
     (tmp_path / ".coveragerc").write_text(RC + "plugins = covhook\n")
     two_origins(tmp_path)
-    subprocess.run([str(VENV_BIN / "coverage"), "combine", "-q"], cwd=tmp_path, check=True)
+    cli.coverage(["combine", "-q"], tmp_path, check=True)
     assert data.data_files(tmp_path) == []
     assert data.lines_of(tmp_path / ".coverage", "mod.py") == {1, 2, 4, 5}
 
@@ -108,14 +102,7 @@ def test_combine_without_data_says_what_to_do(capsys: pytest.CaptureFixture[str]
 
 def covhook_run_main(cwd: Path) -> subprocess.CompletedProcess[str]:
     """``covhook run -- python main.py`` in ``cwd``, as a user would type it."""
-    return subprocess.run(
-        [str(VENV_BIN / "covhook"), "run", "--", sys.executable, "main.py"],
-        cwd=cwd,
-        env=envs.clean_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return cli.covhook(["run", "--", sys.executable, "main.py"], cwd)
 
 
 def test_run_measures_the_tree_and_keeps_the_exit_status(tmp_path: Path) -> None:
@@ -153,13 +140,7 @@ def test_run_says_which_children_ran_without_coverage(tmp_path: Path) -> None:
 
 def coverage_run_p(cwd: Path, *args: str) -> None:
     """``coverage run -p`` (no covhook tag: an untagged process), as a user types it."""
-    subprocess.run(
-        [str(VENV_BIN / "coverage"), "run", "-p", *args],
-        cwd=cwd,
-        env=envs.clean_env(),
-        check=True,
-        capture_output=True,
-    )
+    cli.coverage(["run", "-p", *args], cwd, check=True)
 
 
 def origin_rows(out: str) -> dict[str, list[str]]:
@@ -206,7 +187,7 @@ def test_untagged_process_lines_agree_with_the_report(
 def partly_covered(tmp_path: Path) -> None:
     """part.py: 3 of its 4 statements run (75%)."""
     (tmp_path / "part.py").write_text("def a():\n    return 1\n\ndef b():\n    return 2\n")
-    measured("import part; part.a()", tmp_path, PYTHONPATH=str(tmp_path), COVHOOK_ORIGIN="left")
+    run_measured("import part; part.a()", tmp_path, PYTHONPATH=str(tmp_path), COVHOOK_ORIGIN="left")
 
 
 def test_report_honours_fail_under_from_the_config(
@@ -221,7 +202,7 @@ def test_report_honours_fail_under_from_the_config(
     assert main(["report"]) == 2
     out = capsys.readouterr().out
     assert "Coverage failure: total of" in out
-    plain = subprocess.run([str(VENV_BIN / "coverage"), "report"], cwd=tmp_path, check=False)
+    plain = cli.coverage(["report"], tmp_path)
     assert plain.returncode == 2
 
 
@@ -293,7 +274,7 @@ def test_append_keeps_the_earlier_counts_and_notes(
     """``combine --append`` adds to what the combined file said: processes per origin and
     the children that ran without coverage (read before the file is replaced)."""
     two_origins(tmp_path)
-    measured(  # a child with a scrubbed environment: not measured, noted
+    run_measured(  # a child with a scrubbed environment: not measured, noted
         "import subprocess, sys; subprocess.run([sys.executable, '-c', 'pass'], env={})",
         tmp_path,
         COVHOOK_ORIGIN="left",
@@ -302,7 +283,7 @@ def test_append_keeps_the_earlier_counts_and_notes(
     capsys.readouterr()
     data_file = str(tmp_path / ".coverage")
     assert unmeasured.load(data_file)["children_total"] == 1
-    measured("import mod; mod.a()", tmp_path, COVHOOK_ORIGIN="left", PYTHONPATH=str(tmp_path))
+    run_measured("import mod; mod.a()", tmp_path, COVHOOK_ORIGIN="left", PYTHONPATH=str(tmp_path))
     assert main(["combine", "--append"]) == 0
     rows = origin_rows(capsys.readouterr().out)
     assert rows["origin-left"][0] == "1"  # this combine's processes...
@@ -321,14 +302,8 @@ def test_combine_imports_no_coverage_reporter(tmp_path: Path, lean: str) -> None
         "print(status, sorted(m for m in ('coverage.html', 'coverage.xmlreport') "
         "if m in sys.modules))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=tmp_path,
-        env=envs.clean_env(COVHOOK_LEAN=lean),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    done = processes.run([sys.executable, "-c", probe], tmp_path, envs.clean_env(COVHOOK_LEAN=lean),
+                         check=True)  # fmt: skip
     last = done.stdout.splitlines()[-1]
     assert last == ("0 []" if lean == "1" else "0 ['coverage.html', 'coverage.xmlreport']")
     assert data.lines_of(tmp_path / ".coverage", "mod.py") == {1, 2, 4, 5}

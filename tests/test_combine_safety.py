@@ -27,10 +27,10 @@ import pytest
 from coverage import CoverageData
 
 from covhook.host import fastcombine, origins
-from support import data, envs, launchers
+from support import data, envs, launchers, processes, users
+from support.users import NOBODY, OTHER, need_root_and_setpriv
 
-NOBODY = 65534
-OTHER = 23456  # the user who combines; NOBODY owns some inputs
+# OTHER combines; NOBODY owns some inputs
 RC = "[run]\nparallel = True\n"
 
 
@@ -48,7 +48,7 @@ def write_inputs(directory: Path, count: int, tag: str = "p", start: int = 0) ->
     return markers
 
 
-def processes(out: str) -> dict[str, int]:
+def per_origin(out: str) -> dict[str, int]:
     """Processes per origin, from the table ``covhook combine`` prints."""
     rows = [line.split() for line in out.splitlines() if line.startswith("origin-")]
     return {row[0]: int(row[1]) for row in rows}
@@ -64,24 +64,8 @@ def covhook(
     cwd: Path, *args: str, user: int | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
     """``covhook combine ARGS`` as a real process in ``cwd`` (as ``user``, via setpriv)."""
-    command = [str(launchers.PYTHON), "-m", "covhook", "combine", *args]
-    if user is not None:
-        command = [
-            need_root_and_setpriv(),
-            f"--reuid={user}",
-            f"--regid={user}",
-            "--clear-groups",
-            *command,
-        ]
-    return subprocess.run(
-        command,
-        cwd=cwd,
-        env=envs.clean_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    command = users.argv(user, launchers.PYTHON, "-m", "covhook", "combine", *args)
+    return processes.run(command, cwd, envs.clean_env(**env))
 
 
 def start(cwd: Path, *args: str, **env: str) -> subprocess.Popen[str]:
@@ -93,17 +77,6 @@ def start(cwd: Path, *args: str, **env: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def need_root_and_setpriv() -> str:
-    setpriv = shutil.which("setpriv")
-    launchers.need(
-        os.geteuid() == 0 and setpriv is not None,
-        "root and setpriv (util-linux), to act as another user",
-        "run the tests as root with util-linux installed (as CI does)",
-    )
-    assert setpriv is not None
-    return setpriv
 
 
 def hold_lock(data_dir: Path) -> subprocess.Popen[str]:
@@ -148,7 +121,7 @@ def test_a_rerun_after_an_interrupted_delete_keeps_what_was_combined(project: Pa
     assert data.data_files(project) == []  # the leftovers were deleted this time
     assert "already holds the data of 5 of these data file(s)" in rerun.stdout
     assert "nothing new to combine" in rerun.stdout
-    assert processes(rerun.stdout) == {"origin-p": 12}  # nothing counted twice
+    assert per_origin(rerun.stdout) == {"origin-p": 12}  # nothing counted twice
 
 
 def test_leftovers_and_new_inputs_are_added_to_what_was_combined(project: Path) -> None:
@@ -163,7 +136,7 @@ def test_leftovers_and_new_inputs_are_added_to_what_was_combined(project: Path) 
     assert rerun.returncode == 0, rerun.stderr
     assert measured_files(project / ".coverage") >= markers
     assert "added the other 4 to it" in rerun.stdout
-    assert processes(rerun.stdout) == {"origin-p": 0, "origin-q": 4}  # this combine's
+    assert per_origin(rerun.stdout) == {"origin-p": 0, "origin-q": 4}  # this combine's
     assert origins.load_processes(str(project / ".coverage")) == {"origin-p": 6, "origin-q": 4}
 
 
@@ -264,7 +237,7 @@ def test_a_combine_that_waited_and_finds_nothing_left_says_so(project: Path) -> 
     assert second.returncode == 0, err
     assert "covhook: nothing left to combine" in out
     assert measured_files(project / ".coverage") >= markers
-    assert processes(out) == {"origin-p": 4}
+    assert per_origin(out) == {"origin-p": 4}
 
 
 def test_a_combine_that_waits_too_long_gives_up_and_changes_nothing(project: Path) -> None:
@@ -335,7 +308,7 @@ def test_inputs_another_user_owns_are_kept_named_and_not_lost(shared: Path) -> N
     rerun = covhook(shared, user=OTHER)
     assert rerun.returncode == 0, rerun.stderr
     assert measured_files(shared / ".coverage") >= markers
-    assert processes(rerun.stdout) == {"origin-p": 10}  # the kept files not counted again
+    assert per_origin(rerun.stdout) == {"origin-p": 10}  # the kept files not counted again
 
 
 def test_inputs_on_a_read_only_mount_are_kept_named_and_not_lost(project: Path) -> None:
@@ -347,12 +320,7 @@ def test_inputs_on_a_read_only_mount_are_kept_named_and_not_lost(project: Path) 
     markers = write_inputs(source, 6)
     mounted = project / "ro"
     mounted.mkdir()
-    done = subprocess.run(
-        ["mount", "--bind", "-o", "ro", str(source), str(mounted)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = processes.run(["mount", "--bind", "-o", "ro", source, mounted])
     launchers.need(done.returncode == 0, f"a read-only bind mount ({done.stderr.strip()})")
     try:
         first = covhook(project, "ro")
@@ -367,7 +335,7 @@ def test_inputs_on_a_read_only_mount_are_kept_named_and_not_lost(project: Path) 
         assert measured_files(project / ".coverage") >= markers
     finally:
         for _ in range(50):
-            if subprocess.run(["umount", str(mounted)], check=False).returncode == 0:
+            if processes.run(["umount", mounted]).returncode == 0:
                 break
             time.sleep(0.1)
 

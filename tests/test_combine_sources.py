@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from covhook.cli import main
-from support import datagen
+from support import cli, datagen, processes
 from support.datagen import describe
 
 BIN = Path(sys.executable).parent
@@ -56,7 +56,7 @@ def test_directories_files_and_archives_in_one_call(
     for f in [*every, single]:
         shutil.copy(f, plain)
     (plain / ".coveragerc").write_text(RC)
-    subprocess.run([str(BIN / "coverage"), "combine", "-q"], cwd=plain, check=True)
+    cli.coverage(["combine", "-q"], plain, check=True)
     (tmp_path / ".coveragerc").write_text(RC)
     assert main(["combine", *sources, str(single)]) == 0
     out = capsys.readouterr().out
@@ -125,15 +125,9 @@ def read_all(fd: int) -> bytes:
 def combine_with_stderr(tmp_path: Path, tty: bool, workers: str = "1") -> str:
     env = {**os.environ, "COVHOOK_PROGRESS_AFTER": "0", "COVHOOK_COMBINE_WORKERS": workers}
     if not tty:
-        done = subprocess.run(
-            [str(BIN / "covhook"), "combine"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            check=False,
-        )
+        done = processes.run([BIN / "covhook", "combine"], tmp_path, env)
         assert done.returncode == 0
-        return done.stderr.decode()
+        return done.stderr
     master, slave = pty.openpty()
     proc = subprocess.Popen(
         [str(BIN / "covhook"), "combine"],

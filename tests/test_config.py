@@ -14,8 +14,6 @@ import pytest
 
 from covhook.startup import config
 
-pytestmark = pytest.mark.fast
-
 
 def test_serialized_parent_config_wins_over_the_file(tmp_path: Path) -> None:
     rc = tmp_path / ".coveragerc"

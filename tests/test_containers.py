@@ -22,7 +22,7 @@ from pathlib import Path
 import coverage
 import pytest
 
-from support import data
+from support import data, processes
 from support.docker import (
     OWNER,
     PROJECT,
@@ -202,7 +202,7 @@ def test_pytest_in_container_as_another_user(docker: Engine, image: str, checkou
     assert_owner_can_delete(covdata)
 
     restore(copy, covdata)
-    subprocess.run(["covhook", "combine", "covdata"], cwd=checkout, env=env, check=True)
+    processes.run(["covhook", "combine", "covdata"], checkout, env, check=True)
     test_file, area, init = (
         checkout / "tests/test_shapes.py",
         checkout / "src/shapes/area.py",
@@ -227,15 +227,12 @@ def stop_block(init: bool) -> str:
 def test_docker_stop_keeps_the_data(docker: Engine, image: str, checkout: Path, init: bool) -> None:
     """`docker stop` of a Python that is PID 1 (or under --init), started with --rm."""
     env = shell_env(docker)
-    subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", stop_block(init)],
-        cwd=checkout, env=env, check=True, timeout=120, capture_output=True,
-    )  # fmt: skip
+    processes.run(["bash", "-euo", "pipefail", "-c", stop_block(init)], checkout, env, check=True)
     covdata = checkout / "covdata"
     (tag,) = tags(covdata)
     assert tag.startswith("docker-")
     assert world_writable(covdata) == []
-    subprocess.run(["covhook", "combine", "covdata"], cwd=checkout, env=env, check=True)
+    processes.run(["covhook", "combine", "covdata"], checkout, env, check=True)
     serve, area = checkout / "scripts/serve.py", checkout / "src/shapes/area.py"
     got = lines_by_path(checkout / ".coverage")
     assert got[str(serve)] == marked(serve, "by-serve")
@@ -259,7 +256,7 @@ def test_killed_container_keeps_the_last_flush(docker: Engine, image: str, check
     # Killed as root before any exit handler: what it left is root's, still deletable.
     assert_owner_can_delete(covdata)
     restore(copy, covdata)
-    subprocess.run(["covhook", "combine", "covdata"], cwd=checkout, env=env, check=True)
+    processes.run(["covhook", "combine", "covdata"], checkout, env, check=True)
     serve = checkout / "scripts/serve.py"
     assert lines_by_path(checkout / ".coverage")[str(serve)] == marked(serve, "by-serve")
 
@@ -294,17 +291,19 @@ def test_same_mount_point_different_checkouts(docker: Engine, image: str, checko
     other = checkout.parent / "other"
     shutil.copytree(PROJECT, other)
     covdata = checkout / "covdata"
-    flags = subprocess.run(
-        ["covhook", "docker-args", "--data-dir", str(covdata), "--format", "lines"],
-        cwd=checkout, env=env, check=True, capture_output=True, text=True,
-    ).stdout.split("\n")  # fmt: skip
+    flags = processes.run(
+        ["covhook", "docker-args", "--data-dir", covdata, "--format", "lines"],
+        checkout,
+        env,
+        check=True,
+    ).stdout.split("\n")
     for project, kind in ((checkout, "square"), (other, "circle")):
         docker(
             "run", "--rm", *docker.run_args, *filter(None, flags), "-v", f"{project}:/app",
             "-w", "/app", image, "python3", "scripts/report.py", kind,
         )  # fmt: skip
     assert len(set(tags(covdata))) == 2
-    subprocess.run(["covhook", "combine", "covdata"], cwd=checkout, env=env, check=True)
+    processes.run(["covhook", "combine", "covdata"], checkout, env, check=True)
     got = lines_by_path(checkout / ".coverage")
     # Each container's scripts, and its installed package, map to its own checkout.
     for project, kind in ((checkout, "square"), (other, "circle")):

@@ -12,7 +12,6 @@ import configparser
 import json
 import os
 import stat
-import subprocess
 import sys
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import pytest
 from covhook.cli import main
 from covhook.host import pathmap
 from covhook.startup import containers
-from support import data
+from support import data, processes
 from support.docker import PROJECT, doc_block
 
 OWNER = (12345, 12345)
@@ -193,7 +192,7 @@ def test_combine_is_unchanged_for_host_data(
     (tmp_path / "prog.py").write_text("def f():\n    return 1\n\nf()\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COVERAGE_", "COVHOOK_"))}
     env["COVERAGE_PROCESS_START"] = str(tmp_path / ".coveragerc")
-    subprocess.run([sys.executable, "prog.py"], cwd=tmp_path, env=env, check=True)
+    processes.run([sys.executable, "prog.py"], tmp_path, env, check=True)
     assert main(["combine", "--print-paths"]) == 0
     assert capsys.readouterr().out.strip().endswith("[paths]")
     assert main(["combine"]) == 0

@@ -21,61 +21,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from covhook.commands import docker_args
-from support import data, envs, launchers
-
-NOBODY = 65534
-OTHER = 23456  # a container user without a passwd entry
-
-
-def need_root_and_setpriv() -> str:
-    setpriv = shutil.which("setpriv")
-    launchers.need(
-        os.geteuid() == 0 and setpriv is not None,
-        "root and setpriv (util-linux), to act as another user",
-        "run the tests as root with util-linux installed (as CI does)",
-    )
-    assert setpriv is not None
-    return setpriv
-
-
-def as_user(uid: int, code: str, *args: str, background: bool = False) -> subprocess.Popen[str]:
-    """Run Python ``code`` as ``uid`` (its own group, no others), unmeasured."""
-    command = [
-        need_root_and_setpriv(),
-        f"--reuid={uid}",
-        f"--regid={uid}",
-        "--clear-groups",
-        str(launchers.PYTHON),
-        "-c",
-        textwrap.dedent(code),
-        *args,
-    ]
-    proc = subprocess.Popen(command, env=envs.clean_env(), text=True, stderr=subprocess.PIPE)
-    if not background:
-        _, err = proc.communicate(timeout=60)
-        assert proc.returncode == 0, err
-    return proc
-
-
-@pytest.fixture
-def shared() -> Iterator[Path]:
-    """A 1777 directory like /tmp (pytest's own tmp dirs are root-only)."""
-    need_root_and_setpriv()
-    path = Path(tempfile.mkdtemp(prefix="covhook-shared-", dir="/tmp"))
-    path.chmod(0o1777)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
-def private() -> Iterator[Path]:
-    """A root-only directory (0700) for the secrets a hostile user must not reach."""
-    path = Path(tempfile.mkdtemp(prefix="covhook-private-", dir="/tmp"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+from support import data, launchers, measured, processes, users
+from support.users import NOBODY, OTHER, as_user, need_root_and_setpriv
 
 
 def program_in(directory: Path, source: str) -> tuple[Path, Path]:
@@ -94,19 +42,8 @@ def program_in(directory: Path, source: str) -> tuple[Path, Path]:
 def run_measured(
     program: Path, rc: Path, *args: str, user: int | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    command = [str(launchers.PYTHON), str(program), *args]
-    if user is not None:
-        command = [need_root_and_setpriv(), f"--reuid={user}", f"--regid={user}", "--clear-groups"]
-        command += [str(launchers.PYTHON), str(program), *args]
-    return subprocess.run(
-        command,
-        cwd=program.parent,
-        env=launchers.measured_env(rc, **env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    command = users.argv(user, launchers.PYTHON, program, *args)
+    return processes.run(command, program.parent, measured.env(rc, **env))
 
 
 def covhook_lines(stderr: str) -> list[str]:
@@ -132,17 +69,8 @@ def test_umask_000_makes_nothing_world_writable(tmp_path: Path) -> None:
         textwrap.dedent(SIMPLE)
         + "import subprocess, sys\nsubprocess.run([sys.executable, '-c', 'pass'], env={})\n",
     )
-    proc = subprocess.run(
-        [str(launchers.PYTHON), str(program)],
-        cwd=tmp_path,
-        env=launchers.measured_env(rc, COVHOOK_FLUSH_SECONDS="0.05"),
-        preexec_fn=lambda: os.umask(0),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
+    env = measured.env(rc, COVHOOK_FLUSH_SECONDS="0.05")
+    processes.run([launchers.PYTHON, program], tmp_path, env, check=True, timeout=60, umask=0)
     made = [p for p in tmp_path.rglob("*") if p.name.startswith((".coverage", ".covhook"))]
     assert {p.name.split(".")[1] for p in made} >= {"coverage", "covhook-work"}
     assert any(p.name.startswith(".covhook-unmeasured.") for p in made)
@@ -347,18 +275,13 @@ def tiny_tmpfs(where: Path, size: str) -> Iterator[Path]:
     launchers.need(
         os.geteuid() == 0 and mount is not None, "root and mount", "run the tests as root"
     )
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(where)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = processes.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", where])
     launchers.need(done.returncode == 0, f"a tmpfs mount ({done.stderr.strip()})")
     try:
         yield where
     finally:
         for _ in range(50):
-            if subprocess.run(["umount", str(where)], check=False).returncode == 0:
+            if processes.run(["umount", where]).returncode == 0:
                 break
             time.sleep(0.1)
 
@@ -375,7 +298,7 @@ def test_full_filesystem_says_so_and_combine_recovers(tmp_path: Path) -> None:
         kept = list((full / ".covhook-work").iterdir())
         assert len(kept) == 1
         assert str(kept[0]) in lines[0]
-        subprocess.run(["mount", "-o", "remount,size=1m", str(full)], check=True)
+        processes.run(["mount", "-o", "remount,size=1m", full], check=True)
         out = launchers.covhook(full, "combine", "--keep")
         assert out.returncode == 0, out.stdout + out.stderr
         assert "recovered 1 data file" in out.stdout

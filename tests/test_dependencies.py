@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from support import data, envs, measured
+from support import cli, data, envs, measured, processes
 
 PYPROJECT = tomllib.loads((envs.REPO / "pyproject.toml").read_text("utf-8"))
 
 
-@pytest.mark.fast
 def test_pytest_is_an_extra_with_a_pluggy_that_has_wrappers() -> None:
     deps = PYPROJECT["project"]["dependencies"]
     assert not [d for d in deps if d.startswith(("pytest", "pluggy"))]
@@ -27,9 +25,7 @@ def test_pytest_is_an_extra_with_a_pluggy_that_has_wrappers() -> None:
 def test_hook_measures_in_a_venv_without_pytest(wheel: Path, tmp_path: Path) -> None:
     """A container image gets the hook without pytest; the pytest11 entry point stays inert."""
     env = envs.make_env(tmp_path / "venv", envs.PYTHONS["3.11"], str(wheel))
-    no_pytest = subprocess.run(
-        [str(env.python), "-c", "import pytest"], capture_output=True, check=False
-    )
+    no_pytest = processes.run([env.python, "-c", "import pytest"])
     assert no_pytest.returncode != 0, "pytest got installed with covhook"
     (tmp_path / "prog.py").write_text("import sys\nx = 1\nprint('ran')\n")
     done = measured.run(env.python, tmp_path, "prog.py")
@@ -38,15 +34,7 @@ def test_hook_measures_in_a_venv_without_pytest(wheel: Path, tmp_path: Path) -> 
     assert ".host-" in written.name
     assert data.lines_of(written, "prog.py") == {1, 2, 3}
     # The one command that needs pytest says so in one line.
-    split = subprocess.run(
-        [str(env.bin / "covhook"), "split", "-n", "2", "--", "tests"],
-        cwd=tmp_path,
-        env=envs.clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    split = cli.covhook(["split", "-n", "2", "--", "tests"], tmp_path, bin_dir=env.bin, timeout=60)
     assert split.returncode == 1  # an error: coverage's ERR status
     (line,) = split.stderr.splitlines()
     assert "covhook split runs pytest, which is not installed" in line

@@ -14,7 +14,7 @@ from pathlib import Path
 import coverage
 import pytest
 
-from support import envs
+from support import cli, envs
 
 pytest_plugins = ("pytester",)
 
@@ -78,7 +78,6 @@ def test_a_coveragerc_shadows_pyproject(tmp_path: Path) -> None:
 
 def test_exit_status_section_matches_covhook_run(tmp_path: Path) -> None:
     """docs/reference.md: which commands exit 2, and covhook run's status, as it behaves."""
-    import subprocess
     import sys
 
     section = doc_text("reference.md").split("## Exit status", 1)[1].split("## ", 1)[0]
@@ -88,10 +87,6 @@ def test_exit_status_section_matches_covhook_run(tmp_path: Path) -> None:
     assert "always" not in section
     assert "When the command passed, it exits 2 when the total is below `fail_under`" in section
     (tmp_path / "prog.py").write_text("import sys\nif len(sys.argv) > 1:\n    sys.exit(3)\n")
-    covhook = str(Path(sys.executable).parent / "covhook")
     for args, status in ((["prog.py"], 2), (["prog.py", "fail"], 3)):
-        done = subprocess.run(
-            [covhook, "run", "--fail-under", "100", "--", sys.executable, *args],
-            cwd=tmp_path, env=envs.clean_env(), capture_output=True, text=True, check=False,
-        )  # fmt: skip
+        done = cli.covhook(["run", "--fail-under", "100", "--", sys.executable, *args], tmp_path)
         assert done.returncode == status, done.stdout + done.stderr

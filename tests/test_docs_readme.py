@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from support import envs
+from support import envs, processes
 
 README = envs.REPO / "README.md"
 PID_LINE = re.compile(r"^  pid +\d+  (.+)$")
@@ -45,13 +44,10 @@ def shape(lines: list[str]) -> list[list[str]]:
 
 @pytest.mark.slow
 def test_demo_prints_the_readme_sample(tmp_path: Path) -> None:
-    done = subprocess.run(
-        ["bash", str(envs.REPO / "scripts" / "demo.sh")],
+    done = processes.run(
+        ["bash", envs.REPO / "scripts" / "demo.sh"],
         env=envs.clean_env(COVHOOK_DEMO_VENV=str(tmp_path / "venv"), PYTHONUNBUFFERED="1"),
-        capture_output=True,
-        text=True,
         timeout=600,
-        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
@@ -83,11 +79,10 @@ def test_each_demo_line_is_one_write(tmp_path: Path) -> None:
         pytest.skip("needs strace")
     trace = tmp_path / "trace"
     code = "import sys; sys.path.insert(0, 'demo'); from app import work; work.report('rank 0')"
-    subprocess.run(
-        [strace, "-f", "-e", "trace=write", "-o", str(trace), sys.executable, "-c", code],
-        cwd=envs.REPO,
-        env=envs.clean_env(PYTHONUNBUFFERED="1"),
-        stdout=subprocess.DEVNULL,
+    processes.run(
+        [strace, "-f", "-e", "trace=write", "-o", trace, sys.executable, "-c", code],
+        envs.REPO,
+        envs.clean_env(PYTHONUNBUFFERED="1"),
         check=True,
     )
     writes = [line for line in trace.read_text().splitlines() if "write(1," in line]

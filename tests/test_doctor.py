@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import venv
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from covhook.cli import main
-from support import envs
+from support import measured, processes
 
 HEALTHY = Path(sys.executable)  # the project's venv: covhook (editable, with its hook) + coverage
 RC = "[run]\nparallel = True\n"
@@ -28,15 +27,13 @@ def bare_venv(root: Path) -> Path:
 
 
 def site_packages(python: Path) -> Path:
-    out = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-        capture_output=True,
-        text=True,
-        check=True,
+    out = processes.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], check=True
     )
     return Path(out.stdout.strip())
 
 
+@pytest.mark.processes  # covhook's code starts the process (conftest's rule cannot see it)
 def test_healthy_setup_has_no_findings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / ".coveragerc").write_text(RC)
     status, lines = doctor(capsys, "--python", str(HEALTHY))
@@ -49,6 +46,7 @@ def test_healthy_setup_has_no_findings(tmp_path: Path, capsys: pytest.CaptureFix
     ]
 
 
+@pytest.mark.processes  # covhook's code starts the process (conftest's rule cannot see it)
 def test_venv_without_hook_or_coverage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / ".coveragerc").write_text(RC)
     python = bare_venv(tmp_path / "bare")
@@ -73,6 +71,7 @@ def test_hook_left_without_covhook(tmp_path: Path, capsys: pytest.CaptureFixture
     assert any("has covhook's hook" in line and "cannot import covhook" in line for line in lines)
 
 
+@pytest.mark.processes  # covhook's code starts the process (conftest's rule cannot see it)
 def test_not_python(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / ".coveragerc").write_text(RC)
     status, lines = doctor(capsys, "--python", "/bin/true")
@@ -80,6 +79,7 @@ def test_not_python(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert lines[0].startswith("covhook doctor: problem: cannot run /bin/true as Python")
 
 
+@pytest.mark.processes  # covhook's code starts the process (conftest's rule cannot see it)
 def test_config_problems(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -97,14 +97,12 @@ def test_scrubbed_children_and_stale_work_dir(
 ) -> None:
     """A real measured parent starts a Python child with env={}: doctor names it and the fix."""
     (tmp_path / ".coveragerc").write_text(RC)
-    subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import subprocess, sys; subprocess.run([sys.executable, '-c', 'pass'], env={})",
-        ],
-        cwd=tmp_path,
-        env=envs.clean_env(COVERAGE_PROCESS_START=str(tmp_path / ".coveragerc")),
+    measured.run(
+        sys.executable,
+        tmp_path,
+        "-c",
+        "import subprocess, sys; subprocess.run([sys.executable, '-c', 'pass'], env={})",
+        rc_text=None,
         check=True,
     )
     assert not any((tmp_path / ".covhook-work").iterdir())  # a clean run leaves nothing
@@ -134,6 +132,7 @@ def fast_line(capsys: pytest.CaptureFixture[str], tmp_path: Path, rc: str) -> st
     return found
 
 
+@pytest.mark.processes  # covhook's code starts the process (conftest's rule cannot see it)
 @pytest.mark.parametrize(
     "rc",
     [
@@ -150,6 +149,7 @@ def test_doctor_fast_path_yes(
     assert fast_line(capsys, tmp_path, rc).startswith(FAST_YES)
 
 
+@pytest.mark.processes  # covhook's code starts the process (conftest's rule cannot see it)
 @pytest.mark.parametrize(
     ("rc", "env", "reason", "fix"),
     [

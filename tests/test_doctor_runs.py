@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import textwrap
@@ -20,9 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_datadir_safety import NOBODY, need_root_and_setpriv
 
-from support import data, envs, launchers
+from support import cli, data, envs, launchers, measured, processes, users
+from support.users import NOBODY, need_root_and_setpriv
 
 HEALTHY = Path(sys.executable)
 
@@ -47,23 +46,16 @@ subprocess.run([sys.executable, "-I", "child_i.py"], check=True)
 
 
 def doctor(where: Path, *args: str, user: int | None = None) -> tuple[int, list[str]]:
-    cmd = [str(HEALTHY), "-m", "covhook", "doctor", "--no-path", "--python", str(HEALTHY), *args]
     if user is not None:
-        cmd = [need_root_and_setpriv(), f"--reuid={user}", f"--regid={user}", "--clear-groups"]
-        cmd += [str(HEALTHY), "-m", "covhook", "doctor", "--no-path", "--python", str(HEALTHY)]
-    done = subprocess.run(
-        cmd, cwd=where, env=envs.clean_env(), capture_output=True, text=True, check=False
-    )
+        args = ()  # as that user, doctor's own questions only
+    cmd = users.argv(user, HEALTHY, "-m", "covhook", "doctor", "--no-path", "--python", HEALTHY,
+                     *args)  # fmt: skip
+    done = processes.run(cmd, where, envs.clean_env())
     return done.returncode, done.stdout.splitlines()
 
 
-def measured(where: Path, program: str, **env: str) -> None:
-    subprocess.run(
-        [str(HEALTHY), program],
-        cwd=where,
-        env=launchers.measured_env(where / ".coveragerc", **env),
-        check=True,
-    )
+def measure(where: Path, program: str, **env: str) -> None:
+    processes.run([HEALTHY, program], where, measured.env(where / ".coveragerc", **env), check=True)
 
 
 def combine(where: Path) -> list[str]:
@@ -79,7 +71,7 @@ def test_python_dash_s_child_is_named_with_its_fix_and_dash_i_is_measured(
     for name in ("child_s.py", "child_i.py"):
         (tmp_path / name).write_text(CHILD)
     (tmp_path / "parent.py").write_text(PARENT)
-    measured(tmp_path, "parent.py")
+    measure(tmp_path, "parent.py")
 
     status, lines = doctor(tmp_path)
     dash_s = [line for line in lines if "started with python -S" in line]
@@ -112,7 +104,7 @@ def test_scope_rule_skips_are_named_with_the_rule(tmp_path: Path) -> None:
     (tmp_path / "main.py").write_text(
         "import subprocess, sys\nsubprocess.run([sys.executable, 'helper.py'], check=True)\n"
     )
-    measured(tmp_path, "main.py")
+    measure(tmp_path, "main.py")
 
     status, lines = doctor(tmp_path)
     assert status == 0, lines  # a rule is deliberate: a note, not a problem
@@ -166,15 +158,8 @@ def test_unwritable_finding_is_true_for_that_user(root_owned: Path) -> None:
     (root_owned / "prog.py").write_text(textwrap.dedent(CHILD))
     for name in (".coveragerc", "prog.py"):
         (root_owned / name).chmod(0o644)
-    done = subprocess.run(
-        [need_root_and_setpriv(), f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-         str(HEALTHY), "prog.py"],
-        cwd=root_owned,
-        env=launchers.measured_env(root_owned / ".coveragerc"),
-        capture_output=True,
-        text=True,
-        check=False,
-    )  # fmt: skip
+    env = measured.env(root_owned / ".coveragerc")
+    done = processes.run(users.argv(NOBODY, HEALTHY, "prog.py"), root_owned, env)
     assert done.returncode == 0, done.stderr  # Python still runs
     assert not list(root_owned.glob(".coverage.*")), done.stderr
     said = [line for line in done.stderr.splitlines() if line.startswith("covhook:")]
@@ -191,7 +176,7 @@ def test_a_config_without_parallel_is_no_problem(tmp_path: Path) -> None:
         "for _ in range(3):\n"
         "    subprocess.run([sys.executable, 'child_i.py'], check=True)\n"
     )
-    measured(tmp_path, "parent.py")
+    measure(tmp_path, "parent.py")
     assert len(data.data_files(tmp_path)) == 4  # parent + 3 children, none overwritten
     status, lines = doctor(tmp_path)
     assert status == 0, lines
@@ -207,7 +192,7 @@ def test_data_file_inside_a_file_is_named(tmp_path: Path) -> None:
     (tmp_path / "results").write_text("a file, not a directory\n")
     (tmp_path / ".coveragerc").write_text("[run]\nparallel = True\ndata_file = results/.cov\n")
     (tmp_path / "child_i.py").write_text(CHILD)
-    measured(tmp_path, "child_i.py")  # Python still runs (check=True)
+    measure(tmp_path, "child_i.py")  # Python still runs (check=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".coveragerc", "child_i.py", "results"]
     status, lines = doctor(tmp_path)
     assert status == 1
@@ -230,21 +215,10 @@ def test_the_fix_for_a_venv_without_covhook_works(tmp_path: Path) -> None:
     (line,) = [line for line in lines if "has no covhook hook" in line]
     fix = line.split(". Fix: ", 1)[1]
     assert fix == f"covhook install --python {bare.python}"
-    done = subprocess.run(
-        [str(HEALTHY.parent / fix.split()[0]), *fix.split()[1:]],
-        cwd=tmp_path,
-        env=envs.clean_env(COVHOOK_STATE_DIR=str(tmp_path / "state")),
-        capture_output=True,
-        text=True,
-        check=False,
+    cli.covhook(
+        fix.split()[1:], tmp_path, {"COVHOOK_STATE_DIR": str(tmp_path / "state")}, check=True
     )
-    assert done.returncode == 0, done.stderr
-    subprocess.run(
-        [str(bare.python), "child_i.py"],
-        cwd=tmp_path,
-        env=launchers.measured_env(tmp_path / ".coveragerc"),
-        check=True,
-    )
+    measured.run(bare.python, tmp_path, "child_i.py", rc_text=None, check=True)
     (measured_file,) = data.data_files(tmp_path)
     assert measured_file.name.startswith(".coverage.host-")
     assert data.lines_in(tmp_path / "child_i.py", "child-ran") <= data.lines_of(
@@ -269,10 +243,7 @@ def test_config_findings_are_true_for_a_real_run(tmp_path: Path, setup: str, sai
         rc.write_text("[run]\nparallel = maybe\n[report\n")
     (tmp_path / "child_i.py").write_text(CHILD)
     env = launchers.measured_env(rc)
-    done = subprocess.run(
-        [str(HEALTHY), "child_i.py"], cwd=tmp_path, env=env, capture_output=True, text=True,
-        check=False,
-    )  # fmt: skip
+    done = processes.run([HEALTHY, "child_i.py"], tmp_path, env)
     assert done.returncode == 0, done.stderr
     assert data.data_files(tmp_path) == []
     status, lines = subprocess_doctor(tmp_path, env)
@@ -283,10 +254,9 @@ def test_config_findings_are_true_for_a_real_run(tmp_path: Path, setup: str, sai
 def subprocess_doctor(where: Path, env: dict[str, str]) -> tuple[int, list[str]]:
     """Doctor with the run's own environment (COVERAGE_PROCESS_START as the run had it)."""
     env = {k: v for k, v in env.items() if k != "COVERAGE_PROCESS_CONFIG"}
-    done = subprocess.run(
-        [str(HEALTHY), "-m", "covhook", "doctor", "--no-path", "--python", str(HEALTHY)],
-        cwd=where, env={**env, "COVHOOK_DISABLE": "1"}, capture_output=True, text=True,
-        check=False,
+    done = processes.run(
+        [HEALTHY, "-m", "covhook", "doctor", "--no-path", "--python", HEALTHY],
+        where, {**env, "COVHOOK_DISABLE": "1"},
     )  # fmt: skip
     return done.returncode, done.stdout.splitlines()
 
@@ -321,10 +291,7 @@ def test_hook_without_covhook_is_true_and_its_fix_works(tmp_path: Path) -> None:
         bare.site_packages / "a0_covhook.pth",
     )
     env = launchers.measured_env(tmp_path / ".coveragerc")
-    ran = subprocess.run(
-        [str(bare.python), "child_i.py"], cwd=tmp_path, env=env, capture_output=True,
-        text=True, check=False,
-    )  # fmt: skip
+    ran = processes.run([bare.python, "child_i.py"], tmp_path, env)
     assert ran.returncode == 0, ran.stderr
     assert data.data_files(tmp_path) == []
     status, lines = doctor(tmp_path, "--python", str(bare.python))
@@ -332,13 +299,10 @@ def test_hook_without_covhook_is_true_and_its_fix_works(tmp_path: Path) -> None:
     (line,) = [line for line in lines if "cannot import covhook" in line]
     fix = line.split(". Fix: ", 1)[1].split(" (", 1)[0]
     assert fix == f"covhook install --python {bare.python}"
-    done = subprocess.run(
-        [str(HEALTHY.parent / "covhook"), *fix.split()[1:]], cwd=tmp_path,
-        env=envs.clean_env(COVHOOK_STATE_DIR=str(tmp_path / "state")), capture_output=True,
-        text=True, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    subprocess.run([str(bare.python), "child_i.py"], cwd=tmp_path, env=env, check=True)
+    cli.covhook(
+        fix.split()[1:], tmp_path, {"COVHOOK_STATE_DIR": str(tmp_path / "state")}, check=True
+    )
+    processes.run([bare.python, "child_i.py"], tmp_path, env, check=True)
     (measured_file,) = data.data_files(tmp_path)
     assert data.lines_in(tmp_path / "child_i.py", "child-ran") <= data.lines_of(
         measured_file, "child_i.py"

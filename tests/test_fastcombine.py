@@ -14,8 +14,6 @@ import os
 import shutil
 import signal
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,11 +22,8 @@ from coverage.exceptions import DataError, NoDataError
 
 from covhook.cli import main
 from covhook.host import fastcombine
-from support import datagen
+from support import cli, datagen
 from support.datagen import describe as dump
-
-COVERAGE = Path(sys.executable).parent / "coverage"
-COVHOOK = Path(sys.executable).parent / "covhook"
 
 
 def both(
@@ -39,13 +34,8 @@ def both(
     for where in (plain, fast):
         shutil.copytree(src, where, dirs_exist_ok=True)
         (where / ".coveragerc").write_text(rc)
-    subprocess.run([str(COVERAGE), "combine", "-q", *args], cwd=plain, check=True)
-    subprocess.run(
-        [str(COVHOOK), "combine", "--no-map", *args],
-        cwd=fast,
-        check=True,
-        capture_output=True,
-    )
+    cli.coverage(["combine", "-q", *args], plain, check=True)
+    cli.covhook(["combine", "--no-map", *args], fast, check=True)
     return plain / ".coverage", fast / ".coverage"
 
 
@@ -117,11 +107,11 @@ def test_append_adds_to_existing_data(tmp_path: Path) -> None:
     for name in ("plain", "fast"):
         shutil.copytree(first, tmp_path / name)
         (tmp_path / name / ".coveragerc").write_text("[run]\nparallel = True\n")
-        subprocess.run([str(COVERAGE), "combine", "-q"], cwd=tmp_path / name, check=True)
+        cli.coverage(["combine", "-q"], tmp_path / name, check=True)
         for f in src.iterdir():
             shutil.copy(f, tmp_path / name)
-    subprocess.run([str(COVERAGE), "combine", "-q", "--append"], cwd=tmp_path / "plain", check=True)
-    subprocess.run([str(COVHOOK), "combine", "--append"], cwd=tmp_path / "fast", check=True)
+    cli.coverage(["combine", "-q", "--append"], tmp_path / "plain", check=True)
+    cli.covhook(["combine", "--append"], tmp_path / "fast", check=True)
     expected = dump(tmp_path / "plain" / ".coverage")
     assert any(f.startswith("/r2/") for f in expected["files"])
     assert dump(tmp_path / "fast" / ".coverage") == expected
@@ -157,11 +147,15 @@ def test_two_workers_same_as_one(tmp_path: Path) -> None:
     (plain / ".coveragerc").write_text(
         f"[run]\nparallel = True\n[paths]\nsrc =\n    {local}\n    /s\n    /r\n"
     )
-    subprocess.run([str(COVERAGE), "combine", "-q", "--keep"], cwd=plain, check=True)
+    cli.coverage(["combine", "-q", "--keep"], plain, check=True)
     assert dump(plain / ".coverage") == dump(tmp_path / "two")
 
 
-@pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "two-processes"])
+@pytest.mark.parametrize(
+    "workers",
+    [1, pytest.param(2, marks=pytest.mark.processes)],
+    ids=["one-process", "two-processes"],
+)
 def test_lines_and_arcs_do_not_mix(tmp_path: Path, workers: int) -> None:
     """coverage refuses to combine statement and branch data; so do we, writing nothing
     (also when the two kinds meet in different worker processes' shares)."""
@@ -176,7 +170,11 @@ def test_lines_and_arcs_do_not_mix(tmp_path: Path, workers: int) -> None:
     assert all(Path(f).exists() for f in files)
 
 
-@pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "two-processes"])
+@pytest.mark.parametrize(
+    "workers",
+    [1, pytest.param(2, marks=pytest.mark.processes)],
+    ids=["one-process", "two-processes"],
+)
 def test_conflicting_file_tracers_are_an_error(tmp_path: Path, workers: int) -> None:
     """With two processes the conflict is inside the forked worker's share (files 1 and
     3): its error comes back through the pipe and is raised as coverage's."""
@@ -192,6 +190,7 @@ def test_conflicting_file_tracers_are_an_error(tmp_path: Path, workers: int) -> 
     assert all(Path(f).exists() for f in files)
 
 
+@pytest.mark.processes  # covhook's code starts the process (conftest's rule cannot see it)
 def test_a_worker_that_dies_fails_the_combine_and_keeps_every_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -241,7 +240,11 @@ def unusable_files(d: Path) -> dict[str, Path]:
     return files
 
 
-@pytest.mark.parametrize("workers", ["1", "2"], ids=["one-process", "two-processes"])
+@pytest.mark.parametrize(
+    "workers",
+    ["1", pytest.param("2", marks=pytest.mark.processes)],
+    ids=["one-process", "two-processes"],
+)
 def test_unusable_files_named_once_and_kept(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],

@@ -12,14 +12,13 @@ import os
 import re
 import shutil
 import socket
-import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from support import data, envs
+from support import data, envs, measured
 
 sys.path.insert(0, str(envs.REPO / "pth"))
 from make_pth import SHIP_START, START_NAME
@@ -61,12 +60,7 @@ def run_under_hook(env: envs.Env, cwd: Path, script: str, **extra: str) -> None:
     rc = cwd / ".coveragerc"
     if not rc.exists():
         rc.write_text("[run]\nparallel = True\n")
-    subprocess.run(
-        [str(env.python), script],
-        cwd=cwd,
-        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc), **extra),
-        check=True,
-    )
+    measured.run(env.python, cwd, script, rc=rc, check=True, **extra)
 
 
 def expected_tag() -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import signal
 import stat
 import subprocess
@@ -19,61 +18,26 @@ import sys
 import tarfile
 import tempfile
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import coverage
 import pytest
-from test_datadir_safety import (
-    NOBODY,
-    OTHER,
-    SIMPLE,
-    as_user,
-    covhook_lines,
-    need_root_and_setpriv,
-    program_in,
-    tiny_tmpfs,
-)
+from test_datadir_safety import SIMPLE, covhook_lines, program_in, tiny_tmpfs
 
 from covhook import containers as _public_containers  # noqa: F401  (the plugin's public name)
 from covhook import layout, roots
 from covhook.startup import containers
-from support import data, datagen, envs, launchers
+from support import cli, data, datagen, envs, launchers, measured, processes, users
+from support.users import NOBODY, OTHER, as_user
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 RC = "[run]\nparallel = True\n"
 
 
-@pytest.fixture
-def shared() -> Iterator[Path]:
-    """A 1777 directory like /tmp (pytest's own tmp dirs are root-only)."""
-    need_root_and_setpriv()
-    path = Path(tempfile.mkdtemp(prefix="covhook-shared-", dir="/tmp"))
-    path.chmod(0o1777)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
-def private() -> Iterator[Path]:
-    """A root-only directory (0700) for the files a hostile user must not reach."""
-    path = Path(tempfile.mkdtemp(prefix="covhook-private-", dir="/tmp"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
 def combine(directory: Path, *args: str, timeout: float = 60, **env: str) -> tuple[int, str]:
     """``covhook combine`` in ``directory`` as a process: exit status, stdout + stderr."""
-    done = subprocess.run(
-        [str(launchers.BIN / "covhook"), "combine", *args],
-        cwd=directory,
-        env=launchers.measured_env(None, **env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    done = cli.covhook(["combine", *args], directory, env, timeout=timeout)
     return done.returncode, done.stdout + done.stderr
 
 
@@ -139,19 +103,8 @@ sources.unpack(sys.argv[2], sys.argv[3])
 
 def unpack_with(python: Path, archive: Path, into: Path, user: int | None) -> None:
     command = [str(python), "-c", UNPACK, str(SRC), str(archive), str(into)]
-    if user is not None:
-        command = [need_root_and_setpriv(), f"--reuid={user}", f"--regid={user}",
-                   "--clear-groups", *command]  # fmt: skip
-    done = subprocess.run(
-        command,
-        env=envs.clean_env(),
-        preexec_fn=lambda: os.umask(0),  # modes must not depend on the umask
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    env = envs.clean_env()
+    processes.run(users.argv(user, *command), env=env, check=True, timeout=60, umask=0)
 
 
 def pythons() -> list[pytest.param]:  # type: ignore[valid-type]
@@ -325,7 +278,6 @@ def test_records_made_by_this_user_are_still_written(tmp_path: Path) -> None:
     assert roots.read([str(tmp_path / "data")])[0]["cwd"] == os.getcwd()
 
 
-@pytest.mark.fast
 def test_combine_temp_names_cannot_be_predicted() -> None:
     """SQLite creates them through whatever is at the name: pid alone is guessable."""
     for make, prefix in ((layout.combining_path, layout.COMBINING_PREFIX),
@@ -335,7 +287,6 @@ def test_combine_temp_names_cannot_be_predicted() -> None:
         assert f"/d/{prefix}{os.getpid()}.tmp" not in names
 
 
-@pytest.mark.fast
 def test_note_with_a_second_name_is_never_appended_to(tmp_path: Path) -> None:
     """A hard link to another file of ours at a note's name (fs.protected_hardlinks=0 lets
     another user make one to root's files) is refused; a fresh note is created 0644."""
@@ -403,15 +354,8 @@ def test_fifo_skipped_note_does_not_hang_a_measured_process(tmp_path: Path, how:
 def run_measured_with_timeout(
     program: Path, rc: Path, timeout: float, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(launchers.PYTHON), str(program)],
-        cwd=program.parent,
-        env=launchers.measured_env(rc, **env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return processes.run([launchers.PYTHON, program], program.parent, measured.env(rc, **env),
+                         timeout=timeout)  # fmt: skip
 
 
 def test_fifos_in_the_data_dir_do_not_hang_combine(tmp_path: Path) -> None:
@@ -441,11 +385,11 @@ def test_fifos_in_the_data_dir_do_not_hang_combine(tmp_path: Path) -> None:
 def test_fifo_skipped_note_does_not_hang_the_skipped_count(tmp_path: Path) -> None:
     """What the pytest plugin and combine count (in a process of its own: it could hang)."""
     os.mkfifo(tmp_path / ".covhook-skipped")
-    done = subprocess.run(
-        [str(launchers.PYTHON), "-c",
+    done = processes.run(
+        [launchers.PYTHON, "-c",
          "import sys; from covhook.startup import scope; print(scope.skipped_count(sys.argv[1]))",
-         str(tmp_path)],
-        env=envs.clean_env(), capture_output=True, text=True, timeout=30, check=False,
+         tmp_path],
+        env=envs.clean_env(), timeout=30,
     )  # fmt: skip
     assert (done.returncode, done.stdout) == (0, "0\n"), done.stderr
 
@@ -603,17 +547,8 @@ def test_umask_000_data_dir_parents_are_not_world_writable(tmp_path: Path) -> No
     program, rc = program_in(tmp_path, SIMPLE)
     data_dir = tmp_path / "a" / "b" / "data"
     rc.write_text(rc.read_text().replace(f"{tmp_path}/.coverage", f"{data_dir}/.coverage"))
-    done = subprocess.run(
-        [str(launchers.PYTHON), str(program)],
-        cwd=tmp_path,
-        env=launchers.measured_env(rc),
-        preexec_fn=lambda: os.umask(0),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    processes.run([launchers.PYTHON, program], tmp_path, measured.env(rc), check=True,
+                  timeout=60, umask=0)  # fmt: skip
     made = [tmp_path / "a", tmp_path / "a" / "b", data_dir, data_dir / layout.META_DIR]
     assert {str(p.relative_to(tmp_path)): oct(stat.S_IMODE(p.stat().st_mode)) for p in made} == {
         str(p.relative_to(tmp_path)): "0o755" for p in made

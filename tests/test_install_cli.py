@@ -13,7 +13,7 @@ import pytest
 
 from covhook.cli import main
 from covhook.host import install as installer
-from support import data, envs
+from support import data, envs, measured, processes
 
 RC = "[run]\nparallel = True\n"
 
@@ -21,12 +21,7 @@ RC = "[run]\nparallel = True\n"
 def run_measured(python: Path, cwd: Path) -> list[Path]:
     (cwd / "prog.py").write_text("x = 1\n")
     (cwd / ".coveragerc").write_text(RC)
-    subprocess.run(
-        [str(python), "prog.py"],
-        cwd=cwd,
-        env=envs.clean_env(COVERAGE_PROCESS_START=str(cwd / ".coveragerc")),
-        check=True,
-    )
+    measured.run(python, cwd, "prog.py", rc_text=None, check=True)
     return data.data_files(cwd)
 
 
@@ -34,13 +29,12 @@ def run_measured(python: Path, cwd: Path) -> list[Path]:
 def shared_site(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """coverage and covhook installed with ``pip install --target``: not a site directory."""
     target = tmp_path_factory.mktemp("shared-site")
-    subprocess.run(
+    processes.run(
         [
-            str(envs.PYTHONS["3.11"]), "-m", "pip", "install", "-q", "--no-compile",
-            "--target", str(target), "coverage==7.17.3", "platformdirs", "--no-deps", str(wheel),
+            envs.PYTHONS["3.11"], "-m", "pip", "install", "-q", "--no-compile",
+            "--target", target, "coverage==7.17.3", "platformdirs", "--no-deps", wheel,
         ],
-        check=True,
-        env=envs.clean_env(),
+        env=envs.clean_env(), check=True, timeout=600,
     )  # fmt: skip
     return target
 
@@ -124,13 +118,12 @@ def test_a_hook_from_covhook_0_1_still_measures_and_is_upgraded(
 def test_hook_pip_put_in_a_target_dir_stays_pips(wheel: Path, tmp_path: Path) -> None:
     """A directory made with pip --target, as one would for an image's site-packages."""
     target = tmp_path / "site"
-    subprocess.run(
+    processes.run(
         [
-            str(envs.PYTHONS["3.11"]), "-m", "pip", "install", "-q", "--target", str(target),
-            "coverage==7.17.3", "--no-deps", str(wheel),
+            envs.PYTHONS["3.11"], "-m", "pip", "install", "-q", "--target", target,
+            "coverage==7.17.3", "--no-deps", wheel,
         ],
-        check=True,
-        env=envs.clean_env(),
+        env=envs.clean_env(), check=True, timeout=600,
     )  # fmt: skip
     (target / installer.PTH_NAME).unlink()  # what 'covhook uninstall' used to do
     assert main(["install", "--site-packages", str(target)]) == 0
@@ -223,18 +216,19 @@ def test_install_user_site(wheel: Path, tmp_path: Path) -> None:
     if not python.exists():
         pytest.skip("Python 3.12 is not installed")
     os.environ["PYTHONUSERBASE"] = str(tmp_path / "userbase")
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--user", "coverage==7.17.3", "platformdirs"],
-        check=True,
+    processes.run(
+        [python, "-m", "pip", "install", "-q", "--user", "coverage==7.17.3", "platformdirs"],
         env=envs.clean_env(PYTHONUSERBASE=os.environ["PYTHONUSERBASE"]),
+        check=True,
+        timeout=600,
     )
     covhook_dir = tmp_path / "covhook-only"
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--target", str(covhook_dir),
-         str(wheel)],
-        check=True,
+    processes.run(
+        [python, "-m", "pip", "install", "-q", "--no-deps", "--target", covhook_dir, wheel],
         env=envs.clean_env(),
-    )  # fmt: skip
+        check=True,
+        timeout=600,
+    )
     usersite = next((tmp_path / "userbase").rglob("site-packages"))
     (usersite / "_covhook_only.pth").write_text(f"{covhook_dir}\n")
     assert main(["install", "--python", str(python), "--user"]) == 0
@@ -250,14 +244,7 @@ def test_install_user_site(wheel: Path, tmp_path: Path) -> None:
 def run_measured_user(python: Path, cwd: Path, userbase: str) -> list[Path]:
     (cwd / "prog.py").write_text("x = 1\n")
     (cwd / ".coveragerc").write_text(RC)
-    subprocess.run(
-        [str(python), "prog.py"],
-        cwd=cwd,
-        env=envs.clean_env(
-            COVERAGE_PROCESS_START=str(cwd / ".coveragerc"), PYTHONUSERBASE=userbase
-        ),
-        check=True,
-    )
+    measured.run(python, cwd, "prog.py", rc_text=None, check=True, PYTHONUSERBASE=userbase)
     return data.data_files(cwd)
 
 
@@ -273,6 +260,7 @@ def assert_refused(argv: list[str], capsys: pytest.CaptureFixture[str], *words: 
     return lines[0]
 
 
+@pytest.mark.processes  # covhook's code starts the process (conftest's rule cannot see it)
 def test_refuses_missing_interpreter(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert_refused(["install", "--python", str(tmp_path / "nope")], capsys, "does not exist")
 
@@ -383,12 +371,12 @@ def unwritable() -> None:
 def make_read_only(path: Path) -> None:
     path.chmod(0o555)
     if os.access(path, os.W_OK):
-        subprocess.run(["chattr", "+i", str(path)], check=True)
+        processes.run(["chattr", "+i", path], check=True)
 
 
 def make_writable(path: Path) -> None:
     if os.geteuid() == 0:
-        subprocess.run(["chattr", "-i", str(path)], check=True)
+        processes.run(["chattr", "-i", path], check=True)
     path.chmod(0o755)
 
 

@@ -6,28 +6,19 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from covhook.startup import children
-from support import data, envs, launchers
+from support import data, envs, launchers, measured, processes
 
 pytestmark = [pytest.mark.launchers]
 
 
 def run(tmp: Path, rc: Path, *args: str, **extra: str) -> None:
-    out = subprocess.run(
-        [str(launchers.PYTHON), *args],
-        cwd=tmp,
-        env=launchers.measured_env(rc, **extra),
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    out = processes.run([launchers.PYTHON, *args], tmp, measured.env(rc, **extra), timeout=180)
     assert out.returncode == 0, out.stderr[-3000:]
 
 
@@ -119,14 +110,11 @@ def test_scrubbed_env_on_other_pythons(
     env = make_covhook_env(python=python)
     launchers.copy_programs(tmp_path, "scrubbed.py", "scrubbed_child.py")
     rc = launchers.write_rc(tmp_path)
-    out = subprocess.run(
-        [str(env.python), "scrubbed.py"],
-        cwd=tmp_path,
-        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc), COVHOOK_SCRUBBED_ENV=scrubbed_env),
-        capture_output=True,
-        text=True,
+    out = processes.run(
+        [env.python, "scrubbed.py"],
+        tmp_path,
+        envs.clean_env(COVERAGE_PROCESS_START=str(rc), COVHOOK_SCRUBBED_ENV=scrubbed_env),
         timeout=180,
-        check=False,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     combined, _ = launchers.combine(tmp_path)

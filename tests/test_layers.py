@@ -11,11 +11,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 import covhook
-
-pytestmark = pytest.mark.fast
 
 SRC = Path(covhook.__file__).parent
 HOST_SIDE = [*sorted((SRC / "host").glob("*.py")), *sorted((SRC / "commands").glob("*.py"))]

@@ -9,7 +9,6 @@ full import is proven by tests/test_differential.py (eager runs use
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -37,14 +36,7 @@ def run_probe(env: envs.Env, cwd: Path, **extra: str) -> str:
     (cwd / "probe.py").write_text(PROBE)
     rc = cwd / ".coveragerc"
     rc.write_text("[run]\nparallel = True\n")
-    out = subprocess.run(
-        [str(env.python), "probe.py"],
-        cwd=cwd,
-        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc), **extra),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    out = measured.run(env.python, cwd, "probe.py", rc=rc, check=True, **extra)
     return out.stdout
 
 
@@ -80,12 +72,7 @@ def test_concurrency_multiprocessing_still_patches(make_covhook_env, tmp_path: P
     )
     rc = tmp_path / ".coveragerc"
     rc.write_text("[run]\nparallel = True\nconcurrency = multiprocessing\n")
-    subprocess.run(
-        [str(env.python), "mp_prog.py"],
-        cwd=tmp_path,
-        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc)),
-        check=True,
-    )
+    measured.run(env.python, tmp_path, "mp_prog.py", rc=rc, check=True)
     data.combine_with_plain_coverage(env.bin / "coverage", tmp_path)
     lines = data.lines_of(tmp_path / ".coverage", "mp_prog.py")
     assert data.lines_in(tmp_path / "mp_prog.py", "# child line") <= lines
@@ -99,12 +86,7 @@ def test_sysmon_core_resolves_deferred_parser(make_covhook_env, tmp_path: Path) 
     )
     rc = tmp_path / ".coveragerc"
     rc.write_text("[run]\nparallel = True\nbranch = True\n")
-    subprocess.run(
-        [str(env.python), "prog.py"],
-        cwd=tmp_path,
-        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc), COVERAGE_CORE="sysmon"),
-        check=True,
-    )
+    measured.run(env.python, tmp_path, "prog.py", rc=rc, check=True, COVERAGE_CORE="sysmon")
     data.combine_with_plain_coverage(env.bin / "coverage", tmp_path)
     assert data.lines_of(tmp_path / ".coverage", "prog.py") == {1, 2, 3, 4, 5, 6}
 

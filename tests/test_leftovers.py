@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from support import data, launchers
+from support import data, launchers, measured, processes
 
 pytestmark = pytest.mark.signals
 
@@ -94,13 +94,7 @@ def test_an_exec_leaves_nothing_to_recover(tmp_path: Path) -> None:
     program = tmp_path / "execs.py"
     program.write_text(textwrap.dedent(EXECS))
     rc = launchers.write_rc(tmp_path)
-    subprocess.run(
-        [str(launchers.PYTHON), str(program)],
-        cwd=tmp_path,
-        env=launchers.measured_env(rc),
-        check=True,
-        timeout=60,
-    )
+    processes.run([launchers.PYTHON, program], tmp_path, measured.env(rc), check=True, timeout=60)
     out = covhook(tmp_path, "combine")
     assert "recovered" not in out.stdout + out.stderr
     assert list((tmp_path / ".covhook-work").iterdir()) == []

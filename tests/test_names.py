@@ -13,8 +13,6 @@ from covhook.host import origins
 from covhook.layout import pid_of
 from covhook.pytest_engine import Role, kind_of
 
-pytestmark = pytest.mark.fast
-
 TAG = "docker-3f2a9c81d0e4_torch-n0-r1of2-a0"
 SUFFIX = ".build7.pid4242.XaB3dEfx.H0123456789h"
 

@@ -15,7 +15,6 @@ from covhook import layout, notes
 from support import measured
 
 
-@pytest.mark.fast
 def test_a_child_note_is_written_read_told_and_forgotten(tmp_path: Path) -> None:
     notes.note_child(str(tmp_path), ["python", "-S", "-c", "pass"], notes.SITE_DISABLED)
     notes.note_child(str(tmp_path), ["python", "child.py"], notes.SCRUBBED)
@@ -33,7 +32,6 @@ def test_a_child_note_is_written_read_told_and_forgotten(tmp_path: Path) -> None
     assert notes.unmeasured(str(tmp_path)) == []
 
 
-@pytest.mark.fast
 def test_a_note_read_from_a_shared_dir_is_told_on_one_line() -> None:
     note = {"argv": ["x"], "why": "bad\nwhy\x1b[31m", "fix": "do\rthis"}
     line = notes.unmeasured_line(1, note)
@@ -43,7 +41,6 @@ def test_a_note_read_from_a_shared_dir_is_told_on_one_line() -> None:
     assert "bad\\nwhy\\x1b[31m" in line
 
 
-@pytest.mark.fast
 def test_skipped_processes_are_counted_told_and_forgotten(tmp_path: Path) -> None:
     assert notes.skipped_summary(str(tmp_path)) is None
     notes.note_skipped(str(tmp_path), "skip")

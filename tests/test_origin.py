@@ -15,8 +15,6 @@ import pytest
 
 from covhook import layout, origin
 
-pytestmark = pytest.mark.fast
-
 CID = "3f2a9c81d0e4" + "ab" * 26
 DOCKER_MOUNTINFO = (
     f"612 590 0:52 / / rw,relatime - overlay overlay rw,lowerdir=/x\n"

@@ -16,7 +16,7 @@ import pytest
 
 from covhook import roots
 from covhook.cli import main
-from support import data, envs, launchers
+from support import cli, data, launchers, measured
 from support.datagen import describe
 
 BIN = Path(sys.executable).parent
@@ -54,14 +54,8 @@ def make_project(root: Path) -> Path:
 def runner(tmp_path: Path, where: str, arg: str, artifact: str) -> Path:
     """Measure the project at ``where``, ship its data to ``artifact``, delete the copy."""
     proj = make_project(tmp_path / where)
-    subprocess.run(
-        [sys.executable, "main.py", arg],
-        cwd=proj,
-        env=envs.clean_env(
-            COVERAGE_PROCESS_START=str(proj / ".coveragerc"), PYTHONPATH=str(proj / "src")
-        ),
-        check=True,
-    )
+    measured.run(sys.executable, proj, "main.py", arg, rc_text=None, check=True,
+                 PYTHONPATH=str(proj / "src"))  # fmt: skip
     out = tmp_path / "artifacts" / artifact
     out.mkdir(parents=True)
     for f in data.data_files(proj):
@@ -92,9 +86,7 @@ def test_two_runners_combine_in_a_third_checkout(
     ]
     core = data.lines_of(checkout / ".coverage", "core.py")
     assert core == {1, 2, 5, 6}  # left() in both runners, right() in runner b
-    report = subprocess.run(
-        [str(BIN / "coverage"), "report"], cwd=checkout, capture_output=True, text=True, check=False
-    )
+    report = cli.coverage(["report"], checkout)
     assert report.returncode == 0, report.stdout + report.stderr
     assert "No source for code" not in report.stderr
 
@@ -112,9 +104,7 @@ def test_print_paths_makes_plain_coverage_combine_do_the_same(
     plain = make_project(tmp_path / "plain" / "proj")
     with (plain / ".coveragerc").open("a") as f:
         f.write(section.replace(str(checkout), str(plain)))
-    subprocess.run(
-        [str(BIN / "coverage"), "combine", "--keep", "-q", *artifacts], cwd=plain, check=True
-    )
+    cli.coverage(["combine", "--keep", "-q", *artifacts], plain, check=True)
     assert main(["combine", *artifacts]) == 0
     expected = describe(plain / ".coverage")
     got = describe(checkout / ".coverage")
@@ -127,16 +117,10 @@ def test_print_paths_makes_plain_coverage_combine_do_the_same(
 def test_same_checkout_is_not_remapped(tmp_path: Path) -> None:
     """Combining where the data was measured changes nothing (no alias to itself)."""
     proj = make_project(tmp_path / "proj")
-    subprocess.run(
-        [sys.executable, "main.py", "left"],
-        cwd=proj,
-        env=envs.clean_env(
-            COVERAGE_PROCESS_START=str(proj / ".coveragerc"), PYTHONPATH=str(proj / "src")
-        ),
-        check=True,
-    )
+    measured.run(sys.executable, proj, "main.py", "left", rc_text=None, check=True,
+                 PYTHONPATH=str(proj / "src"))  # fmt: skip
     assert len(list((proj / ".covhook").glob("roots-*.json"))) == 1  # once, not per process
-    done = subprocess.run([str(BIN / "covhook"), "combine"], cwd=proj, check=True)
+    done = cli.covhook(["combine"], proj, check=True)
     assert done.returncode == 0
     assert data.lines_of(proj / ".coverage", "core.py") == {1, 2, 5}
     assert not list((proj / ".covhook").glob("roots-*.json"))  # combined: records gone

@@ -24,7 +24,7 @@ import pytest
 
 import covhook
 from covhook.startup import entry as _start_entry
-from support import data, envs
+from support import data, envs, processes
 
 sys.path.insert(0, str(envs.REPO / "pth"))
 from make_pth import ENTRY_POINT, PTH_NAME, SHIP_START, START_NAME, start_text
@@ -33,7 +33,6 @@ EMULATOR = Path(__file__).resolve().parent / "support" / "pep829.py"
 PROGRAM = "import sys\nprint('ran')\nsys.exit(0)\n"
 
 
-@pytest.mark.fast
 def test_start_file_names_a_strict_entry_point_callable_without_arguments() -> None:
     lines = [x for x in start_text().splitlines() if x and not x.startswith("#")]
     assert lines == [ENTRY_POINT] == [_start_entry.ENTRY_POINT]
@@ -44,7 +43,6 @@ def test_start_file_names_a_strict_entry_point_callable_without_arguments() -> N
     covhook.start_hook()  # inactive here: returns, imports nothing
 
 
-@pytest.mark.fast
 def test_start_file_does_not_match_the_pth_and_sorts_before_coverages() -> None:
     # A matching name would suppress the .pth's import line (see make_pth.py).
     assert START_NAME.removesuffix(".start") != PTH_NAME.removesuffix(".pth")
@@ -58,14 +56,7 @@ def test_inactive_entry_point_imports_only_covhooks_init(tmp_path: Path) -> None
         f"pkgutil.resolve_name({ENTRY_POINT!r})()\n"
         "print(sorted(set(sys.modules) - before))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        env=envs.clean_env(),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    done = processes.run([sys.executable, "-c", code], tmp_path, envs.clean_env(), check=True)
     assert done.stdout.strip() == "['covhook']"
 
 
@@ -75,14 +66,10 @@ def run_315(
     (cwd / "prog.py").write_text(PROGRAM)
     rc = cwd / ".coveragerc"
     rc.write_text("[run]\nparallel = true\n")
-    return subprocess.run(
-        [str(env.python), "-S", str(EMULATOR), str(sitedir), "prog.py"],
-        cwd=cwd,
-        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc), **extra),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    return processes.run(
+        [env.python, "-S", EMULATOR, sitedir, "prog.py"],
+        cwd,
+        envs.clean_env(COVERAGE_PROCESS_START=str(rc), **extra),
     )
 
 
@@ -138,14 +125,10 @@ def test_real_315_measures_once_and_quietly_under_dev_mode(
     (tmp_path / "prog.py").write_text(PROGRAM)
     rc = tmp_path / ".coveragerc"
     rc.write_text("[run]\nparallel = true\n")
-    done = subprocess.run(
-        [str(this_env.python), "-X", "dev", "-W", "error", "prog.py"],
-        cwd=tmp_path,
-        env=envs.clean_env(COVERAGE_PROCESS_START=str(rc)),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    done = processes.run(
+        [this_env.python, "-X", "dev", "-W", "error", "prog.py"],
+        tmp_path,
+        envs.clean_env(COVERAGE_PROCESS_START=str(rc)),
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "ran\n", "")
     (written,) = data.data_files(tmp_path)
@@ -154,12 +137,8 @@ def test_real_315_measures_once_and_quietly_under_dev_mode(
 
 
 def imported_modules(python: Path) -> set[str]:
-    done = subprocess.run(
-        [str(python), "-X", "importtime", "-c", "pass"],
-        env=envs.clean_env(),
-        capture_output=True,
-        text=True,
-        check=True,
+    done = processes.run(
+        [python, "-X", "importtime", "-c", "pass"], env=envs.clean_env(), check=True
     )
     return {row.rsplit("|", 1)[-1].strip() for row in done.stderr.splitlines()[1:]}
 

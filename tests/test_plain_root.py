@@ -13,15 +13,13 @@ All real processes; assertions read the data files.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import coverage
 
-from support import data, measured
+from support import cli, data, measured
 
-BIN = Path(sys.executable).parent
 SUB = 'with open("out.txt", "w") as f:  # sub\n    f.write("hi")  # sub\na = 3  # sub\n'
 MAIN = "import subprocess, sys  # main\nsubprocess.run([sys.executable, 'sub.py'])  # main\n"
 
@@ -55,7 +53,7 @@ def test_a_tree_and_sibling_roots_lose_nothing_when_combined(tmp_path: Path) -> 
     # The plain file holds only the last root's data, as coverage.py's would...
     assert lines(tmp_path / ".coverage") == {"other.py": {1}}
     # ...and combining brings back the first root's and its child's.
-    subprocess.run([str(BIN / "covhook"), "combine"], cwd=tmp_path, check=True, capture_output=True)
+    cli.covhook(["combine"], tmp_path, check=True)
     assert lines(tmp_path / ".coverage") == {
         "main.py": {1, 2},
         "sub.py": {1, 2, 3},
@@ -69,7 +67,5 @@ def test_plain_coverage_combine_keeps_the_root(tmp_path: Path) -> None:
     (tmp_path / "main.py").write_text(MAIN)
     done = measured.run(sys.executable, tmp_path, "main.py", rc_text="[run]\n")
     assert done.returncode == 0, done.stderr
-    subprocess.run(
-        [str(BIN / "coverage"), "combine"], cwd=tmp_path, check=True, capture_output=True
-    )
+    cli.coverage(["combine"], tmp_path, check=True)
     assert lines(tmp_path / ".coverage") == {"main.py": {1, 2}, "sub.py": {1, 2, 3}}

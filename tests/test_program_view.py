@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from support import data, envs, launchers
+from support import data, envs, launchers, measured, processes
 
 PROGRAMS = Path(__file__).resolve().parent / "programs" / "view"
 
@@ -40,15 +40,7 @@ def rc_for(tmp: Path, source: Path) -> Path:
 def run(
     tmp: Path, rc: Path | None, *args: str, python: Path = launchers.PYTHON, **extra: str
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(python), *args],
-        cwd=tmp,
-        env=launchers.measured_env(rc, **extra),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return processes.run([python, *args], tmp, measured.env(rc, **extra))
 
 
 def same_with_and_without(tmp: Path, rc: Path, *args: str) -> str:

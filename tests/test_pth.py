@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from support import envs
+from support import envs, processes
 
 sys.path.insert(0, str(envs.REPO / "pth"))
 from make_pth import PTH_NAME, SOURCE, make_pth_line
@@ -54,12 +53,8 @@ def test_generated_line_does_what_the_source_does(tmp_path: Path) -> None:
     source = "import os\nif os.environ.get('GO'):\n    import sys\n    sys.stdout.write('ran')\n"
     line = make_pth_line(source)
     for go, expected in (("", ""), ("1", "ran")):
-        done = subprocess.run(
-            [sys.executable, "-c", f"exec({line!r})"],
-            env=envs.clean_env(GO=go),
-            capture_output=True,
-            text=True,
-            check=True,
+        done = processes.run(
+            [sys.executable, "-c", f"exec({line!r})"], env=envs.clean_env(GO=go), check=True
         )
         assert done.stdout == expected
 
@@ -72,12 +67,8 @@ PYTHONS = [envs.THIS_PYTHON] if os.environ.get("COVHOOK_MATRIX_CELL") else ["3.1
 @pytest.mark.parametrize("python", PYTHONS)
 def test_inactive_hook_imports_nothing(make_covhook_env, python: str) -> None:
     env = make_covhook_env(python)
-    done = subprocess.run(
-        [str(env.python), "-X", "importtime", "-c", "pass"],
-        env=envs.clean_env(),
-        capture_output=True,
-        text=True,
-        check=True,
+    done = processes.run(
+        [env.python, "-X", "importtime", "-c", "pass"], env=envs.clean_env(), check=True
     )
     imported = [row.rsplit("|", 1)[-1].strip() for row in done.stderr.splitlines()]
     assert imported  # importtime did report
@@ -97,11 +88,9 @@ def test_active_hook_runs_once_per_process_with_both_pth_files(make_covhook_env)
     )
     rc = Path("rc")
     rc.write_text("[run]\nparallel = True\n")
-    done = subprocess.run(
-        [str(env.python), "-c", script],
+    done = processes.run(
+        [env.python, "-c", script],
         env=envs.clean_env(COVERAGE_PROCESS_START=str(rc.resolve())),
-        capture_output=True,
-        text=True,
         check=True,
     )
     assert done.stdout.split() == ["Coverage", "1"]

@@ -8,11 +8,10 @@ both counts, and the combined data shows the exec'd program's lines ran.
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 from pathlib import Path
 
-from support import data, envs
+from support import cli, data
 
 WORK = """\
 import os, sys
@@ -44,12 +43,11 @@ def test_summary_counts_what_the_table_counts(tmp_path: Path) -> None:
     (tmp_path / "pkg" / "work.py").write_text(WORK)
     (tmp_path / "test_children.py").write_text(TEST)
     (tmp_path / ".coveragerc").write_text("[run]\nparallel = True\n")
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "covhook"), "run", "--",
-         sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=tmp_path, env=envs.clean_env(), capture_output=True, text=True, timeout=240,
-        check=False,
-    )  # fmt: skip
+    done = cli.covhook(
+        ["run", "--", sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        tmp_path,
+        timeout=240,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     summary = re.search(r"covhook: (\d+) measured process", done.stdout)
     table = re.search(r"^TOTAL\s+(\d+)\s*$", done.stdout, re.M)

@@ -10,8 +10,6 @@ from covhook.errors import CovhookError
 from covhook.host import registry
 from covhook.host.rcfile import find_rcfile, rcfile_for_run
 
-pytestmark = pytest.mark.fast
-
 
 def test_search_order_is_coverages(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.coverage.run]\nbranch = true\n")

@@ -17,25 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from support import data, envs
+from support import cli, data, envs
 
 VENV_BIN = Path(sys.executable).parent
 PY = sys.executable
-
-
-def covhook_run(
-    cwd: Path, *cmd: str, opts: tuple[str, ...] = ()
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(VENV_BIN / "covhook"), "run", *opts, "--", *cmd],
-        cwd=cwd,
-        env=envs.clean_env(),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def start_covhook_run(cwd: Path, *cmd: str) -> subprocess.Popen[str]:
@@ -74,7 +59,7 @@ def test_status_of_a_command_killed_by_a_signal_it_saves_on(
 ) -> None:
     prog = tmp_path / "prog.py"
     prog.write_text(f"import os, signal, time\nran = 1  # ran\n{kill}\ntime.sleep(5)\n")
-    done = covhook_run(tmp_path, PY, "prog.py")
+    done = cli.covhook(["run", "--", PY, "prog.py"], tmp_path)
     assert done.returncode == status, done.stderr
     no_traceback(done)
     assert data.lines_in(prog, "# ran") <= data.lines_of(tmp_path / ".coverage", "prog.py")
@@ -93,7 +78,7 @@ def test_status_of_a_command_killed_before_saving(
     tmp_path: Path, program: str, status: int, name: str
 ) -> None:
     (tmp_path / "prog.py").write_text(program)
-    done = covhook_run(tmp_path, PY, "prog.py")
+    done = cli.covhook(["run", "--", PY, "prog.py"], tmp_path)
     assert done.returncode == status, done.stderr
     no_traceback(done)
     (line,) = [x for x in done.stderr.splitlines() if x.startswith("covhook:")]
@@ -105,7 +90,7 @@ def test_status_of_a_command_killed_before_saving(
     "cmd", [(PY, "-c", "import sys; sys.exit(3)"), ("sh", "-c", "exit 3")], ids=["python-c", "sh"]
 )
 def test_status_of_a_command_without_data(tmp_path: Path, cmd: tuple[str, ...]) -> None:
-    done = covhook_run(tmp_path, *cmd)
+    done = cli.covhook(["run", "--", *cmd], tmp_path)
     assert done.returncode == 3, done.stderr
     no_traceback(done)
     (line,) = [x for x in done.stderr.splitlines() if x.startswith("covhook:")]
@@ -119,7 +104,9 @@ def test_pytest_cov_combined_its_data(tmp_path: Path, test_body: str, status: in
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "__init__.py").write_text("def f():\n    return 1\n")
     (tmp_path / "test_a.py").write_text(f"from pkg import f\n\ndef test_f():\n    {test_body}\n")
-    done = covhook_run(tmp_path, PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--cov=pkg")
+    done = cli.covhook(
+        ["run", "--", PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--cov=pkg"], tmp_path
+    )
     assert done.returncode == status, done.stdout + done.stderr
     no_traceback(done)
     assert "the command combined its data itself" in done.stdout
@@ -133,7 +120,7 @@ def test_waits_for_a_child_the_command_did_not_wait_for(tmp_path: Path) -> None:
     (tmp_path / "main.py").write_text(
         "import subprocess, sys\nsubprocess.Popen([sys.executable, 'late.py'])\n"
     )
-    done = covhook_run(tmp_path, PY, "main.py")
+    done = cli.covhook(["run", "--", PY, "main.py"], tmp_path)
     assert done.returncode == 0, done.stderr
     assert data.lines_in(late, "# late") <= data.lines_of(tmp_path / ".coverage", "late.py")
     time.sleep(0.5)
@@ -154,7 +141,7 @@ def test_multiprocessing_data_is_complete_and_the_same_every_run(tmp_path: Path)
     )
     seen = []
     for _ in range(3):
-        done = covhook_run(tmp_path, PY, "work.py")
+        done = cli.covhook(["run", "--", PY, "work.py"], tmp_path)
         assert done.returncode == 0, done.stderr
         time.sleep(0.3)
         assert data.data_files(tmp_path) == []
@@ -171,7 +158,7 @@ def test_wait_is_bounded(tmp_path: Path) -> None:
         "open('sleeper.pid', 'w').write(str(sleeper.pid))\n"
     )
     try:
-        done = covhook_run(tmp_path, PY, "main.py", opts=("--wait", "0.5"))
+        done = cli.covhook(["run", "--wait", "0.5", "--", PY, "main.py"], tmp_path)
         assert done.returncode == 0, done.stderr
         assert "still run 0.5s after it exited" in done.stderr
         assert data.lines_of(tmp_path / ".coverage", "main.py") == {1, 2, 3}
@@ -278,7 +265,7 @@ def test_a_command_that_cannot_start_exits_like_a_shell(
     tmp_path: Path, cmd: str, status: int
 ) -> None:
     (tmp_path / "data.txt").write_text("not a program\n")
-    done = covhook_run(tmp_path, cmd)
+    done = cli.covhook(["run", "--", cmd], tmp_path)
     assert done.returncode == status
     no_traceback(done)
     (line,) = done.stderr.splitlines()
@@ -425,13 +412,13 @@ def test_append_keeps_the_earlier_runs_lines(tmp_path: Path) -> None:
     """Issue 20 item 4: the second run's --append adds to the first run's data."""
     prog = tmp_path / "prog.py"
     prog.write_text("import sys\nif sys.argv[1] == 'a':\n    a = 1  # a\nelse:\n    b = 1  # b\n")
-    assert covhook_run(tmp_path, PY, "prog.py", "a").returncode == 0
-    done = covhook_run(tmp_path, PY, "prog.py", "b", opts=("--append",))
+    assert cli.covhook(["run", "--", PY, "prog.py", "a"], tmp_path).returncode == 0
+    done = cli.covhook(["run", "--append", "--", PY, "prog.py", "b"], tmp_path)
     assert done.returncode == 0, done.stderr
     lines = data.lines_of(tmp_path / ".coverage", "prog.py")
     assert data.lines_in(prog, "# a") | data.lines_in(prog, "# b") <= lines, done.stdout
     # Without --append, a run starts over.
-    assert covhook_run(tmp_path, PY, "prog.py", "b").returncode == 0
+    assert cli.covhook(["run", "--", PY, "prog.py", "b"], tmp_path).returncode == 0
     assert not data.lines_in(prog, "# a") & data.lines_of(tmp_path / ".coverage", "prog.py")
 
 
@@ -455,8 +442,8 @@ def test_skipped_by_scope_counts_this_run_only(tmp_path: Path) -> None:
     """Issue 20 item 6: earlier runs' skipped processes are not counted again."""
     scoped_project(tmp_path)
     for _ in range(2):
-        assert covhook_run(tmp_path, PY, "out.py").returncode == 0
-    done = covhook_run(tmp_path, PY, "main.py")
+        assert cli.covhook(["run", "--", PY, "out.py"], tmp_path).returncode == 0
+    done = cli.covhook(["run", "--", PY, "main.py"], tmp_path)
     assert done.returncode == 0, done.stderr
     assert "covhook: 1 process skipped by scope (ran no measured code)" in covhook_lines(done)
     assert data.lines_of(tmp_path / ".coverage", "m.py") == {1}
@@ -465,7 +452,7 @@ def test_skipped_by_scope_counts_this_run_only(tmp_path: Path) -> None:
 def test_no_data_because_of_scope_names_the_scope(tmp_path: Path) -> None:
     """Issue 20 item 6: every process skipped: the line says scope, not 'is the hook there'."""
     scoped_project(tmp_path)
-    done = covhook_run(tmp_path, PY, "out.py")
+    done = cli.covhook(["run", "--", PY, "out.py"], tmp_path)
     assert done.returncode == 0, done.stderr
     (line,) = covhook_lines(done)
     assert "the scope skipped every Python process the command started" in line
@@ -479,7 +466,7 @@ def test_no_data_after_sigterm_gives_no_advice_to_use_sigterm(tmp_path: Path) ->
     with SIGTERM or Ctrl-C; the line names the scope."""
     scoped_project(tmp_path)
     (tmp_path / "term.py").write_text("import os, signal\nos.kill(os.getpid(), signal.SIGTERM)\n")
-    done = covhook_run(tmp_path, PY, "term.py")
+    done = cli.covhook(["run", "--", PY, "term.py"], tmp_path)
     assert done.returncode == 143, done.stderr
     (line,) = covhook_lines(done)
     assert "killed by SIGTERM (status 143)" in line

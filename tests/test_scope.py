@@ -11,7 +11,6 @@ reader (no coverage import) is checked against coverage.py's own reading.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import coverage
 import pytest
 
 from covhook.startup import config, scope
-from support import data, envs, measured
+from support import cli, data, envs, measured, processes
 
 PROBE = (
     "import sys; print('IMPORTED', sorted(m for m in sys.modules "
@@ -121,14 +120,7 @@ def test_combine_says_how_many_processes_the_scope_skipped(
     for _ in range(3):
         run(env, tmp_path, rc, "helper.py")
     run(env, tmp_path, rc, "main.py")
-    out = subprocess.run(
-        [str(env.bin / "covhook"), "combine", "--rcfile", str(rc)],
-        cwd=tmp_path,
-        env=envs.clean_env(),
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    out = cli.covhook(["combine", "--rcfile", rc], tmp_path, bin_dir=env.bin, check=True).stdout
     assert "covhook: 3 processes skipped by scope" in out
     assert scope.skipped_count(str(tmp_path)) == 0  # reported once, like combined files
 
@@ -238,12 +230,10 @@ def test_pytest_summary_says_how_many_processes_the_scope_skipped(tmp_path: Path
         "    for _ in range(2):\n"
         "        subprocess.run([sys.executable, 'helper.py'], check=True)\n"
     )
-    out = subprocess.run(
+    out = processes.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--cov=app", "-q"],
-        cwd=tmp_path,
-        env=envs.clean_env(),
-        capture_output=True,
-        text=True,
+        tmp_path,
+        envs.clean_env(),
         check=True,
     ).stdout
     assert "covhook: 2 processes skipped by scope" in out, out

@@ -39,7 +39,6 @@ def bare() -> coverage.Coverage:
 # -- the table -------------------------------------------------------------------
 
 
-@pytest.mark.fast
 def test_reference_tables_are_the_table() -> None:
     text = REFERENCE.read_text("utf-8")
     for table in (settings.options_markdown(), settings.environment_markdown()):
@@ -49,7 +48,6 @@ def test_reference_tables_are_the_table() -> None:
         )
 
 
-@pytest.mark.fast
 def test_every_covhook_variable_the_code_reads_is_in_the_table() -> None:
     used = set()
     for path in SRC.rglob("*.py"):
@@ -62,14 +60,12 @@ THROUGH_THE_TABLE = ["lean.py", "recorder.py", "scope.py", "defaults.py", "confi
 DIRECT_READ = re.compile(r"""environ(?:\.get\(|\[)\s*["']COVHOOK_|environ\.get\(\w+_ENV\b""")
 
 
-@pytest.mark.fast
 @pytest.mark.parametrize("name", THROUGH_THE_TABLE)
 def test_start_up_reads_covhook_variables_through_the_table(name: str) -> None:
     text = (SRC / "startup" / name).read_text("utf-8")
     assert DIRECT_READ.findall(text) == []
 
 
-@pytest.mark.fast
 def test_combine_workers_read_through_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
     from covhook.host import fastcombine
 
@@ -77,7 +73,6 @@ def test_combine_workers_read_through_the_table(monkeypatch: pytest.MonkeyPatch)
     assert fastcombine.default_workers(1) == 3
 
 
-@pytest.mark.fast
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [("0", False), ("false", False), ("Off", False), ("no", False), ("1", True), ("yes", True)],
@@ -87,7 +82,6 @@ def test_bool_values(raw: str, expected: bool) -> None:
     assert settings.value("signals", {"signals": raw}, {}) is expected
 
 
-@pytest.mark.fast
 def test_environment_wins_and_toml_types_are_taken_as_they_are() -> None:
     assert settings.value("atomic", {"atomic": True}, {"COVHOOK_ATOMIC": "0"}) is False
     assert settings.value("atomic", {"atomic": False}, {}) is False
@@ -99,7 +93,6 @@ def test_environment_wins_and_toml_types_are_taken_as_they_are() -> None:
     assert settings.value("signals", {"signals": "false"}, {"COVHOOK_SIGNALS": ""}) is False
 
 
-@pytest.mark.fast
 @pytest.mark.parametrize(
     ("name", "env", "raw", "words"),
     [
@@ -128,7 +121,6 @@ def test_bad_value_is_one_line_and_the_default(
         assert word in line
 
 
-@pytest.mark.fast
 def test_unknown_options_and_bad_values_warned_once_per_process(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -145,7 +137,6 @@ def test_unknown_options_and_bad_values_warned_once_per_process(
 # -- defaults and tagging on a bare Coverage ---------------------------------------
 
 
-@pytest.mark.fast
 def test_apply_on_a_bare_coverage(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("COVHOOK_ORIGIN", "ci box")
     cov = bare()
@@ -159,7 +150,6 @@ def test_apply_on_a_bare_coverage(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     assert cov.get_option("run:context") == "origin-ci-box"
 
 
-@pytest.mark.fast
 def test_apply_keeps_the_users_context_and_retags_a_parents_tag(tmp_path: Path) -> None:
     cov = bare()
     cov.set_option("run:context", "mine")
@@ -170,7 +160,6 @@ def test_apply_keeps_the_users_context_and_retags_a_parents_tag(tmp_path: Path) 
     assert cov.get_option("run:data_file") == str(tmp_path / "d" / f".cov.{here}")
 
 
-@pytest.mark.fast
 def test_signals_option_keeps_coverages_sigterm(tmp_path: Path) -> None:
     rc = tmp_path / ".coveragerc"
     rc.write_text("[run]\nsigterm = true\n[covhook]\nsignals = false\n")
@@ -180,7 +169,6 @@ def test_signals_option_keeps_coverages_sigterm(tmp_path: Path) -> None:
     assert cov.get_option("covhook:signals") == "false"
 
 
-@pytest.mark.fast
 def test_configurer_leaves_the_startup_coverage_alone() -> None:
     cov = bare()
     defaults.apply(cov, None)
@@ -194,7 +182,6 @@ def test_configurer_leaves_the_startup_coverage_alone() -> None:
     assert tagged != "/elsewhere/.coverage"
 
 
-@pytest.mark.fast
 def test_configurer_does_not_tag_a_combining_coverage() -> None:
     other = bare()
     other.set_option("run:parallel", True)
@@ -220,7 +207,6 @@ def test_bad_value_in_the_config_is_one_line_and_the_process_is_measured(
     assert data.lines_of(written, "prog.py") == {1, 2}
 
 
-@pytest.mark.fast
 @pytest.mark.parametrize("raw", [None, "", "0", "1", "yes", "false", " "])
 def test_start_up_reads_disable_as_the_table_does(raw: str | None) -> None:
     from covhook.startup import boot

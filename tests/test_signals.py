@@ -16,7 +16,7 @@ from pathlib import Path
 import coverage
 import pytest
 
-from support import data, envs, launchers, measured
+from support import data, envs, launchers, measured, processes
 
 pytestmark = pytest.mark.signals
 
@@ -234,15 +234,13 @@ def test_writer_killed_mid_write_leaves_nothing_combine_warns_about(
     program = write(tmp_path, "midwrite.py", MID_WRITE)
     rc = launchers.write_rc(tmp_path)
     for steps in (1, 3, 10, 30, 80):
-        proc = subprocess.run(
-            [str(launchers.PYTHON), str(program), str(tmp_path), which, str(steps)],
-            cwd=tmp_path,
-            env=launchers.measured_env(rc, COVHOOK_FLUSH_SECONDS="60"),
-            capture_output=True,
+        proc = processes.run(
+            [launchers.PYTHON, program, tmp_path, which, str(steps)],
+            tmp_path,
+            measured.env(rc, COVHOOK_FLUSH_SECONDS="60"),
             timeout=60,
-            check=False,
         )
-        assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+        assert proc.returncode == -signal.SIGKILL, proc.stderr
     files = data.data_files(tmp_path)
     if which == "first":
         assert files == []  # killed before anything was published: nothing, not a broken file
@@ -292,14 +290,11 @@ FLUSH_ONCE = """\
 def test_bad_flush_value_one_line_and_still_measured(tmp_path: Path, value: str) -> None:
     program = write(tmp_path, "flushed.py", FLUSH_ONCE)
     rc = launchers.write_rc(tmp_path)
-    proc = subprocess.run(
-        [str(launchers.PYTHON), str(program)],
-        cwd=tmp_path,
-        env=launchers.measured_env(rc, COVHOOK_FLUSH_SECONDS=value),
-        capture_output=True,
-        text=True,
+    proc = processes.run(
+        [launchers.PYTHON, program],
+        tmp_path,
+        measured.env(rc, COVHOOK_FLUSH_SECONDS=value),
         timeout=60,
-        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     (line,) = proc.stderr.splitlines()
@@ -406,19 +401,12 @@ def test_signal_taken_by_a_thread_that_ends_still_kills(tmp_path: Path, wait: st
     """
     program = write(tmp_path, "blocked.py", BLOCKED_IN_MAIN.replace("WAIT", wait))
 
-    def run(rc: Path | None) -> tuple[int, bytes, bytes]:
-        out = subprocess.run(
-            [str(launchers.PYTHON), str(program)],
-            cwd=tmp_path,
-            env=launchers.measured_env(rc),
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
+    def run(rc: Path | None) -> tuple[int, str, str]:
+        out = processes.run([launchers.PYTHON, program], tmp_path, measured.env(rc), timeout=60)
         return out.returncode, out.stdout, out.stderr
 
     bare = run(None)
-    assert bare == (-signal.SIGTERM, b"", b"")
+    assert bare == (-signal.SIGTERM, "", "")
     assert run(launchers.write_rc(tmp_path)) == bare
     combined, _ = launchers.combine(tmp_path)
     assert launchers.marked(program, "taken here") <= data.lines_of(combined, "blocked.py")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from covhook.startup import sigwake
-from support import data, envs, launchers
+from support import data, envs, launchers, processes
 
 pytestmark = pytest.mark.signals
 
@@ -179,14 +179,7 @@ def test_thread_is_born_with_every_signal_blocked(tmp_path: Path) -> None:
     window is open every time, not now and then.
     """
     program = write(tmp_path, "born.py", BORN_BLOCKED)
-    out = subprocess.run(
-        [str(launchers.PYTHON), str(program)],
-        env=envs.clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    out = processes.run([launchers.PYTHON, program], env=envs.clean_env(), timeout=60, check=True)
     assert out.stdout.strip() == str(int(signal.SIGUSR1))
 
 

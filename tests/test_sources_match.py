@@ -21,8 +21,6 @@ from coverage.inorout import name_for_module
 
 from covhook.startup import sources_match
 
-pytestmark = pytest.mark.fast
-
 PATTERNS = [
     "*/tests/*", "*/test_*.py", "*/__init__.py", "src/pkg/vendor/*", "*.py", "foo.py",
     "*/site-packages/*", "**/conftest.py", "a/**/b.py", "/abs/dir/*", "/abs/dir/**",

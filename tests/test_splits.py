@@ -19,7 +19,7 @@ import pytest
 
 from covhook.splits import plugin as split_plugin
 from covhook.splits import runner as split_runner
-from support import data, split_suite
+from support import data, processes, split_suite
 
 pytestmark = pytest.mark.splits
 
@@ -31,15 +31,15 @@ def covhook_split(root: Path, *args: str, pytest_args: tuple[str, ...] = ()) -> 
     result = root / "result.json"
     cmd = [str(BIN / "covhook"), "split", *args, f"--result-json={result}", "--"]
     cmd += ["pytest", "-q", "-p", "no:cacheprovider", *pytest_args]
-    proc = subprocess.run(cmd, cwd=root, timeout=240, check=False)
+    proc = processes.run(cmd, root, timeout=240)
     return proc.returncode, json.loads(result.read_text()) if result.exists() else {}
 
 
 def sequential_lines(root: Path) -> dict[str, set[int]]:
     """Covered lines of one plain sequential ``pytest --cov`` run of the same suite."""
-    subprocess.run(
+    processes.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--cov"],
-        cwd=root,
+        root,
         check=True,
         timeout=240,
     )

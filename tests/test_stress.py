@@ -20,7 +20,7 @@ from pathlib import Path
 import coverage
 import pytest
 
-from support import data, launchers
+from support import data, launchers, measured, processes
 
 pytestmark = [pytest.mark.signals, pytest.mark.slow]
 
@@ -222,14 +222,11 @@ def test_fork_storm_under_fast_flush_neither_stalls_nor_loses(tmp_path: Path) ->
     program.write_text(textwrap.dedent(FORKER))
     rc = launchers.write_rc(tmp_path)
     forks = 100
-    out = subprocess.run(
-        [str(launchers.PYTHON), str(program), str(forks)],
-        cwd=tmp_path,
-        env=launchers.measured_env(rc, COVHOOK_FLUSH_SECONDS="0.01"),
-        capture_output=True,
-        text=True,
+    out = processes.run(
+        [launchers.PYTHON, program, str(forks)],
+        tmp_path,
+        measured.env(rc, COVHOOK_FLUSH_SECONDS="0.01"),
         timeout=600,
-        check=False,
     )
     assert out.returncode == 0, out.stderr
     stalled = int(out.stdout.split()[-1])

@@ -8,14 +8,13 @@ docs' ``docker run $(covhook docker-args ...)`` line on our own dockerd
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from support import launchers
+from support import launchers, processes
 from support.docker import (
     Engine,
     build_context,
@@ -64,14 +63,11 @@ def test_container_lines_carry_the_test(docker: Engine, image: str) -> None:
         (checkout / "tests" / "test_in_container.py").write_text(INNER_TEST)
         env = shell_env(docker)
         inner = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-        proc = subprocess.run(
+        proc = processes.run(
             [*inner, "--cov=scripts", "--cov-context=test", "tests/test_in_container.py"],
-            cwd=checkout,
-            env=env,
-            capture_output=True,
-            text=True,
+            checkout,
+            env,
             timeout=300,
-            check=False,
         )
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         (tag,) = tags(checkout / "covdata")

@@ -8,7 +8,6 @@ context.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,12 +15,11 @@ import coverage
 import pytest
 
 from covhook.startup.testcontext import ENV, FILE_ENV, running_test, static_context
-from support import context_project, launchers
+from support import context_project, launchers, processes
 
 TEST = "tests/test_kids.py::test_subprocess|run"
 
 
-@pytest.mark.fast
 @pytest.mark.parametrize(
     ("current", "environ", "expected"),
     [
@@ -41,7 +39,6 @@ def test_static_context(current: str | None, environ: dict[str, str], expected: 
     assert static_context("host-a", current, environ) == expected
 
 
-@pytest.mark.fast
 def test_the_running_test_file_wins_over_the_inherited_test(tmp_path: Path) -> None:
     """A process started after its parent's test ended takes the test running now."""
     running = tmp_path / "running"
@@ -61,9 +58,7 @@ def child(root: Path, rc: Path, **extra: str) -> bool:
     """Run ``by_subprocess`` in a measured child; whether it imported coverage.py."""
     env = launchers.measured_env(rc, **extra)
     code = "import sys, pkg.work; pkg.work.by_subprocess(); print('coverage' in sys.modules)"
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True
-    )
+    out = processes.run([sys.executable, "-c", code], root, env, check=True)
     return out.stdout.strip() == "True"
 
 

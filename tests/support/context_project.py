@@ -8,11 +8,10 @@ in the combined data.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
-from support import launchers
+from support import launchers, processes
 from support.launchers import BIN
 
 KINDS = ("subprocess", "spawn", "fork", "forkserver", "setup", "teardown")
@@ -206,9 +205,7 @@ PYTEST = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider")
 
 def run(root: Path, *cmd: str, **extra: str) -> None:
     env = launchers.measured_env(None, **extra)
-    proc = subprocess.run(
-        list(cmd), cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+    proc = processes.run(cmd, root, env, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
 

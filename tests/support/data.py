@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import coverage
+
+from support import processes
 
 # The tests' own reading of a data file name, independent of covhook.layout:
 # <base>.<tag>.<host>.pid<N>.X<6>x[.H<10>h] (coverage's suffix; the host may hold dots).
@@ -27,7 +28,7 @@ def data_files(directory: Path, base: str = ".coverage") -> list[Path]:
 
 def combine_with_plain_coverage(coverage_exe: Path, directory: Path) -> None:
     """``coverage combine`` from an environment, in ``directory``: the user's command."""
-    subprocess.run([str(coverage_exe), "combine", "-q"], cwd=directory, check=True)
+    processes.run([coverage_exe, "combine", "-q"], directory, check=True)
 
 
 def lines_by_file(data_file: Path) -> dict[str, set[int]]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import random
 import shutil
 import sqlite3
-import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 from coverage import CoverageData
 
 from covhook import arcbits
+from support import processes
 
 LINES = 220
 
@@ -139,7 +139,7 @@ def combined_by_coverage(files: Iterable[str | Path], where: Path) -> dict[str, 
         shutil.copy(f, where)
     (where / ".coveragerc").write_text("[run]\nparallel = True\n")
     coverage = Path(sys.executable).parent / "coverage"
-    subprocess.run([str(coverage), "combine", "-q"], cwd=where, check=True)
+    processes.run([coverage, "combine", "-q"], where, check=True)
     return describe(where / ".coverage")
 
 

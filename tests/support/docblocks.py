@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
+
+from support import processes
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 _BLOCK = re.compile(r"^```bash\n(.*?)^```", re.S | re.M)
@@ -31,4 +32,4 @@ def run_guide(name: str, cwd: Path, timeout: float = 300) -> None:
         if not k.startswith(("COVERAGE_", "COVHOOK_", "PYTEST_", "VIRTUAL_ENV"))
     }
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    subprocess.run(["bash", "-c", script], cwd=cwd, env=env, check=True, timeout=timeout)
+    processes.run(["bash", "-c", script], cwd, env, check=True, timeout=timeout)

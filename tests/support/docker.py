@@ -30,7 +30,7 @@ from typing import NoReturn
 import coverage
 import pytest
 
-from support import data, envs, launchers
+from support import data, envs, launchers, processes
 
 CACHE = Path(os.environ.get("COVHOOK_TEST_CACHE", "/var/cache/covhook-tests"))
 ROOTFS = CACHE / "bookworm-python3.tar"
@@ -65,15 +65,7 @@ class Engine:
         self, *args: str, timeout: float = 120, check: bool = True, cwd: Path | None = None
     ) -> subprocess.CompletedProcess[str]:
         """Run the client; raise with its output if it fails and ``check``."""
-        proc = subprocess.run(
-            self.cmd(*args),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=self.env,
-            cwd=cwd,
-            check=False,
-        )
+        proc = processes.run(self.cmd(*args), cwd, self.env, timeout=timeout)
         if check and proc.returncode != 0:
             raise AssertionError(
                 f"{' '.join(self.cmd(*args))} exited {proc.returncode}:\n"
@@ -164,13 +156,13 @@ def unmount_under(root: Path) -> None:
         mounts = Path("/proc/self/mounts").read_text().splitlines()
         targets = [line.split()[1] for line in mounts if len(line.split()) > 1]
         for target in sorted((t for t in targets if t.startswith(f"{root}/")), reverse=True):
-            subprocess.run(["umount", "-l", target], check=False, capture_output=True)
+            processes.run(["umount", "-l", target])
 
 
 def remove_tree(root: Path) -> None:
     """Unmount what an engine left below ``root``, then delete it (rm is 5x faster than rmtree)."""
     unmount_under(root)
-    subprocess.run(["rm", "-rf", "--one-file-system", str(root)], check=False)
+    processes.run(["rm", "-rf", "--one-file-system", root])
 
 
 @contextlib.contextmanager
@@ -244,15 +236,7 @@ def run_block(
 ) -> subprocess.CompletedProcess[str]:
     """Run a docs shell block with bash -eu in ``cwd``; fail with its output if it fails."""
     script = doc_block(name, docs)
-    proc = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    proc = processes.run(["bash", "-euo", "pipefail", "-c", script], cwd, env, timeout=timeout)
     if proc.returncode != 0:
         raise AssertionError(
             f"docs block {name!r} exited {proc.returncode}:\n{script}\n"

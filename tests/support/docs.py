@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from support import envs
+from support import envs, processes
 
 DOCS = envs.REPO / "docs"
 _BLOCK = re.compile(r"^```bash\n(.*?)^```", re.M | re.S)
@@ -35,12 +35,4 @@ def run_page(page: Path, cwd: Path, **env: str) -> subprocess.CompletedProcess[s
     bin_dir = str(Path(sys.executable).parent)
     environ = envs.clean_env(**env)
     environ["PATH"] = f"{bin_dir}:{environ.get('PATH', '')}"
-    return subprocess.run(
-        ["bash", "-c", script_for(page)],
-        cwd=cwd,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return processes.run(["bash", "-c", script_for(page)], cwd, environ, timeout=300)

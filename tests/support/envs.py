@@ -11,11 +11,12 @@ import atexit
 import functools
 import importlib.metadata
 import os
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from support import processes
 
 REPO = Path(__file__).resolve().parents[2]
 PYENV = Path("/root/.pyenv/versions")
@@ -49,10 +50,8 @@ class Env:
 
     @property
     def site_packages(self) -> Path:
-        out = subprocess.run(
-            [str(self.python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-            capture_output=True,
-            text=True,
+        out = processes.run(
+            [self.python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
             check=True,
         )
         return Path(out.stdout.strip())
@@ -102,20 +101,11 @@ def build_wheel(out_dir: Path) -> Path:
 
     with open(REPO / ".wheel-build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "wheel",
-                "--no-deps",
-                "-q",
-                "-w",
-                str(out_dir),
-                str(REPO),
-            ],
-            check=True,
+        processes.run(
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", out_dir, REPO],
             env=clean_env(),
+            check=True,
+            timeout=900,
         )
     (wheel,) = out_dir.glob("covhook-*.whl")
     return wheel
@@ -127,17 +117,28 @@ def pip(env: Env, command: str, *args: str) -> None:
     The venvs are made without pip of their own: bootstrapping pip costs
     seconds per venv, and pip can install into any interpreter's environment.
     """
-    subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(env.python), command, "-q",
-         "--disable-pip-version-check", *args],
-        check=True, env=clean_env(),
-    )  # fmt: skip
+    processes.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            env.python,
+            command,
+            "-q",
+            "--disable-pip-version-check",
+            *args,
+        ],
+        env=clean_env(),
+        check=True,
+        timeout=900,
+    )
 
 
 def make_env(root: Path, python: Path, *requirements: str) -> Env:
     """A fresh venv (without pip) for ``python`` with ``requirements`` pip-installed."""
-    subprocess.run(
-        [str(python), "-m", "venv", "--without-pip", str(root)], check=True, env=clean_env()
+    processes.run(
+        [python, "-m", "venv", "--without-pip", root], env=clean_env(), check=True, timeout=300
     )
     env = Env(root)
     if requirements:

@@ -24,7 +24,8 @@ import coverage
 import pytest
 
 from covhook import origin
-from support import envs
+from support import cli
+from support.measured import env as _measured_env
 
 PYTHON = Path(sys.executable)
 BIN = PYTHON.parent
@@ -90,26 +91,13 @@ def write_rc(directory: Path, extra: str = "") -> Path:
     return rc
 
 
-def measured_env(rc: Path | None, **extra: str) -> dict[str, str]:
-    """A clean environment that starts covhook (or nothing, with ``rc=None``)."""
-    env = envs.clean_env(**extra)
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    if rc is not None:
-        env["COVERAGE_PROCESS_START"] = str(rc)
-    return env
+# A clean environment that starts covhook (or nothing, with ``rc=None``): see support.measured.
+measured_env = _measured_env
 
 
 def combine(directory: Path) -> tuple[Path, str]:
     """``coverage combine --keep`` in ``directory``: the combined file and combine's stderr."""
-    out = subprocess.run(
-        [str(BIN / "coverage"), "combine", "--keep", "-q"],
-        cwd=directory,
-        env=envs.clean_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr
+    out = cli.coverage(["combine", "--keep", "-q"], directory, bin_dir=BIN, check=True)
     return directory / ".coverage", out.stderr
 
 
@@ -132,15 +120,7 @@ def two_node_torchrun_args(port: int, *program: str) -> list[str]:
 
 def covhook(directory: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """The ``covhook`` console script in ``directory``, unmeasured; its output (no check)."""
-    return subprocess.run(
-        [str(BIN / "covhook"), *args],
-        cwd=directory,
-        env=measured_env(None),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return cli.covhook(args, directory, bin_dir=BIN, timeout=timeout)
 
 
 def lines_by_context(data_file: Path, filename: str) -> dict[str, set[int]]:
