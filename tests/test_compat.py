@@ -27,7 +27,7 @@ from coverage.sqldata import CoverageData
 from covhook import _compat
 from support import envs
 
-pytestmark = [pytest.mark.fast, pytest.mark.compat]
+pytestmark = pytest.mark.compat
 
 
 def bare() -> coverage.Coverage:

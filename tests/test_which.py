@@ -102,7 +102,6 @@ def test_measuring_process_says_its_path_under_debug(make_covhook_env, tmp_path:
     assert "no resolved config cached yet" in lines[0]
 
 
-@pytest.mark.fast
 def test_no_debug_line_without_debug(tmp_path: Path) -> None:
     """Without COVHOOK_DEBUG the start-up stays silent (the line costs only an env look-up)."""
     rc = tmp_path / ".coveragerc"
