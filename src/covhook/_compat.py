@@ -736,6 +736,61 @@ def _import_system() -> tuple[Any, Any, Any]:
         return ExtensionFileLoader, module_from_spec, spec_from_file_location
 
 
+# ``_sqlite3`` (CPython 3.11-3.15): the C module ``sqlite3`` wraps; its
+# ``connect`` is the one ``sqlite3.dbapi2`` re-exports.  dbapi2 only adds the
+# date and time adapters covhook never uses, and imports ``datetime`` (and
+# ``warnings`` on 3.14+): ~1 ms of every process the recorder saves.
+# Without it: ``sqlite3``, slower.
+def sqlite_connect(path: str) -> Any:
+    """``sqlite3.connect(path, isolation_level=None)``: an autocommit connection."""
+    try:
+        import _sqlite3
+
+        connect = _sqlite3.connect
+    except (ImportError, AttributeError):
+        import sqlite3
+
+        connect = sqlite3.connect
+    return connect(path, isolation_level=None)
+
+
+# ``_tokenize.TokenizerIter(readline, extra_tokens=True)`` (CPython 3.12-3.15):
+# the C tokenizer ``tokenize.generate_tokens`` wraps, tuples instead of its
+# ``TokenInfo``, and a plain SyntaxError where it raises ``TokenError``.  The
+# sys.monitoring recorder tokenizes each measured file for its multi-line
+# statement map; ``tokenize`` itself imports ``re``, ``functools`` and
+# ``collections`` (3 ms of a process that needs none of them).  Without it:
+# ``tokenize.generate_tokens``, slower.
+def source_tokens(text: str) -> Iterator[tuple[int, str, tuple[int, int], tuple[int, int], str]]:
+    """``tokenize.generate_tokens`` over ``text``: (type, string, start, end, line) tuples."""
+    import io
+
+    readline = io.StringIO(text).readline
+    try:
+        import _tokenize  # type: ignore[import-not-found,unused-ignore]
+
+        return iter(_tokenize.TokenizerIter(readline, extra_tokens=True))
+    except (ImportError, AttributeError, TypeError):
+        import tokenize
+
+        return tokenize.generate_tokens(readline)
+
+
+def source_encoding(source: bytes) -> str:
+    """``tokenize.detect_encoding`` of ``source``'s first lines, without ``tokenize`` for the
+    usual file: no BOM, no "coding" in its first two lines, those lines UTF-8."""
+    first_two = b"".join(source.splitlines(True)[:2])
+    if not source.startswith(b"\xef\xbb\xbf") and b"coding" not in first_two:
+        try:
+            first_two.decode("utf-8")
+            return "utf-8"
+        except UnicodeDecodeError:
+            pass
+    import tokenize
+
+    return tokenize.detect_encoding(iter(source.splitlines(True)).__next__)[0]
+
+
 def load_ctracer(directory: str) -> tuple[ModuleType, str] | None:
     """coverage.py's C tracer module and coverage's version, loaded without ``import coverage``.
 

@@ -492,10 +492,8 @@ def _hash_written(path: str) -> Any:
     and ``repr`` of its rows, 1000 at a time), so it is the same whatever order
     the data was recorded in.
     """
-    import sqlite3
-
     h = _Hasher()
-    con = sqlite3.connect(path, isolation_level=None)
+    con = _compat.sqlite_connect(path)
     try:
         # As _write (and coverage.py): no journal, no fsync.  SQLite's defaults
         # cost the one-row write below a journal and 3-4 fdatasync calls, tens
@@ -556,13 +554,11 @@ def _write(
     arcs (:mod:`covhook.arcbits`), which coverage.py ignores, sealed with the
     change counter the file has after this and ``commits_after`` more commits.
     """
-    import sqlite3
-
     try:
         os.remove(path)
     except FileNotFoundError:
         pass
-    con = sqlite3.connect(path, isolation_level=None)
+    con = _compat.sqlite_connect(path)
     try:
         con.execute("pragma journal_mode=off")
         con.execute("pragma synchronous=off")
@@ -577,10 +573,10 @@ def _write(
         )
         meta = [("version", version)]
         if argv_meta:
-            import datetime
+            import time  # not datetime: the same local time, 0.3 ms cheaper
 
             meta.append(("sys_argv", str(getattr(sys, "argv", None))))
-            meta.append(("when", datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")))
+            meta.append(("when", time.strftime("%Y-%m-%d %H:%M:%S")))
         meta.append(("has_arcs", str(int(branch))))
         if digest is not None:
             meta.append(("hash", digest.hexdigest()[:32]))  # Hasher.hexdigest
