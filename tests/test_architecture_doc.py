@@ -40,7 +40,10 @@ def module_file(dotted: str) -> Path | None:
 def defined(path: Path) -> frozenset[str]:
     """Names a module defines at its top level, and ``Class.method`` for its classes."""
     names: set[str] = set()
-    for node in ast.parse(path.read_text("utf-8")).body:
+    body = ast.parse(path.read_text("utf-8")).body
+    # Classes for the type checker only (``if TYPE_CHECKING:``) count too.
+    body += [n for top in body if isinstance(top, ast.If) for n in top.body]
+    for node in body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
             if isinstance(node, ast.ClassDef):
@@ -86,6 +89,7 @@ def test_the_check_can_fail() -> None:
     assert resolves("covhook.startup.plugin.OriginTagger")
     assert not resolves("covhook.startup.boot.no_such_step")
     assert not resolves("covhook.host.no_such_module")
+    assert resolves("covhook.startup.boot.Measurer")  # under ``if TYPE_CHECKING:``
 
 
 def layout_rows() -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ In-process and fast: no subprocess except where the internal is about one.
 
 from __future__ import annotations
 
+import argparse
 import ast
 import inspect
 import os
@@ -238,6 +239,20 @@ def test_pytest_cov_says_which_coverage_measures_now() -> None:
     assert controller.count("self.started = ") >= 4  # __init__, start/resume, finish/pause
 
 
+def test_pytest_cov_keeps_cov_append_in_the_option_we_read(pytestconfig: pytest.Config) -> None:
+    """``_compat.pytest_cov_appends`` reads the dest pytest maps ``--cov-append`` to."""
+    pytest.importorskip("pytest_cov.plugin")
+    option = argparse.Namespace(**vars(pytestconfig.option))
+    for given in (False, True):
+        option.cov_append = given
+        pytestconfig.option, saved = option, pytestconfig.option
+        try:
+            assert pytestconfig.getoption("--cov-append") is given, "pytest-cov renamed its dest"
+        finally:
+            pytestconfig.option = saved
+        assert _compat.pytest_cov_appends(option) is given
+
+
 def test_the_installed_pytest_cov_is_a_checked_one() -> None:
     pytest_cov = pytest.importorskip("pytest_cov")
     assert pytest_cov.__version__ in _compat.PYTEST_COV_CHECKED, (
@@ -399,6 +414,50 @@ def test_data_format_is_read_from_the_installed_coverage(tmp_path: Path) -> None
     assert fmt.hashes == (hashed.startswith("H") and hashed.endswith("h") and len(hashed) == 12)
 
 
+# What ``_compat.data_format`` must find in each checked coverage.py (read from
+# each version's installed source; each matrix cell, scripts/matrix.sh, checks
+# the one it has): arc bits, ``.pid`` name suffix, ``sys_argv`` meta rows, data
+# hash in the name, arcs read from a copy of each set, hash from the written file.
+DATA_FORMATS = {
+    "7.10.4": (20, False, False, False, False, False),
+    "7.13.5": (28, True, True, True, False, False),
+    "7.17.3": (28, True, True, True, True, False),
+    "7.17.5": (28, True, True, True, False, True),
+    "7.18.0": (28, True, True, True, False, True),
+}
+
+
+def _fields(fmt: _compat.DataFormat) -> tuple[int, bool, bool, bool, bool, bool]:
+    return (
+        fmt.arc_bits, fmt.new_suffix, fmt.argv_meta, fmt.hashes, fmt.arcs_copied, fmt.query_hash
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("version", sorted(DATA_FORMATS))
+def test_data_format_of_each_checked_coverage(version: str) -> None:
+    """The source-text recognition gives exactly the checked format of that version."""
+    from coverage import sqldata
+
+    if coverage.__version__ != version:
+        pytest.skip(f"checked in the matrix cell with coverage {version} (scripts/matrix.sh)")
+    fmt = _compat.data_format(str(Path(coverage.__file__).parent))
+    assert fmt is not None, f"coverage {version}: data_format no longer recognises it"
+    assert _fields(fmt) == DATA_FORMATS[version]
+    assert fmt.schema == sqldata.SCHEMA
+    assert sqldata.SCHEMA_VERSION == _compat.DATA_SCHEMA_VERSION
+
+
+def test_the_installed_coverage_has_a_checked_data_format() -> None:
+    """Loud, not skipped: a coverage.py nobody checked the recorder's data format on."""
+    assert set(DATA_FORMATS) == set(RECORDER_KNOWS)
+    assert coverage.__version__ in DATA_FORMATS, (
+        f"coverage {coverage.__version__}: the data format covhook's recorder writes was "
+        "never checked on it (it steps aside if data_format finds no known format). Fix: run "
+        "tests/test_compat.py with it, check the recorder's files, and add it to DATA_FORMATS "
+        "here and to RECORDER_KNOWS (tests/support/envs.py)"
+    )
+
+
 @pytest.mark.parametrize("branch", [False, True], ids=["line", "branch"])
 def test_recorder_unpacks_and_hashes_as_coverage_does(tmp_path: Path, branch: bool) -> None:
     """The C tracer's raw data through coverage's own Collector and through the recorder."""
@@ -462,29 +521,19 @@ ALLOWED = {
     "add_subparsers() returns, as typeshed names it",
     "*: ._fields": "NamedTuple's documented API",
     "*: '_fields'": "NamedTuple's documented API",
+    "*: ._replace": "NamedTuple's documented API",
     "*: ._exit": "os._exit is documented API",
     "*: '_exit'": "os._exit by name: coverage.py's documented [run] patch = _exit",
     "startup/sigwake.py: _thread": "_thread is a documented module",
     "startup/lazy.py: ._covhook": "covhook's own mark on the functions it wraps",
     "startup/lazy.py: '_covhook'": "covhook's own mark on the functions it wraps",
-    # startup/lazy.py lists its CPython and cloudpickle names in its own header
-    # (checked on CPython 3.11-3.13, cloudpickle 3.1.1-3.1.3): moved in a later
-    # change (other work edits startup/lazy.py now).
-    "startup/lazy.py: '_frozen_importlib'": "moved in a later change",
-    "startup/lazy.py: '_load_unlocked'": "moved in a later change",
-    "startup/lazy.py: '_run_code'": "moved in a later change",
-    "startup/lazy.py: '_thread'": "moved in a later change",
-    "startup/lazy.py: '_start_new_thread'": "moved in a later change",
-    "startup/lazy.py: '_start_joinable_thread'": "moved in a later change",
-    "startup/lazy.py: '_make_function'": "moved in a later change",
-    "startup/lazy.py: '_feature_version'": "moved in a later change",
-    "startup/lazy.py: ._getframe": "moved in a later change (_compat.caller_frame)",
-    # hashlib's C module, for coverage's data hash without hashlib's import:
-    # moved in a later change (other work edits startup/recorder.py now).
-    "startup/recorder.py: _sha3": "moved in a later change",
-    # pytest-cov's option dest (7.1.0): moved in a later change (other work
-    # edits pytest_plugin.py now).
-    "pytest_plugin.py: cov_append": "moved in a later change",
+}
+# startup/lazy.py's hooks use their names themselves (a waiting process does not
+# import _compat); _compat.LAZY_PRIVATE_NAMES lists them with versions and why.
+LAZY_LISTED = {
+    f"startup/lazy.py: {form}"
+    for name in _compat.LAZY_PRIVATE_NAMES
+    for form in (f"'{name}'", f".{name}")
 }
 # Names of other projects' internals that do not start with "_".
 PRIVATE_WITHOUT_UNDERSCORE = ("cov_append",)
@@ -589,7 +638,9 @@ def test_no_private_name_of_another_project_is_used_outside_compat() -> None:
     from fnmatch import fnmatchcase
 
     found = private_touches(SRC)
-    unlisted = sorted(f for f in found if not any(fnmatchcase(f, a) for a in ALLOWED))
+    unlisted = sorted(
+        f for f in found if f not in LAZY_LISTED and not any(fnmatchcase(f, a) for a in ALLOWED)
+    )
     assert not unlisted, (
         "private names of coverage / CPython / pytest-cov / cloudpickle used outside "
         f"src/covhook/_compat.py: {unlisted}. Fix: move each into _compat (versions + what "
@@ -671,3 +722,47 @@ def test_the_modules_lean_defers_are_coverages(name: str) -> None:
     import importlib.util
 
     assert importlib.util.find_spec(name) is not None, f"coverage has no {name} any more"
+
+
+def test_sha3_is_hashlibs() -> None:
+    """The recorder's data hash: ``_sha3.sha3_256``, the digest hashlib's gives."""
+    import _sha3  # type: ignore[import-not-found]
+    import hashlib
+
+    h = _compat.sha3_256()
+    assert isinstance(h, _sha3.sha3_256)
+    h.update(b"covhook")
+    assert h.hexdigest() == hashlib.sha3_256(b"covhook").hexdigest()
+
+
+def test_lazy_touches_exactly_the_names_compat_lists() -> None:
+    """Each of _compat.LAZY_PRIVATE_NAMES is used by startup/lazy.py, and nothing else is."""
+    names = {
+        f.split(": ", 1)[1].strip("'.")
+        for f in private_touches(SRC)
+        if f.startswith("startup/lazy.py: ") and f in LAZY_LISTED
+    }
+    assert names == set(_compat.LAZY_PRIVATE_NAMES)
+
+
+def test_the_names_lazy_hooks_still_exist() -> None:
+    """CPython's side of _compat.LAZY_PRIVATE_NAMES (cloudpickle's: the test below)."""
+    import _thread
+    import runpy
+    import threading
+
+    assert callable(sys.modules["_frozen_importlib"]._load_unlocked)
+    assert callable(runpy._run_code)
+    starters = [("_thread", "start_new_thread"), ("threading", "_start_new_thread")]
+    if sys.version_info >= (3, 13):
+        starters = [("_thread", "start_joinable_thread"), ("threading", "_start_joinable_thread")]
+    modules = {"_thread": _thread, "threading": threading}
+    for module, name in starters:
+        assert callable(getattr(modules[module], name)), (module, name)
+    compile("1", "<covhook>", "eval", _feature_version=-1)  # type: ignore[call-overload]
+    assert _compat.caller_frame(0).f_code.co_name == "test_the_names_lazy_hooks_still_exist"
+
+
+def test_cloudpickle_makes_by_value_functions_with_make_function() -> None:
+    cloudpickle = pytest.importorskip("cloudpickle.cloudpickle")
+    assert callable(cloudpickle._make_function)

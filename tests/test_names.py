@@ -11,7 +11,7 @@ from coverage import CoverageData
 from covhook import layout
 from covhook.host import origins
 from covhook.layout import pid_of
-from covhook.pytest_plugin import ChildCoverage, kind_of
+from covhook.pytest_engine import Role, kind_of
 
 pytestmark = pytest.mark.fast
 
@@ -134,7 +134,7 @@ def test_table_without_process_counts_shows_dashes_and_no_total() -> None:
 
 
 def test_pytest_summary_line() -> None:
-    state = ChildCoverage.__new__(ChildCoverage)  # only the counts matter here
+    state = Role.__new__(Role)  # only the counts matter here
     state.counted = Counter({"pytest": 1, "subprocess": 2, "torch": 4})
     state.origins = {"host-a", "host-a_torch-n0-r0of4-a0"}
     pytest.LineMatcher([state.summary_line()]).fnmatch_lines(

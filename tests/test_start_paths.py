@@ -107,7 +107,8 @@ def run_path(path: str, root: Path) -> subprocess.CompletedProcess[str]:
         measured.run(sys.executable, root, "driver.py", rc_text=rc_text, **eager)
         for stale in data.data_files(root):
             stale.unlink()
-        return measured.run(sys.executable, root, "driver.py", rc_text=rc_text, **eager)
+        # rc_text=None: the same file (the cache is keyed on its mtime).
+        return measured.run(sys.executable, root, "driver.py", rc_text=None, **eager)
     if path == "process-start-no-recorder":
         return measured.run(
             sys.executable, root, "driver.py", rc_text=rc_text, COVHOOK_RECORDER="0", **eager
@@ -206,3 +207,63 @@ def test_a_waiting_process_reads_its_config_with_nothing_heavy(tmp_path: Path) -
     waiting = modules(COVERAGE_PROCESS_START=str(rc))
     assert "covhook.startup.config" in waiting
     assert {m for m in waiting - bare if not m.startswith("covhook")} <= {"__future__", "atexit"}
+
+
+# -- issue 24: one start sequence (covhook.startup.boot.arm) on every path --------
+
+ARMED = """\
+from covhook.startup import boot
+
+
+def check():
+    kind = type(boot.armed).__name__  # NoneType: this process's start skipped arm()
+    if kind == "CoverageMeasurer":
+        return "coverage.py"  # armed-coverage
+    if kind in ("Recorder", "SysmonRecorder"):
+        return "recorder"  # armed-recorder
+    return kind  # not-armed
+"""
+
+ARM_MAIN = "from pkg import armed\n\nprint(armed.check())\n"
+
+# (path, COVHOOK_* variables, the marker of the Measurer that must have been armed)
+ARM_PATHS = {
+    "coverage.py": ({"COVHOOK_RECORDER": "0", "COVHOOK_LAZY": "0"}, "armed-coverage"),
+    "recorder": ({"COVHOOK_LAZY": "0"}, "armed-recorder"),
+    "lazy-recorder": ({}, "armed-recorder"),
+}
+ARM_MARKERS = ("armed-coverage", "armed-recorder", "not-armed")
+
+
+@pytest.mark.parametrize("path", list(ARM_PATHS))
+def test_every_start_path_runs_the_one_start_sequence(path: str, tmp_path: Path) -> None:
+    """A real measured process on each path: its own data shows it was armed, and by what.
+
+    The program asks covhook which measurement ``boot.arm`` armed in this very
+    process and runs a marked line for the answer.  A start path that starts
+    measuring without the sequence leaves ``boot.armed`` None: the
+    ``not-armed`` line runs instead (and its guard/signals/children steps
+    would be missing).
+    """
+    env, expected = ARM_PATHS[path]
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    armed = tmp_path / "pkg" / "armed.py"
+    armed.write_text(ARMED)
+    (tmp_path / "main.py").write_text(ARM_MAIN)
+    rc_text = "[run]\nparallel = true\nsource = pkg\n"
+    if "recorder" in path:
+        # Once to leave the resolved config in covhook's cache: the recorder's input.
+        measured.run(sys.executable, tmp_path, "main.py", rc_text=rc_text, **env)
+        for stale in data.data_files(tmp_path):
+            stale.unlink()
+        rc_text = None  # the same file: the cache is keyed on its mtime
+    done = measured.run(sys.executable, tmp_path, "main.py", rc_text=rc_text, **env)
+    assert done.returncode == 0, done.stderr
+    assert "covhook:" not in done.stderr, done.stderr
+    ran = data.lines_of(launchers.combine(tmp_path)[0], "armed.py")
+    for marker in ARM_MARKERS:
+        if marker == expected:
+            assert data.lines_in(armed, marker) <= ran, (marker, done.stdout)
+        else:
+            assert not data.lines_in(armed, marker) & ran, (marker, done.stdout)

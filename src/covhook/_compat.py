@@ -641,6 +641,16 @@ def pytest_cov_measuring(pluginmanager: Any) -> Coverage | None:
     return getattr(controller, "cov", None)
 
 
+# ``--cov-append``'s option dest, ``cov_append`` (pytest-cov 7.1.0; its
+# ``engine.CovController`` reads ``options.cov_append``).  Without it covhook
+# could not tell whether pytest-cov erases the old data at start: it would
+# keep stale child files that pytest-cov's combine then sweeps into the report
+# (or remove the files a ``--cov-append`` run means to keep).
+def pytest_cov_appends(option: Any) -> bool:
+    """pytest-cov keeps the previous data (``--cov-append``) rather than erasing it."""
+    return bool(getattr(option, "cov_append", False))
+
+
 # -- coverage.py: what the lean recorder (covhook.startup.recorder) relies on ----
 # Checked on coverage 7.10.4, 7.17.3, 7.17.5 and 7.18.0, CPython 3.11-3.15:
 # - ``coverage/tracer.<EXT_SUFFIX>``, the C tracer extension, loads on its own
@@ -900,7 +910,15 @@ _ARCS_LISTED = "for packed in list(packeds):"
 
 
 def data_format(directory: str) -> DataFormat | None:
-    """The installed coverage.py's :class:`DataFormat`, or None when it is not a known one."""
+    """The installed coverage.py's :class:`DataFormat`, or None when it is not a known one.
+
+    What it guards: the lean recorder writes coverage's data files without
+    importing coverage (that import is the start-up time it saves), so the
+    format is read from coverage's source text here, not from its constants.
+    Any fragment not found gives None, and coverage.py measures instead.
+    tests/test_compat.py pins what this finds on each checked version
+    (``DATA_FORMATS``) and fails loudly on a coverage.py nobody checked.
+    """
     try:
         with open(os.path.join(directory, "collector.py"), encoding="utf-8") as f:
             collector = f.read()
@@ -939,7 +957,7 @@ def data_format(directory: str) -> DataFormat | None:
         return None
     if hashes and not (new_suffix and argv_meta and bits[0] == 28):
         return None
-    if "SCHEMA_VERSION = 7\n" not in sqldata:
+    if f"SCHEMA_VERSION = {DATA_SCHEMA_VERSION}\n" not in sqldata:
         return None
     schema = _schema(sqldata)
     if schema is None:
@@ -1074,3 +1092,58 @@ def coverage_version(directory: str) -> str:
         return str(namespace["__version__"])
     except Exception:
         return "(unknown version)"
+
+
+# -- moved from covhook.startup.recorder and covhook.startup.lazy (issue 24) -----
+# ``_sha3.sha3_256`` (CPython 3.11.7, 3.12.1, 3.13.0: hashlib's own C module,
+# what ``hashlib.sha3_256`` is made from): the recorder's copy of coverage.py's
+# data hash (coverage 7.13+ puts it in the data file's name and meta table)
+# without ``import hashlib``, which loads OpenSSL's ``_hashlib`` (about 2 ms,
+# against 0.3 ms, of each recording process's first save).  Without it the
+# recorder uses hashlib's: the same digest, slower.
+def sha3_256() -> Any:
+    """A new SHA3-256 hash object: ``_sha3``'s, else ``hashlib``'s."""
+    try:
+        from _sha3 import sha3_256 as new  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover
+        from hashlib import sha3_256 as new
+    return new()
+
+
+# covhook.startup.lazy's hooks: the places in-scope code can start running in
+# a process still waiting to measure.  Checked on CPython 3.11.7, 3.12.1 and
+# 3.13.0, cloudpickle 3.1.1 and 3.1.3.  lazy uses them by these names itself:
+# a waiting process imports lazy but not this module (its contextlib and
+# collections cost ~3 ms, tests/test_start_paths.py keeps them out), so
+# tests/test_compat.py checks that lazy touches exactly the names listed here
+# and that each one still exists.
+# - ``_frozen_importlib._load_unlocked(spec)``: called (as a module global) by
+#   ``_find_and_load_unlocked`` for every module the import system loads,
+#   before ``spec.loader.exec_module`` runs its body.  Without it importing an
+#   in-scope module does not start coverage: its lines are lost.
+# - ``runpy._run_code(code, run_globals, ...)``: every code object runpy runs
+#   (``python -m``, ``run_path``, multiprocessing re-running ``__main__``).
+#   Without it in-scope code run that way is not measured.
+# - ``_thread.start_new_thread`` (3.11, 3.12; bound as
+#   ``threading._start_new_thread``) and ``_thread.start_joinable_thread``
+#   (3.13; ``threading._start_joinable_thread``).  Without them a thread
+#   started while waiting is never traced (the C tracer cannot attach later).
+# - cloudpickle's ``cloudpickle.cloudpickle._make_function(code, globals, name,
+#   argdefs, closure)``: what a pickle of a by-value function calls.  Without
+#   it Dask and Ray tasks defined in the driver script are not measured.
+# - ``compile()``'s keyword-only ``_feature_version`` (what ``ast.parse``
+#   passes): lazy's compile wrapper binds it like the builtin.  Without it such
+#   calls go to the builtin unchecked.
+# - ``sys._getframe`` (as :func:`caller_frame`): the flags compile() inherits
+#   from its caller, and whether coverage.py itself is compiling.
+LAZY_PRIVATE_NAMES = (
+    "_frozen_importlib",
+    "_load_unlocked",
+    "_run_code",
+    "_thread",
+    "_start_new_thread",
+    "_start_joinable_thread",
+    "_make_function",
+    "_feature_version",
+    "_getframe",
+)

@@ -22,8 +22,9 @@ import subprocess
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+from covhook.commands import Typed
 from covhook.host.rcfile import find_rcfile
 
 PROBE = """\
@@ -92,7 +93,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--no-path", action="store_true", help="do not check the interpreters on PATH"
     )
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=Typed(Args, run))
+
+
+class Args(NamedTuple):
+    """``covhook doctor``'s command line."""
+
+    rcfile: str | None
+    python: list[str]
+    no_path: bool
 
 
 def path_pythons(path: str | None = None) -> list[str]:
@@ -389,7 +398,7 @@ def covhook_options(rcfile: str | None) -> dict[str, Any]:
         return {}
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Args) -> int:
     findings, data_file, fast_line = check_config(args.rcfile)
     findings += check_data_dir(data_file)
     findings += check_unmeasured(data_file, covhook_options(args.rcfile))

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import NamedTuple
 
+from covhook.commands import Typed
 from covhook.commands._report_options import add_report_options
 from covhook.errors import CovhookError
 from covhook.host.combine import load_coverage
@@ -31,10 +33,30 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--html", metavar="FILE", help="write the per-origin HTML page (implies --by origin)"
     )
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=Typed(Args, run))
 
 
-def run(args: argparse.Namespace) -> int:
+class Args(NamedTuple):
+    """``covhook report``'s command line (coverage report's options, then ``--by``, ``--html``)."""
+
+    rcfile: str | None
+    show_missing: bool
+    skip_covered: bool | None
+    skip_empty: bool
+    fail_under: float | None
+    precision: int | None
+    data_file: str | None
+    format: str | None
+    include: str | None
+    omit: str | None
+    contexts: str | None
+    sort: str | None
+    ignore_errors: bool
+    by: str | None
+    html: str | None
+
+
+def run(args: Args) -> int:
     cov = load_coverage(args.rcfile, args.data_file)
     data_file = str(cov.get_option("run:data_file"))
     if not os.path.exists(data_file):
@@ -43,5 +65,5 @@ def run(args: argparse.Namespace) -> int:
     if args.by == "origin" or args.html:
         from covhook.host.origin_report import run as by_origin
 
-        return by_origin(cov, args)
+        return by_origin(cov, args.contexts, args.html, args.format)
     return report_and_status(cov, args)

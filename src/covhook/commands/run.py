@@ -26,9 +26,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from covhook import layout, notes
+from covhook.commands import Typed
 from covhook.commands._report_options import (
     add_report_options,
     add_reports_option,
@@ -83,10 +84,38 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "command (SIGINT always goes to the group, as a terminal's Ctrl-C does)",
     )
     parser.add_argument("cmd", nargs=argparse.REMAINDER, help="the command, after --")
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=Typed(Args, run))
 
 
-def command(args: argparse.Namespace) -> list[str]:
+class Args(NamedTuple):
+    """``covhook run``'s command line: coverage report's options, then coverage run's."""
+
+    rcfile: str | None
+    show_missing: bool
+    skip_covered: bool | None
+    skip_empty: bool
+    fail_under: float | None
+    precision: int | None
+    format: str | None
+    include: str | None
+    omit: str | None
+    contexts: str | None
+    sort: str | None
+    ignore_errors: bool
+    report: list[str]
+    source: str | None
+    branch: bool
+    data_file: str | None
+    context: str | None
+    parallel_mode: bool
+    module: list[str] | None
+    append: bool
+    wait: float
+    signal_group: bool
+    cmd: list[str]
+
+
+def command(args: Args) -> list[str]:
     """The command to run: ``-- CMD``, ``-m MODULE ARGS`` or ``FILE.py ARGS`` (coverage run's)."""
     if args.module is not None:
         check_no_module(args.module)
@@ -99,7 +128,7 @@ def command(args: argparse.Namespace) -> list[str]:
     return cmd
 
 
-def config_for_run(args: argparse.Namespace, scratch: Path) -> Path:
+def config_for_run(args: Args, scratch: Path) -> Path:
     """The config the processes get: with the command line's [run] options, if any."""
     options = run_config.run_options(args.source, args.branch, args.data_file, args.context)
     if not options:
@@ -107,12 +136,12 @@ def config_for_run(args: argparse.Namespace, scratch: Path) -> Path:
     return run_config.with_run_options(find_rcfile(args.rcfile), options, scratch, parallel=True)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Args) -> int:
     cmd = command(args)
     if not cmd:
         raise CovhookError("no command to run", "put it after --, e.g. covhook run -- pytest")
     if "term-missing" in args.report:
-        args.show_missing = True
+        args = args._replace(show_missing=True)
     with tempfile.TemporaryDirectory(prefix="covhook-run-") as tmp:
         rcfile = config_for_run(args, Path(tmp))
         import coverage
@@ -148,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def summarize(
-    cov: coverage.Coverage, args: argparse.Namespace, data_file: str, started: float, status: int
+    cov: coverage.Coverage, args: Args, data_file: str, started: float, status: int
 ) -> int:
     """Combine what the command's processes saved, and report it: 2 under fail_under."""
     if layout.parallel_files(data_file):
@@ -172,7 +201,7 @@ def summarize(
     return report(cov, args, processes)
 
 
-def report(cov: coverage.Coverage, args: argparse.Namespace, processes: Counter[str] | None) -> int:
+def report(cov: coverage.Coverage, args: Args, processes: Counter[str] | None) -> int:
     from coverage.exceptions import NoDataError
 
     try:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import NamedTuple
 
+from covhook.commands import Typed
 from covhook.errors import ERR, OK, CovhookError
 from covhook.host import install as installer
 from covhook.host import registry
@@ -19,7 +21,11 @@ from covhook.host import registry
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("status", help="list installed hooks and whether each works")
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=Typed(Args, run))
+
+
+class Args(NamedTuple):
+    """``covhook status``'s command line: no options."""
 
 
 def describe(pth: Path, python: str | None) -> tuple[bool, str]:
@@ -61,7 +67,7 @@ def measuring_path() -> str:
     return f"covhook: here, a process is measured by {path}: {why}"
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Args) -> int:
     rows = registry.load()
     if not rows:
         print("covhook: no hooks installed by 'covhook install'")

@@ -11,7 +11,6 @@ for each test, the lines its child processes ran (:mod:`covhook.host.per_test`).
 
 from __future__ import annotations
 
-import argparse
 import html
 import os
 from dataclasses import dataclass, field
@@ -139,20 +138,23 @@ def page(
     )
 
 
-def run(cov: Any, args: argparse.Namespace) -> int:
+def run(
+    cov: Any, contexts_given: str | None, html_file: str | None, output_format: str | None
+) -> int:
+    """The per-origin report: an HTML page at ``html_file``, else text or Markdown."""
     from covhook.host import per_test
     from covhook.host.report import patterns
 
-    contexts = patterns(getattr(args, "contexts", None))
+    contexts = patterns(contexts_given)
     names, rows = matrix(cov, contexts)
     tests = per_test.by_test(cov, contexts)
-    if args.html:
-        os.makedirs(os.path.dirname(os.path.abspath(args.html)), exist_ok=True)
-        with open(args.html, "w", encoding="utf-8") as f:
+    if html_file:
+        os.makedirs(os.path.dirname(os.path.abspath(html_file)), exist_ok=True)
+        with open(html_file, "w", encoding="utf-8") as f:
             f.write(page(names, rows, extra=per_test.html_section(tests)))
-        print(f"Wrote per-origin HTML report to {args.html}")
+        print(f"Wrote per-origin HTML report to {html_file}")
         return 0
-    markdown = args.format == "markdown"
+    markdown = output_format == "markdown"
     print(text(names, rows, markdown=markdown))
     if tests:
         print()

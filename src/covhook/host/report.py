@@ -8,16 +8,42 @@ than fail-under=90").
 
 from __future__ import annotations
 
-import argparse
 import io
-from typing import Any
+from typing import Any, Protocol
 
 from covhook import _compat
 from covhook.errors import FAIL_UNDER
 from covhook.host import origins
 
 
-def report_and_status(cov: Any, args: argparse.Namespace, processes: Any = None) -> int:
+class ReportOptions(Protocol):
+    """coverage report's options, as ``covhook report`` and ``covhook run`` parse them."""
+
+    @property
+    def show_missing(self) -> bool: ...
+    @property
+    def skip_covered(self) -> bool | None: ...
+    @property
+    def skip_empty(self) -> bool: ...
+    @property
+    def fail_under(self) -> float | None: ...
+    @property
+    def precision(self) -> int | None: ...
+    @property
+    def format(self) -> str | None: ...
+    @property
+    def include(self) -> str | None: ...
+    @property
+    def omit(self) -> str | None: ...
+    @property
+    def contexts(self) -> str | None: ...
+    @property
+    def sort(self) -> str | None: ...
+    @property
+    def ignore_errors(self) -> bool: ...
+
+
+def report_and_status(cov: Any, args: ReportOptions, processes: Any = None) -> int:
     """coverage's report and fail_under check, then the origin table; the exit status."""
     if args.fail_under is not None:
         cov.set_option("report:fail_under", args.fail_under)
@@ -40,7 +66,7 @@ def report_and_status(cov: Any, args: argparse.Namespace, processes: Any = None)
             processes,
             cov.get_data(),
             origins.report_counting(cov),
-            patterns(getattr(args, "contexts", None)),
+            patterns(args.contexts),
         )
         print()
         if args.format == "markdown":

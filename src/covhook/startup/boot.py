@@ -19,14 +19,48 @@ from covhook._warn import warn
 # every process the hook reaches, measured or not, milliseconds (issue 9).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-    from contextlib import AbstractContextManager
-    from types import ModuleType
-    from typing import Any
+    from collections.abc import Callable, Mapping
+    from typing import Any, Protocol
 
     from coverage import Coverage
 
     from covhook.startup.config import Config
+
+    class Measurer(Protocol):
+        """What :func:`arm` needs of one process's measurement (issue 24).
+
+        Implemented by :class:`CoverageMeasurer` (coverage.py's ``Coverage``)
+        and by ``covhook.startup.recorder.Recorder`` (coverage.py's tracer
+        without coverage.py).  Only for the type checker: importing ``typing``
+        would cost every measured process.
+        """
+
+        @property
+        def options(self) -> Mapping[str, Any]:
+            """The ``[covhook]`` options this process runs with (set by :meth:`configure`)."""
+
+        @property
+        def coverage(self) -> Coverage | None:
+            """coverage.py's object, for the steps that reach into it; None for the recorder."""
+
+        def data_dir(self) -> str:
+            """The directory this process's data file is written in."""
+
+        def configure(self) -> None:
+            """Settle what to measure and where: covhook's defaults, the origin tag."""
+
+        def begin(self) -> None:
+            """Start measuring (and saving at exit)."""
+
+        def route_saves(self, save: Callable[[], None]) -> Callable[[], None]:
+            """Make every save of this measurement call ``save``; return the original save."""
+
+        def publish(self) -> None:
+            """After the signal handlers: atomic publishing, the root copy, the periodic flush."""
+
+        def remember(self) -> None:
+            """Last: keep what the recorder's next start can reuse (the config cache)."""
+
 
 _attempted = False
 _deferred = False  # issue 9: skipped, or waiting for in-scope code (covhook.startup.lazy)
@@ -44,7 +78,7 @@ def disabled(environ: Mapping[str, str] = os.environ) -> bool:
     return environ.get("COVHOOK_DISABLE", "") not in ("", "0")
 
 
-def start() -> Coverage | None:
+def start() -> Measurer | None:
     """Start coverage once for this process; return it, or None if not started."""
     global _deferred
     if _attempted or _deferred or disabled():
@@ -67,7 +101,7 @@ def start() -> Coverage | None:
     return start_now(in_site=True)
 
 
-def start_now(in_site: bool = False) -> Coverage | None:
+def start_now(in_site: bool = False) -> Measurer | None:
     """Start coverage in this process now (once); see :func:`start`.
 
     ``in_site``: called while ``site`` runs ``.pth`` files (coverage's own
@@ -91,7 +125,8 @@ def start_now(in_site: bool = False) -> Coverage | None:
             lazy.quiet_coverage_hook()  # coverage's own .pth must not start a second one
         try:
             ensure_writable_dir(rec.data_file)
-            return recorder.start(rec)  # type: ignore[return-value]
+            arm(rec)
+            return rec
         except Exception as exc:
             rec.stop()
             warn(f"coverage is off in this process: {describe(exc)}", fix_for(exc))
@@ -111,12 +146,14 @@ def start_now(in_site: bool = False) -> Coverage | None:
     if _compat.startup_attempted(coverage):
         return None  # something already started (or refused) coverage here
     try:
-        cov = _start(coverage)
+        from covhook.startup import full  # coverage.py's Coverage as a Measurer
+
+        measurer = full.start(coverage)
     except Exception as exc:
         _compat.set_startup_coverage(coverage, None)  # keep a1_coverage.pth quiet
         warn(f"coverage is off in this process: {describe(exc)}", fix_for(exc))
         return None
-    return cov
+    return measurer
 
 
 def process_config() -> Config:
@@ -140,102 +177,33 @@ def _full_path() -> str:
     return which.LEAN if lean.wanted() else which.COVERAGE
 
 
-def config_source(coverage: ModuleType, found: Config) -> tuple[str, str | None]:
-    """The ``config_file`` argument process_startup() would use, and the file's path.
+# The measurement this process armed (one per process): tests/test_start_paths.py
+# checks every start path gets here.
+armed: Measurer | None = None
 
-    The path is None when the config comes serialized in COVERAGE_PROCESS_CONFIG
-    (set by a measured parent's ``patch = subprocess``), which takes precedence.
+
+def arm(measurer: Measurer) -> None:
+    """The one start sequence, the same for coverage.py and covhook's recorder (issue 24).
+
+    The order matters: the origin tag before the start (it names the data
+    file); saves guarded before any handler can save; the signal handlers
+    before anything that may fork or start children; the config remembered
+    only once everything worked.  A step that raises stops the sequence: the
+    caller turns it into one line and the process runs unmeasured.
     """
-    from covhook._compat import config_data_prefix
+    global armed
+    from covhook.startup import children, defaults, pickled_code, signals
 
-    prefix = config_data_prefix(coverage)
-    if found.serialized and prefix:
-        return f"{prefix}{found.serialized}", None
-    path = found.config_file or ""
-    return path, path
-
-
-def _start(coverage: ModuleType) -> Coverage:
-    found = process_config()
-    source, path = config_source(coverage, found)
-    if path is not None and not os.path.isfile(path):
-        raise MissingConfig(path)
-    cov: Coverage = coverage.Coverage(config_file=source)
-    from covhook import _compat
-    from covhook.startup import children, config, defaults, pickled_code, signals
-
-    # The [covhook] section start-up already read (None: it could not, read it again).
-    defaults.apply(cov, path, found.options if found.values is not None else None)
-    ensure_writable_dir(str(cov.get_option("run:data_file")))
-    _compat.set_startup_coverage(coverage, cov)
-    # The same switches coverage.control._start_process_coverage sets.
-    _compat.quiet_process_warnings(cov)
-    # Our .pth is installed; coverage 7.10-7.12 would write another one.
-    _compat.no_pth_file(cov)
-    options = defaults.plugin_options(cov)
-    seconds = None
-    from covhook.startup import rootcopy
-
-    root = rootcopy.is_root(cov)  # coverage.py's own data file: written in place, as it would
-    atomic = defaults.atomic_wanted(options) and not root
-    if atomic or defaults.flush_requested(options):
-        from covhook.startup import flush
-
-        seconds = flush.interval(options)
-        flush.prepare()
-    try:
-        with cheap_short_stack():
-            if atomic:
-                with flush.staged():
-                    cov.start()
-            else:
-                cov.start()
-    except BaseException:
-        _compat.set_auto_save(cov, False)
-        raise
-    _compat.set_auto_save(cov, True)
-    signals.guard_saves(cov)
-    if defaults.signals_wanted(options):
-        signals.install(cov)
-    if atomic:
-        flush.publish_from(cov)
-    if root:
-        rootcopy.attach(cov, options)
-    if seconds is not None:
-        flush.start(cov, seconds)
-    data_dir = os.path.dirname(os.path.abspath(str(cov.get_option("run:data_file"))))
-    children.install(data_dir, options)
+    measurer.configure()
+    measurer.begin()
+    signals.guard_saves(measurer)
+    if defaults.signals_wanted(measurer.options):
+        signals.install(measurer)
+    measurer.publish()
+    children.install(measurer.data_dir(), measurer.options)
     pickled_code.install()
-    if path:
-        config.remember(_compat.config_serialized(cov), path)
-    return cov
-
-
-def cheap_short_stack() -> AbstractContextManager[None]:
-    """Around ``cov.start()``: record the starting stack without reading source files.
-
-    coverage.py's ``Collector`` keeps ``short_stack()`` (only printed when two
-    collectors clash); that calls ``inspect.stack()``, which reads every
-    frame's source and scans ``sys.modules``: about 10 ms of every process's
-    start-up, the largest single cost after ``import coverage``.  The same
-    summary from the frames alone costs microseconds.
-    """
-    from covhook._compat import swapped_short_stack
-
-    return swapped_short_stack(_short_stack)
-
-
-def _short_stack(*_args: Any, **_kwargs: Any) -> str:
-    """``coverage.debug.short_stack``'s format (outermost first), from frames only."""
-    lines = []
-    from covhook._compat import caller_frame
-
-    frame = caller_frame(1)
-    while frame is not None:
-        code = frame.f_code
-        lines.append(f"{code.co_name:>30s} : {code.co_filename}:{frame.f_lineno}")
-        frame = frame.f_back  # type: ignore[assignment]
-    return "\n".join(reversed(lines))
+    measurer.remember()
+    armed = measurer
 
 
 class MissingConfig(Exception):

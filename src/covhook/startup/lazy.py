@@ -36,18 +36,11 @@ if TYPE_CHECKING:
 
     from covhook.startup.scope import Scope
 
-# --- Private CPython names (move to covhook._compat) --------------------------
-# Checked on CPython 3.11.7, 3.12.1 and 3.13.0:
-# - ``_frozen_importlib._load_unlocked(spec)``: called (as a module global) by
-#   ``_find_and_load_unlocked`` for every module the import system loads,
-#   before ``spec.loader.exec_module`` runs the body.
-# - ``runpy._run_code(code, run_globals, ...)``: every code object runpy runs.
-# - ``_thread.start_new_thread`` (3.11, 3.12; bound as
-#   ``threading._start_new_thread``) and ``_thread.start_joinable_thread``
-#   (3.13; ``threading._start_joinable_thread``).
-# - cloudpickle's ``cloudpickle.cloudpickle._make_function(code, globals, name,
-#   argdefs, closure)``: what a pickle of a by-value function calls (looked up
-#   by name at load time); checked on cloudpickle 3.1.1 and 3.1.3.
+# --- Private CPython and cloudpickle names ---------------------------------------
+# Listed, with the versions checked and what breaks without each, in
+# covhook._compat.LAZY_PRIVATE_NAMES: used here by name because a waiting
+# process does not import covhook._compat (tests/test_compat.py checks the two
+# agree).
 _IMPORTLIB = "_frozen_importlib"
 _LOAD = "_load_unlocked"
 _RUN_CODE = "_run_code"

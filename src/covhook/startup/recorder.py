@@ -168,25 +168,18 @@ class Recorder:
         self.serialized: str | None = None
         self.raw: Mapping[str, Any] = {}
         self.config_file: str | None = None
-        self.save: Callable[[], None] = self._save  # signals.guard_saves replaces it
+        self.save: Callable[[], None] = self._save  # route_saves replaces it
 
-    # coverage.py's Coverage API, the part covhook's own modules call.
     def get_option(self, name: str) -> Any:
-        if name == "run:data_file":
-            return self.data_file
-        if name == "run:context":
-            return self.context
-        if name == "run:parallel":
-            return True
+        """``run:source`` and ``run:source_dirs``, what :func:`covhook.roots.record` reads.
+
+        The recorder is a ``Measurer`` for the start sequence
+        (``covhook.startup.boot.arm``), never a ``Coverage``: this is the one
+        option anything asks it for.
+        """
         if name in ("run:source", "run:source_dirs"):
             return list(self.raw.get(name[4:]) or [])
         return None
-
-    def set_option(self, name: str, value: Any) -> None:
-        if name == "run:data_file":
-            self.data_file = str(value)
-        elif name == "run:context":
-            self.context = value
 
     def should_trace(self, filename: str, frame: FrameType | None) -> Any:
         """coverage.inorout.InOrOut.should_trace for source dirs and omit prefixes."""
@@ -258,6 +251,55 @@ class Recorder:
         for tracer in self.tracers:
             tracer.stop()
         self._threading.settrace(None)
+
+    # --- covhook.startup.boot.Measurer: boot.arm runs these, in this order ----
+
+    @property
+    def options(self) -> Mapping[str, Any]:
+        return self.plan.options
+
+    @property
+    def coverage(self) -> None:
+        return None  # no coverage.py object: nothing of coverage.py's to harden or wrap
+
+    def data_dir(self) -> str:
+        return os.path.dirname(os.path.abspath(self.data_file))
+
+    def configure(self) -> None:
+        """The settings, the origin tag (covhook.startup.plugin's, without coverage.py)."""
+        from covhook import settings
+
+        settings.for_process(self.options)
+        _tag(self, self.options)
+        if "subprocess" in self.plan.patch and self.serialized:
+            os.environ["COVERAGE_PROCESS_CONFIG"] = self.serialized
+
+    def begin(self) -> None:
+        """Trace, save at exit, and coverage.py's ``patch = _exit / execv`` saves."""
+        import atexit
+
+        from covhook.startup import defaults
+
+        self.start()
+        atexit.register(_at_exit, self)
+
+        def save() -> None:
+            self.save()  # looked up when called: route_saves replaces it
+
+        if "_exit" in self.plan.patch:
+            defaults.save_before_exit(save)
+        if "execv" in self.plan.patch:
+            defaults.save_before_exec(save, self.serialized)
+
+    def route_saves(self, save: Callable[[], None]) -> Callable[[], None]:
+        original, self.save = self.save, save
+        return original
+
+    def publish(self) -> None:
+        """Nothing: every save is written whole and renamed; no periodic flush (plan())."""
+
+    def remember(self) -> None:
+        """Nothing: the config cache the recorder reads is written by the full start."""
 
     # --- saving ---------------------------------------------------------------
 
@@ -455,11 +497,7 @@ class _Hasher:
     """coverage.misc.Hasher for the values a data hash holds (None, str, bytes, int, sequences)."""
 
     def __init__(self) -> None:
-        try:
-            from _sha3 import sha3_256  # type: ignore[import-not-found]  # hashlib's C module
-        except ImportError:  # pragma: no cover
-            from hashlib import sha3_256
-        self.hash = sha3_256()
+        self.hash = _compat.sha3_256()
 
     def update(self, v: Any) -> None:
         h = self.hash
@@ -676,36 +714,6 @@ def prepare(
     rec.raw = raw
     rec.config_file = raw.get("config_file")
     rec.format = fmt
-    return rec
-
-
-def start(rec: Recorder) -> Recorder:
-    """Start ``rec`` with what covhook's full start adds (see covhook._startup._start)."""
-    from covhook import settings
-    from covhook.startup import children, defaults, pickled_code, signals
-
-    options = rec.plan.options
-    settings.for_process(options)
-    _tag(rec, options)
-    if "subprocess" in rec.plan.patch and rec.serialized:
-        os.environ["COVERAGE_PROCESS_CONFIG"] = rec.serialized
-    import atexit
-
-    rec.start()
-    atexit.register(_at_exit, rec)
-
-    def save() -> None:
-        rec.save()  # looked up when called: signals.guard_saves replaces it
-
-    if "_exit" in rec.plan.patch:
-        defaults.save_before_exit(save)
-    if "execv" in rec.plan.patch:
-        defaults.save_before_exec(save, rec.serialized)
-    signals.guard_saves(rec)  # type: ignore[arg-type]
-    if defaults.signals_wanted(options):
-        signals.install(rec)  # type: ignore[arg-type]
-    children.install(os.path.dirname(rec.data_file), options)
-    pickled_code.install()
     return rec
 
 

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 
     from coverage import Coverage
 
+    from covhook.startup.boot import Measurer
+
     Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 WATCHED = tuple(
@@ -55,8 +57,8 @@ WAIT_FOR_OTHER_DEATH = WAIT_FOR_OTHER_SAVE + 5.0  # its save, then its kill
 _orig_signal = signal.signal
 _orig_getsignal = signal.getsignal
 _user: dict[int, Handler] = {}  # the handler the program believes is installed
-_cov: Coverage | None = None
-_saved_cov: Coverage | None = None
+_cov: Measurer | None = None  # the measurement whose handlers are installed
+_saved_cov: Coverage | None = None  # coverage.py's object, when it is coverage.py's
 _orig_save: Callable[[], None] | None = None
 _lock = threading.Lock()
 _in_save: set[int] = set()  # threads inside save()
@@ -371,16 +373,16 @@ def _getsignal(signalnum: Any) -> Any:
     return _orig_getsignal(signalnum)
 
 
-def guard_saves(cov: Coverage) -> None:
-    """Route every save of ``cov`` through :func:`save` (one at a time, signal-safe)."""
+def guard_saves(measurer: Measurer) -> None:
+    """Route every save of ``measurer`` through :func:`save` (one at a time, signal-safe)."""
     global _orig_save, _saved_cov, _start_euid
     if _orig_save is None:
-        _orig_save = cov.save
-        _saved_cov = cov
+        _orig_save = measurer.route_saves(save)
+        cov = _saved_cov = measurer.coverage
         _start_euid = os.geteuid()
-        cov.save = save  # type: ignore[method-assign]
-        datalock.harden(cov)
-        _compat.wrap_atexit(cov, _exit_save_signals_held)
+        if cov is not None:  # the recorder has no collector lock and no atexit of coverage's
+            datalock.harden(cov)
+            _compat.wrap_atexit(cov, _exit_save_signals_held)
         os.register_at_fork(
             before=_before_fork,
             after_in_parent=_after_fork_parent,
@@ -474,10 +476,10 @@ def _after_fork_child() -> None:
             pass
 
 
-def install(cov: Coverage) -> bool:
-    """Save ``cov`` on SIGTERM/SIGINT/SIGHUP; False when this thread cannot install handlers."""
+def install(measurer: Measurer) -> bool:
+    """Save ``measurer``'s data on SIGTERM/SIGINT/SIGHUP; False when this thread cannot."""
     global _cov
-    guard_saves(cov)
+    guard_saves(measurer)
     if threading.current_thread() is not threading.main_thread():
         return False
     for num in WATCHED:
@@ -486,7 +488,7 @@ def install(cov: Coverage) -> bool:
         real = _real(num, current)
         if real is not current:
             _orig_signal(num, real)
-    _cov = cov
+    _cov = measurer
     startup.install(signal, "signal", startup.dress(_signal, _orig_signal))
     startup.install(signal, "getsignal", startup.dress(_getsignal, _orig_getsignal))
     sigwake.start(_from_wakeup)
