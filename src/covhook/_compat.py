@@ -14,12 +14,13 @@ Checked on coverage.py 7.10.4, 7.13.5, 7.17.3, 7.17.5 and 7.18.0; CPython
 cores); pytest-cov 7.1.0.
 
 This module runs at start-up in every measured process: it imports nothing
-beyond ``os``, ``re`` and ``sys`` at module level.
+beyond ``os`` and ``sys`` at module level (``contextlib`` only when a context
+manager here is first used: it brings ``collections`` and ``functools``, 2 ms
+of a process that does not need them, issue 21).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 
@@ -29,8 +30,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import re
     from collections.abc import Callable, Iterator
+    from contextlib import AbstractContextManager
     from types import FrameType, ModuleType
-    from typing import Any
+    from typing import Any, ParamSpec, TypeVar
+
+    _P = ParamSpec("_P")
+    _T = TypeVar("_T")
 
     from coverage import Coverage
 
@@ -47,13 +52,25 @@ PYTEST_COV_CHECKED = ("7.1.0",)
 PROCESS_WARNINGS = ("_warn_no_data", "_warn_unimported_source", "_warn_preimported_source")
 
 
+def _contextmanager(func: Callable[_P, Iterator[_T]]) -> Callable[_P, AbstractContextManager[_T]]:
+    """``contextlib.contextmanager``, with ``contextlib`` imported at the first call."""
+
+    def call(*args: _P.args, **kwargs: _P.kwargs) -> AbstractContextManager[_T]:
+        import contextlib
+
+        return contextlib.contextmanager(func)(*args, **kwargs)
+
+    call.__doc__ = func.__doc__
+    return call
+
+
 def quiet_process_warnings(cov: Coverage) -> None:
     """The warnings ``coverage.process_startup()`` turns off in a started process."""
     for name in PROCESS_WARNINGS:
         setattr(cov, name, False)
 
 
-@contextlib.contextmanager
+@_contextmanager
 def no_data_warning_off(cov: Coverage) -> Iterator[None]:
     """Around ``get_data()`` of a Coverage that may have measured nothing yet."""
     quiet = cov._warn_no_data
@@ -154,9 +171,11 @@ def bind_data_lock(collector: Any, acquire: Any, release: Any) -> None:
     collector.lock_data = acquire
     collector.unlock_data = release
     for tracer in list(getattr(collector, "tracers", ())):
-        with contextlib.suppress(AttributeError, TypeError):
+        try:
             tracer.lock_data = acquire
             tracer.unlock_data = release
+        except (AttributeError, TypeError):
+            pass
 
 
 def wrap_clear_data(
@@ -255,7 +274,7 @@ def plugin_options(cov: Coverage, plugin: str) -> dict[str, Any]:
 # records ``short_stack()`` (inspect.stack(), ~10 ms) as its origin, printed
 # only when two collectors clash.  Without the swap every measured process
 # starts ~10 ms slower; nothing else changes.
-@contextlib.contextmanager
+@_contextmanager
 def swapped_short_stack(replacement: Callable[..., str]) -> Iterator[None]:
     """Around ``cov.start()``: ``replacement`` instead of coverage's short_stack."""
     module = sys.modules.get("coverage.collector")
@@ -275,7 +294,7 @@ def swapped_short_stack(replacement: Callable[..., str]) -> Iterator[None]:
 # ``_no_disk`` attributes (7.10.4-7.18.0): atomic data files choose the
 # working file's name in ``.covhook-work/``.  Without them a process killed
 # while coverage creates its file leaves a half-made file combine warns about.
-@contextlib.contextmanager
+@_contextmanager
 def after_choose_filename(hook: Callable[[Any], None]) -> Iterator[None]:
     """Within: ``hook(data)`` runs right after coverage.py names an on-disk CoverageData's file."""
     try:
@@ -318,7 +337,7 @@ def reset_data(data: Any) -> None:
     data._reset()
 
 
-@contextlib.contextmanager
+@_contextmanager
 def data_files_in(subdir: str) -> Iterator[None]:
     """Within: every on-disk CoverageData coverage.py creates lives in ``<its dir>/subdir``."""
 
@@ -655,10 +674,18 @@ DATA_SCHEMA_VERSION = 7
 
 
 def coverage_dir() -> str | None:
-    """The installed ``coverage`` package's directory, found without importing it."""
-    from importlib.machinery import PathFinder
+    """The installed ``coverage`` package's directory, found without importing it.
 
-    spec = PathFinder.find_spec("coverage")
+    With the ``PathFinder`` of ``sys.meta_path``: ``from importlib.machinery
+    import PathFinder`` imports ``warnings`` on 3.14+ (the module's
+    ``__getattr__`` answers the import system's ``__path__`` question).
+    """
+    finder: Any = next(
+        (f for f in sys.meta_path if getattr(f, "__name__", "") == "PathFinder"), None
+    )
+    if finder is None:
+        from importlib.machinery import PathFinder as finder
+    spec = finder.find_spec("coverage")
     locations = list(spec.submodule_search_locations or ()) if spec is not None else []
     return locations[0] if locations else None
 
@@ -672,8 +699,10 @@ class _TracerFirst:
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
         if name != "coverage":
             return None
-        with contextlib.suppress(ValueError):
+        try:
             sys.meta_path.remove(self)  # once: the package is imported once
+        except ValueError:
+            pass
         for finder in sys.meta_path:
             find = getattr(finder, "find_spec", None)
             spec = find(name, path, target) if find is not None else None
@@ -695,6 +724,83 @@ class _TracerFirst:
         return spec
 
 
+# ``_frozen_importlib`` / ``_frozen_importlib_external`` (CPython 3.11-3.15: the
+# import system's own modules, always in ``sys.modules``): ``importlib.util``'s
+# names without importing ``importlib`` (on 3.11 that brings ``warnings`` and
+# ``contextlib`` with ``collections`` and ``functools``: 2-3 ms of every process
+# the C-tracer recorder measures).  Without them: the public modules, slower.
+def _import_system() -> tuple[Any, Any, Any]:
+    """``ExtensionFileLoader``, ``module_from_spec``, ``spec_from_file_location``."""
+    bootstrap = sys.modules.get("_frozen_importlib")
+    external = sys.modules.get("_frozen_importlib_external")
+    try:
+        return (
+            external.ExtensionFileLoader,  # type: ignore[union-attr]
+            bootstrap.module_from_spec,  # type: ignore[union-attr]
+            external.spec_from_file_location,  # type: ignore[union-attr]
+        )
+    except AttributeError:
+        from importlib.machinery import ExtensionFileLoader
+        from importlib.util import module_from_spec, spec_from_file_location
+
+        return ExtensionFileLoader, module_from_spec, spec_from_file_location
+
+
+# ``_sqlite3`` (CPython 3.11-3.15): the C module ``sqlite3`` wraps; its
+# ``connect`` is the one ``sqlite3.dbapi2`` re-exports.  dbapi2 only adds the
+# date and time adapters covhook never uses, and imports ``datetime`` (and
+# ``warnings`` on 3.14+): ~1 ms of every process the recorder saves.
+# Without it: ``sqlite3``, slower.
+def sqlite_connect(path: str) -> Any:
+    """``sqlite3.connect(path, isolation_level=None)``: an autocommit connection."""
+    try:
+        import _sqlite3
+
+        connect = _sqlite3.connect
+    except (ImportError, AttributeError):
+        import sqlite3
+
+        connect = sqlite3.connect
+    return connect(path, isolation_level=None)
+
+
+# ``_tokenize.TokenizerIter(readline, extra_tokens=True)`` (CPython 3.12-3.15):
+# the C tokenizer ``tokenize.generate_tokens`` wraps, tuples instead of its
+# ``TokenInfo``, and a plain SyntaxError where it raises ``TokenError``.  The
+# sys.monitoring recorder tokenizes each measured file for its multi-line
+# statement map; ``tokenize`` itself imports ``re``, ``functools`` and
+# ``collections`` (3 ms of a process that needs none of them).  Without it:
+# ``tokenize.generate_tokens``, slower.
+def source_tokens(text: str) -> Iterator[tuple[int, str, tuple[int, int], tuple[int, int], str]]:
+    """``tokenize.generate_tokens`` over ``text``: (type, string, start, end, line) tuples."""
+    import io
+
+    readline = io.StringIO(text).readline
+    try:
+        import _tokenize  # type: ignore[import-not-found,unused-ignore]
+
+        return iter(_tokenize.TokenizerIter(readline, extra_tokens=True))
+    except (ImportError, AttributeError, TypeError):
+        import tokenize
+
+        return tokenize.generate_tokens(readline)
+
+
+def source_encoding(source: bytes) -> str:
+    """``tokenize.detect_encoding`` of ``source``'s first lines, without ``tokenize`` for the
+    usual file: no BOM, no "coding" in its first two lines, those lines UTF-8."""
+    first_two = b"".join(source.splitlines(True)[:2])
+    if not source.startswith(b"\xef\xbb\xbf") and b"coding" not in first_two:
+        try:
+            first_two.decode("utf-8")
+            return "utf-8"
+        except UnicodeDecodeError:
+            pass
+    import tokenize
+
+    return tokenize.detect_encoding(iter(source.splitlines(True)).__next__)[0]
+
+
 def load_ctracer(directory: str) -> tuple[ModuleType, str] | None:
     """coverage.py's C tracer module and coverage's version, loaded without ``import coverage``.
 
@@ -709,10 +815,10 @@ def load_ctracer(directory: str) -> tuple[ModuleType, str] | None:
     """
     if "coverage.tracer" in sys.modules:
         return None  # coverage is (being) imported: it owns the tracer
-    from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader
-    from importlib.util import module_from_spec, spec_from_file_location
+    ExtensionFileLoader, module_from_spec, spec_from_file_location = _import_system()
+    import _imp
 
-    for suffix in EXTENSION_SUFFIXES:
+    for suffix in _imp.extension_suffixes():
         path = os.path.join(directory, "tracer" + suffix)
         if os.path.exists(path):
             break

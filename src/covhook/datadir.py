@@ -25,7 +25,6 @@ is about to copy.  So, the way careful tools treat ``/tmp``:
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import stat
@@ -71,10 +70,12 @@ def make_dirs(path: str) -> None:
 
 def _not_looser(path: str, mode: int) -> None:
     """Mode creation under umask 000 is already ``mode``; this only guards odd filesystems."""
-    with contextlib.suppress(OSError):
+    try:
         st = os.lstat(path)
         if stat.S_IMODE(st.st_mode) & ~mode:
             os.chmod(path, stat.S_IMODE(st.st_mode) & mode)
+    except OSError:
+        pass
 
 
 def check_owned_dir(path: str, data_dir: os.stat_result | None = None) -> tuple[str | None, bool]:
@@ -207,8 +208,10 @@ def _put_at(dir_fd: int, name: str, blob: bytes) -> None:
             os.close(fd)
         os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
-        with contextlib.suppress(OSError):
+        try:
             os.unlink(tmp, dir_fd=dir_fd)
+        except OSError:
+            pass
         raise
 
 
@@ -354,8 +357,10 @@ def write_new(
             os.fchmod(fd, mode)
     except BaseException:
         os.close(fd)
-        with contextlib.suppress(OSError):
+        try:
             os.unlink(path)
+        except OSError:
+            pass
         raise
     os.close(fd)
 
@@ -374,8 +379,10 @@ def put(
     try:
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
+        try:
             os.unlink(tmp)
+        except OSError:
+            pass
         raise
 
 

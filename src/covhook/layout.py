@@ -114,14 +114,14 @@ def tag_of(path: str, data_file: str) -> str | None:
     dots); what follows must be coverage's own suffix, whose host may hold dots.
     """
     from covhook._compat import DATA_SUFFIX_RE
-    from covhook.origin import TAG_RE
+    from covhook.origin import is_tag
 
     name = os.path.basename(path)
     local = os.path.basename(data_file) + "."
     if not name.startswith(local):
         return None
     tag, dot, suffix = name[len(local) :].partition(".")
-    if not dot or not TAG_RE.match(tag) or not DATA_SUFFIX_RE.fullmatch("." + suffix):
+    if not dot or not is_tag(tag) or not DATA_SUFFIX_RE.fullmatch("." + suffix):
         return None
     return tag
 
@@ -143,9 +143,9 @@ def pid_of(path: str) -> int | None:
 
 def split_tagged_path(path: str) -> tuple[str, str | None]:
     """Split ``<base>.<tag>`` into base and tag; an untagged path gives ``(path, None)``."""
-    from covhook.origin import TAG_RE
+    from covhook.origin import is_tag
 
     base, dot, last = path.rpartition(".")
-    if dot and os.sep not in last and "/" not in last and TAG_RE.match(last):
+    if dot and os.sep not in last and "/" not in last and is_tag(last):
         return base, last
     return path, None

@@ -15,12 +15,14 @@ runs in every measured process.  Docker is recognised by combined signals
 from __future__ import annotations
 
 import os
-import re
 
-# No dataclasses, pathlib, socket or typing here: every measured process
-# imports this module, and those cost it milliseconds (issue 9).
+# No dataclasses, pathlib, socket, typing or re here: every measured process
+# imports this module and detects its place, and those cost it milliseconds
+# (issues 9 and 21).  The patterns below are matched by hand;
+# tests/test_origin.py compares each with its regular expression.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import re
     from collections.abc import Callable, Mapping
 
     StrPath = str | os.PathLike[str]
@@ -29,15 +31,47 @@ PLACE_KINDS = ("host", "docker", "podman", "k8s", "container", "origin")
 ROLE_KINDS = ("torch", "dist", "mpi", "slurm", "xdist", "split")
 
 _WORD = r"[A-Za-z0-9][A-Za-z0-9-]*"
-TAG_RE = re.compile(
+TAG_PATTERN = (
     rf"^(?P<place>(?:{'|'.join(PLACE_KINDS)})-{_WORD})"
     rf"(?P<roles>(?:_(?:{'|'.join(ROLE_KINDS)})-{_WORD})*)$"
 )
 # Our own cgroup names the container (cgroup v1, or v2 seen from the host's namespace) ...
-_CGROUP_ID = re.compile(r"(?:docker[-/]|libpod-|cri-containerd-|crio-)([0-9a-f]{64})")
+CGROUP_ID_PATTERN = r"(?:docker[-/]|libpod-|cri-containerd-|crio-)([0-9a-f]{64})"
+_CGROUP_PREFIXES = ("docker-", "docker/", "libpod-", "cri-containerd-", "crio-")
 # ... and on cgroup v2 the engine's bind mount of /etc/hostname does.  Only that
 # mount point counts: a host's table lists every running container's shm mounts.
-_MOUNT_ID = re.compile(r"/containers/([0-9a-f]{64})/hostname /etc/hostname ")
+MOUNT_ID_PATTERN = r"/containers/([0-9a-f]{64})/hostname /etc/hostname "
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_HEX = frozenset("0123456789abcdef")
+_tag_re: re.Pattern[str] | None = None
+
+
+def tag_re() -> re.Pattern[str]:
+    """:data:`TAG_PATTERN` compiled (once, when first asked: ``re`` costs a start 1 ms)."""
+    global _tag_re
+    if _tag_re is None:
+        import re
+
+        _tag_re = re.compile(TAG_PATTERN)
+    return _tag_re
+
+
+def is_tag(text: str) -> bool:
+    """``text`` is an origin tag (``host-build7_torch-n0-r1of2-a0``): :data:`TAG_PATTERN`."""
+    if text.endswith("\n"):  # ``$`` matches before a final newline
+        text = text[:-1]
+    first, *roles = text.split("_")
+    return _is_part(first, PLACE_KINDS) and all(_is_part(role, ROLE_KINDS) for role in roles)
+
+
+def _is_part(part: str, kinds: tuple[str, ...]) -> bool:
+    kind, dash, word = part.partition("-")
+    return (
+        bool(dash and word)
+        and kind in kinds
+        and word[0] in _ALNUM
+        and all(char in _ALNUM or char == "-" for char in word)
+    )
 
 
 class Origin:
@@ -78,13 +112,20 @@ class Origin:
 
 def sanitize(value: str, limit: int = 40) -> str:
     """Reduce ``value`` to letters, digits and inner dashes, as a tag needs."""
-    cleaned = re.sub(r"[^A-Za-z0-9]+", "-", value).strip("-")[:limit].strip("-")
+    # re.sub(r"[^A-Za-z0-9]+", "-", value), by hand
+    kept: list[str] = []
+    for char in value:
+        if char in _ALNUM:
+            kept.append(char)
+        elif not kept or kept[-1] != "-":
+            kept.append("-")
+    cleaned = "".join(kept).strip("-")[:limit].strip("-")
     return cleaned or "unknown"
 
 
 def parse_tag(tag: str) -> Origin | None:
     """Split a tag back into an :class:`Origin`, or None if it is not one."""
-    match = TAG_RE.match(tag)
+    match = tag_re().match(tag)
     if match is None:
         return None
     roles = tuple(r for r in match["roles"].split("_") if r)
@@ -108,6 +149,8 @@ def detect_place(environ: Mapping[str, str], root: StrPath = "/") -> str:
 
     containerenv = os.path.join(root, "run/.containerenv")
     if environ.get("container") == "podman" or os.path.exists(containerenv):
+        import re
+
         text = _read(containerenv)
         found = re.search(r'^id="([0-9a-f]{12,})"', text, re.M)
         cid = found[1] if found else _container_id(root)
@@ -138,11 +181,44 @@ def _hostname() -> str:
 
 def _container_id(root: StrPath) -> str | None:
     """The 64-hex id a container engine left in our cgroup or mount table."""
-    for name, pattern in (("proc/self/cgroup", _CGROUP_ID), ("proc/self/mountinfo", _MOUNT_ID)):
-        found = pattern.search(_read(os.path.join(root, name), 1 << 20))
+    return cgroup_id(_read(os.path.join(root, "proc/self/cgroup"), 1 << 20)) or mount_id(
+        _read(os.path.join(root, "proc/self/mountinfo"), 1 << 20)
+    )
+
+
+def _hex64_at(text: str, start: int) -> str | None:
+    found = text[start : start + 64]
+    return found if len(found) == 64 and _HEX.issuperset(found) else None
+
+
+def cgroup_id(text: str) -> str | None:
+    """The first match of :data:`CGROUP_ID_PATTERN` in ``text`` (its group), as ``re.search``."""
+    starts = sorted(
+        (at, len(prefix)) for prefix in _CGROUP_PREFIXES for at in _find_all(text, prefix)
+    )
+    for at, width in starts:
+        found = _hex64_at(text, at + width)
         if found:
-            return found[1]
+            return found
     return None
+
+
+def mount_id(text: str) -> str | None:
+    """The first match of :data:`MOUNT_ID_PATTERN` in ``text`` (its group), as ``re.search``."""
+    for at in _find_all(text, "/containers/"):
+        found = _hex64_at(text, at + 12)
+        if found and text.startswith("/hostname /etc/hostname ", at + 76):
+            return found
+    return None
+
+
+def _find_all(text: str, part: str) -> list[int]:
+    found = []
+    at = text.find(part)
+    while at >= 0:
+        found.append(at)
+        at = text.find(part, at + 1)
+    return found
 
 
 def _ints(environ: Mapping[str, str], *names: str) -> list[int] | None:

@@ -173,7 +173,7 @@ def tags_in_names(directory: Path) -> set[str]:
     tags = set()
     for path in directory.glob(".coverage.*"):
         parts = path.name.split(".")
-        if len(parts) > 2 and origin.TAG_RE.match(parts[2]):
+        if len(parts) > 2 and origin.is_tag(parts[2]):
             tags.add(parts[2])
     return tags
 

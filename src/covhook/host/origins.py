@@ -21,7 +21,7 @@ from coverage.numbits import numbits_to_nums
 
 from covhook import _compat, layout
 from covhook.host.fastcombine import read_only_uri
-from covhook.origin import TAG_RE
+from covhook.origin import is_tag
 
 UNTAGGED = "(untagged)"
 
@@ -51,7 +51,7 @@ LINES_KEY = "covhook_lines"  # per origin: [files, lines], counted by the combin
 def origin_of_context(context: str) -> str:
     """The origin whose static context this is (``tag`` or ``tag|dynamic``), else untagged."""
     static = context.split("|", 1)[0]
-    return static if TAG_RE.match(static) else UNTAGGED
+    return static if is_tag(static) else UNTAGGED
 
 
 def context_matcher(patterns: Sequence[str] | None) -> Callable[[str], bool] | None:

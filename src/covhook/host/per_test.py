@@ -19,7 +19,7 @@ from coverage.results import format_lines
 
 from covhook import _compat
 from covhook.host import origins
-from covhook.origin import TAG_RE
+from covhook.origin import is_tag
 
 
 @dataclass
@@ -40,7 +40,7 @@ def split_context(context: str) -> tuple[str, str, str] | None:
     """(origin, test id, phase) of a child's per-test context, else None."""
     origin, sep, rest = context.partition("|")
     test, sep2, phase = rest.rpartition("|")
-    if not (sep and sep2 and test and TAG_RE.match(origin)):
+    if not (sep and sep2 and test and is_tag(origin)):
         return None
     return origin, test, phase
 

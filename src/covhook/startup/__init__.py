@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 def dress(wrapper: F, original: Any, module: str | None = None) -> F:
     """``wrapper`` with ``original``'s name, doc and module (or ``module``)."""
     for name in ("__name__", "__qualname__", "__doc__"):
-        try:  # noqa: SIM105  # contextlib is not imported yet in every process
+        try:  # contextlib is not imported yet in every process
             setattr(wrapper, name, getattr(original, name))
         except (AttributeError, TypeError):
             pass

@@ -27,7 +27,6 @@ files still run and ``COVERAGE_PROCESS_CONFIG`` still reaches the hook.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 
@@ -66,8 +65,10 @@ def _is_python(executable: bytes | str) -> bool:
 
 def _wrap(original: Callable[..., int]) -> Callable[..., int]:
     def fork_exec(*args: Any, **kwargs: Any) -> int:
-        with contextlib.suppress(Exception):
+        try:
             args = _adjust(args)
+        except Exception:
+            pass
         return original(*args, **kwargs)
 
     return startup.dress(fork_exec, original)
@@ -146,7 +147,7 @@ def _wrap_spawn(original: Callable[..., int]) -> Callable[..., int]:
     def posix_spawn(*args: Any, **kwargs: Any) -> int:
         if len(args) == 3 and isinstance(args[1], (list, tuple)) and hasattr(args[2], "keys"):
             path, argv, env = args
-            with contextlib.suppress(Exception):
+            try:
                 keys = list(env.keys())
                 config = _config_to_add(keys, [path, *argv[:1]], list(argv))
                 if config is not None:
@@ -154,6 +155,8 @@ def _wrap_spawn(original: Callable[..., int]) -> Callable[..., int]:
                     key = b"COVERAGE_PROCESS_CONFIG" if bytes_keys else "COVERAGE_PROCESS_CONFIG"
                     value = os.fsencode(config) if bytes_keys else config
                     args = (path, argv, {**env, key: value})
+            except Exception:
+                pass
         return original(*args, **kwargs)
 
     return startup.dress(posix_spawn, original)

@@ -24,7 +24,6 @@ does not exist there.
 
 from __future__ import annotations
 
-import functools
 import threading
 
 from covhook import _compat
@@ -52,6 +51,8 @@ def _bind(collector: Any, lock: Any) -> None:
     ``lock_data`` then gives up after :data:`WAIT` and its ``unlock_data``
     frees the lock again, instead of hanging the process.
     """
+    import functools  # here: it imports collections (1 ms) where threading does not (3.14+)
+
     acquire = functools.partial(lock.acquire, True, WAIT)
     _compat.bind_data_lock(collector, acquire, lock.release)
 

@@ -39,7 +39,6 @@ starts a new data file for the new pid, and each child writes one file.
 
 from __future__ import annotations
 
-import contextlib
 import os
 
 from covhook import settings
@@ -134,9 +133,11 @@ def save_before_exit(save: Callable[[], None]) -> Callable[[], None]:
     old_exit = os._exit
 
     def covhook_os_exit_patch(status: int) -> Any:
-        with contextlib.suppress(Exception):  # never keep a process from exiting
+        try:  # never keep a process from exiting
             _hold_sigterm()
             save()
+        except Exception:
+            pass
         old_exit(status)
 
     os._exit = covhook_os_exit_patch
@@ -168,8 +169,10 @@ def save_before_exec(save: Callable[[], None], serialized: str | None) -> Callab
 
     def make(name: str, old: Any) -> Any:
         def covhook_execv_patch(*args: Any, **kwargs: Any) -> Any:
-            with contextlib.suppress(Exception):
+            try:
                 save()
+            except Exception:
+                pass
             if name.endswith("e") and serialized:
                 args[-1]["COVERAGE_PROCESS_CONFIG"] = serialized
             old(*args, **kwargs)

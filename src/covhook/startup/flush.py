@@ -97,8 +97,10 @@ class Publisher:
         self.last = (pid, dst, st.st_mtime_ns, st.st_size)
         if last and last[1] != dst:
             # The older name holds a subset of what was just published.
-            with contextlib.suppress(OSError):
+            try:
                 os.unlink(last[1])
+            except OSError:
+                pass
 
     def finish(self) -> None:
         """After the final save: drop the working copy, if what it holds is published."""
@@ -134,8 +136,10 @@ class Publisher:
         src = _compat.data_filename(data)
         if os.path.dirname(os.path.abspath(src)) != self.work_dir:
             return False
-        with contextlib.suppress(Exception):
+        try:
             _compat.reset_data(data)
+        except Exception:
+            pass
         # The base name too: a forked child chooses its own file from it.
         _compat.move_data_file(data, self.real_dir)
         return True
@@ -178,8 +182,10 @@ class Flusher:
         sys.settrace(None)  # our own loop is not the program's code
         stop_event = self.stop_event
         while not stop_event.wait(self.seconds):
-            with contextlib.suppress(Exception):
+            try:
                 self.cov.save()
+            except Exception:
+                pass
 
     def stop(self) -> None:
         """Stop before coverage.py's own final save (atexit runs while daemons live)."""

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import sys
 import types
-from importlib.machinery import ModuleSpec, PathFinder
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING (issue 9: start-up cost)
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+    from importlib.machinery import ModuleSpec
     from typing import Any
 
 DYNAMIC = "<dynamic-code>"
@@ -75,6 +75,10 @@ class _Finder:
         if name != MODULE:
             return None
         uninstall()
+        # Imported here, not at the top: importlib.machinery brings the
+        # ``importlib`` package, and on 3.11 ``warnings`` (issue 21).
+        from importlib.machinery import PathFinder
+
         spec = PathFinder.find_spec(name, path, target)
         loader = getattr(spec, "loader", None)
         run = getattr(loader, "exec_module", None)

@@ -27,7 +27,6 @@ elsewhere this does nothing.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import signal
@@ -136,8 +135,10 @@ def _defer_handlers() -> list[tuple[int, Any]]:
 
 def _restore_handlers(swapped: list[tuple[int, Any]]) -> None:
     for num, handler in swapped:
-        with contextlib.suppress(Exception):
+        try:
             _orig_signal(num, handler)
+        except Exception:
+            pass
 
 
 def _save_or_fall_back() -> None:
@@ -289,8 +290,10 @@ def _die(signum: int) -> None:
     """
     global _death_owner
     for hook in _death_hooks:
-        with contextlib.suppress(Exception):
+        try:
             hook()
+        except Exception:
+            pass
     if threading.get_ident() == threading.main_thread().ident:
         _orig_signal(signum, signal.SIG_DFL)
     else:
@@ -300,8 +303,10 @@ def _die(signum: int) -> None:
             _death_owner = 0  # the main thread's handler dies when it can
             _death.release()
             return
-    with contextlib.suppress(Exception):
+    try:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
+    except Exception:
+        pass
     if hasattr(signal, "pthread_kill"):
         signal.pthread_kill(threading.get_ident(), signum)
     os.kill(os.getpid(), signum)
@@ -398,8 +403,10 @@ def _exit_save_signals_held(original: Callable[[], None]) -> None:
         original()
         return
     held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
-    with contextlib.suppress(Exception):
+    try:
         held |= {s for s in signal.valid_signals() if callable(signal.getsignal(s))}
+    except Exception:
+        pass
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
     try:
         original()
@@ -463,8 +470,10 @@ def _after_fork_child() -> None:
     if _saved_cov is not None:
         datalock.reset_after_fork(_saved_cov)
     for signum in arrived:
-        with contextlib.suppress(OSError):
+        try:
             os.kill(os.getpid(), signum)
+        except OSError:
+            pass
 
 
 def install(measurer: Measurer) -> bool:
@@ -496,6 +505,8 @@ def uninstall() -> None:
     signal.signal = _orig_signal
     signal.getsignal = _orig_getsignal
     for num, handler in list(_user.items()):
-        with contextlib.suppress(ValueError, TypeError, OSError):
+        try:
             _orig_signal(num, handler if handler is not None else signal.SIG_DFL)
+        except (ValueError, TypeError, OSError):
+            pass
     _user.clear()

@@ -42,7 +42,6 @@ starts and the main thread handles signals as before.
 from __future__ import annotations
 
 import _thread
-import contextlib
 import errno
 import os
 import signal
@@ -158,8 +157,10 @@ def stop() -> None:
     _watch_fds(False)
     _halt()
     pair, _pair, _on_signal = _pair, None, None
-    with contextlib.suppress(Exception):
+    try:
         _real_set_wakeup_fd(_program_fd)
+    except Exception:
+        pass
     if pair is not None:
         pair.close()
 
@@ -213,9 +214,11 @@ def _step_aside() -> bool:
         except Exception:  # ValueError: "set_wakeup_fd only works in main thread"
             return False
     _pair, _done = None, None  # not waited for: it ends on its own
-    with contextlib.suppress(Exception):
+    try:
         if pair.intact():
             pair.writer.send(STOP)  # the thread ends (it reads the queue, not the fd number)
+    except Exception:
+        pass
     pair.close()
     return True
 
@@ -439,8 +442,10 @@ def resume_after_fork(launch: Callable[[], None]) -> None:
 
 def _resume_now() -> None:
     while _resume:
-        with contextlib.suppress(Exception):
+        try:
             _resume.pop(0)()
+        except Exception:
+            pass
 
 
 def _after_fork_child() -> None:

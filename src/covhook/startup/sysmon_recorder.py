@@ -380,30 +380,28 @@ def compute_multiline_map(filename: str) -> dict[int, int]:
         text = get_python_source(filename)
     except OSError:
         return {}
-    import tokenize
-
     try:
         return multiline_map_from_text(text)
-    except (tokenize.TokenError, IndentationError, SyntaxError):
-        return {}  # not Python (a template's code): coverage uses no map either
+    except Exception as exc:  # tokenize.TokenError, IndentationError, SyntaxError
+        if isinstance(exc, SyntaxError) or type(exc).__name__ == "TokenError":
+            return {}  # not Python (a template's code): coverage uses no map either
+        raise
 
 
 def multiline_map_from_text(text: str) -> dict[int, int]:
     """``coverage.parser.multiline_map_from_text`` (``multiline_map_from_tokens``)."""
-    import io
     import token
-    import tokenize
 
     multiline_map: dict[int, int] = {}
     first_line = 0
-    tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+    tokens = _compat.source_tokens(text)
     for toktype, ttext, (slineno, _), (elineno, _), _ in tokens:
         if toktype == token.NEWLINE:
             if first_line and elineno != first_line:
                 for lineno in range(first_line, elineno + 1):
                     multiline_map[lineno] = first_line
             first_line = 0
-        if ttext.strip() and toktype != tokenize.COMMENT and not first_line:
+        if ttext.strip() and toktype != token.COMMENT and not first_line:
             first_line = slineno
     return multiline_map
 
@@ -413,8 +411,6 @@ def get_python_source(filename: str) -> str:
 
     OSError when there is none (coverage's NoSource).
     """
-    import tokenize
-
     if os.path.exists(filename):
         with open(filename, "rb") as f:
             source = f.read().replace(b"\r\n", b"\n").replace(b"\r", b"\n")
@@ -424,7 +420,7 @@ def get_python_source(filename: str) -> str:
             raise OSError(f"No source for code: {filename!r}")
         source = zipped
     source = source.replace(b"\f", b" ")
-    encoding = tokenize.detect_encoding(iter(source.splitlines(True)).__next__)[0]
+    encoding = _compat.source_encoding(source)
     text = source.decode(encoding, "replace")
     if text and text[-1] != "\n":
         text += "\n"

@@ -40,9 +40,9 @@ def static_context(tag: str, current: str | None, environ: Mapping[str, str] = o
 
 
 def _is_ours(context: str) -> bool:
-    from covhook.origin import TAG_RE
+    from covhook.origin import is_tag
 
-    return TAG_RE.match(context.split("|", 1)[0]) is not None
+    return is_tag(context.split("|", 1)[0])
 
 
 FILE_ENV = "COVHOOK_TEST_FILE"
