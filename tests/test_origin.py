@@ -161,7 +161,7 @@ def test_hand_matching_equals_the_regular_expressions() -> None:
         f"/containers//containers/{hex64}/hostname /etc/hostname ",
         f"cri-containerd-{hex64.upper()}",
     ]
-    for text in fixed + _texts(21, 20000):
+    for text in fixed + _texts(21, 8000):
         want = cgroup.search(text)
         assert origin.cgroup_id(text) == (want[1] if want else None), text
         want = mount.search(text)
@@ -175,7 +175,7 @@ def test_hand_matching_equals_the_regular_expressions() -> None:
     die = random.Random(7)
     words = ["host", "docker", "k8s", "origin", "torch", "xdist", "split", "dist", "hosts", "",
              "-", "_", "a", "A9", "-x", "gw0", "\n", "é", "r1of2"]  # fmt: skip
-    for _ in range(20000):
+    for _ in range(8000):
         text = "".join(die.choice(words) for _ in range(die.randint(1, 9)))
         assert origin.is_tag(text) == bool(tag.match(text)), text
     for text in ("host-a", "docker-3f2a_torch-n0-r1of2-a0_xdist-gw0", "host-a_", "host-a\n"):
