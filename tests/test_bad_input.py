@@ -134,6 +134,20 @@ def test_unwritable_data_dir(make_covhook_env, tmp_path: Path, unwritable_dir: P
 
 
 @pytest.mark.slow
+def test_coverage_import_that_exits(make_covhook_env, tmp_path: Path) -> None:
+    """coverage.core exits for a core it cannot load (COVERAGE_CORE=ctrace without its C
+    tracer, a subinterpreter): the program still runs, with one covhook line."""
+    env = make_covhook_env()
+    fake = tmp_path / "shadow" / "coverage"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("import sys\nsys.exit(1)\n")
+    done = run_with_rc(
+        env.python, tmp_path, "[run]\nparallel = True\n", PYTHONPATH=str(fake.parent)
+    )
+    assert_one_covhook_line(done, "importing coverage exited", "covhook doctor")
+
+
+@pytest.mark.slow
 def test_plugin_exception(make_covhook_env, tmp_path: Path) -> None:
     env = make_covhook_env()
     (tmp_path / "badplugin.py").write_text(

@@ -525,6 +525,9 @@ ALLOWED = {
     "*: ._exit": "os._exit is documented API",
     "*: '_exit'": "os._exit by name: coverage.py's documented [run] patch = _exit",
     "startup/sigwake.py: _thread": "_thread is a documented module",
+    "startup/boot.py: _thread": "_thread is a documented module",
+    "startup/boot.py: '_is_main_interpreter'": "CPython 3.12-3.15's, asked in every process "
+    "the hook reaches (which must not import _compat): boot._in_subinterpreter says why",
     "startup/lazy.py: ._covhook": "covhook's own mark on the functions it wraps",
     "startup/lazy.py: '_covhook'": "covhook's own mark on the functions it wraps",
 }

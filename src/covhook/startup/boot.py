@@ -78,10 +78,28 @@ def disabled(environ: Mapping[str, str] = os.environ) -> bool:
     return environ.get("COVHOOK_DISABLE", "") not in ("", "0")
 
 
+def _in_subinterpreter() -> bool:
+    """A subinterpreter (``concurrent.interpreters``, 3.14+): covhook steps aside there.
+
+    It cannot load coverage's C tracer nor set signal handlers, and with
+    ``COVERAGE_CORE=ctrace`` ``import coverage`` exits; coverage.py's own hook
+    does there what it does without covhook.  ``_thread._is_main_interpreter``
+    (CPython 3.12-3.15; 3.11 has none and is taken as a main interpreter) is
+    asked here, not through ``_compat``: every process the hook reaches asks.
+    """
+    import _thread
+
+    check = getattr(_thread, "_is_main_interpreter", None)
+    try:
+        return check is not None and not check()
+    except Exception:
+        return False
+
+
 def start() -> Measurer | None:
     """Start coverage once for this process; return it, or None if not started."""
     global _deferred
-    if _attempted or _deferred or disabled():
+    if _attempted or _deferred or disabled() or _in_subinterpreter():
         return None
     # --- issue 9: scoped lazy start (covhook.startup.scope decides, covhook.startup.lazy waits) ---
     from covhook.startup import scope
@@ -135,6 +153,12 @@ def start_now(in_site: bool = False) -> Measurer | None:
         from covhook.startup.lean import import_coverage  # issue 9: without the reporters
 
         coverage = import_coverage()
+    except SystemExit as exc:  # coverage.core's for a core it cannot load: not the program's end
+        warn(
+            f"coverage is off in this process: importing coverage exited ({exc.code!r})",
+            "check COVERAGE_CORE and the coverage installation with 'covhook doctor'",
+        )
+        return None
     except ImportError as exc:
         warn(
             f"coverage is off in this process: cannot import coverage ({exc})",
