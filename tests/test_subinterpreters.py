@@ -22,19 +22,25 @@ pytestmark = pytest.mark.skipif(
 )
 
 PROGRAM = """\
+import sys
 from concurrent import interpreters
-import pkg.mod
 
+if sys.argv[1] == "main-first":
+    import pkg.mod
 interp = interpreters.create()
 interp.exec("import pkg.mod; pkg.mod.in_sub(); print('sub ran', flush=True)")
 interp.close()
+import pkg.mod
 pkg.mod.in_main()
 print("main ran")
 """
 
 
+@pytest.mark.parametrize("order", ["sub-first", "main-first"])
 @pytest.mark.parametrize("lazy", ["1", "0"], ids=["lazy", "eager"])
-def test_a_subinterpreter_runs_and_the_main_one_is_measured(tmp_path: Path, lazy: str) -> None:
+def test_a_subinterpreter_runs_and_the_main_one_is_measured(
+    tmp_path: Path, lazy: str, order: str
+) -> None:
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "__init__.py").write_text("")
     mod = tmp_path / "pkg" / "mod.py"
@@ -45,7 +51,7 @@ def test_a_subinterpreter_runs_and_the_main_one_is_measured(tmp_path: Path, lazy
     rc = tmp_path / ".coveragerc"
     rc.write_text("[run]\nparallel = true\nsource = pkg\n")
     done = processes.run(
-        [sys.executable, "prog.py"],
+        [sys.executable, "prog.py", order],
         tmp_path,
         envs.clean_env(COVERAGE_PROCESS_START=str(rc), COVHOOK_LAZY=lazy),
         timeout=120,
