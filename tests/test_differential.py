@@ -34,7 +34,7 @@ import pytest
 
 from covhook import arcbits
 from covhook.startup import scope
-from support import envs
+from support import envs, installed_app
 
 PROJECT = Path(__file__).parent / "programs" / "differential"
 WORK = PROJECT / "src" / "app" / "work.py"
@@ -48,6 +48,14 @@ CONFIGS = {
     "site-names": "source = app, apptop",
     # ``--cov=<its site-packages dir>`` with omit globs and a static context.
     "site-dirs": "source = src\nomit = */app/mp_*.py\n    */helper*\ncontext = ci-run",
+    # Installed the way tox does (tests/support/installed_app.py): a wheel
+    # pip-installed into the site-packages of the venv that runs the tree.
+    # ``--cov=PKG``: importable names.
+    "installed-names": "source = app, apptop",
+    # ``--cov=<the package's site-packages dir>`` and a name, omit globs, a context.
+    "installed-dirs": (
+        "source = {site}/app, apptop\nomit = */app/mp_*.py\n    */helper*\ncontext = ci-run"
+    ),
     # No source: include globs, relative_files and [paths].
     "include": (
         "include = */src/app/*\n    src/apptop.py\nomit = */script.py\nrelative_files = True\n"
@@ -56,9 +64,16 @@ CONFIGS = {
 }
 # The project root is a venv (a pyvenv.cfg): the source lies in an install location.
 IN_VENV = {"site-names", "site-dirs"}
+# The app package is pip-installed into the venv's site-packages.
+INSTALLED = {"installed-names", "installed-dirs"}
 # The recorder (not coverage.py) must have written data in these runs ("pkgs": a
 # name found on sys.path, as a .pth editable install puts it there).
-RECORDED = {"dirs", "pkgs", "site-names", "site-dirs", "include"}
+RECORDED = {"dirs", "pkgs", "site-names", "site-dirs", "include", *INSTALLED}
+# A matrix cell (scripts/matrix.sh) runs the settings of issue 27 on its own
+# Python, coverage and core (COVERAGE_CORE passes on), with branches (lines
+# and arcs); the fixed-version cases below run in the main run only.
+CELL = os.environ.get("COVHOOK_MATRIX_CELL")
+CELL_CONFIGS = ("pkgs", "include", "installed-names", "installed-dirs")
 
 # (python, coverage, config, branch): line and branch data, source dirs and
 # source_pkgs, the floor coverage version and the other Pythons; each case runs
@@ -86,23 +101,57 @@ CASES = [
         "3.13", "coverage==7.17.3", "include", True, id="py3.13-cov7.17-include",
         marks=pytest.mark.slow,
     ),
+    pytest.param(
+        "3.11", "coverage==7.17.3", "installed-names", True, id="py3.11-cov7.17-installed-names",
+    ),
+    pytest.param(
+        "3.11", "coverage==7.17.3", "installed-dirs", True, id="py3.11-cov7.17-installed-dirs",
+    ),
 ]  # fmt: skip
+if CELL:
+    CASES = [
+        pytest.param(envs.THIS_PYTHON, envs.THIS_COVERAGE, config, True, id=f"cell-{config}")
+        for config in CELL_CONFIGS
+    ]
 
 # issue 21: coverage.py's sys.monitoring core, measured by covhook's sysmon
 # recorder in the lazy run: lines with COVERAGE_CORE=sysmon on 3.12 and 3.13
 # (no sysmon branches there); on 3.14+ (the runner, e.g. the forky cells of
 # scripts/matrix.sh) sysmon is coverage's default core, lines and branches.
-SYSMON_CASES = [
-    pytest.param("3.12", "coverage==7.17.5", False, {"COVERAGE_CORE": "sysmon"},
-                 id="py3.12-cov7.17.5-dirs-line-sysmon"),
-    pytest.param("3.13", "coverage==7.17.5", False, {"COVERAGE_CORE": "sysmon"},
-                 id="py3.13-cov7.17.5-dirs-line-sysmon", marks=pytest.mark.slow),
+SYSMON_CASES = (
+    []
+    if CELL
+    else [
+        pytest.param(
+            "3.12",
+            "coverage==7.17.5",
+            False,
+            {"COVERAGE_CORE": "sysmon"},
+            id="py3.12-cov7.17.5-dirs-line-sysmon",
+        ),
+        pytest.param(
+            "3.13",
+            "coverage==7.17.5",
+            False,
+            {"COVERAGE_CORE": "sysmon"},
+            id="py3.13-cov7.17.5-dirs-line-sysmon",
+            marks=pytest.mark.slow,
+        ),
+    ]
+)
+SYSMON_CASES += [
     *(
         pytest.param(envs.THIS_PYTHON, envs.THIS_COVERAGE, branch, {},
                      id=f"runner-dirs-{'branch' if branch else 'line'}-sysmon",
                      marks=pytest.mark.skipif(sys.version_info < (3, 14),
                                               reason="sysmon is coverage's default from 3.14"))
         for branch in (True, False)
+    ),
+    # A 3.12/3.13 cell: its own coverage with COVERAGE_CORE=sysmon (lines).
+    *(
+        [pytest.param(envs.THIS_PYTHON, envs.THIS_COVERAGE, False, {"COVERAGE_CORE": "sysmon"},
+                      id="runner-dirs-line-COVERAGE_CORE=sysmon")]
+        if CELL and (3, 12) <= sys.version_info < (3, 14) else []
     ),
 ]  # fmt: skip
 
@@ -120,27 +169,44 @@ class Run:
         self.recorded = recorded
 
 
-def run_tree(python: Path, root: Path, config: str, branch: bool, lazy: bool, **extra: str) -> Run:
-    """Copy the project to ``root``, run the driver under the hook, combine, read."""
-    shutil.copytree(PROJECT, root)
+def run_tree(  # noqa: PLR0917
+    python: Path, root: Path, config: str, branch: bool, lazy: bool, app: Path, **extra: str
+) -> Run:
+    """Copy the project to ``root``, run the driver under the hook, combine, read.
+
+    ``app``: where the app package lies, the project's ``src/app`` (copied
+    along) or its installed copy (then ``src`` is not copied: the tree
+    imports and runs the installed files only).
+    """
+    installed = config in INSTALLED
+    shutil.copytree(
+        PROJECT, root, ignore=lambda d, _: ["src"] if installed and d == str(PROJECT) else []
+    )
+    if not installed:
+        app = root / "src" / "app"
     rc = root / ".coveragerc"
     rc.write_text(
         f"[run]\nbranch = {branch}\nparallel = True\ndata_file = {root}/.coverage\n"
-        f"{CONFIGS[config]}\n"
+        + CONFIGS[config].replace("{site}", str(app.parent))
+        + "\n"
     )
     if config in IN_VENV:
         (root / "pyvenv.cfg").write_text("home = /usr/bin\n")
     env = envs.clean_env(
         COVERAGE_PROCESS_START=str(rc),
-        PYTHONPATH=str(root / "src"),
         COVHOOK_LAZY="1" if lazy else "0",
         COVHOOK_LEAN="1" if lazy else "0",  # eager = today's start: full import coverage
         COVHOOK_RECORDER="1" if lazy else "0",  # lazy: the lean recorder where it applies
+        DIFFERENTIAL_APP=str(app),
+        **({} if installed else {"PYTHONPATH": str(root / "src")}),
         **extra,
     )
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    # .pyc files: `-m apptop` then runs a code object that compile() never saw.
-    subprocess.run([str(python), "-m", "compileall", "-q", "src"], cwd=root, env=env, check=True)
+    if not installed:  # (pip compiled the installed copy)
+        # .pyc files: `-m apptop` then runs a code object that compile() never saw.
+        subprocess.run(
+            [str(python), "-m", "compileall", "-q", "src"], cwd=root, env=env, check=True
+        )
     subprocess.run([str(python), "tools/driver.py"], cwd=root, env=env, check=True, timeout=600)
     files = len(list(root.glob(".coverage.*")))
     recorded = sum(map(written_by_recorder, root.glob(".coverage.*")))
@@ -189,10 +255,21 @@ def kinds_in(lines: set[int]) -> set[str]:
 
 @pytest.mark.parametrize(("python", "coverage_req", "config", "branch"), CASES)
 def test_lazy_start_measures_what_eager_start_measures(  # noqa: PLR0917
-    make_covhook_env, tmp_path: Path, python: str, coverage_req: str, config: str, branch: bool
+    make_covhook_env,
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    python: str,
+    coverage_req: str,
+    config: str,
+    branch: bool,
 ) -> None:
     env = make_covhook_env(python, coverage_req)
-    check_trees(env.python, tmp_path, config, branch)
+    app = None
+    if config in INSTALLED:
+        work = tmp_path_factory.mktemp("installed")
+        env = installed_app.installed_env(env, PROJECT / "src", work)
+        app = installed_app.site_packages(env) / "app"
+    check_trees(env.python, tmp_path, config, branch, app=app)
 
 
 @pytest.mark.parametrize(("python", "coverage_req", "branch", "extra"), SYSMON_CASES)
@@ -205,22 +282,36 @@ def test_lazy_start_and_sysmon_recorder_measure_what_coverage_sysmon_measures(  
         assert lazy.recorded > 0, "the sysmon recorder wrote data files"
 
 
-def check_trees(python: Path, tmp_path: Path, config: str, branch: bool, **extra: str) -> Run:
+def check_trees(
+    python: Path, tmp_path: Path, config: str, branch: bool, app: Path | None = None, **extra: str
+) -> Run:
     """The lazy tree (lean, recorders) measures what the eager one (coverage.py as is) does."""
-    eager = run_tree(python, tmp_path / "eager", config, branch, lazy=False, **extra)
-    lazy = run_tree(python, tmp_path / "lazy", config, branch, lazy=True, **extra)
+    app = app or PROJECT / "src" / "app"  # (not installed: the copy in each run's root)
+    eager = run_tree(python, tmp_path / "eager", config, branch, lazy=False, app=app, **extra)
+    lazy = run_tree(python, tmp_path / "lazy", config, branch, lazy=True, app=app, **extra)
 
     # The tree really ran every kind (else equality below would prove little).
-    work = os.path.join("src", "app", "work.py")
+    if config in INSTALLED:  # the same installed files in both runs
+        work = os.path.relpath(app / "work.py", eager.root)
+        apptop = os.path.relpath(app.parent / "apptop.py", eager.root)
+        assert os.path.relpath(app, lazy.root) == os.path.relpath(app, eager.root)
+    else:
+        work = os.path.join("src", "app", "work.py")
+        apptop = os.path.join("src", "apptop.py")
     assert kinds_in(eager.lines.get(work, set())) == set(kind_lines().values())
-    if config in ("dirs", "site-names", "include"):
-        assert os.path.join("src", "apptop.py") in eager.lines
-    if config == "site-dirs":  # the omit globs took files out
-        assert os.path.join("src", "app", "work.py") in eager.lines
+    if config in ("dirs", "site-names", "include", *INSTALLED):
+        assert apptop in eager.lines
+    if config in ("site-dirs", "installed-dirs"):  # the omit globs took files out
+        assert work in eager.lines
         assert not [name for name in eager.lines if "mp_" in name]
     if config == "include":  # include took files in, omit took script.py out
         assert not [name for name in eager.lines if name.endswith("script.py")]
         assert not [name for name in eager.lines if os.path.isabs(name)]
+    if config in INSTALLED:  # only the installed package: nothing else of site-packages
+        assert {os.path.dirname(name) for name in eager.lines} == {
+            os.path.dirname(work),
+            os.path.dirname(apptop),
+        }
 
     missing = kinds_in(eager.lines.get(work, set()) - lazy.lines.get(work, set()))
     assert not missing, f"lazy start lost the lines of: {sorted(missing)}"

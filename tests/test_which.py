@@ -57,6 +57,21 @@ def test_each_reason_is_said(extra: dict[str, str], path: str, words: str) -> No
 
 
 @pytest.mark.fast
+@pytest.mark.parametrize(
+    "extra",
+    [{"COVHOOK_RECORDER": "0"}, {"COVERAGE_DEBUG": "trace"}, {"COVHOOK_FLUSH_SECONDS": "5"}],
+    ids=["recorder-off", "debug", "flush"],
+)
+def test_status_and_doctor_phrase_a_reason_alike(extra: dict[str, str]) -> None:
+    """One phrasing (issue 27): ``covhook status`` says the reason and fix as doctor does."""
+    _path, status_why = which.explain({**ACTIVE, **extra})
+    doctor_path, doctor_why = which.decide("", environ=extra)
+    assert doctor_path == which.FULL
+    assert status_why == doctor_why
+    assert ". Fix: " in status_why
+
+
+@pytest.mark.fast
 def test_inactive_says_so() -> None:
     assert which.explain({}) == (
         which.NONE,

@@ -129,17 +129,6 @@ class Plan:
         self.options = options
 
 
-def _canonical(path: str) -> str:
-    """coverage.files.canonical_filename for the paths we handle (absolute, or relative to cwd)."""
-    if not os.path.isabs(path):
-        for top in [os.curdir, *sys.path]:
-            candidate = os.path.join(top, path)
-            if os.path.exists(candidate):
-                path = candidate
-                break
-    return os.path.abspath(os.path.realpath(path))
-
-
 # --- tracing --------------------------------------------------------------------
 
 
@@ -445,7 +434,9 @@ def _importable_name(name: str) -> bool:
 def _canonical_cached(filename: str) -> str:
     found = _CANONICAL.get(filename)
     if found is None:
-        found = _CANONICAL[filename] = _canonical(filename)
+        from covhook.startup.sources_match import canonical
+
+        found = _CANONICAL[filename] = canonical(filename)
     return found
 
 

@@ -65,12 +65,13 @@ def explain(
     if not (environ.get("COVERAGE_PROCESS_START") or environ.get("COVERAGE_PROCESS_CONFIG")):
         return NONE, "COVERAGE_PROCESS_START is unset: the hook measures nothing"
     full = LEAN if lean.wanted(environ) else COVERAGE
-    why = _why_not_recorder(environ, checked, cwd or os.getcwd())
-    if why is None:
+    found = _why_not_recorder(environ, checked, cwd or os.getcwd())
+    if found is None:
         return RECORDER, "the configuration is simple enough for coverage.py's C tracer alone"
+    reason, fix = found
     if full == COVERAGE:
-        why += "; COVHOOK_LEAN=0: all of coverage.py is imported"
-    return full, why
+        reason += "; COVHOOK_LEAN=0: all of coverage.py is imported"
+    return full, said(reason, fix)
 
 
 def refusing_variable(environ: Mapping[str, str]) -> str | None:
@@ -90,39 +91,74 @@ def refusing_variable(environ: Mapping[str, str]) -> str | None:
     return None
 
 
-def _why_not_recorder(environ: Mapping[str, str], checked: tuple[str, ...], cwd: str) -> str | None:
-    """Why the recorder steps aside for ``environ`` (None: it records)."""
-    variable = refusing_variable(environ)
+# --- the reasons, phrased once for status (explain) and doctor (decide) ---------------
+# Each is (reason, the setting to change or "" when there is none).
+
+
+def said(reason: str, fix: str) -> str:
+    """One reason as both commands print it: "reason. Fix: setting"."""
+    return f"{reason}. Fix: {fix}" if fix else reason
+
+
+def variable_reason(variable: str) -> tuple[str, str]:
+    """An environment variable keeps the recorder away (:func:`refusing_variable`)."""
     if variable == "COVHOOK_RECORDER":
-        return "COVHOOK_RECORDER=0"
+        return "COVHOOK_RECORDER=0 turns the recorder off", "unset COVHOOK_RECORDER"
+    if variable == "COVHOOK_FLUSH_SECONDS":
+        return "COVHOOK_FLUSH_SECONDS is set", fix_for("flush_seconds")
+    return (
+        f"{variable} is set (the recorder does only coverage.py's defaults for it)",
+        f"unset {variable} in the test environment",
+    )
+
+
+def config_reason(exc: Exception) -> tuple[str, str]:
+    """The recorder's plan() refused the configuration (:class:`recorder.Ineligible`)."""
+    return f"[run] {exc}", fix_for(str(exc))
+
+
+def format_reason(version: str | None) -> tuple[str, str]:
+    """The installed coverage.py writes a data format the recorder does not know."""
+    return (
+        f"coverage {version or '(this one)'}'s data format is not one the recorder writes",
+        f"use a coverage.py covhook checked ({', '.join(_compat.COVERAGE_CHECKED)})",
+    )
+
+
+def _why_not_recorder(
+    environ: Mapping[str, str], checked: tuple[str, ...], cwd: str
+) -> tuple[str, str] | None:
+    """Why the recorder steps aside for ``environ``: (reason, fix), or None: it records."""
+    variable = refusing_variable(environ)
     if variable is not None:
-        return f"{variable} is set (the recorder does only coverage.py's defaults for it)"
+        return variable_reason(variable)
     version = coverage_version()
     if version is None:
-        return "coverage.py is not installed"
+        return "coverage.py is not installed", "pip install coverage"
     if checked and _version_key(version) > max(_version_key(v) for v in checked):
         return (
             f"coverage {version} is newer than every version covhook was checked on "
-            f"({', '.join(checked)}): the recorder writes only data formats it knows. "
-            "Fix: upgrade covhook, or pin coverage to a checked version"
+            f"({', '.join(checked)}): the recorder writes only data formats it knows",
+            "upgrade covhook, or pin coverage to a checked version",
         )
     directory = _compat.coverage_dir()
     if directory is None or _compat.data_format(directory) is None:
-        return f"coverage {version}'s data format is not one covhook knows"
+        return format_reason(version)
     from covhook.startup import config
 
     given = config.recorder_config(config.read(environ), environ)
     if given is None:
         return (
             "no resolved config cached yet for this config file, directory and variables "
-            "(the first process starts coverage.py and caches it for the next ones)"
+            "(the first process starts coverage.py and caches it for the next ones)",
+            "",
         )
     try:
         recorder.plan(given[1], cwd)
     except recorder.Ineligible as exc:
-        return f"the configuration asks for what the recorder does not do ({exc})"
+        return config_reason(exc)
     except Exception as exc:
-        return f"the configuration could not be read ({exc!r})"
+        return f"the configuration could not be read ({exc!r})", "check 'coverage debug config'"
     return None
 
 
@@ -184,12 +220,8 @@ def decide(
     from covhook.startup import config
 
     variable = refusing_variable(environ)
-    if variable == "COVHOOK_RECORDER":
-        return FULL, "COVHOOK_RECORDER=0 turns the recorder off. Fix: unset COVHOOK_RECORDER"
-    if variable == "COVHOOK_FLUSH_SECONDS":
-        return FULL, "COVHOOK_FLUSH_SECONDS is set. Fix: " + fix_for("flush_seconds")
     if variable is not None:
-        return FULL, f"{variable} is set. Fix: unset {variable} in the test environment"
+        return FULL, said(*variable_reason(variable))
     decoded = config.decode(serialized)
     if decoded is None:
         return FULL, "the coverage config cannot be serialized. Fix: check 'coverage debug config'"
@@ -198,13 +230,10 @@ def decide(
     try:
         recorder.plan(raw, cwd or os.getcwd())
     except recorder.Ineligible as exc:
-        return FULL, f"[run] {exc}. Fix: {fix_for(str(exc))}"
+        return FULL, said(*config_reason(exc))
     directory = _compat.coverage_dir()
     if not directory or _compat.data_format(directory) is None:
-        return FULL, (
-            "this coverage.py's data format is not one the recorder writes. "
-            f"Fix: use a coverage.py covhook checked ({', '.join(_compat.COVERAGE_CHECKED)})"
-        )
+        return FULL, said(*format_reason(coverage_version()))
     return FAST, ""
 
 

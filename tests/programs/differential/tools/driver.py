@@ -10,6 +10,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 PY = sys.executable
+# Where the app package lies: the project's src/app, or (issue 27) its installed copy.
+APP = os.environ.get("DIFFERENTIAL_APP") or os.path.join(ROOT, "src", "app")
 
 
 def tool(name):
@@ -20,7 +22,7 @@ KINDS = {
     "c": [[PY, "-c", "from app import work; work.run('c')"]],
     "m": [[PY, "-m", "app.cli", "m"]],
     "top": [[PY, "-m", "apptop", "top"]],
-    "script": [[PY, os.path.join(ROOT, "src", "app", "script.py"), "script"]],
+    "script": [[PY, os.path.join(APP, "script.py"), "script"]],
     "subprocess": [[PY, tool("relay.py"), "subprocess"]],
     "system": "system",
     "exec": [[PY, tool("relay.py"), "exec"]],
@@ -32,7 +34,7 @@ KINDS = {
     "mp-spawn": [[PY, tool("mp_launch.py"), "spawn"]],
     "mp-fork": [[PY, tool("mp_launch.py"), "fork"]],
     "mp-forkserver": [[PY, tool("mp_launch.py"), "forkserver"]],
-    "mp-main": [[PY, os.path.join(ROOT, "src", "app", "mp_main.py"), "spawn"]],
+    "mp-main": [[PY, os.path.join(APP, "mp_main.py"), "spawn"]],
     "pool": [[PY, tool("mp_launch.py"), "pool"]],
     "helper": [[PY, tool("helper.py")]],
 }

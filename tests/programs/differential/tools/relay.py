@@ -5,7 +5,7 @@ import runpy
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-APP = os.path.join(HERE, "..", "src", "app")
+APP = os.environ.get("DIFFERENTIAL_APP") or os.path.join(HERE, "..", "src", "app")
 SCRIPT = os.path.join(APP, "script.py")
 
 
