@@ -186,7 +186,9 @@ class Recorder:
         if frame is not None:
             dunder_file = frame.f_globals and frame.f_globals.get("__file__")
             if dunder_file:
-                filename = _source_for_file(str(dunder_file))
+                from covhook.startup.sources_match import source_for_file
+
+                filename = source_for_file(str(dunder_file))
                 if original and os.path.basename(original) != os.path.basename(filename):
                     filename = original
         if not filename or filename.startswith(("memory:", "<")):
@@ -438,15 +440,6 @@ def _canonical_cached(filename: str) -> str:
 
         found = _CANONICAL[filename] = canonical(filename)
     return found
-
-
-def _source_for_file(filename: str) -> str:
-    """coverage.python.source_for_file (POSIX)."""
-    if filename.endswith(".py"):
-        return filename
-    if filename.endswith((".pyc", ".pyo")):
-        return filename[:-1]
-    return filename
 
 
 def _unpack(packed: int, bits: int) -> tuple[int, int]:

@@ -302,8 +302,7 @@ def source_for_file(filename: str) -> str:
     if filename.endswith(".py"):
         return filename
     if filename.endswith((".pyc", ".pyo")):
-        py = filename[:-1]
-        return py
+        return filename[:-1]
     return filename
 
 
