@@ -18,9 +18,7 @@ import signal
 import subprocess
 import sys
 import tarfile
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,7 +26,7 @@ from coverage import CoverageData
 
 from covhook.host import fastcombine, origins
 from support import data, envs, launchers, processes, users
-from support.users import NOBODY, OTHER, need_root_and_setpriv
+from support.users import NOBODY, OTHER
 
 # OTHER combines; NOBODY owns some inputs
 RC = "[run]\nparallel = True\n"
@@ -274,16 +272,6 @@ def test_a_planted_lock_file_is_refused_not_followed(project: Path, planted: str
     assert "Fix:" in line
     assert target.read_text() == "keep me\n"
     assert len(data.data_files(project)) == 2
-
-
-@pytest.fixture
-def shared() -> Iterator[Path]:
-    """A 1777 directory like /tmp (pytest's own tmp dirs are root-only)."""
-    need_root_and_setpriv()
-    path = Path(tempfile.mkdtemp(prefix="covhook-shared-", dir="/tmp"))
-    path.chmod(0o1777)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def test_inputs_another_user_owns_are_kept_named_and_not_lost(shared: Path) -> None:
