@@ -114,3 +114,11 @@ def test_file_loaded_by_exec_module_is_measured_from_its_first_line(tmp_path: Pa
     combined = launchers.covhook(tmp_path, "combine")
     assert combined.returncode == 0, combined.stdout + combined.stderr
     assert data.lines_by_file(tmp_path / ".coverage").get("conf.py") == {1, 4, 5}
+
+
+@pytest.mark.fast
+def test_every_python_of_the_matrix_runs_the_layer() -> None:
+    # The main run has 3.11; scripts/matrix.sh runs this file in one cell per other Python.
+    pythons = {cell.python for cell in frameworks.matrix_cells()} - {frameworks.MAIN_PYTHON}
+    assert pythons >= {"3.12", "3.13", "3.14", "3.15"}
+    assert {cell.python for cell in frameworks.matrix_frameworks_cells()} == pythons
