@@ -59,9 +59,11 @@ TESTS=(
     tests/test_sysmon_recorder.py
 )
 # The frameworks layer (real gunicorn, uvicorn, celery, pools, xdist; issue 20): in
-# one cell per Python beyond the floor (the main run has 3.11), the default core's.
+# the cells of 3.12 to 3.15, both cores (the main run has 3.11).  It adds about
+# 25-35 s to a cell (measured on an idle machine, 2 cores).
 FRAMEWORKS_TESTS=(tests/test_frameworks.py)
-FRAMEWORKS_CELLS=" py3.12-cov7.17.5 py3.13-cov7.17.5 py3.14-cov7.18.0-sysmon py3.15-cov7.18.0-sysmon "
+FRAMEWORKS_CELLS=" py3.12-cov7.17.5 py3.13-cov7.17.5 py3.14-cov7.18.0-sysmon py3.14-cov7.18.0-ctrace "
+FRAMEWORKS_CELLS+="py3.15-cov7.18.0-sysmon py3.15-cov7.18.0-ctrace "
 # Packaging tests that build venvs for a fixed Python: the main run has them.
 SKIP="not test_editable_install_ships_the_hook and not test_pip_uninstall_leaves_no_covhook_file"
 # The test dependencies, pinned as for the main venv.

@@ -119,7 +119,7 @@ def test_file_loaded_by_exec_module_is_measured_from_its_first_line(tmp_path: Pa
 
 @pytest.mark.fast
 def test_every_python_of_the_matrix_runs_the_layer() -> None:
-    # The main run has 3.11; scripts/matrix.sh runs this file in one cell per other Python.
+    # The main run has 3.11; scripts/matrix.sh runs this file in cells of every other Python.
     pythons = {cell.python for cell in frameworks.matrix_cells()} - {frameworks.MAIN_PYTHON}
     assert pythons >= {"3.12", "3.13", "3.14", "3.15"}
     assert {cell.python for cell in frameworks.matrix_frameworks_cells()} == pythons

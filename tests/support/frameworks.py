@@ -415,8 +415,9 @@ def matrix_cells() -> list[Cell]:
 
 def matrix_frameworks_cells() -> list[Cell]:
     """The matrix cells that run this layer (scripts/matrix.sh FRAMEWORKS_CELLS)."""
-    found = re.search(r'^FRAMEWORKS_CELLS="([^"]*)"', MATRIX_SH.read_text("utf-8"), re.MULTILINE)
-    wanted = found.group(1).split() if found else []
+    text = MATRIX_SH.read_text("utf-8")
+    found = re.findall(r'^FRAMEWORKS_CELLS\+?="([^"]*)"', text, re.MULTILINE)
+    wanted = " ".join(found).split()
     return [cell for cell in matrix_cells() if cell.name in wanted]
 
 
@@ -434,7 +435,7 @@ def where_it_runs() -> list[str]:
     ]
     text = (
         f"The layer runs on every Python of the CI matrix: {MAIN_PYTHON} in the main test"
-        f" run, and {listed} in one cell each of `scripts/matrix.sh`."
+        f" run, and in these cells of `scripts/matrix.sh`: {listed}."
     )
     if left_out:
         text += (
