@@ -50,7 +50,7 @@ DESCRIBED = {
     "uvicorn-SIGINT": "uvicorn --workers 2, SIGINT",
     "celery-prefork": "celery prefork pool (filesystem:// broker), SIGTERM (warm shutdown)",
     "executor-max-tasks": "`ProcessPoolExecutor(max_tasks_per_child=1)`",
-    "pool-maxtasksperchild": "`multiprocessing.Pool(maxtasksperchild=1)`, fork and forkserver",
+    "pool-maxtasksperchild": "`multiprocessing.Pool(maxtasksperchild=1)` (fork)",
     "xdist-subprocess": "pytest-xdist `-n 2`, tests start a subprocess",
 }
 

@@ -5,16 +5,15 @@ constraints.txt (scripts/setup/35-frameworks.sh): gunicorn's sync workers
 stopped by SIGTERM, SIGINT and SIGQUIT, with and without --preload; uvicorn
 --workers 2 stopped by SIGTERM and SIGINT; a celery prefork pool on kombu's
 filesystem:// broker (no server) stopped by SIGTERM (warm shutdown);
-ProcessPoolExecutor(max_tasks_per_child=1); Pool(maxtasksperchild=1), fork and
-forkserver; pytest-xdist -n 2 whose tests start a subprocess.  Each runs in
-covhook's three forms: COVERAGE_PROCESS_START, ``covhook run``, ``pytest --cov`` (an
+ProcessPoolExecutor(max_tasks_per_child=1); Pool(maxtasksperchild=1);
+pytest-xdist -n 2 whose tests start a subprocess.  Each runs in covhook's
+three forms: COVERAGE_PROCESS_START, ``covhook run``, ``pytest --cov`` (an
 inner pytest whose test starts the program).  Each asserts, from the combined
 data, every line marked for the case (request handlers, gunicorn's
 post_fork/worker_exit/child_exit hooks, celery's worker_process_init/shutdown
 and task bodies, pool task bodies) and that the program's exit status is the
 unmeasured run's.  Servers listen on 127.0.0.1, on a port the kernel just
 handed out; each run sends a handful of requests and is bounded in time.
-scripts/matrix.sh runs this file on every other Python of the CI matrix.
 """
 
 from __future__ import annotations
