@@ -13,7 +13,7 @@
 # Keep it well inside CI's limit (the whole CI under 45 min on 2 cores): the
 # cells run one after the other, each with 2 pytest-xdist workers, and only the
 # tests that touch what differs between versions (see TESTS).  Each cell prints
-# its time.
+# its time.  COVHOOK_MATRIX_TESTS="tests/x.py ..." runs only those tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,7 +38,9 @@ declare -A FORKY_OF=([3.14]=/usr/bin/python3.14 [3.15]=/usr/bin/python3.15)
 # What differs between Python and coverage versions: the private names covhook
 # relies on (compat; lean: which coverage modules import the deferred ones), start-up (pth, PEP 829, settings, bad input), whole
 # process trees and their endings (hook processes, signals, endings), and the
-# scrubbed-environment children (subprocess internals differ per Python).
+# scrubbed-environment children (subprocess internals differ per Python); what
+# a measured process imports and the stand-ins for tokenize and re it uses
+# instead (each Python's stdlib differs), and subinterpreters (3.14+).
 TESTS=(
     tests/test_compat.py
     tests/test_lean.py
@@ -57,13 +59,30 @@ TESTS=(
     tests/test_lazy_launches.py
     tests/test_differential.py
     tests/test_sysmon_recorder.py
+    tests/test_start_imports.py
+    tests/test_source_tokens.py
+    tests/test_origin.py
+    tests/test_subinterpreters.py
 )
+# The frameworks layer (real gunicorn, uvicorn, celery, pools, xdist; issue 20): in
+# the cells of 3.12 to 3.15, both cores (the main run has 3.11).  It adds about
+# 25-35 s to a cell (measured on an idle machine, 2 cores).
+FRAMEWORKS_TESTS=(tests/test_frameworks.py)
+FRAMEWORKS_CELLS=" py3.12-cov7.17.5 py3.13-cov7.17.5 py3.14-cov7.18.0-sysmon py3.14-cov7.18.0-ctrace "
+FRAMEWORKS_CELLS+="py3.15-cov7.18.0-sysmon py3.15-cov7.18.0-ctrace "
 # Packaging tests that build venvs for a fixed Python: the main run has them.
 SKIP="not test_editable_install_ships_the_hook and not test_pip_uninstall_leaves_no_covhook_file"
 # The test dependencies, pinned as for the main venv.
 # cloudpickle and pytest-cov: their internals are in covhook._compat too.
 NEEDS="pytest pytest-xdist platformdirs cloudpickle"
 PINS=$(grep -v '^coverage==' constraints.txt)
+# requirements-frameworks.txt, in the venvs of the Pythons whose cells run the layer.
+FRAMEWORKS=$(grep -v '^#' requirements-frameworks.txt | tr '\n' ' ')
+
+frameworks_in() {
+    # "yes" when a cell of this Python runs the frameworks layer.
+    [[ "$FRAMEWORKS_CELLS" == *" py$1-"* ]] && echo yes || true
+}
 
 python_for() {
     if [ -n "${FORKY_OF[$1]:-}" ]; then
@@ -99,10 +118,11 @@ in_cell() {
 make_cell() {
     # One venv per (Python, coverage): the two cores of a Python share it.
     local py=$2 cov=$3 venv=.venv-matrix/py$2-cov$3
-    local exe stamp
+    local exe stamp needs=$NEEDS
+    [ -z "$(frameworks_in "$py")" ] || needs="$NEEDS $FRAMEWORKS"
     exe=$(python_for "$py" "$cov")
     # Inputs of the venv: pins, coverage, and what the editable install generates.
-    stamp=$(printf '%s\n' "$PINS" "$NEEDS" "coverage==$cov" "$exe" | cat - pyproject.toml setup.py pth/*.py | sha256sum | cut -c1-16)
+    stamp=$(printf '%s\n' "$PINS" "$needs" "coverage==$cov" "$exe" | cat - pyproject.toml setup.py pth/*.py | sha256sum | cut -c1-16)
     if [ -f "$venv/.stamp" ] && [ "$(cat "$venv/.stamp")" = "$stamp" ]; then
         return 0
     fi
@@ -111,7 +131,7 @@ make_cell() {
     printf '%s\n' "$PINS" >"$venv.constraints"
     # shellcheck disable=SC2046,SC2086
     in_cell "$py" "$venv/bin/python" -m pip install -q --disable-pip-version-check \
-        -c "$venv.constraints" $NEEDS $(with_pytest_cov "$cov") "coverage==$cov" -e . 2>&1 \
+        -c "$venv.constraints" $needs $(with_pytest_cov "$cov") "coverage==$cov" -e . 2>&1 \
         | { grep -v '^WARNING: Location' || true; }
     in_cell "$py" "$venv/bin/python" -c "import coverage, covhook; assert coverage.__version__ == '$cov', coverage.__version__"
     echo "$stamp" >"$venv/.stamp"
@@ -132,9 +152,14 @@ for row in "${CELLS[@]}"; do
     # (tests/support/envs.py keeps it); the sysmon cells leave coverage's default.
     corevar=()
     [ "${core:-}" = ctrace ] && corevar=(COVERAGE_CORE=ctrace)
+    tests=("${TESTS[@]}")
+    [[ "$FRAMEWORKS_CELLS" != *" $cell "* ]] || tests+=("${FRAMEWORKS_TESTS[@]}")
+    # COVHOOK_MATRIX_TESTS="tests/x.py ...": only those (to time or debug one layer).
+    # shellcheck disable=SC2206
+    [ -z "${COVHOOK_MATRIX_TESTS:-}" ] || tests=($COVHOOK_MATRIX_TESTS)
     if in_cell "$py" env COVHOOK_MATRIX_CELL="$cell" "${corevar[@]}" \
         ".venv-matrix/py$py-cov$cov/bin/python" -m pytest -q -p no:cacheprovider \
-        -n 2 --durations=5 -k "$SKIP" "${TESTS[@]}"; then
+        -n 2 --durations=5 -k "$SKIP" "${tests[@]}"; then
         echo "== matrix: $cell passed in $((SECONDS - t0)) s"
     else
         echo "== matrix: $cell FAILED in $((SECONDS - t0)) s"

@@ -55,14 +55,20 @@ chmod 755 "$ROOT"
 # The wheels the matrix cells install (scripts/matrix.sh NEEDS + coverage), per Python:
 # coverage at the version of the matrix's 3.14/3.15 cells (matrix.sh passes it).
 COV=${COVHOOK_FORKY_COVERAGE:-7.18.0}
+# The frameworks layer's servers and task queue (requirements-frameworks.txt): the
+# 3.14 and 3.15 cells run it (scripts/matrix.sh FRAMEWORKS_CELLS).
 REQS=(pip setuptools pytest pytest-xdist pytest-cov platformdirs cloudpickle)
+mapfile -t FRAMEWORKS < <(grep -v '^#' requirements-frameworks.txt)
+REQS+=("${FRAMEWORKS[@]}")
 for py in "${PYTHONS[@]}"; do
     WHEELS="$CACHE/wheels-py${py/./}"
     stamp="${REQS[*]} coverage==$COV $(sha256sum constraints.txt | cut -c1-16)"
     if [ -f "$WHEELS/.done" ] && [ "$(cat "$WHEELS/.done")" = "$stamp" ]; then
         continue
     fi
-    rm -rf "$WHEELS"
+    # Only ever added to, never emptied: checkouts with other pins or requirements share
+    # this cache (emptying it under a concurrent install broke that install), and the
+    # cells install with -c constraints.txt, which picks the pinned files.
     mkdir -p "$WHEELS"
     # (grep drops pip's notes about this machine's extra index; pipefail keeps pip's status.)
     grep -v '^coverage==' constraints.txt >"$WHEELS/constraints.txt"

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 import urllib.request
 from collections.abc import Sequence
@@ -389,10 +391,63 @@ DOCS_AFTER = [
 ]
 
 
+MATRIX_SH = PROGRAMS.parents[2] / "scripts" / "matrix.sh"
+MAIN_PYTHON = "3.11"  # the main test run's (scripts/setup/10-venv.sh); the matrix has the rest
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A row of scripts/matrix.sh's CELLS."""
+
+    name: str
+    python: str
+    coverage: str
+    core: str  # "" (coverage's default), "sysmon" or "ctrace"
+
+
+def matrix_cells() -> list[Cell]:
+    """Every cell of the version matrix, as scripts/matrix.sh lists them."""
+    text = MATRIX_SH.read_text("utf-8")
+    rows = re.findall(r'^\s+"(py\S+) (\S+) (\S+) ?(\S*)"$', text, re.MULTILINE)
+    return [Cell(*row) for row in rows]
+
+
+def matrix_frameworks_cells() -> list[Cell]:
+    """The matrix cells that run this layer (scripts/matrix.sh FRAMEWORKS_CELLS)."""
+    text = MATRIX_SH.read_text("utf-8")
+    found = re.findall(r'^FRAMEWORKS_CELLS\+?="([^"]*)"', text, re.MULTILINE)
+    wanted = " ".join(found).split()
+    return [cell for cell in matrix_cells() if cell.name in wanted]
+
+
+def where_it_runs() -> list[str]:
+    """The docs' sentence on which Pythons run the layer, from scripts/matrix.sh."""
+    cores = {"sysmon": ", core sys.monitoring", "ctrace": ", core ctrace", "": ""}
+    cells = [
+        f"{c.python} (coverage {c.coverage}{cores[c.core]})" for c in matrix_frameworks_cells()
+    ]
+    listed = ", ".join(cells[:-1]) + f" and {cells[-1]}" if len(cells) > 1 else "".join(cells)
+    left_out = [
+        c.name
+        for c in matrix_cells()
+        if c.python != MAIN_PYTHON and c not in matrix_frameworks_cells()
+    ]
+    text = (
+        f"The layer runs on every Python of the CI matrix: {MAIN_PYTHON} in the main test"
+        f" run, and in these cells of `scripts/matrix.sh`: {listed}."
+    )
+    if left_out:
+        text += (
+            f"  For CI time, the matrix's other cells leave it out: those of {MAIN_PYTHON}"
+            f" (the main run has it) and {', '.join(f'`{name}`' for name in left_out)}."
+        )
+    return textwrap.wrap(text + "  The table was measured on the main run's Python.", 79)
+
+
 def docs_section() -> list[str]:
     """docs/processes.md's "Servers and task queues": the table bench/frameworks.md holds."""
     if not BENCH.is_file():
         return []
     table = [line for line in BENCH.read_text("utf-8").splitlines() if line.startswith("|")]
     versions = [line for line in BENCH.read_text("utf-8").splitlines() if line.startswith("Python")]
-    return ["", *DOCS_SECTION, *versions, "", *table, *DOCS_AFTER]
+    return ["", *DOCS_SECTION, *where_it_runs(), "", *versions, "", *table, *DOCS_AFTER]

@@ -263,7 +263,9 @@ def _from_coverage() -> bool:
 
 _COMPILE_PARAMETERS = ("source", "filename", "mode", "flags", "dont_inherit", "optimize")
 _COMPILE_DEFAULTS = (0, False, -1)
-_COMPILE_KEYWORD_ONLY = frozenset({"_feature_version"})
+# Keyword-only: ``module`` is new in 3.15, and importlib passes it for every source
+# file it compiles (``SourceLoader.source_to_code``); before 3.15 the builtin refuses it.
+_COMPILE_KEYWORD_ONLY = frozenset({"_feature_version", "module"})
 
 
 def _bind_compile(
