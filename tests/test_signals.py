@@ -436,3 +436,51 @@ def test_pool_terminate_right_after_a_fork_never_hangs(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     data.combine_with_plain_coverage(Path(sys.executable).parent / "coverage", tmp_path)
     assert data.lines_in(prog, "# pool worker") <= data.lines_of(tmp_path / ".coverage", prog.name)
+
+
+KILLED_AS_FORKED = """\
+import os, signal, sys, time
+
+# Parent and children on one CPU: the parent runs on after fork() returns and
+# signals the child before the child has run a single instruction of its own.
+os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+r, w = os.pipe()
+os.set_blocking(w, False)
+if sys.argv[1] == "own":
+    signal.set_wakeup_fd(w)  # as multiprocessing's fork server does
+statuses = []
+for _ in range(10):
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(3)  # only a child whose SIGTERM was lost gets here
+        os._exit(0)
+    os.kill(pid, signal.SIGTERM)
+    statuses.append(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+print(statuses)  # parent-done
+"""
+
+
+@pytest.mark.parametrize("wakeup_fd", ["own", "covhook's"])
+def test_child_signalled_as_it_is_forked_dies_by_it(tmp_path: Path, wakeup_fd: str) -> None:
+    """A SIGTERM that reaches a child before ``PyOS_AfterFork_Child`` ran: without
+    covhook the default action kills it; with covhook's Python handler standing in,
+    CPython wrote it to the inherited wake-up fd and then cleared it.  When that fd
+    was the program's own (the fork server of Python 3.14+'s default start method)
+    the signal was lost: 10 of 10 children lived on before the fix (and a
+    ``Pool(maxtasksperchild=1)`` on a fork server hung in ``terminate()``).  Through
+    covhook's socket the parent sent it back, into a handler that recursed until
+    ``RecursionError`` (12 of 12 runs).  covhook now holds its signals in the
+    forking thread until every fork hook has run."""
+    program = write(tmp_path, "forks.py", KILLED_AS_FORKED)
+
+    def run(rc: Path | None) -> tuple[int, str, str]:
+        out = processes.run(
+            [launchers.PYTHON, program, wakeup_fd], tmp_path, measured.env(rc), timeout=60
+        )
+        return out.returncode, out.stdout, out.stderr
+
+    bare = run(None)
+    assert bare == (0, f"{[-signal.SIGTERM] * 10}\n", "")
+    assert run(launchers.write_rc(tmp_path)) == bare
+    combined, _ = launchers.combine(tmp_path)
+    assert launchers.marked(program, "parent-done") <= data.lines_of(combined, "forks.py")

@@ -492,7 +492,60 @@ def install(measurer: Measurer) -> bool:
     startup.install(signal, "signal", startup.dress(_signal, _orig_signal))
     startup.install(signal, "getsignal", startup.dress(_getsignal, _orig_getsignal))
     sigwake.start(_from_wakeup)
+    _hold_signals_across_forks()
     return True
+
+
+_fork_hold_registered = False
+_mask_before_fork: Any = None  # the forking thread's own mask, while covhook holds its signals
+
+
+def _hold_signals_across_forks() -> None:
+    """Register :func:`_hold_for_fork` last: its ``before`` runs first, its ``after`` last."""
+    global _fork_hold_registered
+    if not _fork_hold_registered:
+        _fork_hold_registered = True
+        os.register_at_fork(
+            before=_hold_for_fork,
+            after_in_parent=_release_after_fork,
+            after_in_child=_release_after_fork,
+        )
+
+
+def _hold_for_fork() -> None:
+    """Block the signals covhook's handler takes, in the forking thread, until the fork is over.
+
+    Where the program leaves a signal at ``SIG_DFL``, covhook's Python handler
+    stands in, and a Python handler can be lost in a child: a signal that lands
+    between ``fork()`` and ``PyOS_AfterFork_Child`` runs Python's C handler,
+    which writes to the wake-up fd the child inherited, and CPython then clears
+    the flag it set.  When that fd is the program's own (multiprocessing's fork
+    server, the default start method from Python 3.14), nothing sends it again:
+    ``Pool.terminate()`` SIGTERMed a worker the server had just forked, the
+    worker never died, and the pool waited for ever.  Without covhook the
+    default action killed it.  Held, the signal stays pending in the child
+    until every fork hook ran (covhook's own child set-up included), then
+    covhook's handler saves and dies by it; the parent's arrives a moment later.
+    """
+    global _mask_before_fork
+    held = {num for num in WATCHED if _cov is not None and _orig_getsignal(num) is _on_signal}
+    if not held:
+        return
+    try:
+        _mask_before_fork = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except Exception:
+        _mask_before_fork = None
+
+
+def _release_after_fork() -> None:
+    """Give the forking thread its own mask back (parent and child alike)."""
+    global _mask_before_fork
+    mask, _mask_before_fork = _mask_before_fork, None
+    if mask is not None:
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        except Exception:
+            pass
 
 
 def uninstall() -> None:
