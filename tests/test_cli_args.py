@@ -11,6 +11,7 @@ import pytest
 
 from covhook import cli
 from covhook.commands import COMMANDS, Typed
+from covhook.host.report import ReportOptions
 
 # The fewest words each command parses with (its required options).
 MINIMAL = {"split": ["-n", "1"], "run": ["true"]}
@@ -26,9 +27,20 @@ def test_a_command_gets_typed_arguments_with_every_option(name: str) -> None:
         return
     assert isinstance(namespace.func, Typed), f"covhook {name}'s run takes an untyped Namespace"
     options = set(vars(namespace)) - {"func", "command"}
-    fields = set(namespace.func.args._fields)
+    fields = namespace.func.option_names()
     assert options == fields, f"options without a field: {options - fields}; " + (
         f"fields without an option: {fields - options}"
     )
-    args = namespace.func.args(*(getattr(namespace, f) for f in namespace.func.args._fields))
-    assert isinstance(args, tuple)
+    args = namespace.func.make(namespace)
+    assert isinstance(args, namespace.func.args)
+
+
+def test_report_options_are_declared_once() -> None:
+    """``covhook report`` and ``covhook run`` take coverage report's options as one
+    ``ReportOptions`` (declared once, as ``add_report_options`` adds them once)."""
+    for name in ("report", "run"):
+        words = [name, "--fail-under", "90", "--show-missing", "--sort", "cover"]
+        namespace = cli.parse([*words, *MINIMAL.get(name, [])], name)
+        options = namespace.func.make(namespace).report_options
+        assert isinstance(options, ReportOptions)
+        assert (options.fail_under, options.show_missing, options.sort) == (90.0, True, "cover")

@@ -447,3 +447,33 @@ def test_stress_interrupted_combines_then_reruns_lose_nothing(tmp_path: Path) ->
         assert list(where.glob(".covhook-combining.*")) == []  # a killed one's output: gone
         assert not children_of(where), "a killed combine's worker is still running"
     print("interrupts (signal:status:inputs left):", ", ".join(summary), file=sys.stderr)
+
+
+READ_A_FIFO = """\
+import sys
+from covhook.host import fastcombine, origins
+try:
+    fastcombine.read_raw(sys.argv[1])
+except fastcombine.Unusable as exc:
+    print("read_raw:", exc)
+try:
+    origins.rows(sys.argv[1])
+except Exception as exc:
+    print("rows:", type(exc).__name__, exc)
+"""
+
+
+def test_a_data_file_swapped_for_a_fifo_is_unusable_not_waited_for(tmp_path: Path) -> None:
+    """In a shared data dir another user may swap their data file for a FIFO after the
+    combine listed it as a regular file: SQLite's own open waited for a writer for ever
+    (this program hung until its timeout before).  covhook opens the file itself, without
+    blocking, and hands SQLite that very file; a FIFO is one unusable input."""
+    fifo = tmp_path / ".coverage.swapped"
+    os.mkfifo(fifo)
+    argv = [sys.executable, "-c", READ_A_FIFO, str(fifo)]
+    done = processes.run(argv, tmp_path, envs.clean_env(), timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "read_raw: cannot open it: not a regular file",
+        "rows: OperationalError not a regular file",
+    ]

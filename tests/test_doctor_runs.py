@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -126,10 +125,8 @@ def test_scope_rule_skips_are_named_with_the_rule(tmp_path: Path) -> None:
 def root_owned() -> Iterator[Path]:
     """A directory only root may write (0755), where another user runs doctor."""
     need_root_and_setpriv()
-    path = Path(tempfile.mkdtemp(prefix="covhook-doctor-", dir="/tmp"))
-    path.chmod(0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+    with users.temp_dir(0o755, "doctor") as path:
+        yield path
 
 
 def test_unwritable_data_dir_as_an_unprivileged_user(root_owned: Path) -> None:

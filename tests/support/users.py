@@ -7,6 +7,7 @@ registered for every test by conftest (``pytest_plugins``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -56,19 +57,28 @@ def as_user(uid: int, code: str, *args: str, background: bool = False) -> subpro
     return proc
 
 
+@contextlib.contextmanager
+def temp_dir(mode: int, prefix: str) -> Iterator[Path]:
+    """A directory under /tmp with ``mode``, removed afterwards (pytest's own tmp dirs
+    are root-only: another user can reach nothing in them)."""
+    path = Path(tempfile.mkdtemp(prefix=f"covhook-{prefix}-", dir="/tmp"))
+    path.chmod(mode)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture
 def shared() -> Iterator[Path]:
-    """A 1777 directory like /tmp (pytest's own tmp dirs are root-only)."""
+    """A 1777 directory like /tmp."""
     need_root_and_setpriv()
-    path = Path(tempfile.mkdtemp(prefix="covhook-shared-", dir="/tmp"))
-    path.chmod(0o1777)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+    with temp_dir(0o1777, "shared") as path:
+        yield path
 
 
 @pytest.fixture
 def private() -> Iterator[Path]:
     """A root-only directory (0700) for the files a hostile user must not reach."""
-    path = Path(tempfile.mkdtemp(prefix="covhook-private-", dir="/tmp"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+    with temp_dir(0o700, "private") as path:
+        yield path

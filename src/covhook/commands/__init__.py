@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, get_type_hints
 
 A = TypeVar("A")
 
@@ -55,7 +55,10 @@ class Typed(Generic[A]):
     """``func`` for a parser: the parsed Namespace made into ``args`` (a NamedTuple), then ``run``.
 
     Only the NamedTuple's fields are taken from the Namespace, each by its
-    name (argparse's ``dest``).
+    name (argparse's ``dest``).  A field that is a NamedTuple itself (the
+    report options ``covhook report`` and ``covhook run`` share) is made the
+    same way from the same Namespace: options added by one function are
+    declared once.
     """
 
     def __init__(self, args: type[A], run: Callable[[A], int]) -> None:
@@ -63,5 +66,40 @@ class Typed(Generic[A]):
         self.run = run
 
     def __call__(self, namespace: Any) -> int:
-        fields: tuple[str, ...] = getattr(self.args, "_fields")  # noqa: B009
-        return self.run(self.args(*(getattr(namespace, name) for name in fields)))
+        return self.run(self.make(namespace))
+
+    def make(self, namespace: Any) -> A:
+        """The typed arguments from argparse's Namespace."""
+        return _from_namespace(self.args, namespace)
+
+    def option_names(self) -> set[str]:
+        """Every Namespace name the arguments take (those of nested NamedTuples included)."""
+        return _option_names(self.args)
+
+
+def _parts(cls: type) -> list[tuple[str, type | None]]:
+    """``cls``'s fields, each with the NamedTuple it is made of (None: a plain option)."""
+    hints = get_type_hints(cls)
+    fields: tuple[str, ...] = getattr(cls, "_fields")  # noqa: B009
+    parts: list[tuple[str, type | None]] = []
+    for name in fields:
+        hint = hints.get(name)
+        nested = isinstance(hint, type) and issubclass(hint, tuple) and hasattr(hint, "_fields")
+        parts.append((name, hint if nested else None))
+    return parts
+
+
+def _from_namespace(cls: type[A], namespace: Any) -> A:
+    return cls(
+        *(
+            getattr(namespace, name) if nested is None else _from_namespace(nested, namespace)
+            for name, nested in _parts(cls)
+        )
+    )
+
+
+def _option_names(cls: type) -> set[str]:
+    names: set[str] = set()
+    for name, nested in _parts(cls):
+        names |= {name} if nested is None else _option_names(nested)
+    return names

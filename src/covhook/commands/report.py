@@ -19,7 +19,7 @@ from covhook.commands import Typed
 from covhook.commands._report_options import add_report_options
 from covhook.errors import CovhookError
 from covhook.host.combine import load_coverage
-from covhook.host.report import report_and_status
+from covhook.host.report import ReportOptions, report_and_status
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,18 +40,8 @@ class Args(NamedTuple):
     """``covhook report``'s command line (coverage report's options, then ``--by``, ``--html``)."""
 
     rcfile: str | None
-    show_missing: bool
-    skip_covered: bool | None
-    skip_empty: bool
-    fail_under: float | None
-    precision: int | None
     data_file: str | None
-    format: str | None
-    include: str | None
-    omit: str | None
-    contexts: str | None
-    sort: str | None
-    ignore_errors: bool
+    report_options: ReportOptions
     by: str | None
     html: str | None
 
@@ -65,5 +55,6 @@ def run(args: Args) -> int:
     if args.by == "origin" or args.html:
         from covhook.host.origin_report import run as by_origin
 
-        return by_origin(cov, args.contexts, args.html, args.format)
-    return report_and_status(cov, args)
+        options = args.report_options
+        return by_origin(cov, options.contexts, args.html, options.format)
+    return report_and_status(cov, args.report_options)

@@ -40,7 +40,7 @@ from covhook.host import leftovers, run_config
 from covhook.host.combine import combine, report_skipped, report_unmeasured
 from covhook.host.process_group import Command, NotStarted, signal_name
 from covhook.host.rcfile import find_rcfile, rcfile_for_run
-from covhook.host.report import report_and_status, write_reports
+from covhook.host.report import ReportOptions, report_and_status, write_reports
 
 if TYPE_CHECKING:
     from collections import Counter
@@ -91,17 +91,7 @@ class Args(NamedTuple):
     """``covhook run``'s command line: coverage report's options, then coverage run's."""
 
     rcfile: str | None
-    show_missing: bool
-    skip_covered: bool | None
-    skip_empty: bool
-    fail_under: float | None
-    precision: int | None
-    format: str | None
-    include: str | None
-    omit: str | None
-    contexts: str | None
-    sort: str | None
-    ignore_errors: bool
+    report_options: ReportOptions
     report: list[str]
     source: str | None
     branch: bool
@@ -141,7 +131,7 @@ def run(args: Args) -> int:
     if not cmd:
         raise CovhookError("no command to run", "put it after --, e.g. covhook run -- pytest")
     if "term-missing" in args.report:
-        args = args._replace(show_missing=True)
+        args = args._replace(report_options=args.report_options._replace(show_missing=True))
     with tempfile.TemporaryDirectory(prefix="covhook-run-") as tmp:
         rcfile = config_for_run(args, Path(tmp))
         import coverage
@@ -205,7 +195,7 @@ def report(cov: coverage.Coverage, args: Args, processes: Counter[str] | None) -
     from coverage.exceptions import NoDataError
 
     try:
-        status = report_and_status(cov, args, processes)
+        status = report_and_status(cov, args.report_options, processes)
         extra = [kind for kind in args.report if not kind.startswith("term")]
         if extra:
             write_reports(cov, extra)

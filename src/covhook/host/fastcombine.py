@@ -32,6 +32,7 @@ import json
 import os
 import re
 import sqlite3
+import stat
 import time
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -53,6 +54,30 @@ def read_only_uri(filename: str) -> str:
     """coverage's way (7.12+) to open a file it must not change: read-only, journals ignored."""
     # What pathlib's as_uri() gives, without a Path per file (1000 files: 50 ms).
     return "file://" + quote(os.fsencode(os.path.abspath(filename))) + "?mode=ro&immutable=1"
+
+
+def connect_read_only(filename: str) -> sqlite3.Connection:
+    """SQLite on ``filename``, read-only (:func:`read_only_uri`), never blocked by a FIFO.
+
+    In a shared data directory another user may swap a file for a FIFO after
+    it was listed as a regular file: SQLite's own open would wait for a writer
+    for ever.  The file is opened here without blocking and must be a regular
+    file; SQLite then opens that very file (through ``/proc/self/fd`` where
+    there is one), not whatever the name leads to a moment later.  A file that
+    is not a regular one raises ``sqlite3.OperationalError``, as a missing one does.
+    """
+    try:
+        fd = os.open(filename, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise sqlite3.OperationalError(f"unable to open database file: {exc.strerror}") from exc
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise sqlite3.OperationalError("not a regular file")
+        same_file = f"/proc/self/fd/{fd}"
+        path = same_file if os.path.exists(same_file) else filename
+        return sqlite3.connect(read_only_uri(path), uri=True)  # (SQLite opens it here)
+    finally:
+        os.close(fd)
 
 
 CHUNK = 25
@@ -486,7 +511,7 @@ def _complete_bits(
 def read_raw(filename: str) -> Raw:
     """Every row of one data file, opened read-only (journals ignored, like coverage)."""
     try:
-        con = sqlite3.connect(read_only_uri(filename), uri=True)
+        con = connect_read_only(filename)
     except sqlite3.Error as exc:
         raise Unusable(f"cannot open it: {exc}") from exc
     try:
@@ -632,7 +657,7 @@ def held_inputs(data_file: str) -> set[str]:
     if not os.path.isfile(data_file):
         return set()
     try:
-        con = sqlite3.connect(read_only_uri(data_file), uri=True)
+        con = connect_read_only(data_file)
         try:
             row = con.execute("SELECT value FROM meta WHERE key = ?", (INPUTS_KEY,)).fetchone()
         finally:

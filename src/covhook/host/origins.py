@@ -20,7 +20,7 @@ from coverage import CoverageData
 from coverage.numbits import numbits_to_nums
 
 from covhook import _compat, layout
-from covhook.host.fastcombine import read_only_uri
+from covhook.host.fastcombine import connect_read_only
 from covhook.origin import is_tag
 
 UNTAGGED = "(untagged)"
@@ -71,7 +71,7 @@ def rows(data_file: str, contexts: Sequence[str] | None = None) -> list[tuple[st
 
 def _rows(data_file: str) -> list[tuple[str, str, set[int]]]:
     """(path, context, lines) for every row of a combined data file (lines or arcs)."""
-    con = sqlite3.connect(read_only_uri(data_file), uri=True)
+    con = connect_read_only(data_file)
     try:
         found = [
             (path, ctx, set(numbits_to_nums(bits)))
@@ -185,7 +185,7 @@ def meta_rows(
 
 def _load_meta(data_file: str, key: str) -> Any:
     try:
-        con = sqlite3.connect(read_only_uri(data_file), uri=True)
+        con = connect_read_only(data_file)
         try:
             row = con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         finally:

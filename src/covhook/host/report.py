@@ -9,38 +9,28 @@ than fail-under=90").
 from __future__ import annotations
 
 import io
-from typing import Any, Protocol
+from typing import Any, NamedTuple
 
 from covhook import _compat
 from covhook.errors import FAIL_UNDER
 from covhook.host import origins
 
 
-class ReportOptions(Protocol):
-    """coverage report's options, as ``covhook report`` and ``covhook run`` parse them."""
+class ReportOptions(NamedTuple):
+    """coverage report's options, as ``covhook report`` and ``covhook run`` parse them
+    (:mod:`covhook.commands._report_options` adds them to both parsers)."""
 
-    @property
-    def show_missing(self) -> bool: ...
-    @property
-    def skip_covered(self) -> bool | None: ...
-    @property
-    def skip_empty(self) -> bool: ...
-    @property
-    def fail_under(self) -> float | None: ...
-    @property
-    def precision(self) -> int | None: ...
-    @property
-    def format(self) -> str | None: ...
-    @property
-    def include(self) -> str | None: ...
-    @property
-    def omit(self) -> str | None: ...
-    @property
-    def contexts(self) -> str | None: ...
-    @property
-    def sort(self) -> str | None: ...
-    @property
-    def ignore_errors(self) -> bool: ...
+    show_missing: bool
+    skip_covered: bool | None
+    skip_empty: bool
+    fail_under: float | None
+    precision: int | None
+    format: str | None
+    include: str | None
+    omit: str | None
+    contexts: str | None
+    sort: str | None
+    ignore_errors: bool
 
 
 def report_and_status(cov: Any, args: ReportOptions, processes: Any = None) -> int:

@@ -53,12 +53,12 @@ def meta_row(data_file: str, record: dict[str, Any], append: bool = False) -> tu
 
 def load(data_file: str) -> dict[str, Any]:
     """The record the combine that wrote ``data_file`` kept (empty if none)."""
-    from covhook.host.fastcombine import read_only_uri
+    from covhook.host.fastcombine import connect_read_only
 
     if not os.path.isfile(data_file):
         return {}
     try:
-        con = sqlite3.connect(read_only_uri(data_file), uri=True)
+        con = connect_read_only(data_file)
         try:
             row = con.execute("SELECT value FROM meta WHERE key = ?", (KEY,)).fetchone()
         finally:
