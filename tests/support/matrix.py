@@ -145,6 +145,8 @@ GUARANTEES = [
     "  refuses a symlinked work dir), publishes no byte of the root-only file, and",
     "  the data is complete.  A work dir of another user (other than the data",
     "  dir's owner) is not used: the process makes `.covhook-work.<uid>` instead.",
+    "  A data file swapped for a FIFO after the combine listed it is one unusable",
+    "  input, named, not a combine that waits for ever (`tests/test_combine_safety.py`).",
     "- **Nothing world-writable.** Under umask 000, data files and notes are 0644,",
     "  `.covhook-work` 0755.",
     "- **No silent loss.** A save that fails (the program called `os.setuid()`, the",
