@@ -497,7 +497,9 @@ def install(measurer: Measurer) -> bool:
 
 
 _fork_hold_registered = False
-_mask_before_fork: Any = None  # the forking thread's own mask, while covhook holds its signals
+# Each forking thread's own mask while covhook holds its signals (two threads may be
+# between their fork hooks at once: Python takes its fork locks after the ``before`` hooks).
+_mask_before_fork: dict[int, Any] = {}
 
 
 def _hold_signals_across_forks() -> None:
@@ -527,20 +529,18 @@ def _hold_for_fork() -> None:
     until every fork hook ran (covhook's own child set-up included), then
     covhook's handler saves and dies by it; the parent's arrives a moment later.
     """
-    global _mask_before_fork
     held = {num for num in WATCHED if _cov is not None and _orig_getsignal(num) is _on_signal}
     if not held:
         return
     try:
-        _mask_before_fork = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        _mask_before_fork[threading.get_ident()] = signal.pthread_sigmask(signal.SIG_BLOCK, held)
     except Exception:
-        _mask_before_fork = None
+        pass
 
 
 def _release_after_fork() -> None:
     """Give the forking thread its own mask back (parent and child alike)."""
-    global _mask_before_fork
-    mask, _mask_before_fork = _mask_before_fork, None
+    mask = _mask_before_fork.pop(threading.get_ident(), None)
     if mask is not None:
         try:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
