@@ -503,7 +503,8 @@ _mask_before_fork: dict[int, Any] = {}
 
 
 def _hold_signals_across_forks() -> None:
-    """Register :func:`_hold_for_fork` last: its ``before`` runs first, its ``after`` last."""
+    """Register :func:`_hold_for_fork` after the save and wake-up hooks: its ``before`` runs
+    before theirs, its ``after`` after theirs (Python runs ``before`` hooks in reverse)."""
     global _fork_hold_registered
     if not _fork_hold_registered:
         _fork_hold_registered = True
@@ -526,8 +527,9 @@ def _hold_for_fork() -> None:
     ``Pool.terminate()`` SIGTERMed a worker the server had just forked, the
     worker never died, and the pool waited for ever.  Without covhook the
     default action killed it.  Held, the signal stays pending in the child
-    until every fork hook ran (covhook's own child set-up included), then
-    covhook's handler saves and dies by it; the parent's arrives a moment later.
+    until Python's fork set-up and covhook's signal hooks ran (the child's own
+    wake-up socket included), then covhook's handler saves and dies by it; the
+    parent's arrives a moment later.
     """
     held = {num for num in WATCHED if _cov is not None and _orig_getsignal(num) is _on_signal}
     if not held:
