@@ -475,7 +475,7 @@ def test_child_signalled_as_it_is_forked_dies_by_it(tmp_path: Path, wakeup_fd: s
     ``Pool(maxtasksperchild=1)`` on a fork server hung in ``terminate()``).  Through
     covhook's socket the parent sent it back, into a handler that recursed until
     ``RecursionError`` (12 of 12 runs).  covhook now holds its signals in the
-    forking thread until every fork hook has run."""
+    forking thread until the fork is over (its own fork hooks in the child included)."""
     program = write(tmp_path, "forks.py", KILLED_AS_FORKED)
 
     def run(rc: Path | None) -> tuple[int, str, str]:

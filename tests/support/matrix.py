@@ -124,7 +124,7 @@ GUARANTEES = [
     "- **A child signalled as it is forked dies by it.** A SIGTERM that reaches a",
     "  child before Python's fork set-up ran there would be cleared by CPython",
     "  once covhook's handler stands in for the default action; covhook holds its",
-    "  signals in the forking thread until every fork hook has run, so each of 10",
+    "  signals in the forking thread until the fork is over, so each of 10",
     "  children, SIGTERMed the instant it exists, dies by it as unmeasured, with",
     "  the fork server's own wake-up fd (`multiprocessing`'s default from 3.14)",
     "  and with covhook's (`tests/test_signals.py`).",
